@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the XDP firewall and userspace share: the layout of a compiled
+ * ruleset generation and of the counters.  Plain fixed-width types only;
+ * this header is compiled by clang -target bpf and by the host compiler.
+ *
+ * A generation is one load of moat_fw.bpf.c together with its own maps:
+ *
+ *   trie    u32 entries: the multibit tries of the address indexes
+ *   ports   u32 entries: 65536 list refs per (family, direction, protocol)
+ *   term4   struct moat_term4, the IPv4 terms, grouped into lists
+ *   term6   struct moat_term6, the same for IPv6
+ *   rules   u32 per rule, in rule order: counter slot and action
+ *
+ * Userspace (dataplane/compile.c) writes every entry before the generation
+ * is published; the program only reads them.  The counters map outlives
+ * generations: the program increments it, userspace sums and zeroes it.
+ */
+#ifndef MOAT_KERN_USER_H
+#define MOAT_KERN_USER_H
+
+#include <linux/types.h>
+
+/*
+ * Trie entry.  Bit 31 set: an inner node, the low 31 bits are the index
+ * of the child's first entry (256 entries, one per value of the next
+ * address byte).  Bit 31 clear: a leaf, the whole entry is a list ref.
+ * Roots have 65536 entries (the first 16 address bits).
+ */
+#define MOAT_TRIE_INNER (1u << 31)
+#define MOAT_TRIE_ROOT_BITS 16
+
+/*
+ * List ref: a run of terms in term4 or term6, sorted by rule index.
+ * 0 is the empty list.  Lists hold at most MOAT_LIST_MAX terms, which
+ * bounds the scan; the compiler spreads terms over indexes to stay below.
+ */
+#define MOAT_LIST_LEN_BITS 8
+#define MOAT_LIST_MAX ((1u << MOAT_LIST_LEN_BITS) - 1)
+#define MOAT_LIST_OFF_MAX ((1u << (31 - MOAT_LIST_LEN_BITS)) - 1)
+#define MOAT_LIST_REF(off, len) (((off) << MOAT_LIST_LEN_BITS) | (len))
+#define MOAT_LIST_OFF(ref) ((ref) >> MOAT_LIST_LEN_BITS)
+#define MOAT_LIST_LEN(ref) ((ref) & MOAT_LIST_MAX)
+
+/* term flags */
+#define MOAT_T_ANYPROTO 0x01 /* proto is not compared */
+#define MOAT_T_L4 0x02 /* needs ports/type/code/flags: later fragments fail */
+
+/*
+ * One conjunctive term of a rule: a rule whose fields hold lists becomes
+ * one term per combination of list items.  Ports are host order; for ICMP
+ * and ICMPv6 the "source port" is the type and the "destination port" the
+ * code, so one pair of range checks serves both.
+ */
+struct moat_term4 {
+	__be32 src, src_mask;
+	__be32 dst, dst_mask;
+	__u16 sp_lo, sp_hi;
+	__u16 dp_lo, dp_hi;
+	__u8 proto;
+	__u8 flags; /* MOAT_T_* */
+	__u8 tcp_mask, tcp_value; /* (flags & mask) == value */
+	__u32 rule; /* rule index, and the interface id above it */
+};
+
+struct moat_term6 {
+	__u64 src[2], src_mask[2]; /* network byte order, as read from the packet */
+	__u64 dst[2], dst_mask[2];
+	__u16 sp_lo, sp_hi;
+	__u16 dp_lo, dp_hi;
+	__u8 proto;
+	__u8 flags;
+	__u8 tcp_mask, tcp_value;
+	__u32 rule;
+	__u32 pad;
+};
+
+#define MOAT_RULE_BITS 20
+#define MOAT_RULE_MASK ((1u << MOAT_RULE_BITS) - 1)
+#define MOAT_RULES_MAX (1u << MOAT_RULE_BITS)
+#define MOAT_NO_RULE 0xffffffffu
+#define MOAT_IFACE_SHIFT MOAT_RULE_BITS
+#define MOAT_IFACES_MAX 15 /* interface ids 1..15; 0 matches any */
+
+/* rules[] entry: counter slot in the low bits, action in bit 31 */
+#define MOAT_RULE_DROP (1u << 31)
+#define MOAT_RULE_SLOT(e) ((e) & ~MOAT_RULE_DROP)
+
+/*
+ * Counter slots.  The fixed ones count what never reaches the ruleset;
+ * rule slots follow and are owned by rule names (userspace keeps a name
+ * on the same slot across generations, so its counts carry over).
+ */
+enum moat_slot {
+	MOAT_SLOT_POLICY = 0, /* no rule matched: the default policy */
+	MOAT_SLOT_ARP, /* ARP: always passes */
+	MOAT_SLOT_ND, /* IPv6 neighbour discovery: always passes */
+	MOAT_SLOT_NONIP, /* other ethertypes: pass */
+	MOAT_SLOT_MALFORMED, /* truncated or unparseable: dropped */
+	MOAT_SLOT_RESERVED5,
+	MOAT_SLOT_RESERVED6,
+	MOAT_SLOT_RESERVED7,
+	MOAT_SLOT_FIRST_RULE,
+};
+
+struct moat_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Index of the port tables: one 65536-entry table per (family, direction, protocol group). */
+enum moat_pgroup {
+	MOAT_PG_TCP = 0,
+	MOAT_PG_UDP,
+	MOAT_PG_SCTP,
+	MOAT_PG_ICMP, /* ICMP for IPv4, ICMPv6 for IPv6: type/code */
+	MOAT_PG_MAX,
+};
+#define MOAT_PORT_TABLES (2 * 2 * MOAT_PG_MAX) /* family x {sport,dport} x group */
+#define MOAT_PORT_TABLE(fam6, dport, pg) \
+	((((fam6) * 2 + (dport)) * MOAT_PG_MAX) + (pg))
+
+/*
+ * The generation's layout, set as read-only data before the program is
+ * loaded, so that the verifier prunes the indexes a ruleset does not use.
+ * Offsets of -1 (as u32) mean "absent".
+ */
+struct moat_layout {
+	__u32 root[2][2]; /* [family v6][0 src, 1 dst]: trie offset of the root */
+	__u32 ports[MOAT_PORT_TABLES]; /* offset into ports, or ~0 */
+	__u32 any[2]; /* list ref of terms homed nowhere else, per family */
+	__u32 max_list; /* longest list of this generation */
+	__u32 policy_drop; /* 1: default policy drops */
+	__u32 policy_slot; /* always MOAT_SLOT_POLICY, kept for clarity */
+	__u32 ifindex[MOAT_IFACES_MAX]; /* interface id i+1 is ifindex[i] */
+	__u32 nifaces; /* ids in use; 0: no rule names an interface */
+};
+
+#define MOAT_ABSENT 0xffffffffu
+
+/* Pinned beside every generation: what moatctl shows without moatd. */
+struct moat_gen_info {
+	__u64 generation;
+	__u64 applied_ns; /* CLOCK_REALTIME */
+	__u8 hash[32]; /* SHA-256 of the canonical ruleset text */
+	__u32 nrules;
+	__u32 nterms;
+	__u32 policy_drop;
+	__u32 prog_id;
+	__u64 compile_ns; /* parse + compile + load + switch */
+};
+
+#define MOAT_NAME_MAX 63
+
+/* Pinned beside every generation, one per rule, in rule order. */
+struct moat_rule_info {
+	char name[MOAT_NAME_MAX + 1];
+	__u32 slot;
+	__u32 action; /* 0 allow, 1 drop */
+	__u64 applied_ns; /* when this name first appeared (kept across generations) */
+};
+
+#endif /* MOAT_KERN_USER_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libmoat-dp: the data plane as moatd and moatctl see it.
+ *
+ * Everything lives under a pin root in bpffs, <bpffs>/moat/<instance>:
+ *
+ *   gens          prog array: slot 0 is the running generation's program
+ *   counters      per-CPU counters, indexed by slot (outlives generations)
+ *   sync          an array of maps, written only to wait for RCU
+ *   current ->    symlink to gen-<N>
+ *   gen-<N>/      prog, trie, ports, term4, term6, rules: the generation
+ *                 info: struct moat_gen_info; names: struct moat_rule_info
+ *   links/<if>    the entry program attached to interface <if>
+ *
+ * Enforcement outlives the process: closing a handle never detaches.
+ */
+#ifndef MOAT_DATAPLANE_H
+#define MOAT_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ruleset.h"
+
+struct moat_dp;
+
+enum moat_xdp_mode {
+	MOAT_XDP_AUTO = 0, /* native where the driver has it, generic otherwise */
+	MOAT_XDP_NATIVE,
+	MOAT_XDP_GENERIC,
+};
+
+struct moat_dp_opts {
+	const char *bpffs; /* default "/sys/fs/bpf"; mounted when missing */
+	const char *instance; /* default "default" */
+	uint32_t capacity; /* rule counter slots; default MOAT_DEFAULT_CAPACITY */
+};
+
+#define MOAT_DEFAULT_CAPACITY 65536u
+
+/*
+ * Open the instance, creating its pin root, prog array and counters when
+ * they do not exist and adopting them when they do.  Needs CAP_BPF and
+ * CAP_NET_ADMIN (in practice: root).
+ */
+int moat_dp_open(const struct moat_dp_opts *o, struct moat_dp **out);
+
+/*
+ * Open what is pinned without changing anything: for moatctl while moatd
+ * is down.  Returns -ENOENT when the instance has never run.
+ */
+int moat_dp_open_pinned(const struct moat_dp_opts *o, struct moat_dp **out);
+
+void moat_dp_close(struct moat_dp *dp);
+
+struct moat_apply_stats {
+	uint64_t generation;
+	uint64_t parse_ns, compile_ns, load_ns, switch_ns, total_ns;
+	uint32_t nrules, nterms, nlists, max_list;
+	uint64_t map_bytes; /* memory of the generation's maps */
+};
+
+/*
+ * Build a complete new generation from @rs and publish it with one
+ * switch.  On any failure (compile error, capacity, map allocation,
+ * verifier rejection) the running generation is left untouched, @d says
+ * why, and a negative errno is returned.  Interfaces named by rules are
+ * resolved against the attached ones (see moat_dp_set_ifaces()).
+ */
+int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
+		  struct moat_diags *d, struct moat_apply_stats *st);
+
+/*
+ * The interfaces moatd protects, in order: a rule's "in NAME" matches the
+ * interface of that name.  Takes effect at the next apply.
+ */
+int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n);
+
+int moat_dp_attach(struct moat_dp *dp, const char *ifname,
+		   enum moat_xdp_mode mode);
+int moat_dp_detach(struct moat_dp *dp, const char *ifname);
+
+/* What `moatctl status` shows. */
+struct moat_dp_iface {
+	char name[16];
+	uint32_t ifindex;
+	bool attached;
+	bool generic; /* attached in generic (skb) mode */
+	bool dispatcher; /* through libxdp's dispatcher */
+	uint32_t prog_id; /* entry program */
+};
+
+struct moat_dp_status {
+	bool has_generation;
+	struct moat_gen_info info;
+	uint32_t capacity;
+	uint32_t slots_used;
+	struct moat_dp_iface *ifaces;
+	int nifaces;
+};
+
+int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st);
+void moat_dp_status_free(struct moat_dp_status *st);
+
+/* One row of `moatctl rules`: a rule, or a fixed counter (policy, arp, ...). */
+struct moat_dp_row {
+	char name[MOAT_NAME_MAX + 1];
+	int action; /* 0 allow, 1 drop, -1 pass-through for fixed rows */
+	bool fixed;
+	uint32_t slot;
+	uint64_t packets, bytes;
+	uint64_t applied_ns;
+};
+
+/* Rules of the running generation in order, then the fixed rows. */
+int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows);
+
+/* Sum one slot over CPUs. */
+int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
+		    uint64_t *bytes);
+
+/* Kernel features moat uses, probed at open. */
+struct moat_dp_features {
+	bool btf, bpf_loop, xdp_native_veth, tail_calls, array_inline;
+	bool dispatcher; /* libxdp's dispatcher (freplace) loads here */
+	char dispatcher_error[128];
+};
+
+int moat_dp_probe(struct moat_dp_features *f);
+
+const char *moat_dp_pin_root(const struct moat_dp *dp);
+
+#endif /* MOAT_DATAPLANE_H */

@@ -53,8 +53,8 @@
  * code, so one pair of range checks serves both.
  */
 struct moat_term4 {
-	__be32 src, src_mask;
-	__be32 dst, dst_mask;
+	__u32 src, src_mask; /* host order */
+	__u32 dst, dst_mask;
 	__u16 sp_lo, sp_hi;
 	__u16 dp_lo, dp_hi;
 	__u8 proto;

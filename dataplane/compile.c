@@ -1,2 +1,373 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
-/* placeholder: being written */
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Compiling a ruleset: expand each rule into terms (one item of each of its
+ * lists), file every term under the index whose key it constrains most,
+ * build the indexes, and lay out the generation.  docs/architecture.md
+ * explains the shape and why.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile-int.h"
+
+#define MOAT_TERMS_PER_RULE_MAX 65536u
+#define MOAT_TERMS_MAX (4u << 20)
+
+static const struct moat_prefix any_prefix;
+static const struct moat_range any_range = { 0, 65535 };
+
+struct expand {
+	struct cterm *v;
+	size_t n, cap;
+};
+
+static size_t count_or_one(size_t n)
+{
+	return n ? n : 1;
+}
+
+static bool fam_allowed(const struct moat_rule *r, int fam6)
+{
+	int af = fam6 ? AF_INET6 : AF_INET;
+	size_t i;
+	bool ok;
+
+	for (ok = !r->src.n, i = 0; i < r->src.n; i++)
+		ok |= r->src.v[i].family == af;
+	if (!ok)
+		return false;
+	for (ok = !r->dst.n, i = 0; i < r->dst.n; i++)
+		ok |= r->dst.v[i].family == af;
+	return ok;
+}
+
+/*
+ * Bits of a key that a term pins down: 32 for a /32, 16 for one port, 0
+ * for a wildcard.  The term is filed where it pins the most.
+ */
+static unsigned range_bits(uint16_t lo, uint16_t hi)
+{
+	unsigned w = (unsigned)hi - lo + 1, b = 16;
+
+	while (w > 1 && b) {
+		w = (w + 1) / 2;
+		b--;
+	}
+	return b;
+}
+
+static int choose_home(const struct cterm *t)
+{
+	unsigned best = 0, b;
+	int home = MOAT_HOME_ANY;
+
+	if (t->dst_len > best)
+		best = t->dst_len, home = MOAT_HOME_DST;
+	if (t->src_len > best)
+		best = t->src_len, home = MOAT_HOME_SRC;
+	if (!(t->flags & MOAT_T_L4) || (t->flags & MOAT_T_ANYPROTO))
+		return home;
+	b = range_bits(t->dp_lo, t->dp_hi);
+	if (b > best)
+		best = b, home = MOAT_HOME_DPORT;
+	b = range_bits(t->sp_lo, t->sp_hi);
+	if (b > best)
+		home = MOAT_HOME_SPORT;
+	return home;
+}
+
+static int add_term(struct expand *x, const struct cterm *t)
+{
+	int err;
+
+	if (x->n >= MOAT_TERMS_MAX)
+		return -E2BIG;
+	err = image_grow((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v));
+	if (err)
+		return err;
+	x->v[x->n] = *t;
+	x->v[x->n].home = (uint8_t)choose_home(t);
+	x->n++;
+	return 0;
+}
+
+/* The ports (or ICMP type and code) part of a term, for one protocol. */
+static int expand_l4(struct expand *x, const struct moat_rule *r,
+		     struct cterm *t, int fam6)
+{
+	const struct moat_range *sv = &any_range, *dv = &any_range;
+	size_t ns = 1, nd = 1, i, j;
+	bool icmp = t->proto == (fam6 ? MOAT_PROTO_ICMPV6 : MOAT_PROTO_ICMP);
+	int err;
+
+	if (moat_proto_has_ports(t->proto) && !(t->flags & MOAT_T_ANYPROTO)) {
+		if (r->sport.n)
+			sv = r->sport.v, ns = r->sport.n;
+		if (r->dport.n)
+			dv = r->dport.v, nd = r->dport.n;
+		if (r->sport.n || r->dport.n || r->tcp_flags_mask)
+			t->flags |= MOAT_T_L4;
+		if (t->proto == MOAT_PROTO_TCP) {
+			t->tcp_mask = r->tcp_flags_mask;
+			t->tcp_value = r->tcp_flags_value;
+		}
+	} else if (icmp) {
+		if (r->icmp_type.n)
+			sv = r->icmp_type.v, ns = r->icmp_type.n;
+		if (r->icmp_code.n)
+			dv = r->icmp_code.v, nd = r->icmp_code.n;
+		if (r->icmp_type.n || r->icmp_code.n)
+			t->flags |= MOAT_T_L4;
+	} else if (r->sport.n || r->dport.n || r->tcp_flags_mask ||
+		   r->icmp_type.n || r->icmp_code.n) {
+		/* icmp in an IPv6 term, say: this protocol cannot match here */
+		return 0;
+	}
+	for (i = 0; i < ns; i++) {
+		for (j = 0; j < nd; j++) {
+			t->sp_lo = sv[i].lo;
+			t->sp_hi = sv[i].hi;
+			t->dp_lo = dv[j].lo;
+			t->dp_hi = dv[j].hi;
+			err = add_term(x, t);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int iface_id(const struct moat_compile_opts *o, const char *name)
+{
+	int i;
+
+	if (o->nifaces < 0)
+		return 1; /* check mode: the host is not known */
+	for (i = 0; i < o->nifaces; i++)
+		if (!strcmp(o->ifnames[i], name))
+			return i + 1;
+	return 0;
+}
+
+static int expand_rule(struct expand *x, const struct moat_rule *r,
+		       uint32_t rule, const struct moat_compile_opts *o,
+		       struct moat_diags *d)
+{
+	size_t total = count_or_one(r->protos.n) * count_or_one(r->src.n) *
+		       count_or_one(r->dst.n) * count_or_one(r->sport.n) *
+		       count_or_one(r->dport.n) * count_or_one(r->icmp_type.n) *
+		       count_or_one(r->icmp_code.n) * count_or_one(r->ifaces.n);
+	size_t is, id, ip, ii;
+	int fam6, err, ifc;
+
+	if (total > MOAT_TERMS_PER_RULE_MAX)
+		return moat_diag_add(d, MOAT_ERROR, r->line, r->col,
+				     "rule expands into %zu terms, more than %u (its lists multiply); split it: '%s'",
+				     total, MOAT_TERMS_PER_RULE_MAX, r->name);
+
+	for (fam6 = 0; fam6 < 2; fam6++) {
+		int af = fam6 ? AF_INET6 : AF_INET;
+
+		if (!fam_allowed(r, fam6))
+			continue;
+		for (is = 0; is < count_or_one(r->src.n); is++) {
+			const struct moat_prefix *s = r->src.n ? &r->src.v[is] : &any_prefix;
+
+			if (r->src.n && s->family != af)
+				continue;
+			for (id = 0; id < count_or_one(r->dst.n); id++) {
+				const struct moat_prefix *t = r->dst.n ? &r->dst.v[id] : &any_prefix;
+
+				if (r->dst.n && t->family != af)
+					continue;
+				for (ii = 0; ii < count_or_one(r->ifaces.n); ii++) {
+					ifc = 0;
+					if (r->ifaces.n) {
+						ifc = iface_id(o, r->ifaces.v[ii].name);
+						if (!ifc)
+							continue; /* warned once per rule below */
+						if (ifc > (int)MOAT_IFACES_MAX)
+							return moat_diag_add(d, MOAT_ERROR, r->line, r->col,
+									     "rules can name only the first %u protected interfaces: '%s'",
+									     MOAT_IFACES_MAX, r->ifaces.v[ii].name);
+					}
+					for (ip = 0; ip < count_or_one(r->protos.n); ip++) {
+						struct cterm c = {
+							.rule = rule,
+							.fam6 = (uint8_t)fam6,
+							.src_len = s->len,
+							.dst_len = t->len,
+							.iface = (uint8_t)ifc,
+						};
+
+						memcpy(c.src, s->addr, 16);
+						memcpy(c.dst, t->addr, 16);
+						if (r->protos.n)
+							c.proto = r->protos.v[ip];
+						else
+							c.flags = MOAT_T_ANYPROTO;
+						/* icmp is IPv4's, icmpv6 IPv6's */
+						if (r->protos.n &&
+						    ((c.proto == MOAT_PROTO_ICMP && fam6) ||
+						     (c.proto == MOAT_PROTO_ICMPV6 && !fam6)))
+							continue;
+						err = expand_l4(x, r, &c, fam6);
+						if (err)
+							return err;
+					}
+				}
+			}
+		}
+	}
+	for (ii = 0; ii < r->ifaces.n; ii++)
+		if (!iface_id(o, r->ifaces.v[ii].name))
+			moat_diag_add(d, MOAT_WARNING, r->line, r->col,
+				      "interface is not protected here, so this part of the rule can never match: '%s'",
+				      r->ifaces.v[ii].name);
+	return 0;
+}
+
+static int pgroup_of(uint8_t proto)
+{
+	switch (proto) {
+	case MOAT_PROTO_TCP:
+		return MOAT_PG_TCP;
+	case MOAT_PROTO_UDP:
+		return MOAT_PG_UDP;
+	case MOAT_PROTO_SCTP:
+		return MOAT_PG_SCTP;
+	case MOAT_PROTO_ICMP:
+	case MOAT_PROTO_ICMPV6:
+		return MOAT_PG_ICMP;
+	}
+	return -1;
+}
+
+static int build_indexes(struct lstore *ls, const struct expand *x,
+			 struct moat_diags *d)
+{
+	struct moat_layout *L = &ls->img->layout;
+	uint32_t *ids = malloc((x->n + 1) * sizeof(*ids));
+	size_t n, i;
+	int fam6, home, pg, err = 0;
+
+	if (!ids)
+		return -ENOMEM;
+	for (fam6 = 0; fam6 < 2 && !err; fam6++) {
+		for (home = MOAT_HOME_DST; home <= MOAT_HOME_ANY && !err; home++) {
+			for (pg = 0; pg < MOAT_PG_MAX && !err; pg++) {
+				/* only port homes are split by protocol group */
+				if (pg && home != MOAT_HOME_DPORT && home != MOAT_HOME_SPORT)
+					break;
+				for (n = 0, i = 0; i < x->n; i++) {
+					const struct cterm *t = &x->v[i];
+
+					if (t->fam6 != fam6 || t->home != home)
+						continue;
+					if ((home == MOAT_HOME_DPORT || home == MOAT_HOME_SPORT) &&
+					    pgroup_of(t->proto) != pg)
+						continue;
+					ids[n++] = (uint32_t)i;
+				}
+				if (!n)
+					continue;
+				ls->img->nhome[home] += (uint32_t)n;
+				switch (home) {
+				case MOAT_HOME_DST:
+				case MOAT_HOME_SRC:
+					err = trie_build(ls, fam6, home, ids, n,
+							 &L->root[fam6][home == MOAT_HOME_DST], d);
+					break;
+				case MOAT_HOME_DPORT:
+				case MOAT_HOME_SPORT:
+					err = portidx_build(ls, fam6, home, pg, ids, n,
+							    &L->ports[MOAT_PORT_TABLE(fam6, home == MOAT_HOME_DPORT, pg)],
+							    d);
+					break;
+				default:
+					n = lstore_prune(x->v, ids, n, home);
+					err = lstore_put(ls, fam6, ids, n, &L->any[fam6]);
+					if (err)
+						moat_diag_add(d, MOAT_ERROR, 0, 0,
+							      "over capacity: more than %u terms constrain no address or port",
+							      MOAT_LIST_MAX);
+				}
+			}
+		}
+	}
+	free(ids);
+	return err;
+}
+
+int moat_compile(const struct moat_ruleset *rs,
+		 const struct moat_compile_opts *o, struct moat_image *img,
+		 struct moat_diags *d)
+{
+	static const struct moat_compile_opts none = { .nifaces = -1 };
+	struct expand x = { 0 };
+	struct lstore ls;
+	size_t i;
+	int err;
+
+	if (!o)
+		o = &none;
+	memset(img, 0, sizeof(*img));
+	memset(&img->layout, 0xff, sizeof(img->layout.root) + sizeof(img->layout.ports));
+	if (rs->nrules > MOAT_RULES_MAX)
+		return moat_diag_add(d, MOAT_ERROR, 0, 0,
+				     "over capacity: %zu rules, at most %u",
+				     rs->nrules, MOAT_RULES_MAX), -E2BIG;
+
+	for (i = 0; i < rs->nrules; i++) {
+		err = expand_rule(&x, &rs->rules[i], (uint32_t)i, o, d);
+		if (err == -E2BIG && !d->nerrors)
+			moat_diag_add(d, MOAT_ERROR, rs->rules[i].line, rs->rules[i].col,
+				      "over capacity: the ruleset expands into more than %u terms at rule '%s'",
+				      MOAT_TERMS_MAX, rs->rules[i].name);
+		if (err)
+			goto fail;
+	}
+	img->nterms = (uint32_t)x.n;
+
+	err = lstore_init(&ls, img, x.v);
+	if (err)
+		goto fail;
+	err = build_indexes(&ls, &x, d);
+	lstore_fini(&ls);
+	if (err)
+		goto fail;
+
+	img->rules = malloc((rs->nrules + 1) * sizeof(*img->rules));
+	if (!img->rules) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	img->nrules = rs->nrules;
+	for (i = 0; i < rs->nrules; i++) {
+		uint32_t slot = o->slots ? o->slots[i] : MOAT_SLOT_FIRST_RULE + (uint32_t)i;
+
+		img->rules[i] = slot | (rs->rules[i].action == MOAT_DROP ? MOAT_RULE_DROP : 0);
+	}
+	img->layout.max_list = img->max_list;
+	img->layout.policy_drop = rs->policy == MOAT_DROP;
+	img->layout.policy_slot = MOAT_SLOT_POLICY;
+	/* interface matching costs every packet a little: only when used */
+	for (i = 0; i < x.n && !x.v[i].iface; i++)
+		;
+	if (i < x.n && o->nifaces > 0) {
+		for (i = 0; i < (size_t)o->nifaces && i < MOAT_IFACES_MAX; i++)
+			img->layout.ifindex[i] = o->ifindex ? o->ifindex[i] : 0;
+		img->layout.nifaces = (uint32_t)i;
+	}
+	free(x.v);
+	return 0;
+fail:
+	free(x.v);
+	moat_image_free(img);
+	if (err == -ENOMEM && !d->nerrors)
+		moat_diag_add(d, MOAT_ERROR, 0, 0, "out of memory while compiling");
+	return err;
+}

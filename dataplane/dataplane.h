@@ -130,4 +130,13 @@ int moat_dp_probe(struct moat_dp_features *f);
 
 const char *moat_dp_pin_root(const struct moat_dp *dp);
 
+/*
+ * The running generation's program (owned by @dp, -1 when there is none):
+ * for BPF_PROG_TEST_RUN in tests and in moat-bench.
+ */
+int moat_dp_generation_fd(const struct moat_dp *dp);
+
+/* The counter slot of rule @name in the running generation, or -ENOENT. */
+int moat_dp_rule_slot(const struct moat_dp *dp, const char *name);
+
 #endif /* MOAT_DATAPLANE_H */

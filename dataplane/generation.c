@@ -1,2 +1,407 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
-/* placeholder: being written */
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Applying a ruleset: compile, load a fresh copy of the firewall program
+ * with maps sized for this ruleset, fill them, pin them as gen-N, and
+ * publish with one prog-array update.  Until that update nothing that runs
+ * has changed, so every failure before it leaves the old generation as it
+ * was; after it, only cleanup remains.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <net/if.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "dp-int.h"
+#include "moat_kern_user.h"
+#include "moat_fw.skel.h"
+
+/* Copy @n bytes into an mmapable array map before it is published. */
+static int fill_map(struct bpf_map *m, const void *src, size_t n)
+{
+	size_t sz = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	sz = (sz + (size_t)page - 1) & ~((size_t)page - 1);
+	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy(p, src, n);
+	munmap(p, sz);
+	return 0;
+}
+
+/* u32 tables are stored two entries to an 8-byte element. */
+static uint32_t pairs(size_t n)
+{
+	return n ? (uint32_t)((n + 1) / 2) : 1;
+}
+
+static int sha256(const char *text, uint8_t out[32])
+{
+	unsigned int n = 32;
+
+	return EVP_Digest(text, strlen(text), out, &n, EVP_sha256(), NULL) ?
+		       0 :
+		       -EINVAL;
+}
+
+/*
+ * Slots for the new ruleset: names that stay keep theirs; new names get a
+ * slot that neither ruleset uses, zeroed, since the running program may
+ * still count into the slots of the names it has.
+ */
+static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
+			struct slotmap *next, uint32_t *slots, uint64_t now,
+			struct moat_diags *d)
+{
+	size_t ncpu = (size_t)dp->ncpus, i;
+	struct moat_counter *zero;
+	int err;
+
+	if (rs->nrules > dp->capacity)
+		return moat_diag_add(d, MOAT_ERROR, 0, 0,
+				     "over capacity: %zu rules, this data plane holds %u (raise 'capacity' in moatd.conf and restart with the interfaces detached)",
+				     rs->nrules, dp->capacity),
+		       -E2BIG;
+	err = slotmap_init(next, dp->slots.nslots);
+	if (err)
+		return err;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (i = 0; i < rs->nrules && !err; i++) {
+		const struct slotent *e = slotmap_find(&dp->slots, rs->rules[i].name);
+
+		if (e) {
+			slots[i] = e->slot;
+			err = slotmap_add(next, e->name, e->slot, e->applied_ns);
+		}
+	}
+	for (i = 0; i < rs->nrules && !err; i++) {
+		if (slotmap_find(&dp->slots, rs->rules[i].name))
+			continue;
+		err = slotmap_take_free(next, &dp->slots, &slots[i]);
+		if (!err)
+			err = slotmap_add(next, rs->rules[i].name, slots[i], now);
+		if (!err && bpf_map_update_elem(dp->counters_fd, &slots[i], zero, 0))
+			err = -errno;
+	}
+	free(zero);
+	if (err == -EEXIST)
+		moat_diag_add(d, MOAT_ERROR, 0, 0, "duplicate rule name");
+	return err;
+}
+
+/* The names and info maps: what moatctl reads without moatd. */
+static int pin_meta(struct moat_dp *dp, const char *dir,
+		    const struct moat_ruleset *rs, const struct slotmap *next,
+		    const uint32_t *slots, const struct moat_gen_info *gi)
+{
+	char path[PATH_MAX];
+	struct moat_rule_info ri;
+	uint32_t i, k = 0;
+	int nfd, ifd, err = 0;
+
+	nfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_names", 4, sizeof(ri),
+			     rs->nrules ? (uint32_t)rs->nrules : 1, NULL);
+	ifd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_info", 4, sizeof(*gi), 1,
+			     NULL);
+	if (nfd < 0 || ifd < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < rs->nrules; i++) {
+		const struct slotent *e = slotmap_find(next, rs->rules[i].name);
+
+		memset(&ri, 0, sizeof(ri));
+		snprintf(ri.name, sizeof(ri.name), "%s", rs->rules[i].name);
+		ri.slot = slots[i];
+		ri.action = rs->rules[i].action == MOAT_DROP;
+		ri.applied_ns = e ? e->applied_ns : 0;
+		if (bpf_map_update_elem(nfd, &i, &ri, 0)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (bpf_map_update_elem(ifd, &k, gi, 0)) {
+		err = -errno;
+		goto out;
+	}
+	err = dp_join(path, sizeof(path), dir, "names");
+	if (!err && bpf_obj_pin(nfd, path))
+		err = -errno;
+	if (err)
+		goto out;
+	err = dp_join(path, sizeof(path), dir, "info");
+	if (!err && bpf_obj_pin(ifd, path))
+		err = -errno;
+out:
+	if (nfd >= 0)
+		close(nfd);
+	if (ifd >= 0)
+		close(ifd);
+	return err;
+}
+
+static int pin_generation(struct moat_fw *skel, const char *dir)
+{
+	struct { const char *name; int fd; } pins[] = {
+		{ "prog", bpf_program__fd(skel->progs.moat_fw) },
+		{ "trie", bpf_map__fd(skel->maps.trie) },
+		{ "ports", bpf_map__fd(skel->maps.ports) },
+		{ "term4", bpf_map__fd(skel->maps.term4) },
+		{ "term6", bpf_map__fd(skel->maps.term6) },
+		{ "rules", bpf_map__fd(skel->maps.rules) },
+	};
+	char path[PATH_MAX];
+	size_t i;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (dp_join(path, sizeof(path), dir, pins[i].name))
+			return -ENAMETOOLONG;
+		if (bpf_obj_pin(pins[i].fd, path))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Wait until no packet can still be inside the previous generation. */
+static int rcu_sync(struct moat_dp *dp)
+{
+	uint32_t k = 0;
+	int inner, err = 0;
+
+	if (dp->sync_fd < 0)
+		return 0;
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_sync_in", 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	if (bpf_map_update_elem(dp->sync_fd, &k, &inner, 0))
+		err = -errno;
+	close(inner);
+	return err;
+}
+
+static int load_generation(struct moat_dp *dp, const struct moat_image *img,
+			   struct moat_fw **out, struct moat_diags *d)
+{
+	static char log[64 * 1024];
+	struct moat_fw *skel;
+	int err;
+
+	skel = moat_fw__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->layout = img->layout;
+	bpf_map__set_max_entries(skel->maps.trie, pairs(img->ntrie));
+	bpf_map__set_max_entries(skel->maps.ports, pairs(img->nports));
+	bpf_map__set_max_entries(skel->maps.rules, pairs(img->nrules));
+	bpf_map__set_max_entries(skel->maps.term4, img->nterm4 ? (uint32_t)img->nterm4 : 1);
+	bpf_map__set_max_entries(skel->maps.term6, img->nterm6 ? (uint32_t)img->nterm6 : 1);
+	bpf_map__set_max_entries(skel->maps.counters, MOAT_SLOT_FIRST_RULE + dp->capacity);
+	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
+	if (err)
+		goto fail;
+	log[0] = '\0';
+	bpf_program__set_log_buf(skel->progs.moat_fw, log, sizeof(log));
+	err = moat_fw__load(skel);
+	if (err) {
+		size_t n = strlen(log);
+		char *last;
+
+		/* the verifier's last line says why */
+		while (n && log[n - 1] == '\n')
+			log[--n] = '\0';
+		last = strrchr(log, '\n');
+		moat_diag_add(d, MOAT_ERROR, 0, 0,
+			      "the kernel refused the generation (%s): '%s'",
+			      strerror(-err), last ? last + 1 : log);
+		goto fail;
+	}
+	if ((err = fill_map(skel->maps.trie, img->trie, img->ntrie * 4)) ||
+	    (err = fill_map(skel->maps.ports, img->ports, img->nports * 4)) ||
+	    (err = fill_map(skel->maps.rules, img->rules, img->nrules * 4)) ||
+	    (err = fill_map(skel->maps.term4, img->term4,
+			    img->nterm4 * sizeof(*img->term4))) ||
+	    (err = fill_map(skel->maps.term6, img->term6,
+			    img->nterm6 * sizeof(*img->term6)))) {
+		moat_diag_add(d, MOAT_ERROR, 0, 0,
+			      "cannot fill the generation's maps: %s",
+			      strerror(-err));
+		goto fail;
+	}
+	*out = skel;
+	return 0;
+fail:
+	moat_fw__destroy(skel);
+	return err;
+}
+
+int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
+		  struct moat_diags *d, struct moat_apply_stats *st)
+{
+	struct moat_compile_opts co = { .nifaces = dp->nifaces };
+	struct moat_apply_stats s = { 0 };
+	struct moat_gen_info gi = { 0 };
+	struct moat_image img = { 0 };
+	struct moat_fw *skel = NULL;
+	struct slotmap next = { 0 };
+	char dir[PATH_MAX], old[PATH_MAX], cur[PATH_MAX], tmp[PATH_MAX];
+	uint64_t t0 = dp_now_ns(CLOCK_MONOTONIC), t1, now;
+	const char **names = NULL;
+	uint32_t *slots = NULL, k = 0;
+	char *text = NULL;
+	int i, fd, err;
+	bool pinned = false;
+
+	if (dp->pinned_only)
+		return -EPERM;
+	now = dp_now_ns(CLOCK_REALTIME);
+	slots = calloc(rs->nrules + 1, sizeof(*slots));
+	names = calloc((size_t)dp->nifaces + 1, sizeof(*names));
+	if (!slots || !names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = assign_slots(dp, rs, &next, slots, now, d);
+	if (err)
+		goto out;
+
+	for (i = 0; i < dp->nifaces; i++)
+		names[i] = dp->ifnames[i];
+	co.slots = slots;
+	co.ifnames = names;
+	co.ifindex = dp->ifindex;
+	err = moat_compile(rs, &co, &img, d);
+	t1 = dp_now_ns(CLOCK_MONOTONIC);
+	s.compile_ns = t1 - t0;
+	if (err)
+		goto out;
+
+	err = load_generation(dp, &img, &skel, d);
+	s.load_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
+	if (err)
+		goto out;
+
+	gi.generation = dp->generation + 1;
+	gi.applied_ns = now;
+	gi.nrules = (uint32_t)rs->nrules;
+	gi.nterms = img.nterms;
+	gi.policy_drop = rs->policy == MOAT_DROP;
+	{
+		struct bpf_prog_info pi = {};
+		uint32_t len = sizeof(pi);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.moat_fw), &pi, &len))
+			gi.prog_id = pi.id;
+	}
+	text = moat_ruleset_format(rs);
+	if (!text || sha256(text, gi.hash)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	dp_path(dp, dir, sizeof(dir), "gen-%llu", (unsigned long long)gi.generation);
+	dp_rmtree(dir); /* left by an apply that died half-way */
+	pinned = true;
+	err = pin_generation(skel, dir);
+	if (!err)
+		err = pin_meta(dp, dir, rs, &next, slots, &gi);
+	if (err) {
+		moat_diag_add(d, MOAT_ERROR, 0, 0, "cannot pin the generation under %s: %s",
+			      dir, strerror(-err));
+		goto out;
+	}
+
+	/* the switch: from here on the new generation classifies */
+	t1 = dp_now_ns(CLOCK_MONOTONIC);
+	fd = bpf_program__fd(skel->progs.moat_fw);
+	if (bpf_map_update_elem(dp->gens_fd, &k, &fd, 0)) {
+		err = -errno;
+		moat_diag_add(d, MOAT_ERROR, 0, 0, "cannot publish the generation: %s",
+			      strerror(-err));
+		goto out;
+	}
+	pinned = false;
+	rcu_sync(dp);
+	s.switch_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
+
+	/* current -> gen-N, replaced atomically; then the old one goes */
+	dp_path(dp, cur, sizeof(cur), "current");
+	dp_path(dp, tmp, sizeof(tmp), "current-next");
+	old[0] = '\0';
+	if (dp->generation)
+		dp_path(dp, old, sizeof(old), "gen-%llu",
+			(unsigned long long)dp->generation);
+	unlink(tmp);
+	if (symlink(strrchr(dir, '/') + 1, tmp) || rename(tmp, cur))
+		moat_diag_add(d, MOAT_WARNING, 0, 0, "cannot update %s: %s", cur,
+			      strerror(errno));
+	if (old[0])
+		dp_rmtree(old);
+
+	slotmap_fini(&dp->slots);
+	dp->slots = next;
+	memset(&next, 0, sizeof(next));
+	dp->generation = gi.generation;
+	if (dp->gen_fd >= 0)
+		close(dp->gen_fd);
+	dp->gen_fd = dup(fd);
+
+	s.generation = gi.generation;
+	s.nrules = gi.nrules;
+	s.nterms = img.nterms;
+	s.nlists = img.nlists;
+	s.max_list = img.max_list;
+	s.map_bytes = moat_image_bytes(&img);
+	s.total_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
+	err = 0;
+out:
+	if (pinned)
+		dp_rmtree(dir);
+	if (skel)
+		moat_fw__destroy(skel);
+	moat_image_free(&img);
+	slotmap_fini(&next);
+	free(text);
+	free(slots);
+	free(names);
+	if (st)
+		*st = s;
+	return err;
+}
+
+int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n)
+{
+	char(*nv)[16] = calloc((size_t)n + 1, sizeof(*nv));
+	uint32_t *iv = calloc((size_t)n + 1, sizeof(*iv));
+	int i;
+
+	if (!nv || !iv) {
+		free(nv);
+		free(iv);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(nv[i], sizeof(nv[i]), "%s", names[i]);
+		iv[i] = if_nametoindex(names[i]);
+	}
+	free(dp->ifnames);
+	free(dp->ifindex);
+	dp->ifnames = nv;
+	dp->ifindex = iv;
+	dp->nifaces = n;
+	return 0;
+}

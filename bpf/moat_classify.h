@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Classifying a key against a compiled generation: the lookup that the
+ * XDP program runs, and that libmoat-dp runs in C for the userspace paths
+ * and for the tests (dataplane/image.c).  Written once, so both agree by
+ * construction.
+ *
+ * A generation spreads its terms over indexes (see docs/architecture.md):
+ * a trie over destination addresses, a trie over source addresses, a
+ * table over destination ports, one over source ports, and a list of the
+ * terms that fit none of them.  Each index yields one short list, sorted
+ * by rule; the answer is the lowest rule that matches in any of them.
+ *
+ * The includer defines, before including this file:
+ *   MOAT_TRIE_AT(i), MOAT_PORTS_AT(i)   const __u32 * or NULL
+ *   MOAT_TERM4_AT(i), MOAT_TERM6_AT(i)  const struct moat_termN * or NULL
+ *   MOAT_L                              the struct moat_layout in force
+ */
+#ifndef MOAT_CLASSIFY_H
+#define MOAT_CLASSIFY_H
+
+#include "moat_kern_user.h"
+#include "moat_parse.h"
+
+static __always_inline int moat_match4(const struct moat_term4 *t,
+				       const struct moat_key *k)
+{
+	__u32 ifc;
+
+	if (((k->src4 ^ t->src) & t->src_mask) |
+	    ((k->dst4 ^ t->dst) & t->dst_mask))
+		return 0;
+	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+		return 0;
+	if (t->flags & MOAT_T_L4) {
+		if (!k->l4 || k->sport < t->sp_lo || k->sport > t->sp_hi ||
+		    k->dport < t->dp_lo || k->dport > t->dp_hi ||
+		    (k->tcp_flags & t->tcp_mask) != t->tcp_value)
+			return 0;
+	}
+	if (MOAT_L.nifaces) {
+		ifc = t->rule >> MOAT_IFACE_SHIFT;
+		if (ifc && ifc != k->iface)
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline int moat_match6(const struct moat_term6 *t,
+				       const struct moat_key *k)
+{
+	__u32 ifc;
+
+	if (((k->src6[0] ^ t->src[0]) & t->src_mask[0]) |
+	    ((k->src6[1] ^ t->src[1]) & t->src_mask[1]) |
+	    ((k->dst6[0] ^ t->dst[0]) & t->dst_mask[0]) |
+	    ((k->dst6[1] ^ t->dst[1]) & t->dst_mask[1]))
+		return 0;
+	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+		return 0;
+	if (t->flags & MOAT_T_L4) {
+		if (!k->l4 || k->sport < t->sp_lo || k->sport > t->sp_hi ||
+		    k->dport < t->dp_lo || k->dport > t->dp_hi ||
+		    (k->tcp_flags & t->tcp_mask) != t->tcp_value)
+			return 0;
+	}
+	if (MOAT_L.nifaces) {
+		ifc = t->rule >> MOAT_IFACE_SHIFT;
+		if (ifc && ifc != k->iface)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The first term of list @ref that matches, if its rule is below @best.
+ * Lists are sorted by rule, so the scan stops at the first term that
+ * could not improve on @best.  Most lists are short: the first
+ * MOAT_SCAN_INLINE terms are checked inline, the rest by
+ * MOAT_SCAN_REST4/6(off, n, k, best), which the includer provides (the
+ * XDP program uses bpf_loop(), whose body the verifier checks once).
+ */
+#define MOAT_SCAN_INLINE 4
+
+#define MOAT_SCAN_BODY(TERM_AT, MATCH)                          \
+	do {                                                    \
+		__u32 rule;                                     \
+		if (i >= n)                                     \
+			return best;                            \
+		t = TERM_AT(off + i);                           \
+		if (!t)                                         \
+			return best;                            \
+		rule = t->rule & MOAT_RULE_MASK;                \
+		if (rule >= best)                               \
+			return best;                            \
+		if (MATCH(t, k))                                \
+			return rule;                            \
+	} while (0)
+
+static __always_inline __u32 moat_scan4(__u32 ref, const struct moat_key *k,
+					__u32 best)
+{
+	__u32 off = MOAT_LIST_OFF(ref), n = MOAT_LIST_LEN(ref), i;
+	const struct moat_term4 *t;
+
+	for (i = 0; i < MOAT_SCAN_INLINE; i++)
+		MOAT_SCAN_BODY(MOAT_TERM4_AT, moat_match4);
+	if (n <= MOAT_SCAN_INLINE || MOAT_L.max_list <= MOAT_SCAN_INLINE)
+		return best;
+	return MOAT_SCAN_REST4(off, n, k, best);
+}
+
+static __always_inline __u32 moat_scan6(__u32 ref, const struct moat_key *k,
+					__u32 best)
+{
+	__u32 off = MOAT_LIST_OFF(ref), n = MOAT_LIST_LEN(ref), i;
+	const struct moat_term6 *t;
+
+	for (i = 0; i < MOAT_SCAN_INLINE; i++)
+		MOAT_SCAN_BODY(MOAT_TERM6_AT, moat_match6);
+	if (n <= MOAT_SCAN_INLINE || MOAT_L.max_list <= MOAT_SCAN_INLINE)
+		return best;
+	return MOAT_SCAN_REST6(off, n, k, best);
+}
+
+/* The scan past the inline terms, as a plain loop (userspace). */
+#define MOAT_SCAN_LOOP(TERM_AT, MATCH)                                  \
+	{                                                               \
+		__u32 i;                                                \
+		for (i = MOAT_SCAN_INLINE; i < n; i++) {                \
+			__typeof__(TERM_AT(0)) t = TERM_AT(off + i);    \
+			__u32 rule;                                     \
+			if (!t)                                         \
+				break;                                  \
+			rule = t->rule & MOAT_RULE_MASK;                \
+			if (rule >= best)                               \
+				break;                                  \
+			if (MATCH(t, k))                                \
+				return rule;                            \
+		}                                                       \
+		return best;                                            \
+	}
+
+/* Leaf-pushed multibit trie, strides 16-8-8. */
+static __always_inline __u32 moat_trie4(__u32 root, __u32 addr)
+{
+	const __u32 *e;
+	__u32 v;
+
+	e = MOAT_TRIE_AT(root + (addr >> 16));
+	if (!e)
+		return 0;
+	v = *e;
+	if (!(v & MOAT_TRIE_INNER))
+		return v;
+	e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + ((addr >> 8) & 0xff));
+	if (!e)
+		return 0;
+	v = *e;
+	if (!(v & MOAT_TRIE_INNER))
+		return v;
+	e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + (addr & 0xff));
+	if (!e)
+		return 0;
+	return *e & ~MOAT_TRIE_INNER;
+}
+
+/* Strides 16, then 8 bits a level down to /128. */
+static __always_inline __u32 moat_trie6(__u32 root, const __u64 *addr)
+{
+	const __u8 *b = (const __u8 *)addr;
+	const __u32 *e;
+	__u32 v;
+	int i;
+
+	e = MOAT_TRIE_AT(root + ((__u32)b[0] << 8 | b[1]));
+	if (!e)
+		return 0;
+	v = *e;
+	for (i = 2; i < 16; i++) {
+		if (!(v & MOAT_TRIE_INNER))
+			return v;
+		e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + b[i]);
+		if (!e)
+			return 0;
+		v = *e;
+	}
+	return v & ~MOAT_TRIE_INNER;
+}
+
+static __always_inline int moat_pgroup(__u8 proto)
+{
+	switch (proto) {
+	case 6:
+		return MOAT_PG_TCP;
+	case 17:
+		return MOAT_PG_UDP;
+	case 132:
+		return MOAT_PG_SCTP;
+	case 1:
+	case 58:
+		return MOAT_PG_ICMP;
+	}
+	return -1;
+}
+
+static __always_inline __u32 moat_port_ref(__u32 table, __u16 port)
+{
+	const __u32 *e;
+
+	if (table == MOAT_ABSENT)
+		return 0;
+	e = MOAT_PORTS_AT(table + port);
+	return e ? *e : 0;
+}
+
+/* The lowest matching rule, or MOAT_NO_RULE. */
+static __always_inline __u32 moat_classify4(const struct moat_key *k)
+{
+	__u32 best = MOAT_NO_RULE;
+	int pg;
+
+	if (MOAT_L.root[0][1] != MOAT_ABSENT)
+		best = moat_scan4(moat_trie4(MOAT_L.root[0][1], k->dst4), k,
+				  best);
+	if (MOAT_L.root[0][0] != MOAT_ABSENT)
+		best = moat_scan4(moat_trie4(MOAT_L.root[0][0], k->src4), k,
+				  best);
+	pg = moat_pgroup(k->proto);
+	if (k->l4 && pg >= 0) {
+		best = moat_scan4(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
+						  0, 1, pg)],
+					  k->dport),
+				  k, best);
+		best = moat_scan4(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
+						  0, 0, pg)],
+					  k->sport),
+				  k, best);
+	}
+	if (MOAT_L.any[0])
+		best = moat_scan4(MOAT_L.any[0], k, best);
+	return best;
+}
+
+static __always_inline __u32 moat_classify6(const struct moat_key *k)
+{
+	__u32 best = MOAT_NO_RULE;
+	int pg;
+
+	if (MOAT_L.root[1][1] != MOAT_ABSENT)
+		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k,
+				  best);
+	if (MOAT_L.root[1][0] != MOAT_ABSENT)
+		best = moat_scan6(moat_trie6(MOAT_L.root[1][0], k->src6), k,
+				  best);
+	pg = moat_pgroup(k->proto);
+	if (k->l4 && pg >= 0) {
+		best = moat_scan6(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
+						  1, 1, pg)],
+					  k->dport),
+				  k, best);
+		best = moat_scan6(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
+						  1, 0, pg)],
+					  k->sport),
+				  k, best);
+	}
+	if (MOAT_L.any[1])
+		best = moat_scan6(MOAT_L.any[1], k, best);
+	return best;
+}
+
+/* Map the ingress ifindex to the ruleset's interface id. */
+static __always_inline __u32 moat_iface_id(__u32 ifindex)
+{
+	__u32 i;
+
+	for (i = 0; i < MOAT_IFACES_MAX; i++) {
+		if (i >= MOAT_L.nifaces)
+			break;
+		if (MOAT_L.ifindex[i] == ifindex)
+			return i + 1;
+	}
+	return 0;
+}
+
+#endif /* MOAT_CLASSIFY_H */

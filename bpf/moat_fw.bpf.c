@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The firewall: one load of this program, with its own maps, is one
+ * ruleset generation.  The entry program (moat_entry.bpf.c) tail-calls the
+ * running generation, so publishing a new one is a single prog-array
+ * update and a packet is classified by exactly one generation.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "moat_kern_user.h"
+
+#define MOAT_LOAD(f, off, buf, len) \
+	bpf_xdp_load_bytes((struct xdp_md *)(f)->ctx, (off), (buf), (len))
+#include "moat_parse.h"
+
+/* Set by the loader between open and load; the verifier sees constants. */
+const volatile struct moat_layout layout = {};
+
+/* Sized per generation by the loader (bpf_map__set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64); /* two u32 entries */
+} trie SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64); /* two u32 entries */
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_term4);
+} term4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_term6);
+} term6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64); /* two u32 entries */
+} rules SEC(".maps");
+
+/* Shared by every generation: the loader reuses the pinned map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_counter);
+} counters SEC(".maps");
+
+static __always_inline const void *moat_at(void *map, __u32 i)
+{
+	return bpf_map_lookup_elem(map, &i);
+}
+
+/*
+ * Array maps pad 4-byte values to 8, so u32 tables are stored two to an
+ * element: half the memory and half the cache lines.
+ */
+static __always_inline const __u32 *moat_at32(void *map, __u32 i)
+{
+	__u32 k = i >> 1;
+	const __u32 *v = bpf_map_lookup_elem(map, &k);
+
+	return v ? v + (i & 1) : (const __u32 *)0;
+}
+
+#define MOAT_L layout
+#define MOAT_TRIE_AT(i) moat_at32(&trie, (i))
+#define MOAT_PORTS_AT(i) moat_at32(&ports, (i))
+#define MOAT_TERM4_AT(i) ((const struct moat_term4 *)moat_at(&term4, (i)))
+#define MOAT_TERM6_AT(i) ((const struct moat_term6 *)moat_at(&term6, (i)))
+
+/* Long lists: the rest of the scan in bpf_loop(), verified once. */
+struct moat_rest {
+	struct moat_key k;
+	__u32 off, best;
+};
+
+static __u32 moat_rest(__u32 off, __u32 n, const struct moat_key *k, __u32 best,
+		       long (*cb)(__u32, void *));
+#define MOAT_SCAN_REST4(off, n, k, best) moat_rest(off, n, k, best, moat_rest4_cb)
+#define MOAT_SCAN_REST6(off, n, k, best) moat_rest(off, n, k, best, moat_rest6_cb)
+static long moat_rest4_cb(__u32 i, void *data);
+static long moat_rest6_cb(__u32 i, void *data);
+
+#include "moat_classify.h"
+
+#define MOAT_REST_CB(name, TERM_AT, MATCH)                              \
+	static long name(__u32 i, void *data)                           \
+	{                                                               \
+		struct moat_rest *r = data;                             \
+		__typeof__(TERM_AT(0)) t;                               \
+		__u32 rule;                                             \
+                                                                        \
+		t = TERM_AT(r->off + MOAT_SCAN_INLINE + i);             \
+		if (!t)                                                 \
+			return 1;                                       \
+		rule = t->rule & MOAT_RULE_MASK;                        \
+		if (rule >= r->best)                                    \
+			return 1;                                       \
+		if (!MATCH(t, &r->k))                                   \
+			return 0;                                       \
+		r->best = rule;                                         \
+		return 1;                                               \
+	}
+MOAT_REST_CB(moat_rest4_cb, MOAT_TERM4_AT, moat_match4)
+MOAT_REST_CB(moat_rest6_cb, MOAT_TERM6_AT, moat_match6)
+
+static __always_inline __u32 moat_rest(__u32 off, __u32 n,
+				       const struct moat_key *k, __u32 best,
+				       long (*cb)(__u32, void *))
+{
+	struct moat_rest r = { .k = *k, .off = off, .best = best };
+
+	bpf_loop(n - MOAT_SCAN_INLINE, cb, &r, 0);
+	return r.best;
+}
+
+/*
+ * Global functions: the verifier checks each once, not once for every
+ * path through the parser that reaches it.
+ */
+__attribute__((noinline)) __u32 moat_fw_classify(const struct moat_key *k)
+{
+	if (!k)
+		return MOAT_NO_RULE;
+	return k->fam6 ? moat_classify6(k) : moat_classify4(k);
+}
+
+SEC("xdp")
+int moat_fw(struct xdp_md *ctx)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	struct moat_frame f = { .data = data, .end = end, .ctx = ctx };
+	struct moat_key k = {};
+	struct moat_counter *c;
+	__u32 slot, rule, drop;
+	const __u32 *r;
+
+	switch (moat_parse(&f, &k)) {
+	case MOAT_K_CLASSIFY:
+		if (layout.nifaces)
+			k.iface = moat_iface_id(ctx->ingress_ifindex);
+		rule = moat_fw_classify(&k);
+		r = rule == MOAT_NO_RULE ? NULL : moat_at32(&rules, rule);
+		if (r) {
+			slot = MOAT_RULE_SLOT(*r);
+			drop = !!(*r & MOAT_RULE_DROP);
+		} else {
+			slot = MOAT_SLOT_POLICY;
+			drop = layout.policy_drop;
+		}
+		break;
+	case MOAT_K_ARP:
+		slot = MOAT_SLOT_ARP;
+		drop = 0;
+		break;
+	case MOAT_K_ND:
+		slot = MOAT_SLOT_ND;
+		drop = 0;
+		break;
+	case MOAT_K_NONIP:
+		slot = MOAT_SLOT_NONIP;
+		drop = 0;
+		break;
+	default:
+		slot = MOAT_SLOT_MALFORMED;
+		drop = 1;
+		break;
+	}
+
+	c = bpf_map_lookup_elem(&counters, &slot);
+	if (c) {
+		c->packets++;
+		c->bytes += end - data;
+	}
+	return drop ? XDP_DROP : XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reading a frame into a classification key, as docs/ruleset.md ("What a
+ * packet is") describes.  Written once, compiled twice: into the XDP
+ * program by clang -target bpf, and into libmoat-dp for the userspace
+ * paths and the tests.  Every read is checked against @end; offsets are
+ * kept bounded so the verifier can follow them.
+ */
+#ifndef MOAT_PARSE_H
+#define MOAT_PARSE_H
+
+#include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define moat_ntohs(x) __builtin_bswap16(x)
+#define moat_ntohl(x) __builtin_bswap32(x)
+#else
+#define moat_ntohs(x) (x)
+#define moat_ntohl(x) (x)
+#endif
+
+/* The packet as the rules see it. */
+struct moat_key {
+	__u64 src6[2], dst6[2]; /* network order, as loaded */
+	__u32 src4, dst4; /* host order */
+	__u16 sport, dport; /* host order; ICMP(v6): type and code */
+	__u8 proto;
+	__u8 l4; /* a transport header was read */
+	__u8 tcp_flags;
+	__u8 fam6;
+	__u32 iface; /* interface id, 0 when the ruleset names none */
+};
+
+enum moat_kind {
+	MOAT_K_CLASSIFY = 0,
+	MOAT_K_ARP,
+	MOAT_K_ND,
+	MOAT_K_NONIP,
+	MOAT_K_MALFORMED,
+};
+
+#define MOAT_ETH_HLEN 14
+#define MOAT_ETH_P_IP 0x0800
+#define MOAT_ETH_P_ARP 0x0806
+#define MOAT_ETH_P_IPV6 0x86DD
+#define MOAT_ETH_P_8021Q 0x8100
+#define MOAT_ETH_P_8021AD 0x88A8
+
+#define MOAT_VLAN_MAX 2
+#define MOAT_EXT_MAX 8
+/* Farther than any linear XDP buffer reaches: past it, headers are "past the end". */
+#define MOAT_OFF_MAX 4096
+
+static __always_inline __u16 moat_be16(const __u8 *p)
+{
+	return (__u16)((__u16)p[0] << 8 | p[1]);
+}
+
+/*
+ * The frame being read.  @ctx is the xdp_md in the XDP program (for
+ * MOAT_LOAD, see below) and NULL in userspace.
+ */
+struct moat_frame {
+	const __u8 *data, *end;
+	void *ctx;
+};
+
+/*
+ * MOAT_LOAD(f, off, buf, len): copy @len bytes at @off into @buf, 0 on
+ * success.  The XDP program maps it to bpf_xdp_load_bytes(): an offset
+ * that only passes through a helper stays imprecise for the verifier, so
+ * the extension-header walk is verified once instead of once for every
+ * combination of header lengths.  Used on the rare paths only.
+ */
+#ifndef MOAT_LOAD
+static __always_inline int moat_load(const struct moat_frame *f, __u32 off,
+				     void *buf, __u32 len)
+{
+	if (off > MOAT_OFF_MAX || f->data + off + len > f->end)
+		return -1;
+	__builtin_memcpy(buf, f->data + off, len);
+	return 0;
+}
+#define MOAT_LOAD(f, off, buf, len) moat_load(f, off, buf, len)
+#endif
+
+/* How many transport bytes the rules need to see, per protocol; 0: none. */
+static __always_inline __u32 moat_l4_need(const struct moat_key *k)
+{
+	switch (k->proto) {
+	case 6: /* tcp */
+		return 20;
+	case 17: /* udp */
+		return 8;
+	case 132: /* sctp */
+		return 12;
+	case 1: /* icmp, IPv4 only */
+		return k->fam6 ? 0 : 4;
+	case 58: /* icmpv6, IPv6 only */
+		return k->fam6 ? 4 : 0;
+	}
+	return 0;
+}
+
+/* Fill the transport fields of @k from the first bytes of its header. */
+static __always_inline int moat_l4_fields(const __u8 *p, struct moat_key *k)
+{
+	if (k->proto == 1 || k->proto == 58) {
+		k->sport = p[0];
+		k->dport = p[1];
+		k->l4 = 1;
+		if (k->proto == 58 && p[0] >= 133 && p[0] <= 137)
+			return MOAT_K_ND;
+		return MOAT_K_CLASSIFY;
+	}
+	k->sport = moat_be16(p);
+	k->dport = moat_be16(p + 2);
+	k->l4 = 1;
+	return MOAT_K_CLASSIFY;
+}
+
+/*
+ * The transport header at @off of an IP packet that ends at @ip_end (both
+ * offsets), read in place.  A header cut short by the packet's own length
+ * is malformed, whatever follows in the frame.
+ */
+static __always_inline int moat_parse_l4(const struct moat_frame *f,
+					 __u32 off, __u32 ip_end,
+					 struct moat_key *k)
+{
+	__u32 need = moat_l4_need(k);
+	const __u8 *p;
+
+	if (!need)
+		return MOAT_K_CLASSIFY; /* a protocol without ports */
+	if (off > MOAT_OFF_MAX || off + need > ip_end)
+		return MOAT_K_MALFORMED;
+	/*
+	 * off + need <= ip_end, and the IP packet fits the frame, so these
+	 * reads are in bounds; the checks against end are for the verifier.
+	 */
+	p = f->data + off;
+	if (p + 4 > f->end)
+		return MOAT_K_MALFORMED;
+	if (k->proto == 6) {
+		if (p + 14 > f->end)
+			return MOAT_K_MALFORMED;
+		k->tcp_flags = p[13];
+	}
+	return moat_l4_fields(p, k);
+}
+
+/* The same, through MOAT_LOAD, for the offsets an extension walk gives. */
+static __always_inline int moat_load_l4(const struct moat_frame *f, __u32 off,
+					__u32 ip_end, struct moat_key *k)
+{
+	__u32 need = moat_l4_need(k);
+	__u8 h[20];
+
+	if (!need)
+		return MOAT_K_CLASSIFY;
+	if (off + need > ip_end)
+		return MOAT_K_MALFORMED;
+	switch (need) {
+	case 20:
+		if (MOAT_LOAD(f, off, h, 20))
+			return MOAT_K_MALFORMED;
+		k->tcp_flags = h[13];
+		break;
+	case 12:
+		if (MOAT_LOAD(f, off, h, 12))
+			return MOAT_K_MALFORMED;
+		break;
+	case 8:
+		if (MOAT_LOAD(f, off, h, 8))
+			return MOAT_K_MALFORMED;
+		break;
+	default:
+		if (MOAT_LOAD(f, off, h, 4))
+			return MOAT_K_MALFORMED;
+	}
+	return moat_l4_fields(h, k);
+}
+
+static __always_inline int moat_parse_ipv4(const struct moat_frame *f,
+					   __u32 off, struct moat_key *k)
+{
+	const __u8 *ip = f->data + off;
+	__u32 ihl, tot, frag;
+
+	if (ip + 20 > f->end)
+		return MOAT_K_MALFORMED;
+	if ((ip[0] >> 4) != 4)
+		return MOAT_K_MALFORMED;
+	ihl = (__u32)(ip[0] & 0x0f) * 4;
+	tot = moat_be16(ip + 2);
+	if (ihl < 20 || tot < ihl || ip + ihl > f->end || ip + tot > f->end)
+		return MOAT_K_MALFORMED;
+	k->proto = ip[9];
+	k->src4 = (__u32)ip[12] << 24 | (__u32)ip[13] << 16 |
+		  (__u32)ip[14] << 8 | ip[15];
+	k->dst4 = (__u32)ip[16] << 24 | (__u32)ip[17] << 16 |
+		  (__u32)ip[18] << 8 | ip[19];
+	frag = moat_be16(ip + 6);
+	if (frag & 0x1fff)
+		return MOAT_K_CLASSIFY; /* a later fragment: no transport header */
+	return moat_parse_l4(f, off + ihl, off + tot, k);
+}
+
+static __always_inline int moat_is_ext(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 ||
+	       nh == 135;
+}
+
+/* Walk the extension headers that start at @off with next header @nh. */
+static __always_inline int moat_walk_ext(const struct moat_frame *f, __u32 off,
+					 __u32 ip_end, __u8 nh,
+					 struct moat_key *k)
+{
+	__u8 h[4];
+	int i;
+
+	for (i = 0; i < MOAT_EXT_MAX; i++) {
+		if (off + 8 > ip_end || MOAT_LOAD(f, off, h, 4))
+			return MOAT_K_MALFORMED;
+		if (nh == 44) {
+			/* fragment header: offset in the top 13 bits of bytes 2-3 */
+			if (moat_be16(h + 2) & 0xfff8) {
+				k->proto = h[0];
+				return MOAT_K_CLASSIFY; /* a later fragment */
+			}
+			off += 8;
+		} else if (nh == 51) {
+			off += ((__u32)h[1] + 2) * 4;
+		} else {
+			off += ((__u32)h[1] + 1) * 8;
+		}
+		if (off > ip_end)
+			return MOAT_K_MALFORMED;
+		nh = h[0];
+		if (!moat_is_ext(nh)) {
+			k->proto = nh;
+			return moat_load_l4(f, off, ip_end, k);
+		}
+	}
+	return MOAT_K_MALFORMED; /* a ninth extension header */
+}
+
+static __always_inline int moat_parse_ipv6(const struct moat_frame *f,
+					   __u32 off, struct moat_key *k)
+{
+	const __u8 *ip = f->data + off;
+	__u32 ip_end;
+
+	if (ip + 40 > f->end)
+		return MOAT_K_MALFORMED;
+	if ((ip[0] >> 4) != 6)
+		return MOAT_K_MALFORMED;
+	ip_end = off + 40 + moat_be16(ip + 4);
+	if (f->data + ip_end > f->end)
+		return MOAT_K_MALFORMED;
+	__builtin_memcpy(k->src6, ip + 8, 16);
+	__builtin_memcpy(k->dst6, ip + 24, 16);
+	k->fam6 = 1;
+	k->proto = ip[6];
+	if (moat_is_ext(ip[6]))
+		return moat_walk_ext(f, off + 40, ip_end, ip[6], k);
+	return moat_parse_l4(f, off + 40, ip_end, k);
+}
+
+/* Read the frame into @k; returns an enum moat_kind. */
+static __always_inline int moat_parse(const struct moat_frame *f,
+				      struct moat_key *k)
+{
+	__u32 off = MOAT_ETH_HLEN;
+	__u16 type;
+	int i;
+
+	if (f->data + MOAT_ETH_HLEN > f->end)
+		return MOAT_K_MALFORMED;
+	type = moat_be16(f->data + 12);
+	for (i = 0; i < MOAT_VLAN_MAX + 1; i++) {
+		if (type != MOAT_ETH_P_8021Q && type != MOAT_ETH_P_8021AD)
+			break;
+		if (i == MOAT_VLAN_MAX)
+			return MOAT_K_MALFORMED; /* a third tag */
+		if (f->data + off + 4 > f->end)
+			return MOAT_K_MALFORMED;
+		type = moat_be16(f->data + off + 2);
+		off += 4;
+	}
+	switch (type) {
+	case MOAT_ETH_P_IP:
+		return moat_parse_ipv4(f, off, k);
+	case MOAT_ETH_P_IPV6:
+		return moat_parse_ipv6(f, off, k);
+	case MOAT_ETH_P_ARP:
+		return MOAT_K_ARP;
+	default:
+		return MOAT_K_NONIP;
+	}
+}
+
+#endif /* MOAT_PARSE_H */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Inside the compiler: terms, homes, and the store of lists. */
+#ifndef MOAT_COMPILE_INT_H
+#define MOAT_COMPILE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile.h"
+
+/* Where a term is filed: the index whose key it constrains most. */
+enum moat_home {
+	MOAT_HOME_DST = 0,
+	MOAT_HOME_SRC,
+	MOAT_HOME_DPORT,
+	MOAT_HOME_SPORT,
+	MOAT_HOME_ANY,
+};
+
+/* A term before it is written out: one item of each list of a rule. */
+struct cterm {
+	uint32_t rule;
+	uint8_t fam6;
+	uint8_t home;
+	uint8_t src_len, dst_len;
+	uint8_t src[16], dst[16]; /* network order, host bits zero */
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
+	uint8_t proto;
+	uint8_t flags; /* MOAT_T_* */
+	uint8_t tcp_mask, tcp_value;
+	uint8_t iface;
+};
+
+/*
+ * The store of lists: each distinct list (the same terms in the same
+ * order) is written once into the image's term arrays.
+ */
+struct lstore {
+	struct moat_image *img;
+	const struct cterm *terms;
+	struct lslot *slots; /* open-addressed: hash of the id sequence */
+	size_t nslots, used;
+	size_t cap4, cap6;
+};
+
+int lstore_init(struct lstore *ls, struct moat_image *img,
+		const struct cterm *terms);
+void lstore_fini(struct lstore *ls);
+
+/*
+ * Drop from @ids (sorted by rule) every term that an earlier one covers
+ * on all fields but the index's own (@home), which every term of the list
+ * matches anyway.  Returns the new count.
+ */
+size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
+		    int home);
+
+/*
+ * Store the list @ids (pruned, sorted by rule); returns its list ref in
+ * *ref (0 for an empty list).  -E2BIG when the list or the store is over
+ * capacity.
+ */
+int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
+	       uint32_t *ref);
+
+/* Index builders; @ids are the terms homed there, sorted by rule. */
+int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
+	       size_t n, uint32_t *root, struct moat_diags *d);
+int portidx_build(struct lstore *ls, int fam6, int home, int pgroup,
+		  const uint32_t *ids, size_t n, uint32_t *table,
+		  struct moat_diags *d);
+
+/* Growable arrays inside the image. */
+int image_grow(void **v, size_t *cap, size_t need, size_t size);
+
+/* Does prefix (a, alen) contain (b, blen)? */
+static inline bool prefix_covers(const uint8_t *a, unsigned alen,
+				 const uint8_t *b, unsigned blen)
+{
+	unsigned i;
+
+	if (alen > blen)
+		return false;
+	for (i = 0; i < alen / 8; i++)
+		if (a[i] != b[i])
+			return false;
+	if (alen % 8) {
+		uint8_t m = (uint8_t)(0xff << (8 - alen % 8));
+
+		if ((a[i] ^ b[i]) & m)
+			return false;
+	}
+	return true;
+}
+
+#endif /* MOAT_COMPILE_INT_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Inside libmoat-dp's kernel half: the handle and its helpers. */
+#ifndef MOAT_DP_INT_H
+#define MOAT_DP_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane.h"
+
+/*
+ * Counter slots by rule name.  A name keeps its slot for as long as it is
+ * in the running ruleset; a slot is zeroed before a new name takes it.
+ */
+struct slotmap {
+	struct slotent *v; /* open-addressed by name */
+	uint32_t nv, used;
+	uint8_t *busy; /* per slot */
+	uint32_t nslots; /* MOAT_SLOT_FIRST_RULE + capacity */
+	uint32_t next; /* where the search for a free slot resumes */
+};
+
+struct slotent {
+	char name[MOAT_NAME_MAX + 1];
+	uint32_t slot; /* 0: free entry */
+	uint64_t applied_ns;
+};
+
+int slotmap_init(struct slotmap *m, uint32_t nslots);
+void slotmap_fini(struct slotmap *m);
+struct slotent *slotmap_find(const struct slotmap *m, const char *name);
+int slotmap_add(struct slotmap *m, const char *name, uint32_t slot,
+		uint64_t applied_ns);
+int slotmap_take_free(struct slotmap *m, const struct slotmap *avoid,
+		      uint32_t *slot);
+
+struct moat_dp {
+	char bpffs[PATH_MAX];
+	char root[PATH_MAX]; /* <bpffs>/moat/<instance> */
+	char instance[64];
+	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
+	int gens_fd, counters_fd, sync_fd;
+	uint32_t gens_id; /* map id: tells our entry programs from others */
+	uint32_t capacity;
+	int ncpus;
+	uint64_t generation; /* running; 0: none yet */
+	int gen_fd; /* the running generation's prog, or -1 */
+	struct slotmap slots; /* the running generation's names */
+	char (*ifnames)[16];
+	uint32_t *ifindex;
+	int nifaces;
+};
+
+/* Paths under the pin root. */
+int dp_path(const struct moat_dp *dp, char *buf, size_t n, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+
+/* @dir + "/" + @name into @buf; -ENAMETOOLONG when it does not fit. */
+int dp_join(char *buf, size_t n, const char *dir, const char *name);
+
+/* Load the running generation's info and names into dp (at open). */
+int dp_load_current(struct moat_dp *dp);
+
+/* Remove a pin directory and what is pinned in it. */
+int dp_rmtree(const char *dir);
+
+uint64_t dp_now_ns(int clock);
+
+#endif /* MOAT_DP_INT_H */

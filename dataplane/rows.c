@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Reading the data plane: counters summed over CPUs, the running
+ * generation's rules, and the state of the interfaces.  Works from the
+ * pins alone, so moatctl can answer while moatd is down.
+ */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dp-int.h"
+
+int dp_iface_state(const struct moat_dp *dp, const char *ifname,
+		   struct moat_dp_iface *i);
+
+int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
+		    uint64_t *bytes)
+{
+	struct moat_counter *v = calloc((size_t)dp->ncpus, sizeof(*v));
+	int i, err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	*packets = *bytes = 0;
+	if (bpf_map_lookup_elem(dp->counters_fd, &slot, v))
+		err = -errno;
+	for (i = 0; !err && i < dp->ncpus; i++) {
+		*packets += v[i].packets;
+		*bytes += v[i].bytes;
+	}
+	free(v);
+	return err;
+}
+
+static const struct {
+	const char *name;
+	uint32_t slot;
+	int action;
+} fixed_rows[] = {
+	{ "policy", MOAT_SLOT_POLICY, -1 },
+	{ "arp", MOAT_SLOT_ARP, 0 },
+	{ "nd", MOAT_SLOT_ND, 0 },
+	{ "non-ip", MOAT_SLOT_NONIP, 0 },
+	{ "malformed", MOAT_SLOT_MALFORMED, 1 },
+};
+
+#define NFIXED (sizeof(fixed_rows) / sizeof(fixed_rows[0]))
+
+/* Sum every slot over CPUs with one batched read. */
+static int read_all(struct moat_dp *dp, struct moat_counter **out)
+{
+	uint32_t n = dp->slots.nslots, done = 0, batch, *keys, i;
+	size_t ncpu = (size_t)dp->ncpus;
+	struct moat_counter *raw, *sum;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	raw = calloc((size_t)n * ncpu, sizeof(*raw));
+	sum = calloc(n, sizeof(*sum));
+	if (!keys || !raw || !sum) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < n) {
+		uint32_t in = done, outk;
+
+		batch = n - done;
+		if (bpf_map_lookup_batch(dp->counters_fd, done ? &in : NULL, &outk,
+					 keys + done, raw + (size_t)done * ncpu,
+					 &batch, &opts) &&
+		    errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		if (!batch)
+			break;
+		done += batch;
+	}
+	for (i = 0; i < done * ncpu; i++) {
+		sum[keys[i / ncpu]].packets += raw[i].packets;
+		sum[keys[i / ncpu]].bytes += raw[i].bytes;
+	}
+	*out = sum;
+	sum = NULL;
+out:
+	free(keys);
+	free(raw);
+	free(sum);
+	return err;
+}
+
+int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
+{
+	struct moat_counter *sum = NULL;
+	struct moat_rule_info ri;
+	struct moat_dp_row *r;
+	char path[PATH_MAX];
+	uint32_t i, n = 0;
+	int names = -1, err;
+	size_t f;
+
+	err = dp_path(dp, path, sizeof(path), "current/names");
+	if (err)
+		return err;
+	if (dp->generation) {
+		names = bpf_obj_get(path);
+		if (names < 0)
+			return -errno;
+		n = (uint32_t)dp->slots.used;
+	}
+	err = read_all(dp, &sum);
+	if (err)
+		goto out;
+	r = calloc(n + NFIXED, sizeof(*r));
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(names, &i, &ri)) {
+			err = -errno;
+			free(r);
+			goto out;
+		}
+		snprintf(r[i].name, sizeof(r[i].name), "%s", ri.name);
+		r[i].action = (int)ri.action;
+		r[i].slot = ri.slot;
+		r[i].applied_ns = ri.applied_ns;
+		if (ri.slot < dp->slots.nslots) {
+			r[i].packets = sum[ri.slot].packets;
+			r[i].bytes = sum[ri.slot].bytes;
+		}
+	}
+	for (f = 0; f < NFIXED; f++, i++) {
+		struct moat_dp_row *x = &r[i];
+
+		snprintf(x->name, sizeof(x->name), "%s", fixed_rows[f].name);
+		x->fixed = true;
+		x->slot = fixed_rows[f].slot;
+		x->action = fixed_rows[f].action;
+		x->packets = sum[x->slot].packets;
+		x->bytes = sum[x->slot].bytes;
+	}
+	*rows = r;
+	*nrows = (int)i;
+out:
+	if (names >= 0)
+		close(names);
+	free(sum);
+	return err;
+}
+
+int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	uint32_t k = 0;
+	DIR *dir;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	st->capacity = dp->capacity;
+	st->slots_used = dp->slots.used;
+	dp_path(dp, path, sizeof(path), "current/info");
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		st->has_generation = !bpf_map_lookup_elem(fd, &k, &st->info);
+		close(fd);
+	}
+	dp_path(dp, path, sizeof(path), "links");
+	dir = opendir(path);
+	while (dir && (e = readdir(dir))) {
+		struct moat_dp_iface *v;
+
+		if (e->d_name[0] == '.')
+			continue;
+		v = realloc(st->ifaces, (size_t)(st->nifaces + 1) * sizeof(*v));
+		if (!v)
+			break;
+		st->ifaces = v;
+		dp_iface_state(dp, e->d_name, &st->ifaces[st->nifaces++]);
+	}
+	if (dir)
+		closedir(dir);
+	return 0;
+}
+
+void moat_dp_status_free(struct moat_dp_status *st)
+{
+	free(st->ifaces);
+	st->ifaces = NULL;
+	st->nifaces = 0;
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `moat-bench apply-time`: how long a ruleset takes from text to
+ * enforcement, and what it costs in memory, against rule count.
+ *
+ * Each rule count is measured in a child process of its own, which does
+ * what moatd does with a ruleset: parse the text, apply it, keep the
+ * parsed ruleset and the data-plane handle.  Its resident memory after
+ * the last apply is then moatd's, give or take the code of the program,
+ * and no rule count inherits the heap of the one before.  The child
+ * alternates two rulesets (seeds S and S+1), so that every apply changes
+ * the generation rather than repeating it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "classbench.h"
+#include "report.h"
+#include "rx.h"
+#include "stats.h"
+
+#define MAX_COUNTS 16
+#define MAX_REPS 50
+
+static const char apply_usage[] =
+	"usage: moat-bench apply-time [options]\n"
+	"\n"
+	"Time of moat_dp_apply (parse, compile, load, switch) and memory,\n"
+	"against rule count; each count in a fresh process.\n"
+	"\n"
+	"  --rules LIST   rule counts (default 1,100,1000,10000,100000)\n"
+	"  --reps N       applies per count, medians reported (default 5)\n"
+	"  --seed S       ruleset seed (default 1)\n"
+	"  --ipv6 PCT     share of IPv6 rules (default 0)\n"
+	"  --json FILE    write the results as JSON\n";
+
+/* What the child sends back through its pipe. */
+struct apply_msg {
+	int error;
+	int reps;
+	double text_ms[MAX_REPS], wall_ms[MAX_REPS];
+	struct moat_apply_stats st[MAX_REPS];
+	uint64_t rss_kb, hwm_kb;
+};
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static void read_rss(uint64_t *rss_kb, uint64_t *hwm_kb)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	unsigned long long kb;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			*rss_kb = kb;
+		else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			*hwm_kb = kb;
+	}
+	if (f)
+		fclose(f);
+}
+
+static int make_text(uint32_t nrules, uint64_t seed, unsigned int ipv6,
+		     char **text)
+{
+	struct cb_opts co = { .seed = seed,
+			      .nrules = nrules,
+			      .ipv6_pct = ipv6,
+			      .action = MOAT_DROP,
+			      .policy = MOAT_DROP };
+	struct moat_ruleset rs;
+	int ret = cb_generate(&co, &rs);
+
+	if (ret)
+		return ret;
+	*text = moat_ruleset_format(&rs);
+	ret = *text ? 0 : -errno;
+	moat_ruleset_free(&rs);
+	return ret;
+}
+
+static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
+		  struct apply_msg *m)
+{
+	struct moat_ruleset parsed[2] = { 0 };
+	struct moat_dp_opts o = { 0 };
+	struct moat_dp *dp = NULL;
+	char *text[2] = { NULL, NULL }, instance[64], root[256];
+	int ret;
+
+	snprintf(instance, sizeof(instance), "bench-%d", (int)getpid());
+	o.instance = instance;
+	o.capacity = nrules + MOAT_SLOT_FIRST_RULE > MOAT_DEFAULT_CAPACITY ?
+			     nrules + MOAT_SLOT_FIRST_RULE :
+			     MOAT_DEFAULT_CAPACITY;
+	ret = make_text(nrules, seed, ipv6, &text[0])		  ?:
+		      make_text(nrules, seed + 1, ipv6, &text[1]) ?:
+		      moat_dp_open(&o, &dp);
+	for (int i = 0; !ret && i < reps && !bench_stop; i++) {
+		struct moat_ruleset *rs = &parsed[i % 2];
+		struct moat_diags d = { 0 };
+		uint64_t t0, t1;
+
+		/* the ruleset applied before this one is no longer needed */
+		moat_ruleset_free(rs);
+		t0 = bench_now_ns();
+		ret = moat_ruleset_parse(text[i % 2], strlen(text[i % 2]), rs,
+					 &d);
+		t1 = bench_now_ns();
+		ret = ret ?: moat_dp_apply(dp, rs, &d, &m->st[i]);
+		m->text_ms[i] = ms(t1 - t0);
+		m->wall_ms[i] = ms(bench_now_ns() - t1);
+		if (ret)
+			moat_diags_print(&d, "generated ruleset", stderr);
+		moat_diags_free(&d);
+		if (!ret)
+			m->reps = i + 1;
+		bench_progress("apply-time: %u rules: apply %d/%d: %.1f ms",
+			       nrules, i + 1, reps,
+			       m->text_ms[i] + m->wall_ms[i]);
+	}
+	/* what moatd holds between applies: the ruleset and the handle */
+	free(text[0]);
+	free(text[1]);
+	moat_ruleset_free(&parsed[m->reps % 2]);
+	malloc_trim(0);
+	read_rss(&m->rss_kb, &m->hwm_kb);
+	m->error = ret ?: bench_stop ? -EINTR : 0;
+
+	snprintf(root, sizeof(root), "%s", dp ? moat_dp_pin_root(dp) : "");
+	moat_dp_close(dp);
+	moat_ruleset_free(&parsed[0]);
+	moat_ruleset_free(&parsed[1]);
+	rx_moat_remove_pins(root);
+}
+
+static int measure(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
+		   struct apply_msg *m)
+{
+	size_t got = 0;
+	int fd[2], status;
+	pid_t pid;
+
+	memset(m, 0, sizeof(*m));
+	if (pipe(fd))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		child(nrules, reps, seed, ipv6, m);
+		for (size_t off = 0; off < sizeof(*m);) {
+			ssize_t n =
+				write(fd[1], (char *)m + off, sizeof(*m) - off);
+
+			if (n <= 0)
+				_exit(BENCH_EXIT_FAIL);
+			off += (size_t)n;
+		}
+		_exit(BENCH_EXIT_OK);
+	}
+	close(fd[1]);
+	while (got < sizeof(*m)) {
+		ssize_t n = read(fd[0], (char *)m + got, sizeof(*m) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got < sizeof(*m)) {
+		bench_err("apply-time: the process measuring %u rules died",
+			  nrules);
+		return -EIO;
+	}
+	return m->error;
+}
+
+static double median_of(const struct apply_msg *m, size_t field)
+{
+	double v[MAX_REPS];
+
+	for (int i = 0; i < m->reps; i++)
+		v[i] = ms(*(const uint64_t *)((const char *)&m->st[i] + field));
+	return stats_median(v, m->reps);
+}
+
+#define MEDIAN_NS(m, f) median_of(m, offsetof(struct moat_apply_stats, f))
+
+static void summarize(uint32_t nrules, const struct apply_msg *m,
+		      struct apply_result *a)
+{
+	double e2e[MAX_REPS];
+	const struct moat_apply_stats *last = &m->st[m->reps - 1];
+
+	memset(a, 0, sizeof(*a));
+	a->nrules = nrules;
+	a->reps = m->reps;
+	a->parse_text_ms = stats_median(m->text_ms, m->reps);
+	a->wall_ms = stats_median(m->wall_ms, m->reps);
+	for (int i = 0; i < m->reps; i++)
+		e2e[i] = m->text_ms[i] + m->wall_ms[i];
+	a->end_to_end_ms = stats_median(e2e, m->reps);
+	a->parse_ms = MEDIAN_NS(m, parse_ns);
+	a->compile_ms = MEDIAN_NS(m, compile_ns);
+	a->load_ms = MEDIAN_NS(m, load_ns);
+	a->switch_ms = MEDIAN_NS(m, switch_ns);
+	a->total_ms = MEDIAN_NS(m, total_ns);
+	a->target_ms = nrules == 10000 ? 100 : nrules == 100000 ? 1000 : 0;
+	a->nterms = last->nterms;
+	a->nlists = last->nlists;
+	a->max_list = last->max_list;
+	a->map_bytes = last->map_bytes;
+	a->rss_kb = m->rss_kb;
+	a->hwm_kb = m->hwm_kb;
+}
+
+int cmd_apply_time(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "reps", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "ipv6", required_argument, NULL, '6' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint32_t counts[MAX_COUNTS] = { 1, 100, 1000, 10000, 100000 };
+	struct apply_result rows[MAX_COUNTS];
+	struct apply_msg *m = malloc(sizeof(*m));
+	int ncounts = 5, reps = 5, nrows = 0, c, idx = 0, ret = 0;
+	const char *json = NULL;
+	uint64_t seed = 1, x;
+	unsigned int ipv6 = 0;
+
+	while (m && (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		switch (c) {
+		case 'r':
+			ret = bench_parse_u32_list(optarg, counts, MAX_COUNTS,
+						   &ncounts);
+			for (int i = 0; !ret && i < ncounts; i++)
+				if (!counts[i] || counts[i] > MOAT_RULES_MAX)
+					ret = -EINVAL;
+			break;
+		case 'n':
+			ret = bench_parse_u64(optarg, &x) ?:
+				      (!x || x > MAX_REPS ? -EINVAL : 0);
+			reps = (int)x;
+			break;
+		case 'S':
+			ret = bench_parse_u64(optarg, &seed);
+			break;
+		case '6':
+			ret = bench_parse_u64(optarg, &x) ?:
+				      (x > 100 ? -EINVAL : 0);
+			ipv6 = (unsigned int)x;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'h':
+			fputs(apply_usage, stdout);
+			free(m);
+			return BENCH_EXIT_OK;
+		default:
+			fputs(apply_usage, stderr);
+			free(m);
+			return BENCH_EXIT_USAGE;
+		}
+		if (ret) {
+			bench_err("--%s is not valid: `%s'", longopts[idx].name,
+				  optarg);
+			free(m);
+			return BENCH_EXIT_USAGE;
+		}
+	}
+	if (!m)
+		return BENCH_EXIT_FAIL;
+	if (optind < argc) {
+		bench_err("unexpected argument: `%s'", argv[optind]);
+		free(m);
+		return BENCH_EXIT_USAGE;
+	}
+	if (geteuid() != 0) {
+		bench_err("apply-time needs root (BPF maps and programs)");
+		free(m);
+		return BENCH_EXIT_FAIL;
+	}
+
+	for (int i = 0; !ret && i < ncounts && !bench_stop; i++) {
+		ret = measure(counts[i], reps, seed, ipv6, m);
+		if (m->reps)
+			summarize(counts[i], m, &rows[nrows++]);
+		if (ret)
+			bench_err("apply-time: %u rules: %s", counts[i],
+				  strerror(-ret));
+	}
+	if (nrows) {
+		struct apply_report r = { .argc = argc,
+					  .argv = argv,
+					  .seed = seed,
+					  .rows = rows,
+					  .nrows = nrows };
+
+		report_apply_table(&r, stdout);
+		if (json && report_apply_json(&r, json) && !ret)
+			ret = -EIO;
+	}
+	free(m);
+	return ret || bench_stop ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
+}

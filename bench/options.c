@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Command-line values.  Each parser takes the whole string or rejects
+ * it; the caller names the option in its message.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+int bench_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* "1,100,10k": decimal numbers, an optional k (thousand) each. */
+int bench_parse_u32_list(const char *s, uint32_t *v, int max, int *n)
+{
+	const char *p = s;
+
+	*n = 0;
+	while (*p) {
+		char *end;
+		unsigned long long x;
+
+		if (*n == max || *p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		x = strtoull(p, &end, 10);
+		if (*end == 'k') {
+			x *= 1000;
+			end++;
+		}
+		if (errno || x > UINT32_MAX || (*end && *end != ','))
+			return -EINVAL;
+		v[(*n)++] = (uint32_t)x;
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return -EINVAL; /* a trailing comma */
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+/* "0", "0,1", "0-3,6". */
+int bench_parse_cpu_list(const char *s, int *cpus, int max, int *n)
+{
+	const char *p = s;
+
+	*n = 0;
+	while (*p) {
+		char *end;
+		long lo, hi;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		lo = hi = strtol(p, &end, 10);
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			hi = strtol(p, &end, 10);
+		}
+		if (lo > hi || hi >= 4096 || (*end && *end != ','))
+			return -EINVAL;
+		for (long c = lo; c <= hi; c++) {
+			for (int i = 0; i < *n; i++)
+				if (cpus[i] == c)
+					return -EINVAL; /* twice */
+			if (*n == max)
+				return -EINVAL;
+			cpus[(*n)++] = (int)c;
+		}
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return -EINVAL;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+int bench_parse_seconds(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(*v) || *v <= 0 || *v > 3600)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * moatd's configuration file: "key value" lines, '#' comments.
+ *
+ *   instance NAME          default "default"
+ *   interfaces IF[, IF...] required
+ *   ruleset PATH           required; relative to the file's directory
+ *   bpffs PATH             default /sys/fs/bpf
+ *   socket PATH            default /run/moat/INSTANCE.sock
+ *   state-dir PATH         default /var/lib/moat/INSTANCE
+ *   capacity N             default 65536 rule counter slots
+ *   xdp-mode auto|native|generic
+ *   log-level error|warning|info|debug
+ *
+ * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
+ * errors, so that a typo is never silently a default.
+ */
+#ifndef MOAT_AGENT_CONFIG_H
+#define MOAT_AGENT_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl.h"
+#include "dataplane.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/moat/moatd.conf"
+#define CONFIG_IFACES_MAX MOAT_IFACES_MAX
+#define CONFIG_CAPACITY_MIN 64u
+#define CONFIG_CAPACITY_MAX (16u << 20)
+/* sockaddr_un.sun_path holds 108 bytes with the NUL */
+#define CONFIG_SOCKET_MAX 107
+
+struct agent_config {
+	char path[PATH_MAX]; /* the file it came from */
+	char instance[CTL_INSTANCE_MAX + 1];
+	char ifaces[CONFIG_IFACES_MAX][MOAT_IFNAME_MAX + 1];
+	int nifaces;
+	char ruleset[PATH_MAX];
+	char bpffs[PATH_MAX];
+	char socket[CONFIG_SOCKET_MAX + 1];
+	char state_dir[PATH_MAX];
+	uint32_t capacity;
+	enum moat_xdp_mode xdp_mode;
+	int log_level; /* enum log_level */
+};
+
+#define CONFIG_MAX_ERRORS 16
+
+struct config_errors {
+	int n;
+	char msg[CONFIG_MAX_ERRORS][384];
+};
+
+/*
+ * Parse @len bytes of @text read from @file.  Returns 0, or -EINVAL with
+ * every error (up to CONFIG_MAX_ERRORS) in @errs.  On success @c is
+ * complete, defaults filled in.
+ */
+int config_parse(const char *text, size_t len, const char *file,
+		 struct agent_config *c, struct config_errors *errs);
+
+/* Read @path and parse it; a file that cannot be read is one error. */
+int config_load(const char *path, struct agent_config *c,
+		struct config_errors *errs);
+
+const char *config_xdp_mode_name(enum moat_xdp_mode m);
+
+#endif /* MOAT_AGENT_CONFIG_H */

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* moatd: the XDP host firewall's daemon.  docs/moatd.md is its manual. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "agent.h"
+#include "config.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: moatd [-c FILE] [-d]\n"
+		"       moatd -n [-c FILE]\n"
+		"\n"
+		"The XDP host firewall's daemon: applies the ruleset named in FILE to the\n"
+		"interfaces named in FILE, keeps it in force, and answers moatctl on a\n"
+		"root-only unix socket.  SIGHUP re-reads FILE and the ruleset.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -n, --check        check FILE and its ruleset, print \"configuration OK\",\n"
+		"                     change nothing\n"
+		"  -d, --debug        log at level debug, whatever FILE says\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 bad configuration or failure, 2 bad usage.\n"
+		"See docs/moatd.md.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static void print_config_errors(const struct config_errors *errs, bool plain)
+{
+	for (int i = 0; i < errs->n; i++) {
+		if (plain)
+			fprintf(stderr, "%s\n", errs->msg[i]);
+		else
+			log_err("%s", errs->msg[i]);
+	}
+}
+
+/*
+ * libbpf and libxdp print to stderr on their own; route them through the
+ * log, at debug: what matters reaches moatd as an error code and is
+ * logged with what moatd was doing.  -d shows them.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	log_vmsg(LOG_LEVEL_DEBUG, fmt, ap);
+	return 0;
+}
+
+static int libxdp_log(enum libxdp_print_level level, const char *fmt,
+		      va_list ap)
+{
+	log_vmsg(LOG_LEVEL_DEBUG, fmt, ap);
+	return 0;
+}
+#pragma GCC diagnostic pop
+
+/* moatd -n: everything a start would read, nothing it would change. */
+static int check(const struct agent_config *cfg)
+{
+	struct moat_diags d = { 0 };
+	struct moat_ruleset rs;
+	int ret;
+
+	memset(&rs, 0, sizeof(rs));
+	ret = moat_ruleset_parse_file(cfg->ruleset, &rs, &d);
+	moat_diags_print(&d, cfg->ruleset, stderr);
+	if (ret < 0 && !d.nerrors)
+		fprintf(stderr, "moatd: cannot read the ruleset %s: %s\n",
+			cfg->ruleset, strerror(-ret));
+	moat_ruleset_free(&rs);
+	moat_diags_free(&d);
+	if (ret < 0)
+		return 1;
+
+	/* a warning, not an error: an interface may come up after moatd */
+	for (int i = 0; i < cfg->nifaces; i++) {
+		if (!if_nametoindex(cfg->ifaces[i]))
+			fprintf(stderr,
+				"moatd: warning: interface %s does not exist (yet)\n",
+				cfg->ifaces[i]);
+	}
+	printf("configuration OK\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH;
+	static struct agent a; /* large (paths): not on the stack */
+	static struct agent_config cfg;
+	struct config_errors errs;
+	char abs[PATH_MAX];
+	bool check_only = false;
+	int ch, ret;
+
+	log_init("moatd", LOG_LEVEL_INFO);
+	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
+	while ((ch = getopt_long(argc, argv, "c:ndhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'd':
+			a.debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("moatd %s\n", MOAT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "moatd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	/* absolute, so that status shows it and a reload finds it */
+	if (realpath(path, abs))
+		path = abs;
+	if (config_load(path, &cfg, &errs) < 0) {
+		print_config_errors(&errs, check_only);
+		return 1;
+	}
+	if (check_only)
+		return check(&cfg);
+
+	log_set_level(a.debug ? LOG_LEVEL_DEBUG :
+				(enum log_level)cfg.log_level);
+	/* a peer that hangs up is an error on the socket, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = agent_start(&a, &cfg);
+	if (ret == 0)
+		ret = agent_run(&a);
+	else
+		ret = 1;
+	agent_stop(&a);
+	return ret;
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* moatd's config parser: what it takes, and exactly what it says when not. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+
+#define F "/etc/moat/moatd.conf"
+#define MIN "interfaces eth0\nruleset /etc/moat/ruleset\n"
+#define BAD_INSTANCE                                                          \
+	":3:10: bad instance name (1-32 of A-Z a-z 0-9 _ . -, starting with " \
+	"a letter or digit): "
+#define BAD_IFACE "bad interface name (1-15 bytes, no '/', ':' or spaces): "
+
+static void parse_ok(const char *text, struct agent_config *c)
+{
+	struct config_errors errs;
+	int ret = config_parse(text, strlen(text), F, c, &errs);
+
+	for (int i = 0; i < errs.n; i++)
+		print_message("unexpected: %s\n", errs.msg[i]);
+	assert_int_equal(ret, 0);
+	assert_int_equal(errs.n, 0);
+}
+
+static void test_defaults(void **state)
+{
+	struct agent_config c;
+
+	parse_ok(MIN, &c);
+	assert_string_equal(c.instance, "default");
+	assert_int_equal(c.nifaces, 1);
+	assert_string_equal(c.ifaces[0], "eth0");
+	assert_string_equal(c.ruleset, "/etc/moat/ruleset");
+	assert_string_equal(c.bpffs, "/sys/fs/bpf");
+	assert_string_equal(c.socket, "/run/moat/default.sock");
+	assert_string_equal(c.state_dir, "/var/lib/moat/default");
+	assert_int_equal(c.capacity, MOAT_DEFAULT_CAPACITY);
+	assert_int_equal(c.xdp_mode, MOAT_XDP_AUTO);
+	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(c.path, F);
+}
+
+static void test_every_key(void **state)
+{
+	struct agent_config c;
+
+	parse_ok("# a comment\n"
+		 "\n"
+		 "  instance ns-1.a_b   # trailing comment\n"
+		 "interfaces\teth0 ,veth-a, wg0\r\n"
+		 "ruleset rules/web.rules\n"
+		 "bpffs /mnt/bpf\n"
+		 "socket /tmp/m.sock\n"
+		 "state-dir /var/tmp/moat x\n"
+		 "capacity 1048576\n"
+		 "xdp-mode generic\n"
+		 "log-level debug",
+		 &c);
+	assert_string_equal(c.instance, "ns-1.a_b");
+	assert_int_equal(c.nifaces, 3);
+	assert_string_equal(c.ifaces[0], "eth0");
+	assert_string_equal(c.ifaces[1], "veth-a");
+	assert_string_equal(c.ifaces[2], "wg0");
+	/* relative to the config file's directory */
+	assert_string_equal(c.ruleset, "/etc/moat/rules/web.rules");
+	assert_string_equal(c.bpffs, "/mnt/bpf");
+	assert_string_equal(c.socket, "/tmp/m.sock");
+	/* a path is the rest of the line: spaces and all */
+	assert_string_equal(c.state_dir, "/var/tmp/moat x");
+	assert_int_equal(c.capacity, 1048576);
+	assert_int_equal(c.xdp_mode, MOAT_XDP_GENERIC);
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+}
+
+static void test_instance_defaults(void **state)
+{
+	struct agent_config c;
+
+	parse_ok("instance ns1\n" MIN, &c);
+	assert_string_equal(c.socket, "/run/moat/ns1.sock");
+	assert_string_equal(c.state_dir, "/var/lib/moat/ns1");
+}
+
+static void test_hash_inside_word(void **state)
+{
+	struct agent_config c;
+
+	/* '#' only starts a comment at the start of a word */
+	parse_ok(MIN "socket /run/a#b.sock\n", &c);
+	assert_string_equal(c.socket, "/run/a#b.sock");
+}
+
+static void test_fifteen_ifaces(void **state)
+{
+	struct agent_config c;
+
+	parse_ok("interfaces a,b,c,d,e,f,g,h,i,j,k,l,m,n,o\nruleset r\n", &c);
+	assert_int_equal(c.nifaces, 15);
+	assert_string_equal(c.ifaces[14], "o");
+	/* no directory in the file name: the ruleset path stays relative */
+}
+
+static const struct bad_case {
+	const char *text;
+	const char *want[3];
+} bad_cases[] = {
+	{ MIN "frobnicate yes\n", { F ":3:1: unknown key: 'frobnicate'" } },
+	{ MIN "state_dir /x\n",
+	  { F ":3:1: unknown key (did you mean 'state-dir'?): 'state_dir'" } },
+	{ MIN "Instance x\n", { F ":3:1: unknown key: 'Instance'" } },
+	{ MIN "instance\n", { F ":3:1: key needs a value: 'instance'" } },
+	{ MIN "instance   # nothing\n",
+	  { F ":3:1: key needs a value: 'instance'" } },
+	{ MIN "instance a\ninstance b\n",
+	  { F ":4:1: key given twice (first on line 3): 'instance'" } },
+	{ MIN "instance a/b\n", { F BAD_INSTANCE "'a/b'" } },
+	{ MIN "instance .hidden\n", { F BAD_INSTANCE "'.hidden'" } },
+	{ MIN "instance abcdefghijklmnopqrstuvwxyz0123456\n",
+	  { F BAD_INSTANCE "'abcdefghijklmnopqrstuvwxyz0123456'" } },
+	{ MIN "instance a b\n", { F BAD_INSTANCE "'a b'" } },
+	{ "interfaces eth0 eth1\nruleset r\n",
+	  { F ":1:17: expected ',' between interface names: 'eth1'" } },
+	{ "interfaces eth0,,eth1\nruleset r\n",
+	  { F ":1:17: empty item in the list of interfaces: ','" } },
+	{ "interfaces eth0,\nruleset r\n",
+	  { F ":1:16: empty item in the list of interfaces: ','" } },
+	{ "interfaces ,eth0\nruleset r\n",
+	  { F ":1:12: empty item in the list of interfaces: ','" } },
+	{ "interfaces eth0, eth0\nruleset r\n",
+	  { F ":1:18: interface listed twice: 'eth0'" } },
+	{ "interfaces averyverylongname0\nruleset r\n",
+	  { F ":1:12: " BAD_IFACE "'averyverylongname0'" } },
+	{ "interfaces eth0:1\nruleset r\n",
+	  { F ":1:12: " BAD_IFACE "'eth0:1'" } },
+	{ "interfaces ..\nruleset r\n", { F ":1:12: " BAD_IFACE "'..'" } },
+	{ "interfaces a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\nruleset r\n",
+	  { F ":1:42: more than 15 interfaces: 'p'" } },
+	{ MIN "bpffs sys/fs/bpf\n",
+	  { F ":3:7: expected an absolute path: 'sys/fs/bpf'" } },
+	{ MIN
+	  "socket /run/moat/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
+	  { F
+	    ":3:8: path longer than 107 bytes: '/run/moat/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'" } },
+	{ MIN "state-dir var/lib\n",
+	  { F ":3:11: expected an absolute path: 'var/lib'" } },
+	{ MIN "capacity 12x\n",
+	  { F ":3:10: capacity is not a number from 64 to 16777216: '12x'" } },
+	{ MIN "capacity 63\n",
+	  { F ":3:10: capacity is not a number from 64 to 16777216: '63'" } },
+	{ MIN "capacity 16777217\n",
+	  { F
+	    ":3:10: capacity is not a number from 64 to 16777216: '16777217'" } },
+	{ MIN "capacity 99999999999999999999\n",
+	  { F
+	    ":3:10: capacity is not a number from 64 to 16777216: '99999999999999999999'" } },
+	{ MIN "capacity -1\n",
+	  { F ":3:10: capacity is not a number from 64 to 16777216: '-1'" } },
+	{ MIN "xdp-mode offload\n",
+	  { F ":3:10: expected auto, native or generic: 'offload'" } },
+	{ MIN "log-level verbose\n",
+	  { F ":3:11: expected error, warning, info or debug: 'verbose'" } },
+	{ "ruleset r\n", { F ": missing required key: 'interfaces'" } },
+	{ "",
+	  { F ": missing required key: 'interfaces'",
+	    F ": missing required key: 'ruleset'" } },
+	/* every error is reported, not just the first */
+	{ "interfaces eth0\nfoo 1\nruleset r\nbar 2\n",
+	  { F ":2:1: unknown key: 'foo'", F ":4:1: unknown key: 'bar'" } },
+	/* a bad value still counts as given: no "missing" on top */
+	{ "interfaces eth0 eth1\nruleset r\n",
+	  { F ":1:17: expected ',' between interface names: 'eth1'" } },
+};
+
+static void test_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *bc = &bad_cases[i];
+		struct config_errors errs;
+		struct agent_config c;
+		int want = 0, ret;
+		bool ok;
+
+		while (want < 3 && bc->want[want])
+			want++;
+		ret = config_parse(bc->text, strlen(bc->text), F, &c, &errs);
+		ok = ret == -EINVAL && errs.n == want;
+		for (int k = 0; ok && k < want; k++)
+			ok = !strcmp(errs.msg[k], bc->want[k]);
+		if (!ok) {
+			print_message("case %zu: %s", i, bc->text);
+			for (int k = 0; k < errs.n; k++)
+				print_message("  got:  %s\n", errs.msg[k]);
+			for (int k = 0; k < want; k++)
+				print_message("  want: %s\n", bc->want[k]);
+		}
+		assert_true(ok);
+	}
+}
+
+static void test_nul(void **state)
+{
+	static const char text[] = "interfaces eth0\nruleset r\nsock\0et /x\n";
+	struct config_errors errs;
+	struct agent_config c;
+
+	assert_int_equal(config_parse(text, sizeof(text) - 1, F, &c, &errs),
+			 -EINVAL);
+	/* the line up to the NUL is read as "sock": unknown, then the NUL */
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.msg[0], F ":3:1: unknown key: 'sock'");
+	assert_string_equal(errs.msg[1], F ":3:5: not a text file: '\\0'");
+}
+
+static void test_error_cap(void **state)
+{
+	char text[4096] = "";
+	struct config_errors errs;
+	struct agent_config c;
+
+	/* a binary file must not print a thousand lines */
+	for (int i = 0; i < 100; i++)
+		strcat(text, "x 1\n");
+	assert_int_equal(config_parse(text, strlen(text), F, &c, &errs),
+			 -EINVAL);
+	assert_int_equal(errs.n, CONFIG_MAX_ERRORS);
+}
+
+static void test_load(void **state)
+{
+	char path[] = "/tmp/moat-test-config.XXXXXX";
+	struct config_errors errs;
+	struct agent_config c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, MIN, strlen(MIN)), (int)strlen(MIN));
+	close(fd);
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_string_equal(c.path, path);
+	unlink(path);
+
+	assert_int_equal(config_load(path, &c, &errs), -ENOENT);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(
+		strstr(errs.msg[0], "cannot read /tmp/moat-test-config."));
+	assert_non_null(strstr(errs.msg[0], ": No such file or directory"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_instance_defaults),
+		cmocka_unit_test(test_hash_inside_word),
+		cmocka_unit_test(test_fifteen_ifaces),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_nul),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * moatctl rules: every rule's counters, and rates since the last read.
+ * Works from the pins alone, with or without moatd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "json.h"
+#include "moatctl.h"
+#include "table.h"
+
+#define LAST_MAGIC "moat-rules-last 1"
+
+/* One counter as last read, keyed by (fixed, name): counters follow names. */
+struct seen {
+	bool fixed;
+	char name[MOAT_NAME_MAX + 1];
+	uint64_t packets, bytes;
+};
+
+struct reading {
+	uint64_t boot_ns; /* CLOCK_BOOTTIME: rates survive clock changes */
+	uint64_t real_ns;
+	struct seen *v; /* sorted, for bsearch */
+	size_t n;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	stop = 1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	if (x->fixed != y->fixed)
+		return x->fixed ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static const struct seen *seen_find(const struct reading *r, bool fixed,
+				    const char *name)
+{
+	struct seen key = { .fixed = fixed };
+
+	if (!r->n)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, r->v, r->n, sizeof(*r->v), seen_cmp);
+}
+
+static int reading_from_rows(struct reading *r, const struct moat_dp_row *rows,
+			     int n)
+{
+	r->boot_ns = clock_ns(CLOCK_BOOTTIME);
+	r->real_ns = clock_ns(CLOCK_REALTIME);
+	r->n = 0;
+	r->v = calloc(n ? (size_t)n : 1, sizeof(*r->v));
+	if (!r->v)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct seen *s = &r->v[r->n++];
+
+		s->fixed = rows[i].fixed;
+		snprintf(s->name, sizeof(s->name), "%s", rows[i].name);
+		s->packets = rows[i].packets;
+		s->bytes = rows[i].bytes;
+	}
+	qsort(r->v, r->n, sizeof(*r->v), seen_cmp);
+	return 0;
+}
+
+static void state_path(const struct moatctl *g, char *buf, size_t size)
+{
+	snprintf(buf, size, "/run/moat/%s/rules.last", g->instance);
+}
+
+/* The last read of any moatctl; a missing or unreadable file is "never". */
+static void load_last(const struct moatctl *g, struct reading *r)
+{
+	char path[256], *text, *line, *save;
+	unsigned long long t;
+	size_t len, cap = 0;
+
+	memset(r, 0, sizeof(*r));
+	state_path(g, path, sizeof(path));
+	if (file_read(path, 64u << 20, &text, &len) < 0)
+		return;
+	line = strtok_r(text, "\n", &save);
+	if (!line || sscanf(line, LAST_MAGIC " %llu", &t) != 1)
+		goto out;
+	r->boot_ns = t;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned long long p, b;
+		char kind, name[MOAT_NAME_MAX + 1];
+
+		if (sscanf(line, "%c %llu %llu %63s", &kind, &p, &b, name) != 4)
+			continue;
+		if (r->n == cap) {
+			struct seen *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(r->v, cap * sizeof(*nv));
+			if (!nv)
+				break;
+			r->v = nv;
+		}
+		r->v[r->n].fixed = kind == 'f';
+		snprintf(r->v[r->n].name, sizeof(r->v[0].name), "%s", name);
+		r->v[r->n].packets = p;
+		r->v[r->n].bytes = b;
+		r->n++;
+	}
+	qsort(r->v, r->n, sizeof(*r->v), seen_cmp);
+out:
+	free(text);
+}
+
+/* Best effort: without it the next read shows no rates, nothing worse. */
+static void save_last(const struct moatctl *g, const struct reading *r)
+{
+	char path[256], dir[256];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/run/moat/%s", g->instance);
+	if (file_mkdir_p(dir, 0700) < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fprintf(f, LAST_MAGIC " %llu\n", (unsigned long long)r->boot_ns);
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "%c %llu %llu %s\n", r->v[i].fixed ? 'f' : 'r',
+			(unsigned long long)r->v[i].packets,
+			(unsigned long long)r->v[i].bytes, r->v[i].name);
+	if (fclose(f) == 0) {
+		state_path(g, path, sizeof(path));
+		file_write_atomic(path, buf, len, 0600, false);
+	}
+	free(buf);
+}
+
+/* Per second since @prev; -1 when unknown (first read, counter reset). */
+static void rates(const struct reading *prev, const struct reading *now,
+		  const struct moat_dp_row *row, double *pps, double *bps)
+{
+	const struct seen *s = seen_find(prev, row->fixed, row->name);
+	double dt;
+
+	*pps = *bps = -1;
+	if (!s || now->boot_ns <= prev->boot_ns)
+		return;
+	if (row->packets < s->packets || row->bytes < s->bytes)
+		return;
+	dt = (double)(now->boot_ns - prev->boot_ns) / 1e9;
+	*pps = (double)(row->packets - s->packets) / dt;
+	*bps = (double)(row->bytes - s->bytes) / dt;
+}
+
+/*
+ * What the policy is, for its row; the rest of the fixed rows pass or drop
+ * whatever the ruleset says (docs/ruleset.md, "What a packet is").
+ */
+struct verdicts {
+	bool has_generation;
+	uint64_t generation;
+	bool policy_drop;
+};
+
+static const char *action_name(const struct verdicts *v,
+			       const struct moat_dp_row *row)
+{
+	if (row->action < 0)
+		return !v->has_generation ? "-" :
+		       v->policy_drop	  ? "drop" :
+					    "allow";
+	if (row->fixed)
+		return row->action ? "drop" : "pass";
+	return row->action ? "drop" : "allow";
+}
+
+static void print_table(const struct verdicts *v, const struct reading *prev,
+			const struct reading *now,
+			const struct moat_dp_row *rows, int n)
+{
+	static const char *const heads[] = { "RULE",  "ACTION", "PACKETS",
+					     "BYTES", "PPS",	"BPS" };
+	struct table *t = table_new("llrrrr", heads);
+	char b[4][16];
+	double pps, bps;
+
+	if (!t) {
+		fail("out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		rates(prev, now, &rows[i], &pps, &bps);
+		table_row(t);
+		/* fixed counters in parentheses: no rule can be named so */
+		if (rows[i].fixed)
+			table_cell(t, "(%s)", rows[i].name);
+		else
+			table_cell(t, "%s", rows[i].name);
+		table_cell(t, "%s", action_name(v, &rows[i]));
+		table_cell(t, "%s", table_human(b[0], rows[i].packets));
+		table_cell(t, "%s", table_human(b[1], rows[i].bytes));
+		table_cell(t, "%s", table_human_rate(b[2], pps));
+		table_cell(t, "%s", table_human_rate(b[3], bps));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void print_json(const struct moatctl *g, const struct verdicts *v,
+		       const struct reading *prev, const struct reading *now,
+		       const struct moat_dp_row *rows, int n)
+{
+	struct json j;
+	double pps, bps;
+
+	json_init(&j, stdout);
+	json_obj_open(&j);
+	json_kstr(&j, "instance", g->instance);
+	json_key(&j, "generation");
+	if (v->has_generation)
+		json_uint(&j, v->generation);
+	else
+		json_null(&j);
+	json_kuint(&j, "time_ns", now->real_ns);
+	json_key(&j, "interval_ns");
+	if (prev->boot_ns && now->boot_ns > prev->boot_ns)
+		json_uint(&j, now->boot_ns - prev->boot_ns);
+	else
+		json_null(&j);
+	json_key(&j, "rules");
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++) {
+		rates(prev, now, &rows[i], &pps, &bps);
+		json_obj_open(&j);
+		json_kstr(&j, "name", rows[i].name);
+		json_kstr(&j, "action", action_name(v, &rows[i]));
+		json_kbool(&j, "fixed", rows[i].fixed);
+		json_kuint(&j, "slot", rows[i].slot);
+		json_kuint(&j, "packets", rows[i].packets);
+		json_kuint(&j, "bytes", rows[i].bytes);
+		json_key(&j, "pps");
+		if (pps < 0)
+			json_null(&j);
+		else
+			json_double(&j, pps);
+		json_key(&j, "bytes_per_sec");
+		if (bps < 0)
+			json_null(&j);
+		else
+			json_double(&j, bps);
+		json_kuint(&j, "applied_ns", rows[i].applied_ns);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	json_end(&j);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: moatctl [-j] rules [--json] [--watch [SECS]]\n"
+		"\n"
+		"Each rule of the running generation with its action, packets, bytes, and\n"
+		"packets and bytes per second since the last read (by any moatctl; '-'\n"
+		"when there was none), then the fixed counters: (policy), (arp), (nd),\n"
+		"(non-ip), (malformed).  Reads the pinned maps: works while moatd is down.\n"
+		"\n"
+		"  -j, --json          one JSON object, exact counts\n"
+		"  -w, --watch [SECS]  redraw every SECS seconds (default 1) until Ctrl-C\n"
+		"  -h, --help          show this help\n");
+}
+
+static int parse_secs(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return !errno && end != s && !*end && *v >= 0.1 && *v <= 86400 ? 0 : -1;
+}
+
+static int show(struct moatctl *g, struct moat_dp *dp, struct reading *prev,
+		bool watch, double secs)
+{
+	struct moat_dp_row *rows = NULL;
+	struct reading now = { 0 };
+	struct moat_dp_status st;
+	struct verdicts v = { 0 };
+	char when[64];
+	time_t t;
+	int n = 0, ret;
+
+	ret = moat_dp_status(dp, &st);
+	if (ret < 0)
+		return fail("cannot read the generation: %s", strerror(-ret));
+	v.has_generation = st.has_generation;
+	v.generation = st.info.generation;
+	v.policy_drop = st.info.policy_drop;
+	moat_dp_status_free(&st);
+	ret = moat_dp_rows(dp, &rows, &n);
+	if (ret < 0)
+		return fail("cannot read the counters: %s", strerror(-ret));
+	if (reading_from_rows(&now, rows, n) < 0) {
+		free(rows);
+		return fail("out of memory");
+	}
+	if (g->json) {
+		print_json(g, &v, prev, &now, rows, n);
+	} else {
+		if (watch) {
+			t = (time_t)(now.real_ns / 1000000000u);
+			strftime(when, sizeof(when), "%F %T", localtime(&t));
+			/* cursor home, clear: a redraw in place */
+			if (isatty(STDOUT_FILENO))
+				fputs("\033[H\033[2J", stdout);
+			printf("Every %.1fs: moatctl rules, instance %s, generation %llu  %s\n\n",
+			       secs, g->instance,
+			       (unsigned long long)v.generation, when);
+		}
+		print_table(&v, prev, &now, rows, n);
+		fflush(stdout);
+	}
+	save_last(g, &now);
+	free(rows);
+	free(prev->v);
+	*prev = now;
+	return EXIT_OK;
+}
+
+int cmd_rules(struct moatctl *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct moat_dp_opts o;
+	struct reading prev;
+	struct moat_dp *dp;
+	char root[256];
+	bool watch = false;
+	double secs = 1;
+	struct timespec ts;
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "jw::h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			g->json = true;
+			break;
+		case 'w':
+			watch = true;
+			/* "--watch 2" as well as "--watch=2" */
+			if (!optarg && optind < argc &&
+			    !parse_secs(argv[optind], &secs))
+				optind++;
+			else if (optarg && parse_secs(optarg, &secs))
+				return usage_error(
+					"rules",
+					"--watch takes seconds from 0.1 to 86400, not '%s'",
+					optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_hint("rules");
+		}
+	}
+	if (optind < argc)
+		return usage_error("rules", "unexpected argument '%s'",
+				   argv[optind]);
+
+	moatctl_dp_opts(g, &o);
+	ret = moat_dp_open_pinned(&o, &dp);
+	if ((ret == -ENOENT || ret == -EACCES || ret == -EPERM) && geteuid()) {
+		moatctl_pin_root(g, root, sizeof(root));
+		return fail("reading the pins at %s needs root", root);
+	}
+	if (ret == -ENOENT) {
+		moatctl_pin_root(g, root, sizeof(root));
+		return fail(
+			"nothing pinned at %s: moatd has not run for instance '%s' (see -i, --bpffs)",
+			root, g->instance);
+	}
+	if (ret < 0)
+		return fail("cannot open the pinned data plane: %s",
+			    strerror(-ret));
+
+	load_last(g, &prev);
+	ret = show(g, dp, &prev, watch, secs);
+	if (watch && ret == EXIT_OK) {
+		/* no SA_RESTART: Ctrl-C cuts the sleep short */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		while (!stop && ret == EXIT_OK) {
+			ts.tv_sec = (time_t)secs;
+			ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+			if (nanosleep(&ts, NULL) < 0 && stop)
+				break;
+			ret = show(g, dp, &prev, watch, secs);
+		}
+	}
+	free(prev.v);
+	moat_dp_close(dp);
+	return ret;
+}

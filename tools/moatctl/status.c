@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * moatctl status: asks moatd; when moatd is down, reads the pins and
+ * probes the kernel itself, so that the answer never depends on moatd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "moatctl.h"
+#include "table.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: moatctl [-j] status [--json]\n"
+		"\n"
+		"Whether moatd runs; the running generation (when applied, ruleset hash,\n"
+		"rules, terms, program id); counter slots; each interface (attached, XDP\n"
+		"mode, libxdp dispatcher, entry program id); kernel features.  Works while\n"
+		"moatd is down, from the pinned maps.\n"
+		"\n"
+		"  -j, --json  one JSON object, full hash\n"
+		"  -h, --help  show this help\n");
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void duration(char *buf, size_t size, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000u;
+
+	if (s < 60)
+		snprintf(buf, size, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus",
+			 (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, size, "%lluh%02llum",
+			 (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60));
+	else
+		snprintf(buf, size, "%llud%02lluh",
+			 (unsigned long long)(s / 86400),
+			 (unsigned long long)(s / 3600 % 24));
+}
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static int iface_cmp(const void *a, const void *b)
+{
+	const struct moat_dp_iface *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static void print_ifaces(struct moat_dp_status *dp)
+{
+	static const char *const heads[] = { "INTERFACE",  "IFINDEX",
+					     "ATTACHED",   "MODE",
+					     "DISPATCHER", "PROGRAM" };
+	struct table *t;
+
+	if (!dp->nifaces) {
+		printf("\nno interfaces\n");
+		return;
+	}
+	t = table_new("lrllll", heads);
+	if (!t)
+		return;
+	qsort(dp->ifaces, (size_t)dp->nifaces, sizeof(*dp->ifaces), iface_cmp);
+	for (int i = 0; i < dp->nifaces; i++) {
+		const struct moat_dp_iface *f = &dp->ifaces[i];
+
+		table_row(t);
+		table_cell(t, "%s", f->name);
+		table_cell(t, "%u", f->ifindex);
+		table_cell(t, "%s", yes(f->attached));
+		table_cell(t, "%s",
+			   !f->attached ? "-" :
+			   f->generic	? "generic" :
+					  "native");
+		table_cell(t, "%s", f->attached ? yes(f->dispatcher) : "-");
+		if (f->attached && f->prog_id)
+			table_cell(t, "%u", f->prog_id);
+		else
+			table_cell(t, "-");
+	}
+	putchar('\n');
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void print_human(struct ctl_status *s, bool pinned)
+{
+	struct moat_dp_status *dp = &s->dp;
+	const struct moat_dp_features *f = &s->features;
+	char buf[128], hash[65];
+	struct tm tm;
+	time_t t;
+
+	if (s->moatd.running) {
+		duration(buf, sizeof(buf), s->moatd.uptime_ns);
+		printf("moatd:       running, pid %u, up %s, version %s\n",
+		       s->moatd.pid, buf, s->moatd.version);
+		printf("config:      %s (ruleset %s)\n", s->moatd.config,
+		       s->moatd.ruleset);
+	} else {
+		printf("moatd:       not running (enforcement stays as pinned)\n");
+	}
+	printf("instance:    %s, pinned at %s\n", s->instance, s->pin_root);
+	if (!pinned) {
+		printf("generation:  none: nothing pinned\n");
+	} else if (!dp->has_generation) {
+		printf("generation:  none applied\n");
+	} else {
+		t = (time_t)(dp->info.applied_ns / 1000000000u);
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%F %T %z", &tm);
+		hex(hash, dp->info.hash, sizeof(dp->info.hash));
+		printf("generation:  %llu, applied %s",
+		       (unsigned long long)dp->info.generation, buf);
+		if (dp->info.compile_ns)
+			printf(" in %.1f ms",
+			       (double)dp->info.compile_ns / 1e6);
+		putchar('\n');
+		printf("ruleset:     sha256 %.12s, %u rules, %u terms, policy %s\n",
+		       hash, dp->info.nrules, dp->info.nterms,
+		       dp->info.policy_drop ? "drop" : "allow");
+		printf("program:     id %u\n", dp->info.prog_id);
+	}
+	if (pinned)
+		printf("counters:    %u of %u slots used\n", dp->slots_used,
+		       dp->capacity);
+	printf("kernel:      btf %s, bpf_loop %s, tail calls %s, array inlining %s, native XDP on veth %s\n",
+	       yes(f->btf), yes(f->bpf_loop), yes(f->tail_calls),
+	       yes(f->array_inline), yes(f->xdp_native_veth));
+	printf("dispatcher:  %s%s%s\n", yes(f->dispatcher),
+	       f->dispatcher_error[0] ? ": " : "", f->dispatcher_error);
+	if (pinned)
+		print_ifaces(dp);
+}
+
+static void json_features(struct json *j, const struct moat_dp_features *f)
+{
+	json_key(j, "features");
+	json_obj_open(j);
+	json_kbool(j, "btf", f->btf);
+	json_kbool(j, "bpf_loop", f->bpf_loop);
+	json_kbool(j, "xdp_native_veth", f->xdp_native_veth);
+	json_kbool(j, "tail_calls", f->tail_calls);
+	json_kbool(j, "array_inline", f->array_inline);
+	json_kbool(j, "dispatcher", f->dispatcher);
+	json_kstr(j, "dispatcher_error", f->dispatcher_error);
+	json_obj_close(j);
+}
+
+static void print_json(const struct ctl_status *s, bool pinned)
+{
+	const struct moat_dp_status *dp = &s->dp;
+	char hash[65];
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_open(&j);
+	json_key(&j, "moatd");
+	json_obj_open(&j);
+	json_kbool(&j, "running", s->moatd.running);
+	if (s->moatd.running) {
+		json_kuint(&j, "pid", s->moatd.pid);
+		json_kuint(&j, "uptime_ns", s->moatd.uptime_ns);
+		json_kstr(&j, "version", s->moatd.version);
+		json_kstr(&j, "config", s->moatd.config);
+		json_kstr(&j, "ruleset", s->moatd.ruleset);
+		json_kstr(&j, "socket", s->moatd.socket);
+	}
+	json_obj_close(&j);
+	json_kstr(&j, "instance", s->instance);
+	json_kstr(&j, "pin_root", s->pin_root);
+	json_kbool(&j, "pinned", pinned);
+	json_key(&j, "generation");
+	if (pinned && dp->has_generation) {
+		hex(hash, dp->info.hash, sizeof(dp->info.hash));
+		json_obj_open(&j);
+		json_kuint(&j, "generation", dp->info.generation);
+		json_kuint(&j, "applied_ns", dp->info.applied_ns);
+		json_kstr(&j, "hash", hash);
+		json_kuint(&j, "rules", dp->info.nrules);
+		json_kuint(&j, "terms", dp->info.nterms);
+		json_kstr(&j, "policy",
+			  dp->info.policy_drop ? "drop" : "allow");
+		json_kuint(&j, "prog_id", dp->info.prog_id);
+		json_kuint(&j, "compile_ns", dp->info.compile_ns);
+		json_obj_close(&j);
+	} else {
+		json_null(&j);
+	}
+	json_kuint(&j, "capacity", dp->capacity);
+	json_kuint(&j, "slots_used", dp->slots_used);
+	json_key(&j, "interfaces");
+	json_arr_open(&j);
+	for (int i = 0; i < dp->nifaces; i++) {
+		const struct moat_dp_iface *f = &dp->ifaces[i];
+
+		json_obj_open(&j);
+		json_kstr(&j, "name", f->name);
+		json_kuint(&j, "ifindex", f->ifindex);
+		json_kbool(&j, "attached", f->attached);
+		json_key(&j, "mode");
+		if (f->attached)
+			json_str(&j, f->generic ? "generic" : "native");
+		else
+			json_null(&j);
+		json_kbool(&j, "dispatcher", f->dispatcher);
+		json_kuint(&j, "prog_id", f->prog_id);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_features(&j, &s->features);
+	json_obj_close(&j);
+	json_end(&j);
+}
+
+/* moatd is down: the pins and the kernel say what they can. */
+static int status_local(struct moatctl *g, struct ctl_status *s, bool *pinned,
+			struct moat_dp **dp)
+{
+	struct moat_dp_opts o;
+	int ret;
+
+	snprintf(s->instance, sizeof(s->instance), "%s", g->instance);
+	moatctl_pin_root(g, s->pin_root, sizeof(s->pin_root));
+	ret = moat_dp_probe(&s->features);
+	if (ret < 0)
+		fprintf(stderr, "moatctl: cannot probe kernel features: %s\n",
+			strerror(-ret));
+	moatctl_dp_opts(g, &o);
+	ret = moat_dp_open_pinned(&o, dp);
+	/* bpffs is root's: to anyone else the pins look absent */
+	if ((ret == -ENOENT || ret == -EACCES || ret == -EPERM) && geteuid())
+		return fail(
+			"moatd does not answer on %s, and reading the pins at %s needs root",
+			g->socket, s->pin_root);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return fail("cannot open the pinned data plane at %s: %s",
+			    s->pin_root, strerror(-ret));
+	ret = moat_dp_status(*dp, &s->dp);
+	if (ret < 0)
+		return fail("cannot read the pinned state at %s: %s",
+			    s->pin_root, strerror(-ret));
+	*pinned = true;
+	return 0;
+}
+
+int cmd_status(struct moatctl *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ctl_request req = { .type = CTL_STATUS };
+	struct moat_dp *dp = NULL;
+	struct ctl_status *s;
+	struct wire_msg m;
+	struct wire_err e;
+	bool pinned = false, remote = false;
+	char *buf = NULL;
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_hint("status");
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'",
+				   argv[optind]);
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail("out of memory");
+	ret = client_call(g, &req, &m, &buf);
+	if (ret == 0) {
+		if (!strcmp(m.type, "error")) {
+			struct ctl_reply r;
+
+			if (ctl_reply_decode(&m, CTL_STATUS, &r, &e) == 0) {
+				fail("moatd: %s", r.msg);
+				ctl_reply_free(&r);
+			}
+			ret = EXIT_USER;
+			goto out;
+		}
+		if (ctl_status_decode(&m, s, &e) < 0) {
+			ret = fail("bad status reply from moatd: %s", e.msg);
+			goto out;
+		}
+		remote = pinned = true;
+	} else if (client_down(ret)) {
+		ret = status_local(g, s, &pinned, &dp);
+		if (ret)
+			goto out;
+	} else {
+		ret = client_fail(g, ret);
+		goto out;
+	}
+	if (g->json)
+		print_json(s, pinned);
+	else
+		print_human(s, pinned);
+	ret = EXIT_OK;
+out:
+	if (remote)
+		ctl_status_free(s);
+	else if (pinned)
+		moat_dp_status_free(&s->dp);
+	if (dp)
+		moat_dp_close(dp);
+	wire_msg_free(&m);
+	free(buf);
+	free(s);
+	return ret;
+}

@@ -9,11 +9,15 @@
  * a trie over destination addresses, a trie over source addresses, a
  * table over destination ports, one over source ports, and a list of the
  * terms that fit none of them.  Each index yields one short list, sorted
- * by rule; the answer is the lowest rule that matches in any of them.
+ * by rule; the answer is the lowest rule that matches in any of them.  A
+ * bitmap per index, small enough to stay in cache, says whether the big
+ * structure behind it has anything for this key at all.
  *
  * The includer defines, before including this file:
  *   MOAT_TRIE_AT(i), MOAT_PORTS_AT(i)   const __u32 * or NULL
+ *   MOAT_FILTER_AT(i)                   const __u64 * or NULL
  *   MOAT_TERM4_AT(i), MOAT_TERM6_AT(i)  const struct moat_termN * or NULL
+ *   MOAT_SCAN_REST4/6(off, n, k, best)  the scan past the inline terms
  *   MOAT_L                              the struct moat_layout in force
  */
 #ifndef MOAT_CLASSIFY_H
@@ -22,35 +26,40 @@
 #include "moat_kern_user.h"
 #include "moat_parse.h"
 
+/* The mask of a /len IPv4 prefix, len 0..32 (a 64-bit shift: 32 is fine). */
+static __always_inline __u32 moat_mask4(__u8 len)
+{
+	return (__u32)(~0ull << (32 - len));
+}
+
+static __always_inline int moat_match_l4(__u8 flags, __u16 sp_lo, __u16 sp_hi,
+					 __u16 dp_lo, __u16 dp_hi, __u8 mask,
+					 __u8 value, const struct moat_key *k)
+{
+	if (!(flags & MOAT_T_L4))
+		return 1;
+	return k->l4 && k->sport >= sp_lo && k->sport <= sp_hi &&
+	       k->dport >= dp_lo && k->dport <= dp_hi &&
+	       (k->tcp_flags & mask) == value;
+}
+
 static __always_inline int moat_match4(const struct moat_term4 *t,
 				       const struct moat_key *k)
 {
-	__u32 ifc;
-
-	if (((k->src4 ^ t->src) & t->src_mask) |
-	    ((k->dst4 ^ t->dst) & t->dst_mask))
+	if (((k->src4 ^ t->src) & moat_mask4(t->src_len)) |
+	    ((k->dst4 ^ t->dst) & moat_mask4(t->dst_len)))
 		return 0;
 	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
 		return 0;
-	if (t->flags & MOAT_T_L4) {
-		if (!k->l4 || k->sport < t->sp_lo || k->sport > t->sp_hi ||
-		    k->dport < t->dp_lo || k->dport > t->dp_hi ||
-		    (k->tcp_flags & t->tcp_mask) != t->tcp_value)
-			return 0;
-	}
-	if (MOAT_L.nifaces) {
-		ifc = t->rule >> MOAT_IFACE_SHIFT;
-		if (ifc && ifc != k->iface)
-			return 0;
-	}
-	return 1;
+	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
+			   t->tcp_mask, t->tcp_value, k))
+		return 0;
+	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }
 
 static __always_inline int moat_match6(const struct moat_term6 *t,
 				       const struct moat_key *k)
 {
-	__u32 ifc;
-
 	if (((k->src6[0] ^ t->src[0]) & t->src_mask[0]) |
 	    ((k->src6[1] ^ t->src[1]) & t->src_mask[1]) |
 	    ((k->dst6[0] ^ t->dst[0]) & t->dst_mask[0]) |
@@ -58,47 +67,35 @@ static __always_inline int moat_match6(const struct moat_term6 *t,
 		return 0;
 	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
 		return 0;
-	if (t->flags & MOAT_T_L4) {
-		if (!k->l4 || k->sport < t->sp_lo || k->sport > t->sp_hi ||
-		    k->dport < t->dp_lo || k->dport > t->dp_hi ||
-		    (k->tcp_flags & t->tcp_mask) != t->tcp_value)
-			return 0;
-	}
-	if (MOAT_L.nifaces) {
-		ifc = t->rule >> MOAT_IFACE_SHIFT;
-		if (ifc && ifc != k->iface)
-			return 0;
-	}
-	return 1;
+	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
+			   t->tcp_mask, t->tcp_value, k))
+		return 0;
+	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }
 
 /*
- * The first term of list @ref that matches, if its rule is below @best.
- * Lists are sorted by rule, so the scan stops at the first term that
- * could not improve on @best.  Most lists are short: the first
- * MOAT_SCAN_INLINE terms are checked inline, the rest by
- * MOAT_SCAN_REST4/6(off, n, k, best), which the includer provides (the
- * XDP program uses bpf_loop(), whose body the verifier checks once).
+ * The first term of list @ref that matches, if its rule is below @best
+ * (a MOAT_MATCH value).  Lists are sorted by rule, so the scan stops at
+ * the first term that could not improve on @best.  Most lists are short:
+ * the first MOAT_SCAN_INLINE terms are checked inline and the rest by
+ * MOAT_SCAN_REST4/6 (in the XDP program, bpf_loop(), whose body the
+ * verifier checks once).
  */
 #define MOAT_SCAN_INLINE 4
 
-#define MOAT_SCAN_BODY(TERM_AT, MATCH)                          \
-	do {                                                    \
-		__u32 rule;                                     \
-		if (i >= n)                                     \
-			return best;                            \
-		t = TERM_AT(off + i);                           \
-		if (!t)                                         \
-			return best;                            \
-		rule = t->rule & MOAT_RULE_MASK;                \
-		if (rule >= best)                               \
-			return best;                            \
-		if (MATCH(t, k))                                \
-			return rule;                            \
+#define MOAT_SCAN_BODY(TERM_AT, MATCH)                               \
+	do {                                                         \
+		if (i >= n)                                          \
+			return best;                                 \
+		t = TERM_AT(off + i);                                \
+		if (!t || MOAT_MATCH(t->rule, 0) >= best)            \
+			return best;                                 \
+		if (MATCH(t, k))                                     \
+			return MOAT_MATCH(t->rule, t->verdict);      \
 	} while (0)
 
-static __always_inline __u32 moat_scan4(__u32 ref, const struct moat_key *k,
-					__u32 best)
+static __always_inline __u64 moat_scan4(__u32 ref, const struct moat_key *k,
+					__u64 best)
 {
 	__u32 off = MOAT_LIST_OFF(ref), n = MOAT_LIST_LEN(ref), i;
 	const struct moat_term4 *t;
@@ -110,8 +107,8 @@ static __always_inline __u32 moat_scan4(__u32 ref, const struct moat_key *k,
 	return MOAT_SCAN_REST4(off, n, k, best);
 }
 
-static __always_inline __u32 moat_scan6(__u32 ref, const struct moat_key *k,
-					__u32 best)
+static __always_inline __u64 moat_scan6(__u32 ref, const struct moat_key *k,
+					__u64 best)
 {
 	__u32 off = MOAT_LIST_OFF(ref), n = MOAT_LIST_LEN(ref), i;
 	const struct moat_term6 *t;
@@ -124,22 +121,26 @@ static __always_inline __u32 moat_scan6(__u32 ref, const struct moat_key *k,
 }
 
 /* The scan past the inline terms, as a plain loop (userspace). */
-#define MOAT_SCAN_LOOP(TERM_AT, MATCH)                                  \
-	{                                                               \
-		__u32 i;                                                \
-		for (i = MOAT_SCAN_INLINE; i < n; i++) {                \
-			__typeof__(TERM_AT(0)) t = TERM_AT(off + i);    \
-			__u32 rule;                                     \
-			if (!t)                                         \
-				break;                                  \
-			rule = t->rule & MOAT_RULE_MASK;                \
-			if (rule >= best)                               \
-				break;                                  \
-			if (MATCH(t, k))                                \
-				return rule;                            \
-		}                                                       \
-		return best;                                            \
+#define MOAT_SCAN_LOOP(TERM_AT, MATCH)                                   \
+	{                                                                \
+		__u32 i;                                                 \
+		for (i = MOAT_SCAN_INLINE; i < n; i++) {                 \
+			__typeof__(TERM_AT(0)) t = TERM_AT(off + i);     \
+			if (!t || MOAT_MATCH(t->rule, 0) >= best)        \
+				break;                                   \
+			if (MATCH(t, k))                                 \
+				return MOAT_MATCH(t->rule, t->verdict);  \
+		}                                                        \
+		return best;                                             \
 	}
+
+/* Is bit @i of the 65536-bit filter at word offset @off set? */
+static __always_inline int moat_filter(__u32 off, __u32 i)
+{
+	const __u64 *w = MOAT_FILTER_AT(off + (i >> 6));
+
+	return w && ((*w >> (i & 63)) & 1);
+}
 
 /* Leaf-pushed multibit trie, strides 16-8-8. */
 static __always_inline __u32 moat_trie4(__u32 root, __u32 addr)
@@ -204,37 +205,36 @@ static __always_inline int moat_pgroup(__u8 proto)
 	return -1;
 }
 
-static __always_inline __u32 moat_port_ref(__u32 table, __u16 port)
+/* The list of port table @t (a MOAT_PORT_TABLE index) for @port, or 0. */
+static __always_inline __u32 moat_port_ref(__u32 t, __u16 port)
 {
 	const __u32 *e;
 
-	if (table == MOAT_ABSENT)
+	if (MOAT_L.ports[t] == MOAT_ABSENT ||
+	    !moat_filter(MOAT_L.ports_filter[t], port))
 		return 0;
-	e = MOAT_PORTS_AT(table + port);
+	e = MOAT_PORTS_AT(MOAT_L.ports[t] + port);
 	return e ? *e : 0;
 }
 
-/* The lowest matching rule, or MOAT_NO_RULE. */
-static __always_inline __u32 moat_classify4(const struct moat_key *k)
+/* The lowest matching rule and its verdict, or MOAT_NO_MATCH. */
+static __always_inline __u64 moat_classify4(const struct moat_key *k)
 {
-	__u32 best = MOAT_NO_RULE;
+	__u64 best = MOAT_NO_MATCH;
 	int pg;
 
-	if (MOAT_L.root[0][1] != MOAT_ABSENT)
-		best = moat_scan4(moat_trie4(MOAT_L.root[0][1], k->dst4), k,
-				  best);
-	if (MOAT_L.root[0][0] != MOAT_ABSENT)
-		best = moat_scan4(moat_trie4(MOAT_L.root[0][0], k->src4), k,
-				  best);
+	/* most terms sit in the destination trie: look there first */
+	if (MOAT_L.root[0][1] != MOAT_ABSENT &&
+	    moat_filter(MOAT_L.root_filter[0][1], k->dst4 >> 16))
+		best = moat_scan4(moat_trie4(MOAT_L.root[0][1], k->dst4), k, best);
+	if (MOAT_L.root[0][0] != MOAT_ABSENT &&
+	    moat_filter(MOAT_L.root_filter[0][0], k->src4 >> 16))
+		best = moat_scan4(moat_trie4(MOAT_L.root[0][0], k->src4), k, best);
 	pg = moat_pgroup(k->proto);
 	if (k->l4 && pg >= 0) {
-		best = moat_scan4(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
-						  0, 1, pg)],
-					  k->dport),
+		best = moat_scan4(moat_port_ref(MOAT_PORT_TABLE(0, 1, pg), k->dport),
 				  k, best);
-		best = moat_scan4(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
-						  0, 0, pg)],
-					  k->sport),
+		best = moat_scan4(moat_port_ref(MOAT_PORT_TABLE(0, 0, pg), k->sport),
 				  k, best);
 	}
 	if (MOAT_L.any[0])
@@ -242,26 +242,23 @@ static __always_inline __u32 moat_classify4(const struct moat_key *k)
 	return best;
 }
 
-static __always_inline __u32 moat_classify6(const struct moat_key *k)
+static __always_inline __u64 moat_classify6(const struct moat_key *k)
 {
-	__u32 best = MOAT_NO_RULE;
+	const __u8 *d = (const __u8 *)k->dst6, *s = (const __u8 *)k->src6;
+	__u64 best = MOAT_NO_MATCH;
 	int pg;
 
-	if (MOAT_L.root[1][1] != MOAT_ABSENT)
-		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k,
-				  best);
-	if (MOAT_L.root[1][0] != MOAT_ABSENT)
-		best = moat_scan6(moat_trie6(MOAT_L.root[1][0], k->src6), k,
-				  best);
+	if (MOAT_L.root[1][1] != MOAT_ABSENT &&
+	    moat_filter(MOAT_L.root_filter[1][1], (__u32)d[0] << 8 | d[1]))
+		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k, best);
+	if (MOAT_L.root[1][0] != MOAT_ABSENT &&
+	    moat_filter(MOAT_L.root_filter[1][0], (__u32)s[0] << 8 | s[1]))
+		best = moat_scan6(moat_trie6(MOAT_L.root[1][0], k->src6), k, best);
 	pg = moat_pgroup(k->proto);
 	if (k->l4 && pg >= 0) {
-		best = moat_scan6(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
-						  1, 1, pg)],
-					  k->dport),
+		best = moat_scan6(moat_port_ref(MOAT_PORT_TABLE(1, 1, pg), k->dport),
 				  k, best);
-		best = moat_scan6(moat_port_ref(MOAT_L.ports[MOAT_PORT_TABLE(
-						  1, 0, pg)],
-					  k->sport),
+		best = moat_scan6(moat_port_ref(MOAT_PORT_TABLE(1, 0, pg), k->sport),
 				  k, best);
 	}
 	if (MOAT_L.any[1])

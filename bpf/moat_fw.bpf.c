@@ -55,8 +55,8 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64); /* two u32 entries */
-} rules SEC(".maps");
+	__type(value, __u64);
+} filter SEC(".maps");
 
 /* Shared by every generation: the loader reuses the pinned map. */
 struct {
@@ -88,14 +88,16 @@ static __always_inline const __u32 *moat_at32(void *map, __u32 i)
 #define MOAT_PORTS_AT(i) moat_at32(&ports, (i))
 #define MOAT_TERM4_AT(i) ((const struct moat_term4 *)moat_at(&term4, (i)))
 #define MOAT_TERM6_AT(i) ((const struct moat_term6 *)moat_at(&term6, (i)))
+#define MOAT_FILTER_AT(i) ((const __u64 *)moat_at(&filter, (i)))
 
 /* Long lists: the rest of the scan in bpf_loop(), verified once. */
 struct moat_rest {
 	struct moat_key k;
-	__u32 off, best;
+	__u64 best;
+	__u32 off;
 };
 
-static __u32 moat_rest(__u32 off, __u32 n, const struct moat_key *k, __u32 best,
+static __u64 moat_rest(__u32 off, __u32 n, const struct moat_key *k, __u64 best,
 		       long (*cb)(__u32, void *));
 #define MOAT_SCAN_REST4(off, n, k, best) moat_rest(off, n, k, best, moat_rest4_cb)
 #define MOAT_SCAN_REST6(off, n, k, best) moat_rest(off, n, k, best, moat_rest6_cb)
@@ -109,41 +111,26 @@ static long moat_rest6_cb(__u32 i, void *data);
 	{                                                               \
 		struct moat_rest *r = data;                             \
 		__typeof__(TERM_AT(0)) t;                               \
-		__u32 rule;                                             \
                                                                         \
 		t = TERM_AT(r->off + MOAT_SCAN_INLINE + i);             \
-		if (!t)                                                 \
-			return 1;                                       \
-		rule = t->rule & MOAT_RULE_MASK;                        \
-		if (rule >= r->best)                                    \
+		if (!t || MOAT_MATCH(t->rule, 0) >= r->best)            \
 			return 1;                                       \
 		if (!MATCH(t, &r->k))                                   \
 			return 0;                                       \
-		r->best = rule;                                         \
+		r->best = MOAT_MATCH(t->rule, t->verdict);              \
 		return 1;                                               \
 	}
 MOAT_REST_CB(moat_rest4_cb, MOAT_TERM4_AT, moat_match4)
 MOAT_REST_CB(moat_rest6_cb, MOAT_TERM6_AT, moat_match6)
 
-static __always_inline __u32 moat_rest(__u32 off, __u32 n,
-				       const struct moat_key *k, __u32 best,
+static __always_inline __u64 moat_rest(__u32 off, __u32 n,
+				       const struct moat_key *k, __u64 best,
 				       long (*cb)(__u32, void *))
 {
 	struct moat_rest r = { .k = *k, .off = off, .best = best };
 
 	bpf_loop(n - MOAT_SCAN_INLINE, cb, &r, 0);
 	return r.best;
-}
-
-/*
- * Global functions: the verifier checks each once, not once for every
- * path through the parser that reaches it.
- */
-__attribute__((noinline)) __u32 moat_fw_classify(const struct moat_key *k)
-{
-	if (!k)
-		return MOAT_NO_RULE;
-	return k->fam6 ? moat_classify6(k) : moat_classify4(k);
 }
 
 SEC("xdp")
@@ -154,18 +141,21 @@ int moat_fw(struct xdp_md *ctx)
 	struct moat_frame f = { .data = data, .end = end, .ctx = ctx };
 	struct moat_key k = {};
 	struct moat_counter *c;
-	__u32 slot, rule, drop;
-	const __u32 *r;
+	__u32 slot, drop;
+	__u64 m;
 
 	switch (moat_parse(&f, &k)) {
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);
-		rule = moat_fw_classify(&k);
-		r = rule == MOAT_NO_RULE ? NULL : moat_at32(&rules, rule);
-		if (r) {
-			slot = MOAT_RULE_SLOT(*r);
-			drop = !!(*r & MOAT_RULE_DROP);
+		/*
+		 * Inline, not a global function: on CPUs that mitigate return
+		 * stack attacks every return costs a thunk, several ns here.
+		 */
+		m = k.fam6 ? moat_classify6(&k) : moat_classify4(&k);
+		if (m != MOAT_NO_MATCH) {
+			slot = MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(m));
+			drop = !!(MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_DROP);
 		} else {
 			slot = MOAT_SLOT_POLICY;
 			drop = layout.policy_drop;

@@ -8,9 +8,9 @@
  *
  *   trie    u32 entries: the multibit tries of the address indexes
  *   ports   u32 entries: 65536 list refs per (family, direction, protocol)
+ *   filter  u64 words: one bit per trie root entry or port that holds a list
  *   term4   struct moat_term4, the IPv4 terms, grouped into lists
  *   term6   struct moat_term6, the same for IPv6
- *   rules   u32 per rule, in rule order: counter slot and action
  *
  * Userspace (dataplane/compile.c) writes every entry before the generation
  * is published; the program only reads them.  The counters map outlives
@@ -50,17 +50,21 @@
  * One conjunctive term of a rule: a rule whose fields hold lists becomes
  * one term per combination of list items.  Ports are host order; for ICMP
  * and ICMPv6 the "source port" is the type and the "destination port" the
- * code, so one pair of range checks serves both.
+ * code, so one pair of range checks serves both.  A term carries its
+ * rule's verdict, so a match needs no further lookup.
  */
 struct moat_term4 {
-	__u32 src, src_mask; /* host order */
-	__u32 dst, dst_mask;
+	__u32 src, dst; /* host order, bits past the length zero */
 	__u16 sp_lo, sp_hi;
 	__u16 dp_lo, dp_hi;
+	__u8 src_len, dst_len;
 	__u8 proto;
 	__u8 flags; /* MOAT_T_* */
 	__u8 tcp_mask, tcp_value; /* (flags & mask) == value */
-	__u32 rule; /* rule index, and the interface id above it */
+	__u8 iface; /* interface id, 0: any */
+	__u8 pad;
+	__u32 rule; /* rule index: the lower wins */
+	__u32 verdict; /* counter slot | MOAT_VERDICT_DROP */
 };
 
 struct moat_term6 {
@@ -71,20 +75,26 @@ struct moat_term6 {
 	__u8 proto;
 	__u8 flags;
 	__u8 tcp_mask, tcp_value;
+	__u8 iface;
+	__u8 pad[3];
 	__u32 rule;
-	__u32 pad;
+	__u32 verdict;
 };
 
-#define MOAT_RULE_BITS 20
-#define MOAT_RULE_MASK ((1u << MOAT_RULE_BITS) - 1)
-#define MOAT_RULES_MAX (1u << MOAT_RULE_BITS)
-#define MOAT_NO_RULE 0xffffffffu
-#define MOAT_IFACE_SHIFT MOAT_RULE_BITS
+#define MOAT_RULES_MAX (1u << 20)
 #define MOAT_IFACES_MAX 15 /* interface ids 1..15; 0 matches any */
 
-/* rules[] entry: counter slot in the low bits, action in bit 31 */
-#define MOAT_RULE_DROP (1u << 31)
-#define MOAT_RULE_SLOT(e) ((e) & ~MOAT_RULE_DROP)
+#define MOAT_VERDICT_DROP (1u << 31)
+#define MOAT_VERDICT_SLOT(v) ((v) & ~MOAT_VERDICT_DROP)
+
+/*
+ * A classification result: the rule index in the high half (so that the
+ * lower rule compares lower) and the verdict in the low half.
+ */
+#define MOAT_NO_MATCH (~0ull)
+#define MOAT_MATCH(rule, verdict) ((__u64)(rule) << 32 | (verdict))
+#define MOAT_MATCH_RULE(m) ((__u32)((m) >> 32))
+#define MOAT_MATCH_VERDICT(m) ((__u32)(m))
 
 /*
  * Counter slots.  The fixed ones count what never reaches the ruleset;
@@ -128,6 +138,9 @@ enum moat_pgroup {
 struct moat_layout {
 	__u32 root[2][2]; /* [family v6][0 src, 1 dst]: trie offset of the root */
 	__u32 ports[MOAT_PORT_TABLES]; /* offset into ports, or ~0 */
+	/* word offsets into filter, for each present root and port table */
+	__u32 root_filter[2][2];
+	__u32 ports_filter[MOAT_PORT_TABLES];
 	__u32 any[2]; /* list ref of terms homed nowhere else, per family */
 	__u32 max_list; /* longest list of this generation */
 	__u32 policy_drop; /* 1: default policy drops */

@@ -39,13 +39,14 @@ struct cterm {
 struct lstore {
 	struct moat_image *img;
 	const struct cterm *terms;
+	const uint32_t *verdicts; /* per rule: counter slot | MOAT_VERDICT_DROP */
 	struct lslot *slots; /* open-addressed: hash of the id sequence */
 	size_t nslots, used;
 	size_t cap4, cap6;
 };
 
 int lstore_init(struct lstore *ls, struct moat_image *img,
-		const struct cterm *terms);
+		const struct cterm *terms, const uint32_t *verdicts);
 void lstore_fini(struct lstore *ls);
 
 /*

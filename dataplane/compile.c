@@ -15,6 +15,11 @@
 
 #define MOAT_TERMS_PER_RULE_MAX 65536u
 #define MOAT_TERMS_MAX (4u << 20)
+/*
+ * Up to this many terms, one list scanned in order beats any index: a
+ * probe costs more than checking a handful of terms that sit in cache.
+ */
+#define MOAT_SMALL_TERMS 8
 
 static const struct moat_prefix any_prefix;
 static const struct moat_range any_range = { 0, 65535 };
@@ -302,12 +307,57 @@ static int build_indexes(struct lstore *ls, const struct expand *x,
 	return err;
 }
 
+/* One bit per entry of a 65536-entry table: does it hold anything? */
+static int add_filter(struct moat_image *img, const uint32_t *table,
+		      uint32_t *off)
+{
+	__u64 *f = realloc(img->filter, (img->nfilter + 1024) * sizeof(*f));
+	uint32_t i;
+
+	if (!f)
+		return -ENOMEM;
+	img->filter = f;
+	*off = (uint32_t)img->nfilter;
+	f += img->nfilter;
+	memset(f, 0, 1024 * sizeof(*f));
+	for (i = 0; i < 65536; i++)
+		if (table[i])
+			f[i >> 6] |= 1ull << (i & 63);
+	img->nfilter += 1024;
+	return 0;
+}
+
+static int build_filters(struct moat_image *img)
+{
+	struct moat_layout *L = &img->layout;
+	int fam6, dir, t, err;
+
+	for (fam6 = 0; fam6 < 2; fam6++)
+		for (dir = 0; dir < 2; dir++) {
+			if (L->root[fam6][dir] == MOAT_ABSENT)
+				continue;
+			err = add_filter(img, img->trie + L->root[fam6][dir],
+					 &L->root_filter[fam6][dir]);
+			if (err)
+				return err;
+		}
+	for (t = 0; t < MOAT_PORT_TABLES; t++) {
+		if (L->ports[t] == MOAT_ABSENT)
+			continue;
+		err = add_filter(img, img->ports + L->ports[t], &L->ports_filter[t]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int moat_compile(const struct moat_ruleset *rs,
 		 const struct moat_compile_opts *o, struct moat_image *img,
 		 struct moat_diags *d)
 {
 	static const struct moat_compile_opts none = { .nifaces = -1 };
 	struct expand x = { 0 };
+	uint32_t *verdicts = NULL;
 	struct lstore ls;
 	size_t i;
 	int err;
@@ -315,7 +365,10 @@ int moat_compile(const struct moat_ruleset *rs,
 	if (!o)
 		o = &none;
 	memset(img, 0, sizeof(*img));
-	memset(&img->layout, 0xff, sizeof(img->layout.root) + sizeof(img->layout.ports));
+	memset(img->layout.root, 0xff, sizeof(img->layout.root));
+	memset(img->layout.ports, 0xff, sizeof(img->layout.ports));
+	memset(img->layout.root_filter, 0xff, sizeof(img->layout.root_filter));
+	memset(img->layout.ports_filter, 0xff, sizeof(img->layout.ports_filter));
 	if (rs->nrules > MOAT_RULES_MAX)
 		return moat_diag_add(d, MOAT_ERROR, 0, 0,
 				     "over capacity: %zu rules, at most %u",
@@ -331,17 +384,12 @@ int moat_compile(const struct moat_ruleset *rs,
 			goto fail;
 	}
 	img->nterms = (uint32_t)x.n;
+	if (x.n <= MOAT_SMALL_TERMS)
+		for (i = 0; i < x.n; i++)
+			x.v[i].home = MOAT_HOME_ANY;
 
-	err = lstore_init(&ls, img, x.v);
-	if (err)
-		goto fail;
-	err = build_indexes(&ls, &x, d);
-	lstore_fini(&ls);
-	if (err)
-		goto fail;
-
-	img->rules = malloc((rs->nrules + 1) * sizeof(*img->rules));
-	if (!img->rules) {
+	verdicts = malloc((rs->nrules + 1) * sizeof(*verdicts));
+	if (!verdicts) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -349,8 +397,17 @@ int moat_compile(const struct moat_ruleset *rs,
 	for (i = 0; i < rs->nrules; i++) {
 		uint32_t slot = o->slots ? o->slots[i] : MOAT_SLOT_FIRST_RULE + (uint32_t)i;
 
-		img->rules[i] = slot | (rs->rules[i].action == MOAT_DROP ? MOAT_RULE_DROP : 0);
+		verdicts[i] = slot | (rs->rules[i].action == MOAT_DROP ? MOAT_VERDICT_DROP : 0);
 	}
+	err = lstore_init(&ls, img, x.v, verdicts);
+	if (err)
+		goto fail;
+	err = build_indexes(&ls, &x, d);
+	lstore_fini(&ls);
+	if (!err)
+		err = build_filters(img);
+	if (err)
+		goto fail;
 	img->layout.max_list = img->max_list;
 	img->layout.policy_drop = rs->policy == MOAT_DROP;
 	img->layout.policy_slot = MOAT_SLOT_POLICY;
@@ -362,9 +419,11 @@ int moat_compile(const struct moat_ruleset *rs,
 			img->layout.ifindex[i] = o->ifindex ? o->ifindex[i] : 0;
 		img->layout.nifaces = (uint32_t)i;
 	}
+	free(verdicts);
 	free(x.v);
 	return 0;
 fail:
+	free(verdicts);
 	free(x.v);
 	moat_image_free(img);
 	if (err == -ENOMEM && !d->nerrors)

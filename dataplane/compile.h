@@ -25,7 +25,8 @@ struct moat_image {
 	size_t nterm4;
 	struct moat_term6 *term6;
 	size_t nterm6;
-	uint32_t *rules; /* per rule: counter slot | MOAT_RULE_DROP */
+	__u64 *filter;
+	size_t nfilter;
 	size_t nrules;
 
 	/* what the compiler saw, for `check`, the apply stats and the bench */
@@ -66,10 +67,11 @@ uint64_t moat_image_bytes(const struct moat_image *img);
 /*
  * Read @frame and classify it as the XDP program does (the same code:
  * bpf/moat_parse.h and bpf/moat_classify.h).  Returns an enum moat_kind;
- * for MOAT_K_CLASSIFY, *rule is the matching rule index or MOAT_NO_RULE.
+ * for MOAT_K_CLASSIFY, *match is the MOAT_MATCH() of the rule that
+ * matched (rule index and verdict), or MOAT_NO_MATCH.
  * @ifindex is the ingress interface.
  */
 int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
-			size_t len, uint32_t ifindex, uint32_t *rule);
+			size_t len, uint32_t ifindex, uint64_t *match);
 
 #endif /* MOAT_COMPILE_H */

@@ -32,6 +32,8 @@ static int fill_map(struct bpf_map *m, const void *src, size_t n)
 	void *p;
 
 	sz = (sz + (size_t)page - 1) & ~((size_t)page - 1);
+	if (!n)
+		return 0; /* a fresh map is zeroed */
 	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 bpf_map__fd(m), 0);
 	if (p == MAP_FAILED)
@@ -162,7 +164,7 @@ static int pin_generation(struct moat_fw *skel, const char *dir)
 		{ "ports", bpf_map__fd(skel->maps.ports) },
 		{ "term4", bpf_map__fd(skel->maps.term4) },
 		{ "term6", bpf_map__fd(skel->maps.term6) },
-		{ "rules", bpf_map__fd(skel->maps.rules) },
+		{ "filter", bpf_map__fd(skel->maps.filter) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -208,7 +210,7 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	skel->rodata->layout = img->layout;
 	bpf_map__set_max_entries(skel->maps.trie, pairs(img->ntrie));
 	bpf_map__set_max_entries(skel->maps.ports, pairs(img->nports));
-	bpf_map__set_max_entries(skel->maps.rules, pairs(img->nrules));
+	bpf_map__set_max_entries(skel->maps.filter, img->nfilter ? (uint32_t)img->nfilter : 1);
 	bpf_map__set_max_entries(skel->maps.term4, img->nterm4 ? (uint32_t)img->nterm4 : 1);
 	bpf_map__set_max_entries(skel->maps.term6, img->nterm6 ? (uint32_t)img->nterm6 : 1);
 	bpf_map__set_max_entries(skel->maps.counters, MOAT_SLOT_FIRST_RULE + dp->capacity);
@@ -233,7 +235,7 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	}
 	if ((err = fill_map(skel->maps.trie, img->trie, img->ntrie * 4)) ||
 	    (err = fill_map(skel->maps.ports, img->ports, img->nports * 4)) ||
-	    (err = fill_map(skel->maps.rules, img->rules, img->nrules * 4)) ||
+	    (err = fill_map(skel->maps.filter, img->filter, img->nfilter * 8)) ||
 	    (err = fill_map(skel->maps.term4, img->term4,
 			    img->nterm4 * sizeof(*img->term4))) ||
 	    (err = fill_map(skel->maps.term6, img->term6,

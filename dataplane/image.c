@@ -35,11 +35,12 @@ int image_grow(void **v, size_t *cap, size_t need, size_t size)
 }
 
 int lstore_init(struct lstore *ls, struct moat_image *img,
-		const struct cterm *terms)
+		const struct cterm *terms, const uint32_t *verdicts)
 {
 	memset(ls, 0, sizeof(*ls));
 	ls->img = img;
 	ls->terms = terms;
+	ls->verdicts = verdicts;
 	ls->nslots = 1024;
 	ls->slots = calloc(ls->nslots, sizeof(*ls->slots));
 	return ls->slots ? 0 : -ENOMEM;
@@ -103,17 +104,18 @@ size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
 	return kept;
 }
 
-static void term4_of(const struct cterm *c, struct moat_term4 *t)
+static void term4_of(const struct cterm *c, uint32_t verdict,
+		     struct moat_term4 *t)
 {
 	uint32_t s, d;
 
 	memset(t, 0, sizeof(*t));
 	memcpy(&s, c->src, 4);
 	memcpy(&d, c->dst, 4);
-	t->src_mask = c->src_len ? ~0u << (32 - c->src_len) : 0;
-	t->dst_mask = c->dst_len ? ~0u << (32 - c->dst_len) : 0;
-	t->src = ntohl(s) & t->src_mask;
-	t->dst = ntohl(d) & t->dst_mask;
+	t->src_len = c->src_len;
+	t->dst_len = c->dst_len;
+	t->src = ntohl(s) & (uint32_t)(~0ull << (32 - c->src_len));
+	t->dst = ntohl(d) & (uint32_t)(~0ull << (32 - c->dst_len));
 	t->sp_lo = c->sp_lo;
 	t->sp_hi = c->sp_hi;
 	t->dp_lo = c->dp_lo;
@@ -122,7 +124,9 @@ static void term4_of(const struct cterm *c, struct moat_term4 *t)
 	t->flags = c->flags;
 	t->tcp_mask = c->tcp_mask;
 	t->tcp_value = c->tcp_value;
-	t->rule = c->rule | (uint32_t)c->iface << MOAT_IFACE_SHIFT;
+	t->iface = c->iface;
+	t->rule = c->rule;
+	t->verdict = verdict;
 }
 
 static void mask128(unsigned len, uint8_t *m)
@@ -133,7 +137,8 @@ static void mask128(unsigned len, uint8_t *m)
 		m[i] = len >= 8 ? 0xff : (uint8_t)(0xff00 >> len);
 }
 
-static void term6_of(const struct cterm *c, struct moat_term6 *t)
+static void term6_of(const struct cterm *c, uint32_t verdict,
+		     struct moat_term6 *t)
 {
 	uint8_t m[16];
 
@@ -152,7 +157,9 @@ static void term6_of(const struct cterm *c, struct moat_term6 *t)
 	t->flags = c->flags;
 	t->tcp_mask = c->tcp_mask;
 	t->tcp_value = c->tcp_value;
-	t->rule = c->rule | (uint32_t)c->iface << MOAT_IFACE_SHIFT;
+	t->iface = c->iface;
+	t->rule = c->rule;
+	t->verdict = verdict;
 }
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
@@ -218,10 +225,12 @@ int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
 		return err;
 	base = (uint8_t *)*arr + *cnt * esz;
 	for (i = 0; i < n; i++) {
+		const struct cterm *c = &ls->terms[ids[i]];
+
 		if (fam6)
-			term6_of(&ls->terms[ids[i]], (struct moat_term6 *)base + i);
+			term6_of(c, ls->verdicts[c->rule], (struct moat_term6 *)base + i);
 		else
-			term4_of(&ls->terms[ids[i]], (struct moat_term4 *)base + i);
+			term4_of(c, ls->verdicts[c->rule], (struct moat_term4 *)base + i);
 	}
 	h = hash_bytes(base, n * esz, h);
 
@@ -256,7 +265,7 @@ void moat_image_free(struct moat_image *img)
 	free(img->ports);
 	free(img->term4);
 	free(img->term6);
-	free(img->rules);
+	free(img->filter);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -264,7 +273,7 @@ uint64_t moat_image_bytes(const struct moat_image *img)
 {
 	return img->ntrie * 4ull + img->nports * 4ull +
 	       img->nterm4 * sizeof(struct moat_term4) +
-	       img->nterm6 * sizeof(struct moat_term6) + img->nrules * 4ull;
+	       img->nterm6 * sizeof(struct moat_term6) + img->nfilter * 8ull;
 }
 
 /* The lookup of bpf/moat_classify.h, over the image in memory. */
@@ -276,23 +285,24 @@ static __thread const struct moat_image *img_cur;
 #define MOAT_PORTS_AT(i) MOAT_AT(ports, nports, i)
 #define MOAT_TERM4_AT(i) MOAT_AT(term4, nterm4, i)
 #define MOAT_TERM6_AT(i) MOAT_AT(term6, nterm6, i)
+#define MOAT_FILTER_AT(i) MOAT_AT(filter, nfilter, i)
 #define MOAT_SCAN_REST4(off, n, k, best) moat_rest4(off, n, k, best)
 #define MOAT_SCAN_REST6(off, n, k, best) moat_rest6(off, n, k, best)
 struct moat_key;
-static __u32 moat_rest4(__u32 off, __u32 n, const struct moat_key *k,
-			__u32 best);
-static __u32 moat_rest6(__u32 off, __u32 n, const struct moat_key *k,
-			__u32 best);
+static __u64 moat_rest4(__u32 off, __u32 n, const struct moat_key *k,
+			__u64 best);
+static __u64 moat_rest6(__u32 off, __u32 n, const struct moat_key *k,
+			__u64 best);
 #include "moat_classify.h"
 
-static __u32 moat_rest4(__u32 off, __u32 n, const struct moat_key *k, __u32 best)
+static __u64 moat_rest4(__u32 off, __u32 n, const struct moat_key *k, __u64 best)
 MOAT_SCAN_LOOP(MOAT_TERM4_AT, moat_match4)
 
-static __u32 moat_rest6(__u32 off, __u32 n, const struct moat_key *k, __u32 best)
+static __u64 moat_rest6(__u32 off, __u32 n, const struct moat_key *k, __u64 best)
 MOAT_SCAN_LOOP(MOAT_TERM6_AT, moat_match6)
 
 int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
-			size_t len, uint32_t ifindex, uint32_t *rule)
+			size_t len, uint32_t ifindex, uint64_t *match)
 {
 	struct moat_frame f = { .data = frame, .end = frame + len };
 	struct moat_key k;
@@ -300,12 +310,12 @@ int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
 
 	memset(&k, 0, sizeof(k));
 	img_cur = img;
-	*rule = MOAT_NO_RULE;
+	*match = MOAT_NO_MATCH;
 	kind = moat_parse(&f, &k);
 	if (kind != MOAT_K_CLASSIFY)
 		return kind;
 	if (img->layout.nifaces)
 		k.iface = moat_iface_id(ifindex);
-	*rule = k.fam6 ? moat_classify6(&k) : moat_classify4(&k);
+	*match = k.fam6 ? moat_classify6(&k) : moat_classify4(&k);
 	return kind;
 }

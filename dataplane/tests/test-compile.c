@@ -22,6 +22,8 @@
 #include "randgen.h"
 #include "reference.h"
 
+#define MOAT_NO_RULE 0xffffffffu
+
 static const char *const ifnames[] = { "eth0", "eth1", "veth-moat-a" };
 static const uint32_t ifindexes[] = { 11, 12, 13 };
 
@@ -96,7 +98,10 @@ static size_t run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		struct moat_ref_verdict v = moat_reference_classify(&rs, buf, len, iface);
 		uint32_t want_rule, got_rule;
 		int want = expect(&v, &want_rule);
-		int got = moat_image_classify(&img, buf, len, ifindex_of(iface), &got_rule);
+		uint64_t m;
+		int got = moat_image_classify(&img, buf, len, ifindex_of(iface), &m);
+
+		got_rule = m == MOAT_NO_MATCH ? MOAT_NO_RULE : MOAT_MATCH_RULE(m);
 
 		if (got == want && got_rule == want_rule)
 			continue;

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One rule: ACTION NAME, then match fields in any order, each a keyword
+ * and a comma-separated list.  The tokens of the whole logical line are at
+ * hand (continuation lines already joined), so a field is read by walking
+ * an array: word, comma, word, ...
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "parse.h"
+
+/* Every keyword of the language, in one place. */
+static const struct {
+	const char *word;
+	enum moat_kw kw;
+} keywords[] = {
+	{ "policy", KW_POLICY },   { "allow", KW_ALLOW },
+	{ "drop", KW_DROP },	   { "tcp", KW_PROTO_NAME },
+	{ "udp", KW_PROTO_NAME },  { "sctp", KW_PROTO_NAME },
+	{ "icmp", KW_PROTO_NAME }, { "icmpv6", KW_PROTO_NAME },
+	{ "any", KW_ANY },	   { "proto", KW_PROTO },
+	{ "from", KW_FROM },	   { "to", KW_TO },
+	{ "sport", KW_SPORT },	   { "dport", KW_DPORT },
+	{ "type", KW_TYPE },	   { "code", KW_CODE },
+	{ "flags", KW_FLAGS },	   { "in", KW_IN },
+};
+
+enum moat_kw moat_keyword(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strlen(keywords[i].word) == len &&
+		    !memcmp(keywords[i].word, s, len))
+			return keywords[i].kw;
+	return KW_NONE;
+}
+
+int moat_list_push(void **v, size_t *n, size_t size, const void *item)
+{
+	void *nv;
+
+	if (*n == 0 || (*n & (*n - 1)) == 0) {
+		nv = realloc(*v, (*n ? 2 * *n : 1) * size);
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	memcpy((char *)*v + *n * size, item, size);
+	(*n)++;
+	return 0;
+}
+
+void moat_rule_free_lists(struct moat_rule *r)
+{
+	free(r->protos.v);
+	free(r->src.v);
+	free(r->dst.v);
+	free(r->sport.v);
+	free(r->dport.v);
+	free(r->icmp_type.v);
+	free(r->icmp_code.v);
+	free(r->ifaces.v);
+	free(r->comments);
+	free(r->trailing);
+	memset(&r->protos, 0, sizeof(*r) - offsetof(struct moat_rule, protos));
+}
+
+static const char *const field_what[F_NUM] = {
+	[F_PROTO] = "protocols", [F_FROM] = "addresses", [F_TO] = "addresses",
+	[F_SPORT] = "ports",	 [F_DPORT] = "ports",	 [F_TYPE] = "types",
+	[F_CODE] = "codes",	 [F_FLAGS] = "flags",	 [F_IN] = "interfaces",
+};
+
+/*
+ * The list starting at tok[*i]: word (',' word)*.  Records it in @f and
+ * moves *i past it.  An empty item is an error at its ','.
+ */
+static int read_list(struct rule_fields *f, enum moat_field fld, size_t *i,
+		     struct moat_diags *d)
+{
+	const struct lex_tok *tok = f->tok;
+	size_t j = *i;
+
+	if (j >= f->ntok)
+		return tok_error(d, &tok[f->key[fld]],
+				 "missing %s after the keyword",
+				 field_what[fld]);
+	f->first[fld] = j;
+	for (;;) {
+		if (tok_comma(&tok[j]))
+			return tok_error(d, &tok[j], "empty list item");
+		j++;
+		if (j >= f->ntok || !tok_comma(&tok[j]))
+			break;
+		j++;
+		if (j >= f->ntok)
+			return tok_error(d, &tok[j - 1],
+					 "list ends with ',', expected more %s",
+					 field_what[fld]);
+	}
+	f->nitems[fld] = (j - f->first[fld] + 1) / 2;
+	*i = j;
+	return 0;
+}
+
+/* 'any' alone stands for the whole list: an empty list. */
+static int any_alone(const struct rule_fields *f, enum moat_field fld,
+		     const char *what, bool *any, struct moat_diags *d)
+{
+	size_t j, n = f->nitems[fld], at = SIZE_MAX;
+
+	*any = false;
+	for (j = 0; j < n; j++)
+		if (tok_is(&f->tok[f->first[fld] + 2 * j], "any"))
+			at = j;
+	if (at == SIZE_MAX)
+		return 0;
+	if (n > 1)
+		return tok_error(d, &f->tok[f->first[fld] + 2 * (at ? at : 1)],
+				 "'any' cannot be mixed with %s", what);
+	*any = true;
+	return 0;
+}
+
+static bool is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int read_protos(struct moat_rule *r, const struct rule_fields *f,
+		       bool bare, struct moat_diags *d)
+{
+	size_t j, n = f->nitems[F_PROTO];
+	unsigned int num;
+	uint8_t p;
+	bool any;
+	int v;
+
+	any = false;
+	if (bare && any_alone(f, F_PROTO, "protocols", &any, d))
+		return -EINVAL;
+	for (j = 0; j < n && !any; j++) {
+		const struct lex_tok *t = &f->tok[f->first[F_PROTO] + 2 * j];
+		char name[8] = "";
+
+		if (t->len < sizeof(name)) {
+			memcpy(name, t->s, t->len);
+			name[t->len] = '\0';
+		}
+		v = moat_proto_lookup(name);
+		if (v >= 0) {
+			p = v;
+		} else if (bare && t->s[0] >= '0' && t->s[0] <= '9') {
+			return tok_error(
+				d, t,
+				"protocol numbers need 'proto' (as in 'proto 47')");
+		} else if (bare) {
+			return tok_error(
+				d, t,
+				"unknown protocol, expected tcp, udp, sctp, icmp, icmpv6 or any");
+		} else if (t->s[0] >= '0' && t->s[0] <= '9') {
+			if (moat_parse_number(t, 255, "protocol number", &num,
+					      d))
+				return -EINVAL;
+			p = num;
+		} else {
+			return tok_error(
+				d, t,
+				"unknown protocol, expected tcp, udp, sctp, icmp, icmpv6 or a number 0-255");
+		}
+		if (LIST_PUSH(r->protos, p))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int read_field(struct moat_rule *r, struct rule_fields *f,
+		      enum moat_field fld, struct moat_diags *d)
+{
+	size_t j, n = f->nitems[fld];
+	struct moat_prefix pfx;
+	struct moat_range rg;
+	struct moat_iface ifc;
+	bool any;
+
+	if (fld == F_PROTO)
+		return read_protos(r, f, f->key[F_PROTO] == f->first[F_PROTO],
+				   d);
+	if (fld == F_FLAGS)
+		return moat_parse_flags(f->tok, f->first[fld], n,
+					&r->tcp_flags_value, &r->tcp_flags_mask,
+					d);
+	if ((fld == F_FROM || fld == F_TO) &&
+	    any_alone(f, fld, "addresses", &any, d))
+		return -EINVAL;
+	if ((fld == F_FROM || fld == F_TO) && any)
+		return 0;
+
+	for (j = 0; j < n; j++) {
+		const struct lex_tok *t = &f->tok[f->first[fld] + 2 * j];
+		int ret = 0;
+
+		switch (fld) {
+		case F_FROM:
+		case F_TO:
+			if (moat_parse_prefix(t, &pfx, d))
+				return -EINVAL;
+			ret = fld == F_FROM ? LIST_PUSH(r->src, pfx) :
+					      LIST_PUSH(r->dst, pfx);
+			break;
+		case F_SPORT:
+		case F_DPORT:
+			if (moat_parse_range(t, 65535, "port", &rg, d))
+				return -EINVAL;
+			ret = fld == F_SPORT ? LIST_PUSH(r->sport, rg) :
+					       LIST_PUSH(r->dport, rg);
+			break;
+		case F_TYPE:
+			/* names wait for moat_check_rule(): it knows the family */
+			rg = (struct moat_range){ 0, 0 };
+			if (!is_letter(t->s[0]) &&
+			    moat_parse_range(t, 255, "type", &rg, d))
+				return -EINVAL;
+			ret = LIST_PUSH(r->icmp_type, rg);
+			break;
+		case F_CODE:
+			if (moat_parse_range(t, 255, "code", &rg, d))
+				return -EINVAL;
+			ret = LIST_PUSH(r->icmp_code, rg);
+			break;
+		case F_IN:
+			if (moat_check_ifname(t, d))
+				return -EINVAL;
+			memset(&ifc, 0, sizeof(ifc));
+			memcpy(ifc.name, t->s, t->len);
+			ret = LIST_PUSH(r->ifaces, ifc);
+			break;
+		default:
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static const enum moat_field kw_field[] = {
+	[KW_PROTO_NAME] = F_PROTO, [KW_ANY] = F_PROTO, [KW_PROTO] = F_PROTO,
+	[KW_FROM] = F_FROM,	   [KW_TO] = F_TO,     [KW_SPORT] = F_SPORT,
+	[KW_DPORT] = F_DPORT,	   [KW_TYPE] = F_TYPE, [KW_CODE] = F_CODE,
+	[KW_FLAGS] = F_FLAGS,	   [KW_IN] = F_IN,
+};
+
+int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
+		    struct rule_fields *f, struct moat_diags *d)
+{
+	enum moat_field fld;
+	enum moat_kw kw;
+	size_t i;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->tok = tok;
+	f->ntok = ntok;
+	for (i = 0; i < F_NUM; i++)
+		f->key[i] = SIZE_MAX;
+
+	r->action = tok_is(&tok[0], "drop") ? MOAT_DROP : MOAT_ALLOW;
+	r->line = tok[0].line;
+	r->col = tok[0].col;
+	if (ntok < 2)
+		return tok_error(d, &tok[0],
+				 "missing rule name after the action");
+	if (moat_check_rule_name(&tok[1], d))
+		return -EINVAL;
+	memcpy(r->name, tok[1].s, tok[1].len);
+	r->name[tok[1].len] = '\0';
+
+	for (i = 2; i < ntok;) {
+		const struct lex_tok *t = &tok[i];
+
+		kw = moat_keyword(t->s, t->len);
+		if (kw < KW_PROTO_NAME)
+			return tok_error(
+				d, t,
+				"unknown field, expected a protocol, proto, from, to, sport, dport, type, code, flags or in");
+		fld = kw_field[kw];
+		if (f->key[fld] != SIZE_MAX)
+			return tok_error(
+				d, t, "%s given twice (first at %u:%u)",
+				fld == F_PROTO ? "protocols" : "field",
+				tok[f->key[fld]].line, tok[f->key[fld]].col);
+		f->key[fld] = i;
+		f->order[f->norder++] = fld;
+		/* a bare protocol is its list's first item */
+		if (kw != KW_PROTO_NAME && kw != KW_ANY)
+			i++;
+		ret = read_list(f, fld, &i, d);
+		if (!ret)
+			ret = read_field(r, f, fld, d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

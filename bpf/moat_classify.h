@@ -14,7 +14,7 @@
  * structure behind it has anything for this key at all.
  *
  * The includer defines, before including this file:
- *   MOAT_TRIE_AT(i), MOAT_PORTS_AT(i)   const __u32 * or NULL
+ *   MOAT_TRIE_LINE(l), MOAT_PORTS_LINE(l)  const struct moat_line * or NULL
  *   MOAT_FILTER_AT(i)                   const __u64 * or NULL
  *   MOAT_TERM4_AT(i), MOAT_TERM6_AT(i)  const struct moat_termN * or NULL
  *   MOAT_SCAN_REST4/6(off, n, k, best)  the scan past the inline terms
@@ -142,51 +142,75 @@ static __always_inline int moat_filter(__u32 off, __u32 i)
 	return w && ((*w >> (i & 63)) & 1);
 }
 
+static __always_inline __u32 moat_trie_word(__u32 i)
+{
+	const struct moat_line *l = MOAT_TRIE_LINE(i / MOAT_LINE_WORDS);
+
+	return l ? l->w[i % MOAT_LINE_WORDS] : 0;
+}
+
+/*
+ * From inner entry @e, the entry for address byte @b.  A sparse node is
+ * read without branches: each step adds one when b has reached it (the
+ * sign of b - step), so the cost does not depend on the address.  Both
+ * kinds end in the same masked read, which lets the verifier merge them.
+ */
+static __always_inline __u32 moat_trie_down(__u32 e, __u32 b)
+{
+	__u32 off = e & MOAT_TRIE_OFF, idx, i;
+	const struct moat_line *l;
+
+	if (e & MOAT_TRIE_SPARSE) {
+		l = MOAT_TRIE_LINE(off / MOAT_LINE_WORDS);
+		if (!l)
+			return 0;
+		for (idx = 0, i = 0; i < MOAT_SPARSE_MAX; i++) {
+			__u32 step = (l->w[MOAT_SPARSE_STEPS + i / 2] >> (16 * (i % 2))) & 0xffff;
+			__u32 d = b - step;
+
+			/*
+			 * Opaque to the compiler, which would otherwise turn
+			 * the sign test back into a branch: nine branches a
+			 * node multiply the paths the verifier walks.
+			 */
+			__asm__ volatile("" : "+r"(d));
+			idx += 1 - (d >> 31);
+		}
+	} else {
+		l = MOAT_TRIE_LINE((off + b) / MOAT_LINE_WORDS);
+		if (!l)
+			return 0;
+		idx = off + b;
+	}
+	return l->w[idx % MOAT_LINE_WORDS];
+}
+
 /* Leaf-pushed multibit trie, strides 16-8-8. */
 static __always_inline __u32 moat_trie4(__u32 root, __u32 addr)
 {
-	const __u32 *e;
-	__u32 v;
+	__u32 e = moat_trie_word(root + (addr >> 16));
 
-	e = MOAT_TRIE_AT(root + (addr >> 16));
-	if (!e)
-		return 0;
-	v = *e;
-	if (!(v & MOAT_TRIE_INNER))
-		return v;
-	e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + ((addr >> 8) & 0xff));
-	if (!e)
-		return 0;
-	v = *e;
-	if (!(v & MOAT_TRIE_INNER))
-		return v;
-	e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + (addr & 0xff));
-	if (!e)
-		return 0;
-	return *e & ~MOAT_TRIE_INNER;
+	if (!(e & MOAT_TRIE_INNER))
+		return e;
+	e = moat_trie_down(e, (addr >> 8) & 0xff);
+	if (!(e & MOAT_TRIE_INNER))
+		return e;
+	return moat_trie_down(e, addr & 0xff) & ~MOAT_TRIE_INNER;
 }
 
 /* Strides 16, then 8 bits a level down to /128. */
 static __always_inline __u32 moat_trie6(__u32 root, const __u64 *addr)
 {
 	const __u8 *b = (const __u8 *)addr;
-	const __u32 *e;
-	__u32 v;
+	__u32 e = moat_trie_word(root + ((__u32)b[0] << 8 | b[1]));
 	int i;
 
-	e = MOAT_TRIE_AT(root + ((__u32)b[0] << 8 | b[1]));
-	if (!e)
-		return 0;
-	v = *e;
 	for (i = 2; i < 16; i++) {
-		if (!(v & MOAT_TRIE_INNER))
-			return v;
-		e = MOAT_TRIE_AT((v & ~MOAT_TRIE_INNER) + b[i]);
-		if (!e)
-			return 0;
-		v = *e;
+		if (!(e & MOAT_TRIE_INNER))
+			return e;
+		e = moat_trie_down(e, b[i]);
 	}
-	return v & ~MOAT_TRIE_INNER;
+	return e & ~MOAT_TRIE_INNER;
 }
 
 static __always_inline int moat_pgroup(__u8 proto)
@@ -208,21 +232,34 @@ static __always_inline int moat_pgroup(__u8 proto)
 /* The list of port table @t (a MOAT_PORT_TABLE index) for @port, or 0. */
 static __always_inline __u32 moat_port_ref(__u32 t, __u16 port)
 {
-	const __u32 *e;
+	const struct moat_line *l;
+	__u32 i;
 
 	if (MOAT_L.ports[t] == MOAT_ABSENT ||
 	    !moat_filter(MOAT_L.ports_filter[t], port))
 		return 0;
-	e = MOAT_PORTS_AT(MOAT_L.ports[t] + port);
-	return e ? *e : 0;
+	i = MOAT_L.ports[t] + port;
+	l = MOAT_PORTS_LINE(i / MOAT_LINE_WORDS);
+	return l ? l->w[i % MOAT_LINE_WORDS] : 0;
 }
 
 /* The lowest matching rule and its verdict, or MOAT_NO_MATCH. */
 static __always_inline __u64 moat_classify4(const struct moat_key *k)
 {
 	__u64 best = MOAT_NO_MATCH;
+	__u32 i;
 	int pg;
 
+	if (MOAT_L.nsmall[0]) {
+		/* the whole ruleset, in order, as constants: first match wins */
+		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[0]; i++) {
+			const struct moat_term4 *t = (const struct moat_term4 *)&MOAT_L.small4[i];
+
+			if (moat_match4(t, k))
+				return MOAT_MATCH(t->rule, t->verdict);
+		}
+		return best;
+	}
 	/* most terms sit in the destination trie: look there first */
 	if (MOAT_L.root[0][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[0][1], k->dst4 >> 16))
@@ -246,8 +283,18 @@ static __always_inline __u64 moat_classify6(const struct moat_key *k)
 {
 	const __u8 *d = (const __u8 *)k->dst6, *s = (const __u8 *)k->src6;
 	__u64 best = MOAT_NO_MATCH;
+	__u32 i;
 	int pg;
 
+	if (MOAT_L.nsmall[1]) {
+		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[1]; i++) {
+			const struct moat_term6 *t = (const struct moat_term6 *)&MOAT_L.small6[i];
+
+			if (moat_match6(t, k))
+				return MOAT_MATCH(t->rule, t->verdict);
+		}
+		return best;
+	}
 	if (MOAT_L.root[1][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[1][1], (__u32)d[0] << 8 | d[1]))
 		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k, best);

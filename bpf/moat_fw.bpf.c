@@ -23,7 +23,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64); /* two u32 entries */
+	__type(value, struct moat_line);
 } trie SEC(".maps");
 
 struct {
@@ -31,7 +31,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64); /* two u32 entries */
+	__type(value, struct moat_line);
 } ports SEC(".maps");
 
 struct {
@@ -71,21 +71,9 @@ static __always_inline const void *moat_at(void *map, __u32 i)
 	return bpf_map_lookup_elem(map, &i);
 }
 
-/*
- * Array maps pad 4-byte values to 8, so u32 tables are stored two to an
- * element: half the memory and half the cache lines.
- */
-static __always_inline const __u32 *moat_at32(void *map, __u32 i)
-{
-	__u32 k = i >> 1;
-	const __u32 *v = bpf_map_lookup_elem(map, &k);
-
-	return v ? v + (i & 1) : (const __u32 *)0;
-}
-
 #define MOAT_L layout
-#define MOAT_TRIE_AT(i) moat_at32(&trie, (i))
-#define MOAT_PORTS_AT(i) moat_at32(&ports, (i))
+#define MOAT_TRIE_LINE(l) ((const struct moat_line *)moat_at(&trie, (l)))
+#define MOAT_PORTS_LINE(l) ((const struct moat_line *)moat_at(&ports, (l)))
 #define MOAT_TERM4_AT(i) ((const struct moat_term4 *)moat_at(&term4, (i)))
 #define MOAT_TERM6_AT(i) ((const struct moat_term6 *)moat_at(&term6, (i)))
 #define MOAT_FILTER_AT(i) ((const __u64 *)moat_at(&filter, (i)))

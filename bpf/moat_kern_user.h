@@ -6,8 +6,9 @@
  *
  * A generation is one load of moat_fw.bpf.c together with its own maps:
  *
- *   trie    u32 entries: the multibit tries of the address indexes
- *   ports   u32 entries: 65536 list refs per (family, direction, protocol)
+ *   trie    lines of u32 entries: the multibit tries of the address indexes
+ *   ports   lines of u32 entries: 65536 list refs per (family, direction,
+ *           protocol)
  *   filter  u64 words: one bit per trie root entry or port that holds a list
  *   term4   struct moat_term4, the IPv4 terms, grouped into lists
  *   term6   struct moat_term6, the same for IPv6
@@ -22,22 +23,43 @@
 #include <linux/types.h>
 
 /*
- * Trie entry.  Bit 31 set: an inner node, the low 31 bits are the index
- * of the child's first entry (256 entries, one per value of the next
- * address byte).  Bit 31 clear: a leaf, the whole entry is a list ref.
- * Roots have 65536 entries (the first 16 address bits).
+ * The trie and the port tables are arrays of 64-byte lines (struct
+ * moat_line), so that one map lookup reaches a whole node of a sparse
+ * trie level; entries are addressed in u32 words.
+ *
+ * Trie entry.  Bit 31 clear: a leaf, the entry is a list ref.  Bit 31
+ * set: an inner node at word offset (entry & MOAT_TRIE_OFF), covering the
+ * next 8 address bits:
+ *   dense  (bit 30 clear): 256 entries, one per value of the byte;
+ *   sparse (bit 30 set): one line, a step function of the byte: w[i] is
+ *          the entry for bytes from step i on (step 0 is byte 0), the
+ *          steps 1..MOAT_SPARSE_MAX are u16 halves of w[10..14], 256 when
+ *          unused; the entry for byte b is w[number of steps <= b].
+ * Most nodes below a /24 hold one or two hosts: a line, not 1 KiB.
+ * Roots are dense, 65536 entries (the first 16 address bits).
  */
+#define MOAT_LINE_WORDS 16
+struct moat_line {
+	__u32 w[MOAT_LINE_WORDS];
+};
+
 #define MOAT_TRIE_INNER (1u << 31)
+#define MOAT_TRIE_SPARSE (1u << 30)
+#define MOAT_TRIE_OFF (MOAT_TRIE_SPARSE - 1)
 #define MOAT_TRIE_ROOT_BITS 16
+#define MOAT_SPARSE_MAX 9 /* steps after the first entry */
+#define MOAT_SPARSE_STEPS 10 /* w[10..14]: the steps, two to a word */
+#define MOAT_SPARSE_NONE 256 /* an unused step: no byte reaches it */
 
 /*
  * List ref: a run of terms in term4 or term6, sorted by rule index.
  * 0 is the empty list.  Lists hold at most MOAT_LIST_MAX terms, which
  * bounds the scan; the compiler spreads terms over indexes to stay below.
+ * Bits 30-31 stay clear, so that a list ref is a valid trie leaf.
  */
 #define MOAT_LIST_LEN_BITS 8
 #define MOAT_LIST_MAX ((1u << MOAT_LIST_LEN_BITS) - 1)
-#define MOAT_LIST_OFF_MAX ((1u << (31 - MOAT_LIST_LEN_BITS)) - 1)
+#define MOAT_LIST_OFF_MAX ((1u << (30 - MOAT_LIST_LEN_BITS)) - 1)
 #define MOAT_LIST_REF(off, len) (((off) << MOAT_LIST_LEN_BITS) | (len))
 #define MOAT_LIST_OFF(ref) ((ref) >> MOAT_LIST_LEN_BITS)
 #define MOAT_LIST_LEN(ref) ((ref) & MOAT_LIST_MAX)
@@ -130,6 +152,8 @@ enum moat_pgroup {
 #define MOAT_PORT_TABLE(fam6, dport, pg) \
 	((((fam6) * 2 + (dport)) * MOAT_PG_MAX) + (pg))
 
+#define MOAT_SMALL_MAX 8
+
 /*
  * The generation's layout, set as read-only data before the program is
  * loaded, so that the verifier prunes the indexes a ruleset does not use.
@@ -147,6 +171,14 @@ struct moat_layout {
 	__u32 policy_slot; /* always MOAT_SLOT_POLICY, kept for clarity */
 	__u32 ifindex[MOAT_IFACES_MAX]; /* interface id i+1 is ifindex[i] */
 	__u32 nifaces; /* ids in use; 0: no rule names an interface */
+	/*
+	 * A ruleset of a few terms is compiled into the program itself: its
+	 * terms, in rule order, are read-only data the verifier knows, and
+	 * no index is built.  nsmall[family] counts them.
+	 */
+	__u32 nsmall[2];
+	struct moat_term4 small4[MOAT_SMALL_MAX];
+	struct moat_term6 small6[MOAT_SMALL_MAX];
 };
 
 #define MOAT_ABSENT 0xffffffffu

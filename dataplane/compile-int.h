@@ -16,6 +16,7 @@ enum moat_home {
 	MOAT_HOME_DPORT,
 	MOAT_HOME_SPORT,
 	MOAT_HOME_ANY,
+	MOAT_HOME_NONE, /* compiled into the layout (a small family) */
 };
 
 /* A term before it is written out: one item of each list of a rule. */
@@ -64,6 +65,10 @@ size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
  */
 int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
 	       uint32_t *ref);
+
+/* A term as the program reads it. */
+void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t);
+void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t);
 
 /* Index builders; @ids are the terms homed there, sorted by rule. */
 int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,

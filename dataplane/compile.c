@@ -16,10 +16,10 @@
 #define MOAT_TERMS_PER_RULE_MAX 65536u
 #define MOAT_TERMS_MAX (4u << 20)
 /*
- * Up to this many terms, one list scanned in order beats any index: a
- * probe costs more than checking a handful of terms that sit in cache.
+ * Up to MOAT_SMALL_MAX terms of a family go into the program itself
+ * (struct moat_layout's small4/small6): checking a handful of constant
+ * terms costs less than any index probe.
  */
-#define MOAT_SMALL_TERMS 8
 
 static const struct moat_prefix any_prefix;
 static const struct moat_range any_range = { 0, 65535 };
@@ -251,6 +251,43 @@ static int pgroup_of(uint8_t proto)
 	return -1;
 }
 
+/*
+ * A family with few terms (after dropping the covered ones) is compiled
+ * into the layout; its terms are then homed nowhere.
+ */
+static int build_small(struct moat_image *img, struct expand *x,
+		       const uint32_t *verdicts)
+{
+	uint32_t *ids = malloc((x->n + 1) * sizeof(*ids));
+	size_t n, i;
+	int fam6;
+
+	if (!ids)
+		return -ENOMEM;
+	for (fam6 = 0; fam6 < 2; fam6++) {
+		for (n = 0, i = 0; i < x->n; i++)
+			if (x->v[i].fam6 == fam6)
+				ids[n++] = (uint32_t)i;
+		n = lstore_prune(x->v, ids, n, MOAT_HOME_ANY);
+		if (!n || n > MOAT_SMALL_MAX)
+			continue;
+		for (i = 0; i < n; i++) {
+			const struct cterm *c = &x->v[ids[i]];
+
+			if (fam6)
+				image_term6(c, verdicts[c->rule], &img->layout.small6[i]);
+			else
+				image_term4(c, verdicts[c->rule], &img->layout.small4[i]);
+		}
+		img->layout.nsmall[fam6] = (uint32_t)n;
+		for (i = 0; i < x->n; i++)
+			if (x->v[i].fam6 == fam6)
+				x->v[i].home = MOAT_HOME_NONE;
+	}
+	free(ids);
+	return 0;
+}
+
 static int build_indexes(struct lstore *ls, const struct expand *x,
 			 struct moat_diags *d)
 {
@@ -384,9 +421,6 @@ int moat_compile(const struct moat_ruleset *rs,
 			goto fail;
 	}
 	img->nterms = (uint32_t)x.n;
-	if (x.n <= MOAT_SMALL_TERMS)
-		for (i = 0; i < x.n; i++)
-			x.v[i].home = MOAT_HOME_ANY;
 
 	verdicts = malloc((rs->nrules + 1) * sizeof(*verdicts));
 	if (!verdicts) {
@@ -402,7 +436,9 @@ int moat_compile(const struct moat_ruleset *rs,
 	err = lstore_init(&ls, img, x.v, verdicts);
 	if (err)
 		goto fail;
-	err = build_indexes(&ls, &x, d);
+	err = build_small(img, &x, verdicts);
+	if (!err)
+		err = build_indexes(&ls, &x, d);
 	lstore_fini(&ls);
 	if (!err)
 		err = build_filters(img);

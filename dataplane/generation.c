@@ -43,10 +43,10 @@ static int fill_map(struct bpf_map *m, const void *src, size_t n)
 	return 0;
 }
 
-/* u32 tables are stored two entries to an 8-byte element. */
-static uint32_t pairs(size_t n)
+/* u32 tables are stored in 64-byte lines; at least one. */
+static uint32_t lines(size_t n)
 {
-	return n ? (uint32_t)((n + 1) / 2) : 1;
+	return n ? (uint32_t)((n + MOAT_LINE_WORDS - 1) / MOAT_LINE_WORDS) : 1;
 }
 
 static int sha256(const char *text, uint8_t out[32])
@@ -208,8 +208,8 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	if (!skel)
 		return -errno;
 	skel->rodata->layout = img->layout;
-	bpf_map__set_max_entries(skel->maps.trie, pairs(img->ntrie));
-	bpf_map__set_max_entries(skel->maps.ports, pairs(img->nports));
+	bpf_map__set_max_entries(skel->maps.trie, lines(img->ntrie));
+	bpf_map__set_max_entries(skel->maps.ports, lines(img->nports));
 	bpf_map__set_max_entries(skel->maps.filter, img->nfilter ? (uint32_t)img->nfilter : 1);
 	bpf_map__set_max_entries(skel->maps.term4, img->nterm4 ? (uint32_t)img->nterm4 : 1);
 	bpf_map__set_max_entries(skel->maps.term6, img->nterm6 ? (uint32_t)img->nterm6 : 1);

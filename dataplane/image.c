@@ -104,8 +104,7 @@ size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
 	return kept;
 }
 
-static void term4_of(const struct cterm *c, uint32_t verdict,
-		     struct moat_term4 *t)
+void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t)
 {
 	uint32_t s, d;
 
@@ -137,8 +136,7 @@ static void mask128(unsigned len, uint8_t *m)
 		m[i] = len >= 8 ? 0xff : (uint8_t)(0xff00 >> len);
 }
 
-static void term6_of(const struct cterm *c, uint32_t verdict,
-		     struct moat_term6 *t)
+void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t)
 {
 	uint8_t m[16];
 
@@ -228,9 +226,9 @@ int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
 		const struct cterm *c = &ls->terms[ids[i]];
 
 		if (fam6)
-			term6_of(c, ls->verdicts[c->rule], (struct moat_term6 *)base + i);
+			image_term6(c, ls->verdicts[c->rule], (struct moat_term6 *)base + i);
 		else
-			term4_of(c, ls->verdicts[c->rule], (struct moat_term4 *)base + i);
+			image_term4(c, ls->verdicts[c->rule], (struct moat_term4 *)base + i);
 	}
 	h = hash_bytes(base, n * esz, h);
 
@@ -281,8 +279,12 @@ static __thread const struct moat_image *img_cur;
 
 #define MOAT_L (img_cur->layout)
 #define MOAT_AT(arr, n, i) ((size_t)(i) < img_cur->n ? &img_cur->arr[(i)] : NULL)
-#define MOAT_TRIE_AT(i) MOAT_AT(trie, ntrie, i)
-#define MOAT_PORTS_AT(i) MOAT_AT(ports, nports, i)
+#define MOAT_LINE(arr, n, l)                                                    \
+	(((size_t)(l) + 1) * MOAT_LINE_WORDS <= img_cur->n ?                    \
+		 (const struct moat_line *)&img_cur->arr[(size_t)(l) * MOAT_LINE_WORDS] : \
+		 NULL)
+#define MOAT_TRIE_LINE(l) MOAT_LINE(trie, ntrie, l)
+#define MOAT_PORTS_LINE(l) MOAT_LINE(ports, nports, l)
 #define MOAT_TERM4_AT(i) MOAT_AT(term4, nterm4, i)
 #define MOAT_TERM6_AT(i) MOAT_AT(term6, nterm6, i)
 #define MOAT_FILTER_AT(i) MOAT_AT(filter, nfilter, i)

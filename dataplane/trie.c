@@ -4,6 +4,10 @@
  * level) whose leaves hold the list of every term whose prefix covers the
  * leaf.  A term with prefix P sits in the list of P and of every prefix
  * nested inside P, so the lookup reads one list, never a chain of them.
+ *
+ * The trie is painted with dense nodes in a scratch array, then copied
+ * into the image node by node, each as a one-line sparse node when its
+ * 256 entries change value at most MOAT_SPARSE_MAX times.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +26,9 @@ struct tbuild {
 	struct lstore *ls;
 	const struct cterm *terms;
 	int home, fam6;
-	size_t cap; /* of ls->img->trie */
+	uint32_t *t; /* the scratch trie, dense nodes */
+	size_t n, cap;
+	size_t icap; /* of ls->img->trie */
 };
 
 static const uint8_t *term_addr(const struct cterm *t, int home)
@@ -78,19 +84,90 @@ static size_t merge_ids(const struct cterm *T, const uint32_t *a, size_t na,
 
 static int trie_alloc(struct tbuild *b, size_t n, uint32_t fill, uint32_t *off)
 {
-	struct moat_image *img = b->ls->img;
 	size_t i;
 	int err;
 
-	if (img->ntrie + n >= MOAT_TRIE_INNER)
+	if (b->n + n > MOAT_TRIE_OFF)
 		return -E2BIG;
-	err = image_grow((void **)&img->trie, &b->cap, img->ntrie + n, 4);
+	err = image_grow((void **)&b->t, &b->cap, b->n + n, 4);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
-		img->trie[img->ntrie + i] = fill;
+		b->t[b->n + i] = fill;
+	*off = (uint32_t)b->n;
+	b->n += n;
+	return 0;
+}
+
+/* @n words at the end of the image's trie; returns their offset. */
+static int image_alloc(struct tbuild *b, size_t n, uint32_t *off)
+{
+	struct moat_image *img = b->ls->img;
+	int err;
+
+	if (img->ntrie + n > MOAT_TRIE_OFF)
+		return -E2BIG;
+	err = image_grow((void **)&img->trie, &b->icap, img->ntrie + n, 4);
+	if (err)
+		return err;
 	*off = (uint32_t)img->ntrie;
 	img->ntrie += n;
+	return 0;
+}
+
+/*
+ * Copy the scratch node at @off into the image, children first; *entry
+ * becomes what points at the copy (or, when every byte leads to the same
+ * leaf, that leaf).
+ */
+static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
+{
+	uint32_t e[256], steps = 0, at, i, k;
+	int err;
+
+	for (i = 0; i < 256; i++) {
+		e[i] = b->t[off + i];
+		if (e[i] & MOAT_TRIE_INNER) {
+			err = compact(b, e[i] & MOAT_TRIE_OFF, &e[i]);
+			if (err)
+				return err;
+		}
+	}
+	for (i = 1; i < 256; i++)
+		steps += e[i] != e[i - 1];
+	if (!steps && !(e[0] & MOAT_TRIE_INNER)) {
+		*entry = e[0];
+		return 0;
+	}
+	if (steps > MOAT_SPARSE_MAX) {
+		err = image_alloc(b, 256, &at);
+		if (err)
+			return err;
+		memcpy(b->ls->img->trie + at, e, sizeof(e));
+		*entry = MOAT_TRIE_INNER | at;
+		return 0;
+	}
+	err = image_alloc(b, MOAT_LINE_WORDS, &at);
+	if (err)
+		return err;
+	{
+		uint32_t *w = b->ls->img->trie + at;
+		uint16_t stepv[MOAT_SPARSE_MAX];
+
+		memset(w, 0, MOAT_LINE_WORDS * 4);
+		w[0] = e[0];
+		for (i = 1, k = 0; i < 256; i++) {
+			if (e[i] == e[i - 1])
+				continue;
+			w[++k] = e[i];
+			stepv[k - 1] = (uint16_t)i;
+		}
+		for (; k < MOAT_SPARSE_MAX; k++)
+			stepv[k] = MOAT_SPARSE_NONE;
+		for (k = 0; k < MOAT_SPARSE_MAX; k++)
+			w[MOAT_SPARSE_STEPS + k / 2] |= (uint32_t)stepv[k] << (16 * (k % 2));
+	}
+	*entry = MOAT_TRIE_INNER | MOAT_TRIE_SPARSE | at;
 	return 0;
 }
 
@@ -106,7 +183,7 @@ static int trie_paint(struct tbuild *b, uint32_t root, const struct tprefix *p)
 		if (p->len <= depth) {
 			span = 1u << (depth - p->len);
 			start &= ~(span - 1);
-			t = b->ls->img->trie + node;
+			t = b->t + node;
 			for (i = 0; i < span; i++)
 				t[start + i] = p->ref;
 			return 0;
@@ -114,16 +191,16 @@ static int trie_paint(struct tbuild *b, uint32_t root, const struct tprefix *p)
 		if (depth >= bits)
 			return -EINVAL;
 		/* descend: the entry becomes an inner node inheriting its leaf */
-		t = b->ls->img->trie + node + start;
+		t = b->t + node + start;
 		if (!(*t & MOAT_TRIE_INNER)) {
 			uint32_t child;
 
 			err = trie_alloc(b, 256, *t, &child);
 			if (err)
 				return err;
-			b->ls->img->trie[node + start] = MOAT_TRIE_INNER | child;
+			b->t[node + start] = MOAT_TRIE_INNER | child;
 		}
-		node = b->ls->img->trie[node + start] & ~MOAT_TRIE_INNER;
+		node = b->t[node + start] & MOAT_TRIE_OFF;
 		start = p->addr[depth / 8];
 		depth += 8;
 	}
@@ -135,18 +212,17 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 	struct tbuild b = { .ls = ls, .terms = ls->terms, .home = home, .fam6 = fam6 };
 	const struct cterm *T = ls->terms;
 	struct tprefix *pf = NULL, **stack = NULL;
-	uint32_t *sorted = NULL, **chain = NULL, *tmp = NULL;
+	uint32_t *sorted = NULL, **chain = NULL, scratch_root;
 	size_t *chain_n = NULL, npf = 0, depth = 0, i;
 	int err = -ENOMEM;
 
-	b.cap = ls->img->ntrie;
+	b.icap = ls->img->ntrie;
 	sorted = malloc(n * sizeof(*sorted));
 	pf = calloc(n, sizeof(*pf));
 	stack = calloc(130, sizeof(*stack));
 	chain = calloc(130, sizeof(*chain));
 	chain_n = calloc(130, sizeof(*chain_n));
-	tmp = malloc((n + 1) * sizeof(*tmp));
-	if (!sorted || !pf || !stack || !chain || !chain_n || !tmp)
+	if (!sorted || !pf || !stack || !chain || !chain_n)
 		goto out;
 	memcpy(sorted, ids, n * sizeof(*sorted));
 	sort_terms = T;
@@ -207,23 +283,31 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 		stack[depth++] = p;
 	}
 
-	err = trie_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, 0, root);
+	err = trie_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, 0, &scratch_root);
 	if (err)
 		goto out;
 	qsort(pf, npf, sizeof(*pf), cmp_by_len);
 	for (i = 0; i < npf; i++) {
-		err = trie_paint(&b, *root, &pf[i]);
+		err = trie_paint(&b, scratch_root, &pf[i]);
 		if (err)
 			goto out;
 	}
-	err = 0;
+	/* the root stays dense; what hangs below it is compacted */
+	err = image_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, root);
+	for (i = 0; !err && i < (1u << MOAT_TRIE_ROOT_BITS); i++) {
+		uint32_t e = b.t[scratch_root + i];
+
+		if (e & MOAT_TRIE_INNER)
+			err = compact(&b, e & MOAT_TRIE_OFF, &e);
+		ls->img->trie[*root + i] = e;
+	}
 out:
 	if (err == -E2BIG && !d->nerrors)
 		moat_diag_add(d, MOAT_ERROR, 0, 0,
 			      "over capacity: the address index outgrows its map");
 	while (depth)
 		free(chain[--depth]);
-	free(tmp);
+	free(b.t);
 	free(chain_n);
 	free(chain);
 	free(stack);

@@ -107,7 +107,7 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		const char *iface = NULL;
 		size_t len = rg_frame(&g, &rs, buf, sizeof(buf), &iface);
 		struct moat_ref_verdict v = moat_reference_classify(&rs, buf, len, iface);
-		uint32_t slot, rv, ifx = 1; /* lo: protected by no rule */
+		uint32_t slot, rv = 0, ifx = 1; /* lo: protected by no rule */
 		uint64_t pk, by;
 
 		/* the kernel hands XDP no frame shorter than an Ethernet header */

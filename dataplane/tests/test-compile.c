@@ -240,12 +240,12 @@ static void test_unprotected_iface_warns(void **state)
 	moat_diags_free(&d);
 }
 
-static void test_shared_lists(void **state)
+static void test_covered_rules_collapse(void **state)
 {
 	/*
-	 * 1,000 host rules under one /16 that a first rule covers: the leaves
-	 * of the trie share the lists, and the first rule covers every
-	 * later one, so each list is one term long.
+	 * 1,000 host rules under a /16 that a first rule covers: every host
+	 * term is covered, so one term is left, and a ruleset that small is
+	 * compiled into the program (no index, no list).
 	 */
 	struct moat_rule *r = calloc(1001, sizeof(*r));
 	struct moat_prefix *p = calloc(1001, sizeof(*p));
@@ -268,12 +268,54 @@ static void test_shared_lists(void **state)
 	}
 	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
 	assert_int_equal(img.nterms, 1001);
-	assert_int_equal(img.max_list, 1);
-	assert_int_equal(img.nlists, 1);
+	assert_int_equal(img.layout.nsmall[0], 1);
+	assert_int_equal(img.layout.small4[0].rule, 0);
+	assert_int_equal(img.nlists, 0);
+	assert_int_equal(img.layout.root[0][1], MOAT_ABSENT);
 	moat_image_free(&img);
 	moat_diags_free(&d);
 	free(r);
 	free(p);
+}
+
+/* Up to MOAT_SMALL_MAX terms live in the program; one more needs indexes. */
+static void test_small_threshold(void **state)
+{
+	struct moat_rule r[MOAT_SMALL_MAX + 1];
+	struct moat_range ports[MOAT_SMALL_MAX + 1];
+	uint8_t udp = 17;
+	struct moat_ruleset rs = { .policy = MOAT_DROP, .rules = r };
+	struct moat_diags d = { 0 };
+	struct moat_image img;
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i <= MOAT_SMALL_MAX; i++) {
+		snprintf(r[i].name, sizeof(r[i].name), "p%zu", i);
+		ports[i].lo = ports[i].hi = (uint16_t)(1000 + i);
+		r[i].protos.v = &udp;
+		r[i].protos.n = 1;
+		r[i].dport.v = &ports[i];
+		r[i].dport.n = 1;
+	}
+	rs.nrules = MOAT_SMALL_MAX;
+	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
+	assert_int_equal(img.layout.nsmall[0], MOAT_SMALL_MAX);
+	assert_int_equal(img.nlists, 0);
+	moat_image_free(&img);
+
+	rs.nrules = MOAT_SMALL_MAX + 1;
+	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
+	assert_int_equal(img.layout.nsmall[0], 0);
+	/*
+	 * nine exact ports in the UDP destination port tables, one list each,
+	 * for IPv4 and for IPv6 (the rules name no address, so both)
+	 */
+	assert_int_not_equal(img.layout.ports[MOAT_PORT_TABLE(0, 1, MOAT_PG_UDP)], MOAT_ABSENT);
+	assert_int_not_equal(img.layout.ports[MOAT_PORT_TABLE(1, 1, MOAT_PG_UDP)], MOAT_ABSENT);
+	assert_int_equal(img.nlists, 2 * (MOAT_SMALL_MAX + 1));
+	moat_image_free(&img);
+	moat_diags_free(&d);
 }
 
 int main(void)
@@ -284,7 +326,8 @@ int main(void)
 		cmocka_unit_test(test_terms_per_rule_limit),
 		cmocka_unit_test(test_list_overflow),
 		cmocka_unit_test(test_unprotected_iface_warns),
-		cmocka_unit_test(test_shared_lists),
+		cmocka_unit_test(test_covered_rules_collapse),
+		cmocka_unit_test(test_small_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

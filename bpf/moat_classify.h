@@ -150,32 +150,39 @@ static __always_inline __u32 moat_trie_word(__u32 i)
 }
 
 /*
- * From inner entry @e, the entry for address byte @b.  A sparse node is
- * read without branches: each step adds one when b has reached it (the
- * sign of b - step), so the cost does not depend on the address.  Both
- * kinds end in the same masked read, which lets the verifier merge them.
+ * How many of the eight byte lanes of @steps are <= @b, among the lanes
+ * set in @lanes (0x80 each): a SIMD-within-a-register comparison (x >= y
+ * per unsigned byte, as in Hacker's Delight) and a multiply that sums
+ * the lanes.  No branch, so the cost does not depend on the address.
+ */
+static __always_inline __u32 moat_steps_le(__u64 steps, __u64 lanes, __u32 b)
+{
+	const __u64 h = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+	__u64 x = (__u64)b * ones, t, ge;
+
+	t = (x | h) - (steps & ~h);
+	ge = ((x & ~steps) | (~(x ^ steps) & t)) & h & lanes;
+	return (__u32)(((ge >> 7) * ones) >> 56);
+}
+
+/*
+ * From inner entry @e, the entry for address byte @b.  Both kinds of node
+ * end in the same masked read, which lets the verifier merge the paths.
  */
 static __always_inline __u32 moat_trie_down(__u32 e, __u32 b)
 {
-	__u32 off = e & MOAT_TRIE_OFF, idx, i;
+	__u32 off = e & MOAT_TRIE_OFF, idx;
 	const struct moat_line *l;
 
 	if (e & MOAT_TRIE_SPARSE) {
 		l = MOAT_TRIE_LINE(off / MOAT_LINE_WORDS);
 		if (!l)
 			return 0;
-		for (idx = 0, i = 0; i < MOAT_SPARSE_MAX; i++) {
-			__u32 step = (l->w[MOAT_SPARSE_STEPS + i / 2] >> (16 * (i % 2))) & 0xffff;
-			__u32 d = b - step;
-
-			/*
-			 * Opaque to the compiler, which would otherwise turn
-			 * the sign test back into a branch: nine branches a
-			 * node multiply the paths the verifier walks.
-			 */
-			__asm__ volatile("" : "+r"(d));
-			idx += 1 - (d >> 31);
-		}
+		idx = moat_steps_le((__u64)l->w[MOAT_SPARSE_STEPS + 1] << 32 |
+					    l->w[MOAT_SPARSE_STEPS],
+				    (__u64)l->w[MOAT_SPARSE_LANES + 1] << 32 |
+					    l->w[MOAT_SPARSE_LANES],
+				    b);
 	} else {
 		l = MOAT_TRIE_LINE((off + b) / MOAT_LINE_WORDS);
 		if (!l)

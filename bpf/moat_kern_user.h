@@ -32,9 +32,10 @@
  * next 8 address bits:
  *   dense  (bit 30 clear): 256 entries, one per value of the byte;
  *   sparse (bit 30 set): one line, a step function of the byte: w[i] is
- *          the entry for bytes from step i on (step 0 is byte 0), the
- *          steps 1..MOAT_SPARSE_MAX are u16 halves of w[10..14], 256 when
- *          unused; the entry for byte b is w[number of steps <= b].
+ *          the entry for bytes from step i on (step 0 is byte 0); steps
+ *          1..MOAT_SPARSE_MAX are the bytes of the u64 at w[10..11],
+ *          lane i-1 for step i, and the u64 at w[12..13] has 0x80 in
+ *          every lane in use; the entry for byte b is w[steps <= b].
  * Most nodes below a /24 hold one or two hosts: a line, not 1 KiB.
  * Roots are dense, 65536 entries (the first 16 address bits).
  */
@@ -47,9 +48,9 @@ struct moat_line {
 #define MOAT_TRIE_SPARSE (1u << 30)
 #define MOAT_TRIE_OFF (MOAT_TRIE_SPARSE - 1)
 #define MOAT_TRIE_ROOT_BITS 16
-#define MOAT_SPARSE_MAX 9 /* steps after the first entry */
-#define MOAT_SPARSE_STEPS 10 /* w[10..14]: the steps, two to a word */
-#define MOAT_SPARSE_NONE 256 /* an unused step: no byte reaches it */
+#define MOAT_SPARSE_MAX 8 /* steps after the first entry */
+#define MOAT_SPARSE_STEPS 10 /* w[10..11]: the steps, a byte each */
+#define MOAT_SPARSE_LANES 12 /* w[12..13]: 0x80 in each lane in use */
 
 /*
  * List ref: a run of terms in term4 or term6, sorted by rule index.

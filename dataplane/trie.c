@@ -152,7 +152,7 @@ static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
 		return err;
 	{
 		uint32_t *w = b->ls->img->trie + at;
-		uint16_t stepv[MOAT_SPARSE_MAX];
+		uint64_t stepv = 0, lanes = 0;
 
 		memset(w, 0, MOAT_LINE_WORDS * 4);
 		w[0] = e[0];
@@ -160,12 +160,13 @@ static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
 			if (e[i] == e[i - 1])
 				continue;
 			w[++k] = e[i];
-			stepv[k - 1] = (uint16_t)i;
+			stepv |= (uint64_t)i << (8 * (k - 1));
+			lanes |= 0x80ull << (8 * (k - 1));
 		}
-		for (; k < MOAT_SPARSE_MAX; k++)
-			stepv[k] = MOAT_SPARSE_NONE;
-		for (k = 0; k < MOAT_SPARSE_MAX; k++)
-			w[MOAT_SPARSE_STEPS + k / 2] |= (uint32_t)stepv[k] << (16 * (k % 2));
+		w[MOAT_SPARSE_STEPS] = (uint32_t)stepv;
+		w[MOAT_SPARSE_STEPS + 1] = (uint32_t)(stepv >> 32);
+		w[MOAT_SPARSE_LANES] = (uint32_t)lanes;
+		w[MOAT_SPARSE_LANES + 1] = (uint32_t)(lanes >> 32);
 	}
 	*entry = MOAT_TRIE_INNER | MOAT_TRIE_SPARSE | at;
 	return 0;

@@ -193,7 +193,7 @@ struct moat_gen_info {
 	__u32 nterms;
 	__u32 policy_drop;
 	__u32 prog_id;
-	__u64 compile_ns; /* parse + compile + load + switch */
+	__u64 compile_ns; /* the apply: compile, load, switch (parsing is the caller's) */
 };
 
 #define MOAT_NAME_MAX 63

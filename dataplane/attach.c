@@ -167,6 +167,8 @@ int moat_dp_detach(struct moat_dp *dp, const char *ifname)
 	int ifindex = (int)if_nametoindex(ifname), err = 0;
 	bool ours;
 
+	if (dp->pinned_only)
+		return -EPERM;
 	dp_path(dp, path, sizeof(path), "links/%s", ifname);
 	if (ifindex && find_entry(dp, ifindex, &mp, &prog, &ours)) {
 		if (!ours)

@@ -47,7 +47,8 @@ int moat_dp_open(const struct moat_dp_opts *o, struct moat_dp **out);
 
 /*
  * Open what is pinned without changing anything: for moatctl while moatd
- * is down.  Returns -ENOENT when the instance has never run.
+ * is down.  Returns -ENOENT when the instance has never run, -EACCES
+ * when the caller may not read the pins (not root).
  */
 int moat_dp_open_pinned(const struct moat_dp_opts *o, struct moat_dp **out);
 
@@ -76,6 +77,12 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
  */
 int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n);
 
+/*
+ * Attach the entry program to @ifname (adopting it when this instance's
+ * entry program is already there; -EBUSY when another instance's is).
+ * Detach removes enforcement from @ifname.  Both need a handle from
+ * moat_dp_open() (-EPERM on a moat_dp_open_pinned() one).
+ */
 int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 		   enum moat_xdp_mode mode);
 int moat_dp_detach(struct moat_dp *dp, const char *ifname);
@@ -99,20 +106,24 @@ struct moat_dp_status {
 	int nifaces;
 };
 
+/* Fill @st; release it with moat_dp_status_free() (ifaces is malloc'd). */
 int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st);
 void moat_dp_status_free(struct moat_dp_status *st);
 
 /* One row of `moatctl rules`: a rule, or a fixed counter (policy, arp, ...). */
 struct moat_dp_row {
 	char name[MOAT_NAME_MAX + 1];
-	int action; /* 0 allow, 1 drop, -1 pass-through for fixed rows */
+	int action; /* 0 allow, 1 drop; the policy row: the running policy */
 	bool fixed;
 	uint32_t slot;
 	uint64_t packets, bytes;
 	uint64_t applied_ns;
 };
 
-/* Rules of the running generation in order, then the fixed rows. */
+/*
+ * Rules of the running generation in order, then the fixed rows (policy,
+ * arp, nd, non-ip, malformed).  *rows is one malloc'd array: free() it.
+ */
 int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows);
 
 /* Sum one slot over CPUs. */

@@ -369,6 +369,18 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	s.max_list = img.max_list;
 	s.map_bytes = moat_image_bytes(&img);
 	s.total_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
+	/* the info pinned beside the generation learns how long it took */
+	gi.compile_ns = s.total_ns;
+	{
+		char ipath[PATH_MAX];
+		int ifd;
+
+		if (!dp_join(ipath, sizeof(ipath), dir, "info") &&
+		    (ifd = bpf_obj_get(ipath)) >= 0) {
+			bpf_map_update_elem(ifd, &k, &gi, 0);
+			close(ifd);
+		}
+	}
 	err = 0;
 out:
 	if (pinned)

@@ -195,7 +195,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		if (err)
 			goto fail;
 	} else if (access(dp->root, F_OK)) {
-		err = -ENOENT;
+		err = errno == EACCES ? -EACCES : -ENOENT;
 		goto fail;
 	}
 

@@ -41,7 +41,7 @@ static const struct {
 	uint32_t slot;
 	int action;
 } fixed_rows[] = {
-	{ "policy", MOAT_SLOT_POLICY, -1 },
+	{ "policy", MOAT_SLOT_POLICY, -1 }, /* the running policy, below */
 	{ "arp", MOAT_SLOT_ARP, 0 },
 	{ "nd", MOAT_SLOT_ND, 0 },
 	{ "non-ip", MOAT_SLOT_NONIP, 0 },
@@ -101,17 +101,27 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 	struct moat_dp_row *r;
 	char path[PATH_MAX];
 	uint32_t i, n = 0;
-	int names = -1, err;
+	int names = -1, err, policy_drop = 0;
+	struct moat_gen_info gi;
+	uint32_t zero = 0;
 	size_t f;
 
 	err = dp_path(dp, path, sizeof(path), "current/names");
 	if (err)
 		return err;
 	if (dp->generation) {
+		int info;
+
 		names = bpf_obj_get(path);
 		if (names < 0)
 			return -errno;
 		n = (uint32_t)dp->slots.used;
+		dp_path(dp, path, sizeof(path), "current/info");
+		info = bpf_obj_get(path);
+		if (info >= 0 && !bpf_map_lookup_elem(info, &zero, &gi))
+			policy_drop = (int)gi.policy_drop;
+		if (info >= 0)
+			close(info);
 	}
 	err = read_all(dp, &sum);
 	if (err)
@@ -143,6 +153,8 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 		x->fixed = true;
 		x->slot = fixed_rows[f].slot;
 		x->action = fixed_rows[f].action;
+		if (x->slot == MOAT_SLOT_POLICY)
+			x->action = policy_drop;
 		x->packets = sum[x->slot].packets;
 		x->bytes = sum[x->slot].bytes;
 	}

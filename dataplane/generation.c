@@ -202,6 +202,7 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 {
 	static char log[64 * 1024];
 	struct moat_fw *skel;
+	const char *fault;
 	int err;
 
 	skel = moat_fw__open();
@@ -219,18 +220,34 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 		goto fail;
 	log[0] = '\0';
 	bpf_program__set_log_buf(skel->progs.moat_fw, log, sizeof(log));
+	/*
+	 * For tests: the kernel refuses this load for real, so that these
+	 * paths are exercised on any kernel.  MOAT_FAULT=verifier offers the
+	 * XDP program as a socket filter; MOAT_FAULT=maps asks for a trie
+	 * map no kernel will allocate.
+	 */
+	fault = getenv("MOAT_FAULT");
+	if (fault && !strcmp(fault, "verifier"))
+		bpf_program__set_type(skel->progs.moat_fw, BPF_PROG_TYPE_SOCKET_FILTER);
+	if (fault && !strcmp(fault, "maps"))
+		bpf_map__set_max_entries(skel->maps.trie, 0x7fffffff);
 	err = moat_fw__load(skel);
 	if (err) {
 		size_t n = strlen(log);
 		char *last;
 
-		/* the verifier's last line says why */
+		/* the verifier's last line says why; no log: the maps failed */
 		while (n && log[n - 1] == '\n')
 			log[--n] = '\0';
 		last = strrchr(log, '\n');
-		moat_diag_add(d, MOAT_ERROR, 0, 0,
-			      "the kernel refused the generation (%s): '%s'",
-			      strerror(-err), last ? last + 1 : log);
+		if (n)
+			moat_diag_add(d, MOAT_ERROR, 0, 0,
+				      "the kernel refused the generation (%s): '%s'",
+				      strerror(-err), last ? last + 1 : log);
+		else
+			moat_diag_add(d, MOAT_ERROR, 0, 0,
+				      "cannot create the generation's maps: %s",
+				      strerror(-err));
 		goto fail;
 	}
 	if ((err = fill_map(skel->maps.trie, img->trie, img->ntrie * 4)) ||

@@ -55,9 +55,33 @@ enum moat_kind {
 /* Farther than any linear XDP buffer reaches: past it, headers are "past the end". */
 #define MOAT_OFF_MAX 4096
 
+/*
+ * Big-endian loads.  The XDP program reads packets unaligned in one load
+ * (the verifier allows it and the JIT emits it); userspace goes through
+ * memcpy, which compilers turn into the same load where it is allowed.
+ */
 static __always_inline __u16 moat_be16(const __u8 *p)
 {
-	return (__u16)((__u16)p[0] << 8 | p[1]);
+	__u16 v;
+
+#ifdef __bpf__
+	v = *(const __u16 *)p;
+#else
+	__builtin_memcpy(&v, p, 2);
+#endif
+	return moat_ntohs(v);
+}
+
+static __always_inline __u32 moat_be32(const __u8 *p)
+{
+	__u32 v;
+
+#ifdef __bpf__
+	v = *(const __u32 *)p;
+#else
+	__builtin_memcpy(&v, p, 4);
+#endif
+	return moat_ntohl(v);
 }
 
 /*
@@ -201,10 +225,8 @@ static __always_inline int moat_parse_ipv4(const struct moat_frame *f,
 	if (ihl < 20 || tot < ihl || ip + ihl > f->end || ip + tot > f->end)
 		return MOAT_K_MALFORMED;
 	k->proto = ip[9];
-	k->src4 = (__u32)ip[12] << 24 | (__u32)ip[13] << 16 |
-		  (__u32)ip[14] << 8 | ip[15];
-	k->dst4 = (__u32)ip[16] << 24 | (__u32)ip[17] << 16 |
-		  (__u32)ip[18] << 8 | ip[19];
+	k->src4 = moat_be32(ip + 12);
+	k->dst4 = moat_be32(ip + 16);
 	frag = moat_be16(ip + 6);
 	if (frag & 0x1fff)
 		return MOAT_K_CLASSIFY; /* a later fragment: no transport header */
@@ -284,6 +306,9 @@ static __always_inline int moat_parse(const struct moat_frame *f,
 	if (f->data + MOAT_ETH_HLEN > f->end)
 		return MOAT_K_MALFORMED;
 	type = moat_be16(f->data + 12);
+	/* the common case first: an untagged IPv4 frame */
+	if (type == MOAT_ETH_P_IP)
+		return moat_parse_ipv4(f, off, k);
 	for (i = 0; i < MOAT_VLAN_MAX + 1; i++) {
 		if (type != MOAT_ETH_P_8021Q && type != MOAT_ETH_P_8021AD)
 			break;

@@ -509,25 +509,6 @@ static void gen_rule(struct gen *x, struct moat_rule *r, size_t idx)
 		gen_ifaces(x, r);
 }
 
-static void free_rules(struct moat_rule *rules, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct moat_rule *r = &rules[i];
-
-		free(r->protos.v);
-		free(r->src.v);
-		free(r->dst.v);
-		free(r->sport.v);
-		free(r->dport.v);
-		free(r->icmp_type.v);
-		free(r->icmp_code.v);
-		free(r->ifaces.v);
-		free(r->comments);
-		free(r->trailing);
-	}
-	free(rules);
-}
-
 int rg_ruleset(struct rg *g, const struct rg_ruleset_opts *o,
 	       struct moat_ruleset *out)
 {
@@ -564,12 +545,11 @@ int rg_ruleset(struct rg *g, const struct rg_ruleset_opts *o,
 		return -ENOMEM;
 	for (size_t i = 0; i < o->nrules && !x.nomem; i++)
 		gen_rule(&x, &out->rules[i], i);
+	out->nrules = o->nrules;
 	if (x.nomem) {
-		free_rules(out->rules, o->nrules);
-		out->rules = NULL;
+		moat_ruleset_free(out);
 		return -ENOMEM;
 	}
-	out->nrules = o->nrules;
 	return 0;
 }
 

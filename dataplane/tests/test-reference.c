@@ -1085,30 +1085,6 @@ static void test_frame_shapes(void **state)
 
 /* randgen */
 
-static void free_ruleset(struct moat_ruleset *rs)
-{
-	/* moat_ruleset_free() as ruleset.h describes it; parse.c owns that */
-	for (size_t i = 0; i < rs->nrules; i++) {
-		struct moat_rule *r = &rs->rules[i];
-
-		free(r->protos.v);
-		free(r->src.v);
-		free(r->dst.v);
-		free(r->sport.v);
-		free(r->dport.v);
-		free(r->icmp_type.v);
-		free(r->icmp_code.v);
-		free(r->ifaces.v);
-		free(r->comments);
-		free(r->trailing);
-	}
-	free(rs->rules);
-	free(rs->policy_comments);
-	free(rs->policy_trailing);
-	free(rs->tail_comments);
-	memset(rs, 0, sizeof(*rs));
-}
-
 static const char *const test_ifaces[] = { "eth0", "eth1", "veth-moat-a" };
 
 static bool ranges_ok(const struct moat_range *v, size_t n, unsigned int max)
@@ -1221,14 +1197,14 @@ static void test_randgen_ruleset(void **state)
 	/* every kind of field shows up in a ruleset this size */
 	assert_true(with_in > 0 && v6 > 0 && wide > 0 && host > 0 &&
 		    flags > 0 && icmp > 0);
-	free_ruleset(&rs);
+	moat_ruleset_free(&rs);
 
 	/* tens of thousands */
 	o.nrules = 50000;
 	assert_int_equal(rg_ruleset(&g, &o, &rs), 0);
 	assert_int_equal(rs.nrules, 50000);
 	assert_string_equal(rs.rules[49999].name, "r49999");
-	free_ruleset(&rs);
+	moat_ruleset_free(&rs);
 
 	o.nrules = 0;
 	assert_int_equal(rg_ruleset(&g, &o, &rs), 0);
@@ -1281,8 +1257,8 @@ static void test_randgen_deterministic(void **state)
 		differ += la != lb || memcmp(a, b, la);
 	}
 	assert_true(differ > 50);
-	free_ruleset(&ra);
-	free_ruleset(&rb);
+	moat_ruleset_free(&ra);
+	moat_ruleset_free(&rb);
 }
 
 /*
@@ -1331,7 +1307,7 @@ static void test_randgen_aimed(void **state)
 	for (int k = 0; k <= MOAT_REF_MALFORMED; k++)
 		if (!kinds[k])
 			fail_msg("no frame classified %s", kind_name(k));
-	free_ruleset(&rs);
+	moat_ruleset_free(&rs);
 }
 
 /*
@@ -1362,7 +1338,7 @@ static void test_reference_every_cut(void **state)
 				assert_int_equal(v.kind, MOAT_REF_MALFORMED);
 		}
 	}
-	free_ruleset(&rs);
+	moat_ruleset_free(&rs);
 }
 
 int main(void)

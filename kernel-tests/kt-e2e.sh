@@ -27,7 +27,7 @@
 #
 # usage: kt-e2e.sh MOATD MOATCTL
 set -eu
-# shellcheck source=lib/kt.sh
+# shellcheck source=SCRIPTDIR/lib/kt.sh
 . "$(dirname "$0")/lib/kt.sh"
 
 [ $# -eq 2 ] || {
@@ -103,7 +103,7 @@ start_moatd() {
 	nsenter --net="/run/netns/$SRV" "$MOATD" -c "$TMP/moatd.conf" >"$TMP/moatd.log" 2>&1 &
 	kt_bg $!
 	kt_wait 10 moatd_running || {
-		cat "$TMP/moatd.log" >&2
+		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
 		return 1
 	}
 }
@@ -285,7 +285,9 @@ apply_to() {
 
 setup_net
 start_servers
-start_moatd
+if ! kt_check "moatd starts and answers on its socket" "its log is above" start_moatd; then
+	kt_done || exit 1
+fi
 
 ST=$(mctl --json status)
 kt_eq "status: moatd running" true "$(jq -r .moatd.running <<<"$ST")"
@@ -300,7 +302,7 @@ kt_check "status: program ids" "generation $GEN1_PROG, entry $ENTRY_PROG" \
 	test "$GEN1_PROG" -gt 0 -a "$ENTRY_PROG" -gt 0
 
 # Both ends count from here: nothing left cli0 before it was up.
-nft_setup
+nft_setup || kt_skip "nft cannot count cli0's egress (see above; the kernel needs CONFIG_NETFILTER_EGRESS)"
 ip -n "$CLI" link set cli0 up
 
 echo "# generation 1"

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,32 @@ static void arm(void)
 	prev_term = signal(SIGTERM, on_signal);
 }
 
+int kt_run(const char *fmt, ...)
+{
+	extern char **environ;
+	char *cmd, *argv[4] = { "sh", "-c", NULL, NULL };
+	va_list ap;
+	pid_t pid;
+	int n, st;
+
+	va_start(ap, fmt);
+	n = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (getenv("KT_VERBOSE"))
+		fprintf(stderr, "+ %s\n", cmd);
+	argv[2] = cmd;
+	n = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+	free(cmd);
+	if (n)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 const char *kt_tmpdir(const char *base)
 {
 	char *d;
@@ -111,15 +139,21 @@ int kt_moatd_init(struct kt_moatd *m, const char *moatd, const char *moatctl,
 	memset(m, 0, sizeof(*m));
 	m->moatd = moatd;
 	m->moatctl = moatctl;
-	if (snprintf(m->netns, sizeof(m->netns), "%s", netns) >= (int)sizeof(m->netns) ||
+	if (snprintf(m->netns, sizeof(m->netns), "%s", netns) >=
+		    (int)sizeof(m->netns) ||
 	    snprintf(m->instance, sizeof(m->instance), "%s", instance) >=
 		    (int)sizeof(m->instance) ||
-	    snprintf(m->conf, sizeof(m->conf), "%s/moatd.conf", dir) >= (int)sizeof(m->conf) ||
-	    snprintf(m->sock, sizeof(m->sock), "%s/moatd.sock", dir) >= (int)sizeof(m->sock) ||
-	    snprintf(m->log, sizeof(m->log), "%s/moatd.log", dir) >= (int)sizeof(m->log))
+	    snprintf(m->conf, sizeof(m->conf), "%s/moatd.conf", dir) >=
+		    (int)sizeof(m->conf) ||
+	    snprintf(m->sock, sizeof(m->sock), "%s/moatd.sock", dir) >=
+		    (int)sizeof(m->sock) ||
+	    snprintf(m->log, sizeof(m->log), "%s/moatd.log", dir) >=
+		    (int)sizeof(m->log))
 		return -ENAMETOOLONG;
-	if (asprintf(&text, "instance %s\ninterfaces %s\nruleset %s\nsocket %s\nstate-dir %s/state\n",
-		     instance, ifaces, ruleset, m->sock, dir) < 0)
+	if (asprintf(
+		    &text,
+		    "instance %s\ninterfaces %s\nruleset %s\nsocket %s\nstate-dir %s/state\n",
+		    instance, ifaces, ruleset, m->sock, dir) < 0)
 		return -ENOMEM;
 	daemons[ndaemons++] = m;
 	err = kt_write_file(m->conf, text);
@@ -131,7 +165,8 @@ static bool running(const struct kt_moatd *m)
 {
 	char out[32];
 
-	return kt_moatctl(m, "status", ".moatd.running", out, sizeof(out)) == 0 &&
+	return kt_moatctl(m, "status", ".moatd.running", out, sizeof(out)) ==
+		       0 &&
 	       !strcmp(out, "true");
 }
 
@@ -198,10 +233,12 @@ int kt_moatctl(const struct kt_moatd *m, const char *args, const char *filter,
 	FILE *p;
 	int st;
 
-	if (asprintf(&cmd,
-		     "out=$(nsenter --net=/run/netns/%s %s -i %s -s %s --json %s) || exit $?; "
-		     "printf '%%s\\n' \"$out\" | jq -r '%s'",
-		     m->netns, m->moatctl, m->instance, m->sock, args, filter) < 0)
+	if (asprintf(
+		    &cmd,
+		    "out=$(nsenter --net=/run/netns/%s %s -i %s -s %s --json %s) || exit $?; "
+		    "printf '%%s\\n' \"$out\" | jq -r '%s'",
+		    m->netns, m->moatctl, m->instance, m->sock, args,
+		    filter) < 0)
 		return -1;
 	if (getenv("KT_VERBOSE"))
 		fprintf(stderr, "+ %s\n", cmd);

@@ -49,6 +49,13 @@ int kt_moatctl(const struct kt_moatd *m, const char *args, const char *filter,
 int kt_moatctl_u64(const struct kt_moatd *m, const char *args,
 		   const char *filter, uint64_t *v);
 
+/*
+ * Run a shell command and return its exit status (-1 when it did not
+ * exit).  Unlike system(), it leaves SIGINT alone, so that a Ctrl-C
+ * during a long command (ping) ends the test and its cleanup runs.
+ */
+int kt_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A new directory /tmp/BASE.XXXXXX, removed at exit; NULL on failure. */
 const char *kt_tmpdir(const char *base);
 

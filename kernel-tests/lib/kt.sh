@@ -5,16 +5,15 @@
 # honest skips, and a cleanup that removes everything a test made
 # (processes, network namespaces, pins, temporary directories) however
 # the test ends: normally, on a failed command under set -e, on Ctrl-C,
-# or on meson's SIGTERM at a timeout.
+# on meson's SIGTERM at a timeout, and even on the SIGKILL meson sends
+# half a second later (see kt_init).
 #
-# Source it, then call kt_init NAME.
+# Source it, then call kt_init.
 
+KT_LIB=${BASH_SOURCE[0]}
 KT_CHECKS=0
 KT_FAILED=0
-KT_NETNS=""
-KT_PIDS=""
-KT_INSTANCES=""
-KT_DIRS=""
+KT_REGISTRY="" # what to remove, a "KIND NAME" a line (kt_init)
 KT_BPFFS=/sys/fs/bpf
 
 # Skip with status 77 and the reason; under CI=true a skip is a failure,
@@ -76,36 +75,72 @@ kt_done() {
 	[ "$KT_FAILED" -eq 0 ] && [ "$KT_CHECKS" -gt 0 ]
 }
 
-kt_cleanup() {
-	local ns pid inst dir
-	trap - EXIT INT TERM
-	set +e
+# kt_cleanup_registry FILE: remove what FILE lists, then FILE.  Safe to
+# run twice, and from another process (the reaper).
+kt_cleanup_registry() {
+	local kind name pid netns="" pids="" insts="" dirs=""
+	[ -f "$1" ] || return 0
+	while read -r kind name; do
+		case $kind in
+		netns) netns="$netns $name" ;;
+		pid) pids="$pids $name" ;;
+		instance) insts="$insts $name" ;;
+		dir) dirs="$dirs $name" ;;
+		esac
+	done <"$1"
 	# every process in our namespaces, moatd and the servers included
-	for ns in $KT_NETNS; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+	for name in $netns; do
+		for pid in $(ip netns pids "$name" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
-	for pid in $KT_PIDS; do
+	for pid in $pids; do
 		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null # when it is our child
 	done
-	# the namespaces take their veths, and the veths their programs
-	for ns in $KT_NETNS; do
-		ip netns del "$ns" 2>/dev/null
+	# the namespaces take their veths along, and the veths their programs
+	for name in $netns; do
+		ip netns del "$name" 2>/dev/null
 	done
-	for inst in $KT_INSTANCES; do
-		rm -rf "${KT_BPFFS:?}/moat/$inst" "/run/moat/$inst"
+	for name in $insts; do
+		rm -rf "${KT_BPFFS:?}/moat/$name" "/run/moat/$name"
 	done
 	rmdir /run/moat 2>/dev/null
-	for dir in $KT_DIRS; do
-		rm -rf "$dir"
+	for name in $dirs; do
+		rm -rf "$name"
 	done
+	rm -f "$1"
+}
+
+kt_cleanup() {
+	# a second Ctrl-C must not cut the cleanup short
+	trap '' INT TERM
+	trap - EXIT ERR
+	set +e
+	kt_cleanup_registry "$KT_REGISTRY"
+}
+
+# kt_reaper PID FILE: once PID is gone, remove what FILE still lists.
+kt_reaper() {
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 0.2
+	done
+	kt_cleanup_registry "$2"
 }
 
 # kt_init: arm the cleanup.  A signal ends the test through exit, which
-# runs the EXIT trap once.
+# runs the EXIT trap once.  But bash runs a trap only when the command in
+# the foreground has finished, and meson sends SIGKILL half a second after
+# SIGTERM: so a reaper in a session of its own, out of reach of meson's
+# kill of the test's process group, waits for the test to end and
+# removes whatever the test could not.
 kt_init() {
+	KT_REGISTRY=$(mktemp /tmp/kt-cleanup.XXXXXX)
+	# shellcheck disable=SC2016 # expanded by the reaper's shell
+	setsid bash -c '. "$0" && kt_reaper "$1" "$2"' "$KT_LIB" "$$" "$KT_REGISTRY" \
+		</dev/null >/dev/null 2>&1 &
+	# set -e ends the test at a failed command: say which
+	trap 'echo "# failed (status $?, line $LINENO): $BASH_COMMAND" >&2' ERR
 	trap kt_cleanup EXIT
 	trap 'echo "# interrupted" >&2; exit 130' INT
 	trap 'echo "# terminated" >&2; exit 143' TERM
@@ -117,7 +152,7 @@ kt_init() {
 # program at times of the kernel's choosing.  A test about IPv6 turns it
 # on per interface and accounts for what the kernel sends.
 kt_netns() {
-	KT_NETNS="$KT_NETNS $1"
+	echo "netns $1" >>"$KT_REGISTRY"
 	ip netns del "$1" 2>/dev/null || true
 	ip netns add "$1"
 	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
@@ -127,12 +162,12 @@ kt_netns() {
 
 # kt_bg PID: a process to kill at exit.
 kt_bg() {
-	KT_PIDS="$KT_PIDS $1"
+	echo "pid $1" >>"$KT_REGISTRY"
 }
 
 # kt_instance NAME: a moat instance whose pins are removed at exit.
 kt_instance() {
-	KT_INSTANCES="$KT_INSTANCES $1"
+	echo "instance $1" >>"$KT_REGISTRY"
 }
 
 # kt_tmpdir BASE: prints a new temporary directory, removed at exit.
@@ -143,7 +178,7 @@ kt_tmpdir() {
 }
 
 kt_keep_dir() {
-	KT_DIRS="$KT_DIRS $1"
+	echo "dir $1" >>"$KT_REGISTRY"
 }
 
 # kt_wait SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.

@@ -1,0 +1,254 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# moat, demonstrated: sudo ./deploy/demo.sh
+#
+# Installs what moat needs (deploy/deps.sh), builds it into build/, then
+# shows the firewall at work on this machine without touching its
+# network: two network namespaces joined by a veth pair, moatd protecting
+# the server side with a sample ruleset, and real ping, TCP and UDP from
+# the client side, some allowed and some dropped.  Ends with moatctl's
+# per-rule counters and status.  Everything it creates is removed when it
+# ends, also on Ctrl-C.
+#
+# Exit status 0 when every allowed connection got through and every
+# dropped one did not; 1 otherwise.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo.sh: moat loads XDP programs and creates namespaces: run it as root (sudo $0)" >&2
+	exit 1
+fi
+
+CLIENT=moat-demo-client-$$
+SERVER=moat-demo-server-$$
+INSTANCE=demo$$
+TMP=$(mktemp -d /tmp/moat-demo.XXXXXX)
+MOATD=build/mgmt/agent/moatd
+MOATCTL=build/tools/moatctl/moatctl
+NINJA_PID=""
+
+step() {
+	printf '\n==> %s\n' "$*"
+}
+
+# shellcheck disable=SC2317 # called by the traps
+cleanup() {
+	local pid ns
+	trap - EXIT INT TERM
+	set +e
+	# a background ninja would build on after Ctrl-C; it stops its jobs on TERM
+	[ -n "$NINJA_PID" ] && kill -TERM "$NINJA_PID" 2>/dev/null && wait "$NINJA_PID" 2>/dev/null
+	for ns in "$CLIENT" "$SERVER"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "/sys/fs/bpf/moat/$INSTANCE" "/run/moat/$INSTANCE" "$TMP"
+	rmdir /run/moat 2>/dev/null
+	echo "demo.sh: removed the namespaces, moatd, its pins and $TMP"
+}
+trap cleanup EXIT
+trap 'echo; echo "demo.sh: interrupted"; exit 130' INT
+trap 'echo "demo.sh: terminated"; exit 143' TERM
+
+# --- install and build -------------------------------------------------------
+
+step "Installing what moat needs (deploy/deps.sh)"
+./deploy/deps.sh
+echo "    all there"
+
+# ninja into a log, with a progress line every few seconds
+build() {
+	local log=$TMP/build.log start=$SECONDS
+	if [ ! -d build ]; then
+		echo "    meson setup build"
+		meson setup build >"$log" 2>&1 || {
+			tail -n 30 "$log"
+			return 1
+		}
+	fi
+	echo "    ninja -C build (a first build takes a minute or two)"
+	ninja -C build >"$log" 2>&1 &
+	NINJA_PID=$!
+	while kill -0 "$NINJA_PID" 2>/dev/null; do
+		sleep 3
+		tail -n 1 "$log" | sed -n 's/^\(\[[0-9]*\/[0-9]*\]\).*/    \1 compiling.../p'
+	done
+	wait "$NINJA_PID" || {
+		NINJA_PID=""
+		tail -n 30 "$log"
+		return 1
+	}
+	NINJA_PID=""
+	echo "    built in $((SECONDS - start)) s"
+}
+
+step "Building moatd and moatctl into build/"
+if ! build; then
+	echo "demo.sh: the build failed (above)" >&2
+	exit 1
+fi
+
+# --- the network ---------------------------------------------------------------
+
+step "Two network namespaces joined by a veth pair"
+for ns in "$CLIENT" "$SERVER"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip -n "$CLIENT" link add cli0 type veth peer name srv0 netns "$SERVER"
+ip -n "$CLIENT" addr add 10.10.0.1/24 dev cli0
+ip -n "$CLIENT" addr add 198.51.100.7/24 dev cli0 # an address of the "bad network"
+ip -n "$CLIENT" addr add fd00:10::1/64 dev cli0 nodad
+ip -n "$SERVER" addr add 10.10.0.2/24 dev srv0
+ip -n "$SERVER" addr add fd00:10::2/64 dev srv0 nodad
+ip -n "$CLIENT" link set cli0 up
+ip -n "$SERVER" link set srv0 up
+# so that only the firewall stands between the bad network and the server
+ip -n "$SERVER" route add 198.51.100.0/24 dev srv0
+echo "    client  $CLIENT  cli0: 10.10.0.1 (the office), 198.51.100.7 (a bad network), fd00:10::1"
+echo "    server  $SERVER  srv0: 10.10.0.2, fd00:10::2"
+
+# servers on the server side: TCP echo on 22, 80 and 8080, UDP on 53 and 5353
+for port in 22 80 8080; do
+	ip netns exec "$SERVER" socat "TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork" EXEC:cat &
+	disown # the cleanup ends it, silently
+done
+for port in 53 5353; do
+	: >"$TMP/udp-$port"
+	ip netns exec "$SERVER" socat -u "UDP6-RECV:$port,ipv6only=0" "OPEN:$TMP/udp-$port,append" &
+	disown
+done
+echo "    listening on the server: tcp 22, 80, 8080 (echo); udp 53, 5353"
+
+# --- moatd ---------------------------------------------------------------------
+
+cat >"$TMP/demo.rules" <<'EOF'
+# The demo server: 10.10.0.2 and fd00:10::2 (docs/ruleset.md).
+# The first rule that matches decides; the policy decides the rest.
+policy drop
+
+drop  bad-nets    from 198.51.100.0/24
+allow ssh-office  tcp from 10.10.0.0/24 dport 22
+allow web         tcp dport 80, 443
+allow dns         udp dport 53
+allow ping        icmp type echo-request
+allow ping6       icmpv6 type echo-request
+EOF
+
+cat >"$TMP/moatd.conf" <<EOF
+instance $INSTANCE
+interfaces srv0
+ruleset $TMP/demo.rules
+socket $TMP/moatd.sock
+state-dir $TMP/state
+EOF
+
+moatctl() {
+	nsenter --net="/run/netns/$SERVER" "$MOATCTL" -i "$INSTANCE" -s "$TMP/moatd.sock" "$@"
+}
+
+step "The ruleset moatd enforces on srv0 ($TMP/demo.rules)"
+sed 's/^/    /' "$TMP/demo.rules"
+
+step "Starting moatd in the server's namespace"
+# nsenter, not ip netns exec: moatd pins its programs in the real /sys/fs/bpf
+nsenter --net="/run/netns/$SERVER" "$MOATD" -c "$TMP/moatd.conf" >"$TMP/moatd.log" 2>&1 &
+disown
+# ready once moatd answers on its socket (moatctl status also works
+# without moatd, from the pins, and would not tell)
+moatd_running() {
+	moatctl --json status 2>/dev/null | jq -e .moatd.running >/dev/null
+}
+for _ in $(seq 100); do
+	moatd_running && break
+	sleep 0.1
+done
+if ! moatd_running; then
+	echo "demo.sh: moatd did not start:" >&2
+	cat "$TMP/moatd.log" >&2
+	exit 1
+fi
+sed 's/^/    /' "$TMP/moatd.log"
+
+# --- traffic -------------------------------------------------------------------
+
+wrong=0
+total=0
+
+# outcome EXPECTED GOT DESCRIPTION: print one line, count the surprises
+outcome() {
+	total=$((total + 1))
+	if [ "$1" = "$2" ]; then
+		printf '    ok     %s\n' "$3"
+	else
+		printf '    WRONG  %s (expected: %s)\n' "$3" "$1"
+		wrong=$((wrong + 1))
+	fi
+}
+
+client() {
+	ip netns exec "$CLIENT" "$@"
+}
+
+# ping_replies ADDR [-I SRC]: replies to 3 echo requests
+ping_replies() {
+	client ping -c 3 -i 0.2 -W 1 "$@" 2>/dev/null | sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+
+# tcp_try ADDRESS: "echoed" when the server echoed a line back within 2 s
+tcp_try() {
+	local got
+	got=$(echo hello | client timeout 10 socat -t 2 - "$1,connect-timeout=2" 2>/dev/null) || true
+	if [ "$got" = hello ]; then echo echoed; else echo "timed out"; fi
+}
+
+# udp_try PORT: how many of 3 datagrams reached the server
+udp_try() {
+	local i
+	for i in 1 2 3; do
+		echo "datagram $i" | client socat -u - "UDP4-SENDTO:10.10.0.2:$1"
+	done
+	sleep 0.3
+	grep -c datagram "$TMP/udp-$1" || true
+}
+
+step "Traffic from the client to the server"
+n=$(ping_replies 10.10.0.2)
+outcome 3 "$n" "ping 10.10.0.2: $n/3 replies (allowed by ping)"
+n=$(ping_replies fd00:10::2)
+outcome 3 "$n" "ping fd00:10::2: $n/3 replies (allowed by ping6)"
+n=$(ping_replies -I 198.51.100.7 10.10.0.2)
+outcome 0 "$n" "ping 10.10.0.2 from the bad network: $n/3 replies (dropped by bad-nets)"
+r=$(tcp_try TCP4:10.10.0.2:22)
+outcome echoed "$r" "tcp 10.10.0.2:22 from the office: $r (allowed by ssh-office)"
+r=$(tcp_try TCP4:10.10.0.2:22,bind=198.51.100.7)
+outcome "timed out" "$r" "tcp 10.10.0.2:22 from the bad network: $r (dropped by bad-nets)"
+r=$(tcp_try TCP4:10.10.0.2:80)
+outcome echoed "$r" "tcp 10.10.0.2:80: $r (allowed by web)"
+r=$(tcp_try "TCP6:[fd00:10::2]:80")
+outcome echoed "$r" "tcp [fd00:10::2]:80: $r (allowed by web)"
+r=$(tcp_try TCP4:10.10.0.2:8080)
+outcome "timed out" "$r" "tcp 10.10.0.2:8080: $r (dropped by the policy; a server listens there)"
+n=$(udp_try 53)
+outcome 3 "$n" "udp 10.10.0.2:53: $n/3 datagrams arrived (allowed by dns)"
+n=$(udp_try 5353)
+outcome 0 "$n" "udp 10.10.0.2:5353: $n/3 datagrams arrived (dropped by the policy)"
+
+# --- what moat saw -------------------------------------------------------------
+
+step "moatctl rules: packets and bytes per rule (in parentheses, the fixed rows)"
+moatctl rules | sed 's/^/    /'
+
+step "moatctl status"
+moatctl status | sed 's/^/    /'
+
+if [ "$wrong" -eq 0 ]; then
+	step "All $total outcomes as expected: moat allowed and dropped what the ruleset says"
+	exit 0
+fi
+step "$wrong of $total outcomes were not as expected"
+exit 1

@@ -164,22 +164,25 @@ int moat_dp_detach(struct moat_dp *dp, const char *ifname)
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
 	char path[PATH_MAX];
-	int ifindex = (int)if_nametoindex(ifname), err = 0;
+	int ifindex, err;
 	bool ours;
 
 	if (dp->pinned_only)
 		return -EPERM;
+	/*
+	 * Interfaces are per network namespace: one that is not here may be
+	 * enforcing in another.  Say so rather than forget it.
+	 */
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
 	dp_path(dp, path, sizeof(path), "links/%s", ifname);
-	if (ifindex && find_entry(dp, ifindex, &mp, &prog, &ours)) {
-		if (!ours)
-			err = -EBUSY;
-		else
-			err = xdp_program__detach(prog, ifindex,
-						  xdp_multiprog__attach_mode(mp), 0);
-		xdp_multiprog__close(mp);
-	} else if (access(path, F_OK)) {
-		return -ENOENT; /* neither attached nor remembered */
-	}
+	if (!find_entry(dp, ifindex, &mp, &prog, &ours))
+		return access(path, F_OK) ? -ENOENT : (unlink(path), 0);
+	err = ours ? xdp_program__detach(prog, ifindex,
+					 xdp_multiprog__attach_mode(mp), 0) :
+		     -EBUSY;
+	xdp_multiprog__close(mp);
 	if (!err)
 		unlink(path);
 	return err;

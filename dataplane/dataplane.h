@@ -132,7 +132,12 @@ int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
 
 /* Kernel features moat uses, probed at open. */
 struct moat_dp_features {
-	bool btf, bpf_loop, xdp_native_veth, tail_calls, array_inline;
+	bool btf; /* /sys/kernel/btf/vmlinux */
+	bool xdp; /* XDP programs */
+	bool tail_calls; /* prog arrays */
+	bool bpf_loop; /* bpf_loop() in XDP (5.17) */
+	bool xdp_load_bytes; /* bpf_xdp_load_bytes() (5.18) */
+	bool mmap_arrays; /* BPF_F_MMAPABLE array maps (5.5) */
 	bool dispatcher; /* libxdp's dispatcher (freplace) loads here */
 	char dispatcher_error[128];
 };

@@ -79,14 +79,21 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 int moat_dp_probe(struct moat_dp_features *f)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
 	libbpf_print_fn_t old = libbpf_set_print(quiet);
+	int fd;
 
 	memset(f, 0, sizeof(*f));
 	f->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	f->tail_calls = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_PROG_ARRAY, NULL) > 0;
 	f->bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL) > 0;
-	f->array_inline = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_ARRAY, NULL) > 0;
-	f->xdp_native_veth = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) > 0;
+	f->xdp_load_bytes = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP,
+						    BPF_FUNC_xdp_load_bytes, NULL) > 0;
+	f->xdp = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) > 0;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_probe", 4, 8, 1, &mmapable);
+	f->mmap_arrays = fd >= 0;
+	if (fd >= 0)
+		close(fd);
 	f->dispatcher = probe_dispatcher(f->dispatcher_error,
 					 sizeof(f->dispatcher_error));
 	libbpf_set_print(old);

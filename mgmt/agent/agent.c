@@ -93,6 +93,9 @@ int agent_detach(struct agent *a, const char *iface, char *msg, size_t msgsz)
 
 	if (ret == -ENOENT)
 		snprintf(msg, msgsz, "moat is not attached to %s", iface);
+	else if (ret == -ENODEV)
+		snprintf(msg, msgsz, "no interface %s in moatd's network namespace",
+			 iface);
 	else if (ret == -EBUSY)
 		snprintf(
 			msg, msgsz,

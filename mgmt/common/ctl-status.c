@@ -40,9 +40,10 @@ static void put_features(struct wire_writer *w,
 	wire_map_open(w);
 	wire_put_bool(w, "btf", f->btf);
 	wire_put_bool(w, "bpf_loop", f->bpf_loop);
-	wire_put_bool(w, "xdp_native_veth", f->xdp_native_veth);
+	wire_put_bool(w, "xdp", f->xdp);
 	wire_put_bool(w, "tail_calls", f->tail_calls);
-	wire_put_bool(w, "array_inline", f->array_inline);
+	wire_put_bool(w, "xdp_load_bytes", f->xdp_load_bytes);
+	wire_put_bool(w, "mmap_arrays", f->mmap_arrays);
 	wire_put_bool(w, "dispatcher", f->dispatcher);
 	wire_put_str(w, "dispatcher_error", f->dispatcher_error);
 	wire_map_close(w);
@@ -206,12 +207,13 @@ static int get_features(const msgpack_object *o, struct moat_dp_features *f,
 	if (!ret)
 		ret = wire_get_bool(m, "bpf_loop", &f->bpf_loop, e);
 	if (!ret)
-		ret = wire_get_bool(m, "xdp_native_veth", &f->xdp_native_veth,
-				    e);
+		ret = wire_get_bool(m, "xdp", &f->xdp, e);
 	if (!ret)
 		ret = wire_get_bool(m, "tail_calls", &f->tail_calls, e);
 	if (!ret)
-		ret = wire_get_bool(m, "array_inline", &f->array_inline, e);
+		ret = wire_get_bool(m, "xdp_load_bytes", &f->xdp_load_bytes, e);
+	if (!ret)
+		ret = wire_get_bool(m, "mmap_arrays", &f->mmap_arrays, e);
 	if (!ret)
 		ret = wire_get_bool(m, "dispatcher", &f->dispatcher, e);
 	if (!ret)

@@ -205,8 +205,10 @@ static void test_status_reply(void **state)
 			.slots_used = 11,
 			.ifaces = ifaces,
 			.nifaces = 3 },
-		.features = { true, true, false, true, true, false,
-			      "the kernel refuses freplace programs" },
+		.features = { .btf = true, .xdp = true, .tail_calls = false,
+			      .bpf_loop = true, .xdp_load_bytes = true,
+			      .mmap_arrays = false, .dispatcher = false,
+			      .dispatcher_error = "the kernel refuses freplace programs" },
 	};
 	struct ctl_status *out = calloc(1, sizeof(*out));
 	struct wire_writer w;

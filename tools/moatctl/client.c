@@ -129,9 +129,15 @@ out:
 	return ret;
 }
 
+/*
+ * No moatd on the socket.  A moatd killed a moment ago can still accept
+ * and then reset a connection while the kernel tears its socket down:
+ * that is "not running" too, not an error of the exchange.
+ */
 bool client_down(int err)
 {
-	return err == -ENOENT || err == -ECONNREFUSED;
+	return err == -ENOENT || err == -ECONNREFUSED || err == -ECONNRESET ||
+	       err == -EPIPE;
 }
 
 int client_fail(const struct moatctl *g, int err)

@@ -55,6 +55,10 @@ static int detach_direct(struct moatctl *g, const char *iface)
 	moat_dp_close(dp);
 	if (ret == -ENOENT)
 		return fail("moat is not attached to %s", iface);
+	if (ret == -ENODEV)
+		return fail(
+			"no interface %s in this network namespace; run moatctl in the namespace moatd protects (nsenter --net=...)",
+			iface);
 	if (ret == -EBUSY)
 		return fail(
 			"%s carries another moat instance's program, not '%s''s",

@@ -145,9 +145,9 @@ static void print_human(struct ctl_status *s, bool pinned)
 	if (pinned)
 		printf("counters:    %u of %u slots used\n", dp->slots_used,
 		       dp->capacity);
-	printf("kernel:      btf %s, bpf_loop %s, tail calls %s, array inlining %s, native XDP on veth %s\n",
-	       yes(f->btf), yes(f->bpf_loop), yes(f->tail_calls),
-	       yes(f->array_inline), yes(f->xdp_native_veth));
+	printf("kernel:      btf %s, xdp %s, tail calls %s, bpf_loop %s, bpf_xdp_load_bytes %s, mmapable arrays %s\n",
+	       yes(f->btf), yes(f->xdp), yes(f->tail_calls), yes(f->bpf_loop),
+	       yes(f->xdp_load_bytes), yes(f->mmap_arrays));
 	printf("dispatcher:  %s%s%s\n", yes(f->dispatcher),
 	       f->dispatcher_error[0] ? ": " : "", f->dispatcher_error);
 	if (pinned)
@@ -160,9 +160,10 @@ static void json_features(struct json *j, const struct moat_dp_features *f)
 	json_obj_open(j);
 	json_kbool(j, "btf", f->btf);
 	json_kbool(j, "bpf_loop", f->bpf_loop);
-	json_kbool(j, "xdp_native_veth", f->xdp_native_veth);
+	json_kbool(j, "xdp", f->xdp);
 	json_kbool(j, "tail_calls", f->tail_calls);
-	json_kbool(j, "array_inline", f->array_inline);
+	json_kbool(j, "xdp_load_bytes", f->xdp_load_bytes);
+	json_kbool(j, "mmap_arrays", f->mmap_arrays);
 	json_kbool(j, "dispatcher", f->dispatcher);
 	json_kstr(j, "dispatcher_error", f->dispatcher_error);
 	json_obj_close(j);

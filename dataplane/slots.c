@@ -19,10 +19,8 @@ static uint32_t name_hash(const char *s)
 int slotmap_init(struct slotmap *m, uint32_t nslots)
 {
 	memset(m, 0, sizeof(*m));
+	/* names are few next to slots, usually: the table grows with them */
 	m->nv = 1024;
-	while (m->nv < nslots)
-		m->nv *= 2;
-	m->nv *= 2; /* load factor at most one half */
 	m->v = calloc(m->nv, sizeof(*m->v));
 	m->busy = calloc(nslots, 1);
 	m->nslots = nslots;
@@ -54,15 +52,40 @@ struct slotent *slotmap_find(const struct slotmap *m, const char *name)
 	return NULL;
 }
 
+/* Double the name table, keeping the load factor at most one half. */
+static int slotmap_grow(struct slotmap *m)
+{
+	uint32_t nv = m->nv * 2, i, j;
+	struct slotent *v = calloc(nv, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < m->nv; i++) {
+		if (!m->v[i].slot)
+			continue;
+		for (j = name_hash(m->v[i].name) & (nv - 1); v[j].slot; j = (j + 1) & (nv - 1))
+			;
+		v[j] = m->v[i];
+	}
+	free(m->v);
+	m->v = v;
+	m->nv = nv;
+	return 0;
+}
+
 int slotmap_add(struct slotmap *m, const char *name, uint32_t slot,
 		uint64_t applied_ns)
 {
 	uint32_t i;
+	int err;
 
 	if (slot < MOAT_SLOT_FIRST_RULE || slot >= m->nslots || m->busy[slot])
 		return -EINVAL;
-	if (m->used * 2 >= m->nv)
-		return -E2BIG;
+	if (m->used * 2 >= m->nv) {
+		err = slotmap_grow(m);
+		if (err)
+			return err;
+	}
 	for (i = name_hash(name) & (m->nv - 1); m->v[i].slot;
 	     i = (i + 1) & (m->nv - 1))
 		if (!strcmp(m->v[i].name, name))

@@ -5,6 +5,7 @@
  * config file, SIGHUP.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -96,6 +97,11 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 		return failed(o, ret, "%s has errors", name);
 	ret = moat_dp_apply(a->dp, &rs, &o->d, &o->st);
 	moat_ruleset_free(&rs);
+	/*
+	 * A large apply leaves hundreds of MiB freed in the heap; give them
+	 * back, or moatd keeps the peak of its biggest ruleset resident.
+	 */
+	malloc_trim(0);
 	if (ret < 0)
 		return failed(o, ret, "cannot apply %s: %s", name,
 			      strerror(-ret));

@@ -236,10 +236,22 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 		size_t n = strlen(log);
 		char *last;
 
-		/* the verifier's last line says why; no log: the maps failed */
-		while (n && log[n - 1] == '\n')
-			log[--n] = '\0';
-		last = strrchr(log, '\n');
+		/* MOAT_VERIFIER_LOG=1: the whole log on stderr, for developers */
+		if (getenv("MOAT_VERIFIER_LOG"))
+			fputs(log, stderr);
+		/*
+		 * The verifier's last line before its statistics says why;
+		 * no log at all: the maps failed.
+		 */
+		for (;;) {
+			while (n && log[n - 1] == '\n')
+				log[--n] = '\0';
+			last = strrchr(log, '\n');
+			if (!last || strncmp(last + 1, "processed ", 10))
+				break;
+			*last = '\0';
+			n = (size_t)(last - log);
+		}
 		if (n)
 			moat_diag_add(d, MOAT_ERROR, 0, 0,
 				      "the kernel refused the generation (%s): '%s'",

@@ -90,6 +90,70 @@ static __always_inline int moat_match6(const volatile struct moat_term6 *t,
 }
 
 /*
+ * The same meaning as moat_match4/6, written for terms the verifier knows
+ * (a small ruleset's, in read-only data): every field that the term does
+ * not constrain guards its own test with a branch on a constant, which
+ * the verifier removes, so what runs is what the rule asks for.  Lists
+ * use the branch-free versions above: their terms are not constants.
+ */
+static __always_inline int moat_ports_given(__u16 lo, __u16 hi)
+{
+	return lo != 0 || hi != 0xffff;
+}
+
+static __always_inline int moat_small_l4(const volatile __u16 *sp,
+					 const volatile __u16 *dp, __u8 flags,
+					 __u8 mask, __u8 value,
+					 const struct moat_key *k)
+{
+	if (!(flags & MOAT_T_L4))
+		return 1;
+	if (!k->l4)
+		return 0;
+	if (moat_ports_given(sp[0], sp[1]) &&
+	    (k->sport < sp[0] || k->sport > sp[1]))
+		return 0;
+	if (moat_ports_given(dp[0], dp[1]) &&
+	    (k->dport < dp[0] || k->dport > dp[1]))
+		return 0;
+	return !mask || (k->tcp_flags & mask) == value;
+}
+
+static __always_inline int moat_small4(const volatile struct moat_term4 *t,
+				       const struct moat_key *k)
+{
+	if (t->src_len && ((k->src4 ^ t->src) & moat_mask4(t->src_len)))
+		return 0;
+	if (t->dst_len && ((k->dst4 ^ t->dst) & moat_mask4(t->dst_len)))
+		return 0;
+	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+		return 0;
+	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
+			   t->tcp_value, k))
+		return 0;
+	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+}
+
+static __always_inline int moat_small6(const volatile struct moat_term6 *t,
+				       const struct moat_key *k)
+{
+	if ((t->src_mask[0] | t->src_mask[1]) &&
+	    (((k->src6[0] ^ t->src[0]) & t->src_mask[0]) |
+	     ((k->src6[1] ^ t->src[1]) & t->src_mask[1])))
+		return 0;
+	if ((t->dst_mask[0] | t->dst_mask[1]) &&
+	    (((k->dst6[0] ^ t->dst[0]) & t->dst_mask[0]) |
+	     ((k->dst6[1] ^ t->dst[1]) & t->dst_mask[1])))
+		return 0;
+	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+		return 0;
+	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
+			   t->tcp_value, k))
+		return 0;
+	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+}
+
+/*
  * The first term of list @ref that matches, if its rule is below @best
  * (a MOAT_MATCH value).  Lists are sorted by rule, so the scan stops at
  * the first term that could not improve on @best.  Most lists are short:
@@ -279,11 +343,17 @@ static __always_inline __u64 moat_classify4(const struct moat_key *k)
 		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[0]; i++) {
 			const volatile struct moat_term4 *t = &MOAT_L.small4[i];
 
-			if (moat_match4(t, k))
+			if (moat_small4(t, k))
 				return MOAT_MATCH(t->rule, t->verdict);
 		}
 		return best;
 	}
+	/*
+	 * Nothing of the indexes may be computed before the test above: the
+	 * compiler would hoist it (nsmall is not a constant to it), and a
+	 * small ruleset would pay for probes it never makes.
+	 */
+	__asm__ volatile("" ::: "memory");
 	/* most terms sit in the destination trie: look there first */
 	if (MOAT_L.root[0][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[0][1], k->dst4 >> 16))
@@ -315,11 +385,12 @@ static __always_inline __u64 moat_classify6(const struct moat_key *k)
 		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[1]; i++) {
 			const volatile struct moat_term6 *t = &MOAT_L.small6[i];
 
-			if (moat_match6(t, k))
+			if (moat_small6(t, k))
 				return MOAT_MATCH(t->rule, t->verdict);
 		}
 		return best;
 	}
+	__asm__ volatile("" ::: "memory");
 	if (MOAT_L.root[1][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[1][1], (__u32)d[0] << 8 | d[1]))
 		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k, best);

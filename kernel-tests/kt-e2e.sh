@@ -101,6 +101,7 @@ start_moatd() {
 		state-dir $TMP/state
 	EOF
 	nsenter --net="/run/netns/$SRV" "$MOATD" -c "$TMP/moatd.conf" >"$TMP/moatd.log" 2>&1 &
+	MOATD_PID=$!
 	kt_bg $!
 	kt_wait 10 moatd_running || {
 		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
@@ -110,6 +111,11 @@ start_moatd() {
 
 moatd_running() {
 	mctl --json status | jq -e .moatd.running >/dev/null
+}
+
+# generation_is N: whether moatd runs generation N
+generation_is() {
+	[ "$(mctl --json status | jq -r .generation.generation)" = "$1" ]
 }
 
 # --- the rulesets, in moat and in nft --------------------------------------
@@ -382,6 +388,25 @@ kt_eq "after bad apply: udp $SRV4:5353 still dropped (rule dns)" 0 "$(udp_receiv
 sleep 0.5
 check_counts "after bad apply"
 kt_eq "after bad apply: dns counted 5 more datagrams" 20 "$(row dns)"
+
+echo "# SIGHUP: moatd re-reads its configured ruleset file"
+# The configured file is gen1.rules, which generation 2 replaced by an
+# apply: a reload brings it back as generation 3.
+kill -HUP "$MOATD_PID"
+kt_check "SIGHUP: generation 3 from the configured file" "see $TMP/moatd.log" \
+	kt_wait 10 generation_is 3
+kt_eq "SIGHUP: the configured ruleset's 5 rules" 5 "$(mctl --json status | jq -r .generation.rules)"
+kt_eq "SIGHUP: tcp $SRV4:9090 refused again (policy drop, as in gen 1)" "" "$(tcp_echo 4 $SRV4 9090 seven)"
+
+# A broken configured file: the reload fails, the log says why, nothing changes.
+cp "$TMP/gen1.rules" "$TMP/gen1.good"
+cp "$TMP/bad.rules" "$TMP/gen1.rules"
+kill -HUP "$MOATD_PID"
+kt_check "SIGHUP with a broken file: moatd logs the error with file:line" "see $TMP/moatd.log" \
+	kt_wait 10 grep -q "gen1.rules:3:" "$TMP/moatd.log"
+kt_eq "SIGHUP with a broken file: still generation 3" 3 "$(mctl --json status | jq -r .generation.generation)"
+kt_eq "SIGHUP with a broken file: tcp $SRV4:8080 still echoes (rule web)" eight "$(tcp_echo 4 $SRV4 8080 eight)"
+cp "$TMP/gen1.good" "$TMP/gen1.rules"
 
 kt_check "moatd still running" "see $TMP/moatd.log" moatd_running
 kt_done

@@ -21,14 +21,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "bench.h"
 #include "classbench.h"
 #include "report.h"
 #include "rx.h"
+#include "scenario.h"
 #include "stats.h"
 
-#define MAX_COUNTS 16
-#define MAX_REPS 50
+#define MAX_REPS APPLY_MAX_REPS
+#define MAX_ROWS (APPLY_MAX_COUNTS * (1 + APPLY_MAX_PEERS))
 
 static const char apply_usage[] =
 	"usage: moat-bench apply-time [options]\n"
@@ -40,6 +42,8 @@ static const char apply_usage[] =
 	"  --reps N       applies per count, medians reported (default 5)\n"
 	"  --seed S       ruleset seed (default 1)\n"
 	"  --ipv6 PCT     share of IPv6 rules (default 0)\n"
+	"  --peers LIST   also the install time of these peer firewalls, on a\n"
+	"                 veth pair of their own\n"
 	"  --json FILE    write the results as JSON\n";
 
 /* What the child sends back through its pipe. */
@@ -213,15 +217,20 @@ static void summarize(uint32_t nrules, const struct apply_msg *m,
 {
 	double e2e[MAX_REPS];
 	const struct moat_apply_stats *last = &m->st[m->reps - 1];
+	struct ratio_stats st;
 
 	memset(a, 0, sizeof(*a));
+	snprintf(a->system, sizeof(a->system), "moat");
 	a->nrules = nrules;
 	a->reps = m->reps;
 	a->parse_text_ms = stats_median(m->text_ms, m->reps);
 	a->wall_ms = stats_median(m->wall_ms, m->reps);
 	for (int i = 0; i < m->reps; i++)
 		e2e[i] = m->text_ms[i] + m->wall_ms[i];
-	a->end_to_end_ms = stats_median(e2e, m->reps);
+	stats_summary(e2e, m->reps, &st);
+	a->end_to_end_ms = st.median;
+	a->e2e_min_ms = st.min;
+	a->e2e_max_ms = st.max;
 	a->parse_ms = MEDIAN_NS(m, parse_ns);
 	a->compile_ms = MEDIAN_NS(m, compile_ns);
 	a->load_ms = MEDIAN_NS(m, load_ns);
@@ -236,98 +245,119 @@ static void summarize(uint32_t nrules, const struct apply_msg *m,
 	a->hwm_kb = m->hwm_kb;
 }
 
-int cmd_apply_time(int argc, char **argv)
+/* 0, PARSE_HELP, or an exit status. */
+#define PARSE_HELP (-1)
+static int parse(int argc, char **argv, struct apply_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "reps", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "ipv6", required_argument, NULL, '6' },
+		{ "peers", required_argument, NULL, 'P' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint32_t counts[MAX_COUNTS] = { 1, 100, 1000, 10000, 100000 };
-	struct apply_result rows[MAX_COUNTS];
-	struct apply_msg *m = malloc(sizeof(*m));
-	int ncounts = 5, reps = 5, nrows = 0, c, idx = 0, ret = 0;
-	const char *json = NULL;
-	uint64_t seed = 1, x;
-	unsigned int ipv6 = 0;
+	int c, idx = 0, ret = 0;
+	uint64_t x;
 
-	while (m && (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+	*o = (struct apply_opts){ .counts = { 1, 100, 1000, 10000, 100000 },
+				  .ncounts = 5,
+				  .reps = 5,
+				  .seed = 1 };
+	while (!ret &&
+	       (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'r':
-			ret = bench_parse_u32_list(optarg, counts, MAX_COUNTS,
-						   &ncounts);
-			for (int i = 0; !ret && i < ncounts; i++)
-				if (!counts[i] || counts[i] > MOAT_RULES_MAX)
+			ret = bench_parse_u32_list(optarg, o->counts,
+						   APPLY_MAX_COUNTS,
+						   &o->ncounts);
+			for (int i = 0; !ret && i < o->ncounts; i++)
+				if (!o->counts[i] ||
+				    o->counts[i] > MOAT_RULES_MAX)
 					ret = -EINVAL;
 			break;
 		case 'n':
 			ret = bench_parse_u64(optarg, &x) ?:
 				      (!x || x > MAX_REPS ? -EINVAL : 0);
-			reps = (int)x;
+			o->reps = (int)x;
 			break;
 		case 'S':
-			ret = bench_parse_u64(optarg, &seed);
+			ret = bench_parse_u64(optarg, &o->seed);
 			break;
 		case '6':
 			ret = bench_parse_u64(optarg, &x) ?:
 				      (x > 100 ? -EINVAL : 0);
-			ipv6 = (unsigned int)x;
+			o->ipv6 = (unsigned int)x;
+			break;
+		case 'P':
+			ret = apply_add_peers(optarg, o);
 			break;
 		case 'j':
-			json = optarg;
+			o->json = optarg;
 			break;
 		case 'h':
 			fputs(apply_usage, stdout);
-			free(m);
-			return BENCH_EXIT_OK;
+			fprintf(stdout, "\npeers: %s\n", bench_peer_names());
+			return PARSE_HELP;
 		default:
 			fputs(apply_usage, stderr);
-			free(m);
-			return BENCH_EXIT_USAGE;
-		}
-		if (ret) {
-			bench_err("--%s is not valid: `%s'", longopts[idx].name,
-				  optarg);
-			free(m);
 			return BENCH_EXIT_USAGE;
 		}
 	}
-	if (!m)
-		return BENCH_EXIT_FAIL;
-	if (optind < argc) {
-		bench_err("unexpected argument: `%s'", argv[optind]);
-		free(m);
+	if (ret) {
+		bench_err("--%s is not valid: `%s'", longopts[idx].name,
+			  optarg);
 		return BENCH_EXIT_USAGE;
 	}
-	if (geteuid() != 0) {
-		bench_err("apply-time needs root (BPF maps and programs)");
-		free(m);
-		return BENCH_EXIT_FAIL;
+	if (optind < argc) {
+		bench_err("unexpected argument: `%s'", argv[optind]);
+		return BENCH_EXIT_USAGE;
 	}
+	return 0;
+}
 
-	for (int i = 0; !ret && i < ncounts && !bench_stop; i++) {
-		ret = measure(counts[i], reps, seed, ipv6, m);
-		if (m->reps)
-			summarize(counts[i], m, &rows[nrows++]);
-		if (ret)
-			bench_err("apply-time: %u rules: %s", counts[i],
-				  strerror(-ret));
+int cmd_apply_time(int argc, char **argv)
+{
+	struct topology topo = { .home_fd = -1, .nsfd = { -1, -1 } };
+	struct apply_result *rows = calloc(MAX_ROWS, sizeof(*rows));
+	struct apply_msg *m = malloc(sizeof(*m));
+	struct apply_opts o;
+	int nrows = 0, ret;
+
+	ret = rows && m ? parse(argc, argv, &o) : BENCH_EXIT_FAIL;
+	if (!ret && geteuid() != 0) {
+		bench_err("apply-time needs root (BPF maps and programs)");
+		ret = BENCH_EXIT_FAIL;
 	}
+	if (ret) {
+		free(rows);
+		free(m);
+		return ret == PARSE_HELP ? BENCH_EXIT_OK : ret;
+	}
+	for (int i = 0; !ret && i < o.ncounts && !bench_stop; i++) {
+		ret = measure(o.counts[i], o.reps, o.seed, o.ipv6, m);
+		if (m->reps)
+			summarize(o.counts[i], m, &rows[nrows++]);
+		if (ret)
+			bench_err("apply-time: %u rules: %s", o.counts[i],
+				  strerror(-ret));
+		ret = ret ?: apply_peers(&o, o.counts[i], &topo, rows, &nrows);
+	}
+	topo_destroy(&topo);
 	if (nrows) {
 		struct apply_report r = { .argc = argc,
 					  .argv = argv,
-					  .seed = seed,
+					  .seed = o.seed,
 					  .rows = rows,
 					  .nrows = nrows };
 
 		report_apply_table(&r, stdout);
-		if (json && report_apply_json(&r, json) && !ret)
+		if (o.json && report_apply_json(&r, o.json) && !ret)
 			ret = -EIO;
 	}
+	free(rows);
 	free(m);
 	return ret || bench_stop ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
 }

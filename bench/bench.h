@@ -29,12 +29,18 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Exit status of a test that cannot run here (liburing's T_EXIT_SKIP). */
+#define BENCH_EXIT_SKIP 77
+
 /* Sum over CPUs of key 0 of a per-CPU array of u64 (rx.c). */
 int bench_percpu_sum(int map_fd, uint64_t *sum);
 
 /* Subcommands: argv[0] is the subcommand's name; return an exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_apply_time(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_smoke(int argc, char **argv);
 
 /* Parsing of command-line values (options.c); 0 or -EINVAL. */
 int bench_parse_u32_list(const char *s, uint32_t *v, int max, int *n);

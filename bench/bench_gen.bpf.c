@@ -3,9 +3,14 @@
  * The live-frames traffic generator.  BPF_PROG_TEST_RUN with
  * BPF_F_TEST_XDP_LIVE_FRAMES runs this program once per frame; the
  * kernel recycles frame pages without rewriting them, so the program
- * writes the whole frame every time.  Templates are taken in order, one
- * sequence per CPU: userspace shuffles the table, so consecutive frames
- * aim at unrelated rules while every rule gets the same share.
+ * writes the headers every time (the payload beyond them is zero in every
+ * template and was written once, from the test run's input).
+ *
+ * One template per frame: in order from a table userspace shuffled (so
+ * that consecutive frames aim at unrelated rules while every rule gets
+ * the same share), or with many flows, a hash of the frame's number
+ * picks a flow, whose template is flow % ntemplates and whose variant
+ * rewrites the source address and port (bench_flow_rewrite).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -15,7 +20,10 @@
 /* set by userspace between open and load */
 const volatile __u32 ntemplates = 1;
 const volatile __u32 egress_ifindex = 0;
-const volatile __u32 frame_len = BENCH_FRAME_SHORT;
+const volatile __u32 copy_len = BENCH_COPY_64;
+const volatile __u64 nflows = 0; /* 0: each template as it is */
+const volatile __u64 seed = 0;
+const volatile __u32 stamp_off = 0; /* 0: no latency stamp */
 
 /* resized to ntemplates before load */
 struct {
@@ -36,6 +44,32 @@ struct {
 	__type(value, __u64);
 } sent SEC(".maps");
 
+/* Frames the program could not write (a bug if ever nonzero). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} aborted SEC(".maps");
+
+static __always_inline int abort_frame(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&aborted, &zero);
+
+	if (n)
+		*n += 1;
+	return XDP_ABORTED;
+}
+
+/* Copy @len bytes of the template, with the bounds the verifier wants. */
+#define COPY(len)                                       \
+	do {                                            \
+		if (data + (len) > end)                 \
+			return abort_frame();           \
+		__builtin_memcpy(data, t->data, (len)); \
+	} while (0)
+
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {
@@ -43,26 +77,49 @@ int bench_gen(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct bench_template *t;
 	__u32 zero = 0, idx;
-	__u64 *n;
+	__u64 *n, k, flow = 0;
 
 	n = bpf_map_lookup_elem(&sent, &zero);
 	if (!n)
-		return XDP_ABORTED;
-	idx = *n % ntemplates;
-	*n += 1;
+		return abort_frame();
+	k = *n;
+	if (nflows) {
+		flow = bench_mix64(k ^ seed ^
+				   (__u64)bpf_get_smp_processor_id() << 48) %
+		       nflows;
+		idx = (__u32)(flow % ntemplates);
+	} else {
+		idx = (__u32)(k % ntemplates);
+	}
 	t = bpf_map_lookup_elem(&templates, &idx);
 	if (!t)
-		return XDP_ABORTED;
+		return abort_frame();
 
-	if (frame_len == BENCH_FRAME_SHORT) {
-		if (data + BENCH_FRAME_SHORT > end)
-			return XDP_ABORTED;
-		__builtin_memcpy(data, t->data, BENCH_FRAME_SHORT);
-	} else {
-		if (data + BENCH_FRAME_LONG > end)
-			return XDP_ABORTED;
-		__builtin_memcpy(data, t->data, BENCH_FRAME_LONG);
+	if (copy_len == BENCH_COPY_64)
+		COPY(BENCH_COPY_64);
+	else if (copy_len == BENCH_COPY_80)
+		COPY(BENCH_COPY_80);
+	else if (copy_len == BENCH_COPY_96)
+		COPY(BENCH_COPY_96);
+	else
+		COPY(BENCH_COPY_128);
+
+	/* variant 0 of each template is the template itself */
+	if (flow >= ntemplates &&
+	    bench_flow_rewrite(data, end, t,
+			       bench_mix64(flow / ntemplates ^ seed)))
+		return abort_frame();
+	if (stamp_off) {
+		__u32 magic = BENCH_STAMP_MAGIC;
+		__u64 now = bpf_ktime_get_ns();
+
+		if (stamp_off > BENCH_COPY_128 - BENCH_STAMP_LEN ||
+		    data + stamp_off + BENCH_STAMP_LEN > end)
+			return abort_frame();
+		__builtin_memcpy(data + stamp_off, &magic, 4);
+		__builtin_memcpy(data + stamp_off + 4, &now, 8);
 	}
+	*n = k + 1;
 	return bpf_redirect(egress_ifindex, 0);
 }
 

@@ -1,252 +1,207 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Driving the generator.  One test run sends GEN_REPEAT frames from the
- * calling CPU: the kernel runs bench_gen on each, flushes the redirects
- * every GEN_BATCH frames into veth-b's ring, and veth-b's NAPI, raised
- * on the same CPU, runs the receiver's XDP program.  Each CPU that sends
- * is therefore also the CPU that receives, and the rate of the whole
- * path is what one CPU can do for generator and receiver together.
+ * The live-frames generator.  One test run sends up to GEN_REPEAT frames
+ * from the calling CPU: the kernel runs bench_gen on each, flushes the
+ * redirects every GEN_BATCH frames into veth-b's ring, and veth-b's NAPI,
+ * raised on the same CPU, runs the receiver's XDP program.  Each CPU that
+ * sends is therefore also the CPU that receives, and the rate of the
+ * whole path is what one CPU can do for generator and receiver together.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 #include "bench_gen.skel.h"
-#include "bench_kern_user.h"
 #include "gen.h"
 
-struct generator {
+struct gen_live {
+	struct generator g; /* first: the ops get a struct generator * */
 	struct bench_gen *skel;
-	unsigned int frame_len;
 	int ifindex; /* veth-a, in namespace A */
-};
-
-static int fill_templates(struct generator *g, const struct cb_traffic *tr,
-			  uint64_t seed)
-{
-	int fd = bpf_map__fd(g->skel->maps.templates), ret = 0;
-	struct bench_template tmpl = { 0 };
-	uint32_t *order = malloc(tr->n * sizeof(*order));
-	struct cb_rng r;
-
-	if (!order)
-		return -ENOMEM;
-	/* Fisher-Yates: every flow once, neighbours unrelated */
-	cb_rng_seed(&r, seed ^ 0x73687566666c6500ull); /* its own stream */
-	for (uint32_t i = 0; i < tr->n; i++)
-		order[i] = i;
-	for (uint32_t i = (uint32_t)tr->n; i > 1; i--) {
-		uint32_t j = cb_rng_below(&r, i), x = order[i - 1];
-
-		order[i - 1] = order[j];
-		order[j] = x;
-	}
-	for (uint32_t i = 0; !ret && i < tr->n; i++) {
-		ret = cb_frame(tr, order[i], tmpl.data);
-		if (!ret && bpf_map_update_elem(fd, &i, &tmpl, BPF_ANY))
-			ret = -errno;
-	}
-	free(order);
-	return ret;
-}
-
-int gen_open(struct generator **out, const struct topology *t,
-	     const struct cb_traffic *tr, uint64_t seed)
-{
-	struct generator *g = calloc(1, sizeof(*g));
-	int ret;
-
-	*out = NULL;
-	if (!g)
-		return -ENOMEM;
-	g->frame_len = tr->frame_len;
-	g->ifindex = t->ifindex[TOPO_A];
-	g->skel = bench_gen__open();
-	if (!g->skel) {
-		ret = -errno;
-		goto fail;
-	}
-	g->skel->rodata->ntemplates = (uint32_t)tr->n;
-	g->skel->rodata->egress_ifindex = (uint32_t)g->ifindex;
-	g->skel->rodata->frame_len = tr->frame_len;
-	ret = bpf_map__set_max_entries(g->skel->maps.templates,
-				       (uint32_t)tr->n);
-	ret = ret ?: bench_gen__load(g->skel);
-	if (ret) {
-		bench_err("loading the generator: %s", strerror(-ret));
-		goto fail;
-	}
-	ret = fill_templates(g, tr, seed);
-	if (ret)
-		goto fail;
-	*out = g;
-	return 0;
-fail:
-	gen_close(g);
-	return ret;
-}
-
-void gen_close(struct generator *g)
-{
-	if (!g)
-		return;
-	bench_gen__destroy(g->skel);
-	free(g);
-}
-
-unsigned int gen_frame_len(const struct generator *g)
-{
-	return g->frame_len;
-}
-
-/* Senders start together, once all are pinned and in namespace A. */
-struct gate {
-	pthread_mutex_t lock;
-	pthread_cond_t opened;
-	int waiting;
-	bool open, abort;
-};
-
-struct sender {
-	struct generator *g;
+	struct gen_pace *pace; /* of the current run */
 	const struct topology *t;
-	struct gate *gate;
-	double seconds;
-	uint32_t repeat;
-	int cpu;
-	uint64_t calls;
-	double busy_ns;
-	int error;
+	bool parked;
 };
 
-static bool gate_pass(struct gate *gt)
-{
-	bool go;
+static const char *const tx_names[GEN_TX_COUNT] = {
+	[GEN_TX_LIVE] = "live",
+	[GEN_TX_AFXDP] = "afxdp",
+};
 
-	pthread_mutex_lock(&gt->lock);
-	gt->waiting++;
-	pthread_cond_broadcast(&gt->opened);
-	while (!gt->open)
-		pthread_cond_wait(&gt->opened, &gt->lock);
-	go = !gt->abort;
-	pthread_mutex_unlock(&gt->lock);
-	return go;
+const char *gen_tx_name(enum gen_tx tx)
+{
+	return tx < GEN_TX_COUNT ? tx_names[tx] : "?";
 }
 
-static void gate_open(struct gate *gt, int senders, bool abort)
+int gen_tx_parse(const char *name, enum gen_tx *tx)
 {
-	pthread_mutex_lock(&gt->lock);
-	while (gt->waiting < senders)
-		pthread_cond_wait(&gt->opened, &gt->lock);
-	gt->open = true;
-	gt->abort = abort;
-	pthread_cond_broadcast(&gt->opened);
-	pthread_mutex_unlock(&gt->lock);
+	for (int i = 0; i < GEN_TX_COUNT; i++) {
+		if (!strcmp(name, tx_names[i])) {
+			*tx = (enum gen_tx)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
-static void *send_frames(void *arg)
+int gen_open(struct generator **out, enum gen_tx tx, const struct topology *t,
+	     const struct traffic *tr, const int *cpus, int ncpus)
 {
-	struct sender *s = arg;
+	if (tx == GEN_TX_AFXDP)
+		return gen_afxdp_open(out, t, tr, cpus, ncpus);
+	return gen_live_open(out, t, tr);
+}
+
+static int sum_map(const struct bpf_map *m, uint64_t *n)
+{
+	return bench_percpu_sum(bpf_map__fd(m), n);
+}
+
+static void live_send(struct gen_worker *w)
+{
+	struct gen_live *l = w->ctx;
+	const struct traffic *tr = l->g.tr;
 	struct xdp_md ctx = {
-		.data_end = s->g->frame_len,
-		.ingress_ifindex = (uint32_t)s->g->ifindex,
+		.data_end = tr->frame_len,
+		.ingress_ifindex = (uint32_t)l->ifindex,
 	};
-	uint8_t frame[BENCH_TEMPLATE_SIZE] = { 0 };
+	uint8_t frame[BENCH_FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
-		    .data_size_in = s->g->frame_len, .ctx_in = &ctx,
+		    .data_size_in = tr->frame_len, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx),
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .batch_size = GEN_BATCH);
-	int fd = bpf_program__fd(s->g->skel->progs.bench_gen);
-	uint64_t deadline;
-	cpu_set_t set;
+	int fd = bpf_program__fd(l->skel->progs.bench_gen);
+	int slot = w->index < GEN_MAX_SENDERS ? w->index : 0;
+	uint32_t repeat = l->pace->repeat[slot];
+	double frame_ns = l->pace->frame_ns[slot];
+	uint64_t call_ns = 0, now;
 
-	/* pin first: the namespace and the frame pages follow the CPU */
-	CPU_ZERO(&set);
-	CPU_SET(s->cpu, &set);
-	s->error = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	if (!s->error)
-		s->error = topo_enter(s->t, TOPO_A);
-	if (!gate_pass(s->gate) || s->error)
-		return NULL;
-
-	deadline = bench_now_ns() + (uint64_t)(s->seconds * 1e9);
-	while (!bench_stop && bench_now_ns() < deadline) {
+	/* the payload every frame keeps: zeros after template 0's headers */
+	traffic_frame(tr, 0, frame);
+	while (!bench_stop && (now = bench_now_ns()) < w->deadline_ns) {
+		uint64_t left = w->quota ? w->quota - w->sent : 0;
 		int ret;
 
-		opts.repeat = (int)s->repeat;
+		if (w->quota && !left)
+			break;
+		repeat = gen_next_repeat(repeat, call_ns, frame_ns, left,
+					 w->deadline_ns - now);
+		opts.repeat = (int)repeat;
 		ret = bpf_prog_test_run_opts(fd, &opts);
-		if (ret == -EINTR)
-			continue; /* a signal: bench_stop says whether to end */
+		call_ns = bench_now_ns() - now;
+		if (ret == -EINTR) {
+			call_ns =
+				0; /* a signal: bench_stop says whether to end */
+			continue;
+		}
 		if (ret) {
-			s->error = ret;
+			w->error = ret;
 			break;
 		}
-		s->calls++;
+		w->calls++;
+		w->sent += repeat;
 		/*
 		 * duration is the mean per frame, truncated to whole ns: add
 		 * the half ns that truncation takes away on average.
 		 */
-		s->busy_ns += ((double)opts.duration + 0.5) * s->repeat;
+		frame_ns = (double)opts.duration + 0.5;
+		w->busy_ns += frame_ns * repeat;
 	}
-	return NULL;
+	l->pace->repeat[slot] = repeat;
+	l->pace->frame_ns[slot] = frame_ns;
 }
 
-static int sum_sent(struct generator *g, uint64_t *n)
+static int live_run(struct generator *g, const struct topology *t,
+		    const int *cpus, int ncpus, const struct gen_limit *lim,
+		    struct gen_result *res)
 {
-	return bench_percpu_sum(bpf_map__fd(g->skel->maps.sent), n);
-}
+	struct gen_live *l = (struct gen_live *)g;
+	uint64_t s0 = 0, s1 = 0, a0 = 0, a1 = 0;
+	struct gen_pace fresh = { { 0 } };
+	int ret;
 
-int gen_run(struct generator *g, const struct topology *t, const int *cpus,
-	    int ncpus, double seconds, uint32_t repeat, struct gen_result *res)
-{
-	struct sender *s = calloc((size_t)ncpus, sizeof(*s));
-	pthread_t *tid = calloc((size_t)ncpus, sizeof(*tid));
-	struct gate gate = { .lock = PTHREAD_MUTEX_INITIALIZER,
-			     .opened = PTHREAD_COND_INITIALIZER };
-	uint64_t before = 0, after = 0, start;
-	int ret, started = 0;
-
-	memset(res, 0, sizeof(*res));
-	ret = s && tid ? sum_sent(g, &before) : -ENOMEM;
-	for (int i = 0; !ret && i < ncpus; i++) {
-		s[i] = (struct sender){ .g = g,
-					.t = t,
-					.gate = &gate,
-					.seconds = seconds,
-					.repeat = repeat,
-					.cpu = cpus[i] };
-		ret = -pthread_create(&tid[i], NULL, send_frames, &s[i]);
-		if (!ret)
-			started++;
-	}
-	gate_open(&gate, started, ret != 0);
-	start = bench_now_ns();
-	for (int i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	res->elapsed_ns = bench_now_ns() - start;
+	l->pace = lim->pace ? lim->pace : &fresh;
+	ret = sum_map(l->skel->maps.sent, &s0) ?:
+		      sum_map(l->skel->maps.aborted, &a0);
 	if (ret)
-		goto out;
+		return ret;
+	ret = gen_threads_run(t, cpus, ncpus, lim, live_send, l, res);
+	if (sum_map(l->skel->maps.sent, &s1) ||
+	    sum_map(l->skel->maps.aborted, &a1))
+		return ret ?: -EIO;
+	/* the program's own counts, not the repeats asked for */
+	res->generated = s1 - s0;
+	res->gen_errors = a1 - a0;
+	return ret;
+}
 
-	for (int i = 0; i < ncpus; i++) {
-		res->calls += s[i].calls;
-		res->busy_ns += s[i].busy_ns;
-		if (s[i].error && !res->error) {
-			res->error = s[i].error;
-			bench_err("sending on CPU %d: %s", s[i].cpu,
-				  strerror(-s[i].error));
+static void live_close(struct generator *g)
+{
+	struct gen_live *l = (struct gen_live *)g;
+
+	if (l->parked)
+		topo_park(l->t, TOPO_PARK_GEN, -1);
+	bench_gen__destroy(l->skel);
+	free(l);
+}
+
+static const struct gen_ops live_ops = {
+	.run = live_run,
+	.close = live_close,
+};
+
+int gen_live_open(struct generator **out, const struct topology *t,
+		  const struct traffic *tr)
+{
+	struct gen_live *l = calloc(1, sizeof(*l));
+	int fd, ret;
+
+	*out = NULL;
+	if (!l)
+		return -ENOMEM;
+	l->g = (struct generator){ .ops = &live_ops,
+				   .tx = GEN_TX_LIVE,
+				   .tr = tr };
+	l->ifindex = t->ifindex[TOPO_A];
+	l->t = t;
+	l->skel = bench_gen__open();
+	if (!l->skel) {
+		ret = -errno;
+		goto fail;
+	}
+	l->skel->rodata->ntemplates = (uint32_t)tr->n;
+	l->skel->rodata->egress_ifindex = (uint32_t)l->ifindex;
+	l->skel->rodata->copy_len = tr->copy_len;
+	l->skel->rodata->nflows = tr->flows;
+	l->skel->rodata->seed = tr->seed;
+	l->skel->rodata->stamp_off = tr->stamp_off;
+	ret = bpf_map__set_max_entries(l->skel->maps.templates,
+				       (uint32_t)tr->n);
+	ret = ret ?: bench_gen__load(l->skel);
+	if (ret) {
+		bench_err("loading the generator: %s", strerror(-ret));
+		goto fail;
+	}
+	fd = bpf_map__fd(l->skel->maps.templates);
+	for (uint32_t i = 0; i < tr->n; i++) {
+		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY)) {
+			ret = -errno;
+			goto fail;
 		}
 	}
-	ret = sum_sent(g, &after) ?: res->error;
-	res->generated = after - before;
-out:
-	free(s);
-	free(tid);
+	/* test runs of a parked program skip two RCU waits each (park.c) */
+	ret = topo_park(t, TOPO_PARK_GEN,
+			bpf_program__fd(l->skel->progs.bench_gen));
+	if (ret)
+		goto fail;
+	l->parked = true;
+	*out = &l->g;
+	return 0;
+fail:
+	live_close(&l->g);
 	return ret;
 }

@@ -19,30 +19,6 @@
 #include "rx.h"
 #include "topology.h"
 
-volatile sig_atomic_t bench_stop;
-
-void bench_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("moat-bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-void bench_progress(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("moat-bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 /* libbpf's warnings say why a load failed; its info lines are noise here. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -175,6 +151,7 @@ static int cmd_cleanup(int argc, char **argv)
 	}
 	ns = topo_remove_stale();
 	pins = rx_moat_remove_stale();
+	/* a peer's state lives in namespace B, and went with it */
 	printf("removed %d namespaces and %d pin directories of "
 	       "moat-bench runs that are gone\n",
 	       ns, pins);
@@ -187,10 +164,14 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run,
-	  "XDP throughput of moat against a bare drop, per rule count" },
+	  "throughput of moat and its peers against a bare drop, interleaved" },
 	{ "apply-time", cmd_apply_time,
 	  "ruleset apply time and memory against rule count" },
 	{ "gen", cmd_gen, "print a ClassBench-style ruleset (or its flows)" },
+	{ "compare", cmd_compare, "what moved between two JSON reports" },
+	{ "plot", cmd_plot, "PNG plots of JSON reports (gnuplot)" },
+	{ "smoke", cmd_smoke,
+	  "a short run of every scenario that fails when frames do not add up" },
 	{ "cleanup", cmd_cleanup,
 	  "remove what killed moat-bench runs left behind" },
 };

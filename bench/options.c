@@ -1,20 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Command-line values.  Each parser takes the whole string or rejects
- * it; the caller names the option in its message.
+ * What the subcommands share: messages on stderr, errors and progress
+ * both "moat-bench: ...", and command-line values.  Each parser takes
+ * the whole string or rejects it; the caller names the option in its
+ * message.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 
+volatile sig_atomic_t bench_stop;
+
+void bench_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("moat-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void bench_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("moat-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 int bench_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* strtoull would take a sign or leading blanks */
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);

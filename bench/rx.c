@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The baseline receiver: bench_drop.bpf.c attached to veth-b in native
- * mode, so that it sees frames where moat would.
+ * The counting receiver: bench_count.bpf.c attached to veth-b in native
+ * mode, so that it sees frames where moat would.  With XDP_DROP it is
+ * the baseline; with XDP_PASS it counts in front of a peer.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,20 +12,19 @@
 #include <string.h>
 
 #include "bench.h"
-#include "bench_drop.skel.h"
+#include "bench_count.skel.h"
 #include "rx.h"
 
-struct rx_drop {
+struct rx_cnt {
 	struct receiver rx; /* first: the ops get a struct receiver * */
-	struct bench_drop *skel;
-	int ifindex; /* where it is attached, 0 when not */
+	struct bench_count *skel;
+	bool attached;
 };
 
-int bench_percpu_sum(int map_fd, uint64_t *sum)
+int bench_percpu_sum_key(int map_fd, uint32_t key, uint64_t *sum)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t *v;
-	uint32_t key = 0;
 	int ret = 0;
 
 	*sum = 0;
@@ -41,84 +41,123 @@ int bench_percpu_sum(int map_fd, uint64_t *sum)
 	return ret;
 }
 
-static int drop_attach(struct receiver *rx, const struct topology *t)
+int bench_percpu_sum(int map_fd, uint64_t *sum)
 {
-	struct rx_drop *d = (struct rx_drop *)rx;
-	int fd = bpf_program__fd(d->skel->progs.bench_drop), ret;
-
-	/* the netlink socket behind the attach belongs to namespace B */
-	ret = topo_enter(t, TOPO_B);
-	if (ret)
-		return ret;
-	ret = bpf_xdp_attach(t->ifindex[TOPO_B], fd, XDP_FLAGS_DRV_MODE, NULL);
-	if (ret)
-		bench_err("attaching %s to %s in native mode: %s", rx->name,
-			  t->ifname[TOPO_B], strerror(-ret));
-	else
-		d->ifindex = t->ifindex[TOPO_B];
-	return topo_leave(t) ?: ret;
+	return bench_percpu_sum_key(map_fd, 0, sum);
 }
 
-static int drop_detach(struct receiver *rx, const struct topology *t)
+int rx_xdp_attach(const struct topology *t, enum topo_side side, int prog_fd,
+		  uint32_t flags, const char *what)
 {
-	struct rx_drop *d = (struct rx_drop *)rx;
 	int ret;
 
-	if (!d->ifindex)
-		return 0;
-	ret = topo_enter(t, TOPO_B);
+	/* the netlink socket behind the attach belongs to the namespace */
+	ret = topo_enter(t, side);
 	if (ret)
 		return ret;
-	ret = bpf_xdp_detach(d->ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	ret = bpf_xdp_attach(t->ifindex[side], prog_fd, flags, NULL);
 	if (ret)
-		bench_err("detaching %s from %s: %s", rx->name,
-			  t->ifname[TOPO_B], strerror(-ret));
-	d->ifindex = 0;
+		bench_err("attaching %s to %s (%s mode): %s", what,
+			  t->ifname[side],
+			  flags & XDP_FLAGS_SKB_MODE ? "generic" : "native",
+			  strerror(-ret));
 	return topo_leave(t) ?: ret;
 }
 
-static int drop_count(struct receiver *rx, uint64_t *packets)
+int rx_xdp_detach(const struct topology *t, enum topo_side side, uint32_t flags,
+		  const char *what)
 {
-	struct rx_drop *d = (struct rx_drop *)rx;
+	int ret;
 
-	return bench_percpu_sum(bpf_map__fd(d->skel->maps.received), packets);
+	ret = topo_enter(t, side);
+	if (ret)
+		return ret;
+	ret = bpf_xdp_detach(t->ifindex[side], flags, NULL);
+	if (ret)
+		bench_err("detaching %s from %s: %s", what, t->ifname[side],
+			  strerror(-ret));
+	return topo_leave(t) ?: ret;
 }
 
-static void drop_destroy(struct receiver *rx)
+static int cnt_attach(struct receiver *rx, const struct topology *t)
 {
-	struct rx_drop *d = (struct rx_drop *)rx;
+	struct rx_cnt *c = (struct rx_cnt *)rx;
+	int ret = rx_xdp_attach(t, TOPO_B,
+				bpf_program__fd(c->skel->progs.bench_count),
+				XDP_FLAGS_DRV_MODE, rx->name);
+
+	c->attached = !ret;
+	return ret;
+}
+
+static int cnt_detach(struct receiver *rx, const struct topology *t)
+{
+	struct rx_cnt *c = (struct rx_cnt *)rx;
+
+	if (!c->attached)
+		return 0;
+	c->attached = false;
+	return rx_xdp_detach(t, TOPO_B, XDP_FLAGS_DRV_MODE, rx->name);
+}
+
+static int cnt_count(struct receiver *rx, const struct topology *t,
+		     struct rx_counts *out)
+{
+	struct rx_cnt *c = (struct rx_cnt *)rx;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = bench_percpu_sum(bpf_map__fd(c->skel->maps.received),
+			       &out->received);
+	out->xdp_seen = out->received;
+	return ret;
+}
+
+static void cnt_destroy(struct receiver *rx)
+{
+	struct rx_cnt *c = (struct rx_cnt *)rx;
 
 	/* the attachment is not a link: a destroyed program stays attached */
-	if (d->ifindex)
+	if (c->attached)
 		bench_err("%s destroyed while attached", rx->name);
-	bench_drop__destroy(d->skel);
-	free(d);
+	bench_count__destroy(c->skel);
+	free(c);
 }
 
-static const struct receiver_ops drop_ops = {
-	.attach = drop_attach,
-	.detach = drop_detach,
-	.count = drop_count,
-	.destroy = drop_destroy,
+static const struct receiver_ops cnt_ops = {
+	.attach = cnt_attach,
+	.detach = cnt_detach,
+	.count = cnt_count,
+	.destroy = cnt_destroy,
 };
+
+int rx_count_open(struct receiver **out, const char *name, uint32_t verdict)
+{
+	struct rx_cnt *c = calloc(1, sizeof(*c));
+	int ret;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->rx.ops = &cnt_ops;
+	c->rx.name = name;
+	c->skel = bench_count__open();
+	ret = c->skel ? 0 : -errno;
+	if (!ret) {
+		c->skel->rodata->verdict = verdict;
+		ret = bench_count__load(c->skel);
+	}
+	if (ret) {
+		bench_err("loading %s: %s", name, strerror(-ret));
+		bench_count__destroy(c->skel);
+		free(c);
+		return ret;
+	}
+	*out = &c->rx;
+	return 0;
+}
 
 int rx_drop_open(struct receiver **out, const char *name)
 {
-	struct rx_drop *d = calloc(1, sizeof(*d));
-
-	*out = NULL;
-	if (!d)
-		return -ENOMEM;
-	d->rx.ops = &drop_ops;
-	d->rx.name = name;
-	d->skel = bench_drop__open_and_load();
-	if (!d->skel) {
-		int ret = -errno;
-
-		bench_err("loading %s: %s", name, strerror(errno));
-		free(d);
-		return ret;
-	}
-	*out = &d->rx;
-	return 0;
+	return rx_count_open(out, name, XDP_DROP);
 }

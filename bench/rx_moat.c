@@ -62,20 +62,22 @@ static int moat_detach(struct receiver *rx, const struct topology *t)
 	return topo_leave(t) ?: ret;
 }
 
-static int moat_count(struct receiver *rx, uint64_t *packets)
+static int moat_count(struct receiver *rx, const struct topology *t,
+		      struct rx_counts *c)
 {
 	struct rx_moat *m = (struct rx_moat *)rx;
 	struct moat_dp_row *rows = NULL;
 	int n = 0, ret;
 
-	*packets = 0;
+	memset(c, 0, sizeof(*c));
 	ret = moat_dp_rows(m->dp, &rows, &n);
 	if (ret) {
 		bench_err("moat_dp_rows: %s", strerror(-ret));
 		return ret;
 	}
 	for (int i = 0; i < n; i++)
-		*packets += rows[i].packets;
+		c->received += rows[i].packets;
+	c->xdp_seen = c->received;
 	free(rows);
 	return 0;
 }
@@ -155,6 +157,11 @@ int rx_moat_apply(struct receiver *rx, const struct moat_ruleset *rs,
 	}
 	moat_diags_free(&d);
 	return ret;
+}
+
+int rx_moat_prog_fd(struct receiver *rx)
+{
+	return moat_dp_generation_fd(((struct rx_moat *)rx)->dp);
 }
 
 int rx_moat_remove_stale(void)

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The interleaved schedule.  Each measured run is preceded by a short
- * warm-up with the receiver attached (its maps and code into the caches,
- * veth's NAPI woken up), and its counters are read only after the
- * frames in flight have landed, so that a run counts exactly its frames.
+ * The scenario table, and the scenarios small enough to live beside it:
+ * the A/A case (the baseline against a second copy of itself: the noise
+ * floor of the run), the reflector and moat at each rule count.
+ *
+ * The reflector is the baseline latency of the forwarding cases: frames
+ * of the --proto templates carry a stamp after their headers; veth-b
+ * sends them back with XDP_TX and veth-a files now - stamp.  The mesh
+ * scenario will put its forwarding between the two and reuse
+ * rx_reflect's return path and histogram.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,135 +19,170 @@
 #include "bench.h"
 #include "scenario.h"
 
-#define WARMUP_SECONDS 0.05
-#define WARMUP_REPEAT (1u << 14)
-/* veth-b's NAPI drains its ring well within this after a test run */
-#define SETTLE_US 20000
+/* Rules of the traffic of the A/A case: its frames only need to be varied. */
+#define AA_RULES 1000
 
-static int read_counts(const struct bench_env *env, struct receiver *rx,
-		       uint64_t *received, uint64_t *xmit_errors, bool *known)
+struct aa_state {
+	struct moat_ruleset rs;
+	struct cb_traffic cb;
+};
+
+static int aa_setup(struct bench_run *run, struct bench_case *c)
 {
+	struct aa_state *st = calloc(1, sizeof(*st));
+	struct cb_opts co = { .seed = run->o->seed,
+			      .nrules = AA_RULES,
+			      .ipv6_pct = run->o->ipv6_pct,
+			      .action = MOAT_DROP,
+			      .policy = MOAT_DROP };
+	struct traffic_opts to;
 	int ret;
 
-	usleep(SETTLE_US);
-	ret = rx_count(rx, received);
+	if (!st)
+		return -ENOMEM;
+	c->priv = st;
+	bench_traffic_opts(run, &to);
+	ret = cb_generate(&co, &st->rs)				       ?:
+		      cb_traffic_build(&st->rs, run->o->seed, &st->cb) ?:
+		      traffic_from_rules(&st->rs, &st->cb, &to, &c->traffic);
 	if (ret)
 		return ret;
-	ret = topo_xmit_errors(env->topo, xmit_errors);
-	*known = ret == 0;
-	return ret == -ENOENT || ret == -EOPNOTSUPP ? 0 : ret;
+	c->own_traffic = true;
+	c->own_rx = true;
+	return rx_drop_open(&c->rx, "baseline-2");
 }
 
-int scenario_measure(const struct bench_env *env, struct generator *g,
-		     struct receiver *rx, struct sample *out)
+static void aa_teardown(struct bench_run *run, struct bench_case *c)
 {
-	uint64_t rx0, rx1, err0, err1;
-	struct gen_result warm, run;
-	int ret, ret2;
+	struct aa_state *st = c->priv;
 
-	memset(out, 0, sizeof(*out));
-	ret = rx_attach(rx, env->topo);
-	if (ret)
-		return ret;
-	ret = gen_run(g, env->topo, env->cpus, env->ncpus, WARMUP_SECONDS,
-		      WARMUP_REPEAT, &warm);
-	ret = ret ?: read_counts(env, rx, &rx0, &err0, &out->xmit_known);
-	ret = ret   ?:
-		      gen_run(g, env->topo, env->cpus, env->ncpus, env->seconds,
-			      GEN_REPEAT, &run);
-	ret = ret ?: read_counts(env, rx, &rx1, &err1, &out->xmit_known);
-	ret2 = rx_detach(rx, env->topo);
-	if (ret || ret2)
-		return ret ?: ret2;
-	if (bench_stop)
-		return -EINTR;
+	if (!st)
+		return;
+	cb_traffic_free(&st->cb);
+	moat_ruleset_free(&st->rs);
+	free(st);
+	c->priv = NULL;
+}
 
-	out->elapsed_ns = run.elapsed_ns;
-	out->generated = run.generated;
-	out->received = rx1 - rx0;
-	out->xmit_errors = out->xmit_known ? err1 - err0 : 0;
-	out->mpps = run.elapsed_ns ? (double)out->received * 1e3 /
-					     (double)run.elapsed_ns :
-				     0;
-	/* busy time is CPU time summed over senders: per CPU, times CPUs */
-	out->busy_mpps = run.busy_ns > 0 ? (double)out->received * 1e3 *
-						   env->ncpus / run.busy_ns :
-					   0;
+/* The ratios the team must reach (the XDP firewall issue's targets). */
+static double moat_target(uint32_t nrules)
+{
+	switch (nrules) {
+	case 1:
+		return 0.95;
+	case 10000:
+		return 0.90;
+	case 100000:
+		return 0.80;
+	default:
+		return 0;
+	}
+}
+
+int bench_run_moat(struct bench_run *run, struct receiver **moat)
+{
+	uint32_t max = 0;
+	int ret;
+
+	if (!run->moat) {
+		for (int i = 0; i < run->o->nrules; i++)
+			if (run->o->rules[i] > max)
+				max = run->o->rules[i];
+		/* counter slots: the fixed ones, then one per rule */
+		max += MOAT_SLOT_FIRST_RULE;
+		if (max < MOAT_DEFAULT_CAPACITY)
+			max = MOAT_DEFAULT_CAPACITY;
+		snprintf(run->instance, sizeof(run->instance), "bench-%d",
+			 (int)getpid());
+		ret = rx_moat_open(&run->moat, run->instance, max);
+		if (ret)
+			return ret;
+	}
+	*moat = run->moat;
 	return 0;
 }
 
-static void add(struct totals *t, const struct sample *s)
+static int moat_setup(struct bench_run *run, struct bench_case *c)
 {
-	t->generated += s->generated;
-	t->received += s->received;
-	t->xmit_errors += s->xmit_errors;
-}
+	struct receiver *moat;
+	int ret = bench_run_moat(run, &moat);
 
-int scenario_run(const struct bench_env *env, struct generator *g,
-		 struct receiver *base, struct receiver *cas,
-		 struct case_result *res)
-{
-	int rounds = env->rounds, ret = 0;
-	struct sample s;
-
-	res->base_mpps = calloc((size_t)rounds + 1, sizeof(double));
-	res->case_mpps = calloc((size_t)rounds, sizeof(double));
-	res->ratios = calloc((size_t)rounds, sizeof(double));
-	res->base_busy = calloc((size_t)rounds + 1, sizeof(double));
-	res->case_busy = calloc((size_t)rounds, sizeof(double));
-	res->ratios_busy = calloc((size_t)rounds, sizeof(double));
-	if (!res->base_mpps || !res->case_mpps || !res->ratios ||
-	    !res->base_busy || !res->case_busy || !res->ratios_busy)
-		return -ENOMEM;
-	res->frame_len = gen_frame_len(g);
-	res->xmit_known = true;
-	res->rounds = 0;
-
-	for (int i = 0; i <= rounds; i++) {
-		ret = scenario_measure(env, g, base, &s);
-		if (ret)
-			break;
-		res->base_mpps[i] = s.mpps;
-		res->base_busy[i] = s.busy_mpps;
-		res->xmit_known &= s.xmit_known;
-		add(&res->base, &s);
-		if (i == rounds)
-			break;
-		ret = scenario_measure(env, g, cas, &s);
-		if (ret)
-			break;
-		res->case_mpps[i] = s.mpps;
-		res->case_busy[i] = s.busy_mpps;
-		res->xmit_known &= s.xmit_known;
-		add(&res->cas, &s);
-		bench_progress(
-			"%s: round %d/%d: baseline %.2f Mpps (%.2f busy), "
-			"%s %.2f Mpps (%.2f busy)",
-			res->label, i + 1, rounds, res->base_mpps[i],
-			res->base_busy[i], cas->name, s.mpps, s.busy_mpps);
-	}
-	/* a round counts once the baseline after it is in */
-	res->rounds = ret ? 0 : rounds;
-	for (int i = 0; ret && i < rounds; i++)
-		if (res->base_mpps[i + 1] > 0 && res->case_mpps[i] > 0)
-			res->rounds = i + 1;
-	if (res->rounds && !stats_round_ratios(res->base_mpps, res->case_mpps,
-					       res->rounds, res->ratios))
-		stats_summary(res->ratios, res->rounds, &res->ratio);
-	if (res->rounds && !stats_round_ratios(res->base_busy, res->case_busy,
-					       res->rounds, res->ratios_busy))
-		stats_summary(res->ratios_busy, res->rounds, &res->ratio_busy);
+	if (ret)
+		return ret;
+	c->res->owned = c->cb->owned;
+	c->res->target = moat_target(c->nrules);
+	bench_progress("%s: applying (%zu of %u rules own their frame)",
+		       c->res->label, c->cb->owned, c->nrules);
+	ret = rx_moat_apply(moat, c->rs, &c->res->apply);
+	c->res->has_apply = !ret;
+	c->rx = moat;
 	return ret;
 }
 
-void scenario_free(struct case_result *res)
+static int reflect_setup(struct bench_run *run, struct bench_case *c)
 {
-	free(res->base_mpps);
-	free(res->case_mpps);
-	free(res->ratios);
-	free(res->base_busy);
-	free(res->case_busy);
-	free(res->ratios_busy);
-	res->base_mpps = res->case_mpps = res->ratios = NULL;
-	res->base_busy = res->case_busy = res->ratios_busy = NULL;
+	static const enum traffic_proto udp4 = TP_UDP4;
+	const struct run_opts *o = run->o;
+	struct traffic_opts to;
+	int ret;
+
+	bench_traffic_opts(run, &to);
+	to.stamp = 1;
+	ret = traffic_from_protos(o->nprotos ? o->protos : &udp4,
+				  o->nprotos ? o->nprotos : 1, &to,
+				  &c->traffic);
+	if (ret)
+		return ret;
+	c->own_traffic = true;
+	c->own_rx = true;
+	return rx_reflect_open(&c->rx, c->traffic.stamp_off);
+}
+
+/*
+ * The table.  Order is the order of the report; a scenario without
+ * SC_EACH_COUNT runs once, before the rule counts.
+ */
+const struct scenario bench_scenarios[] = {
+	{ .name = "aa",
+	  .summary =
+		  "the baseline against a second copy of itself (noise floor)",
+	  .setup = aa_setup,
+	  .teardown = aa_teardown },
+	{ .name = "reflect",
+	  .summary = "frames returned with XDP_TX: latency percentiles",
+	  .setup = reflect_setup },
+	{ .name = "moat",
+	  .summary = "moat at each rule count, traffic spread across rules",
+	  .flags = SC_EACH_COUNT,
+	  .by_default = true,
+	  .setup = moat_setup },
+	{ .name = "peers",
+	  .summary = "each --peers firewall with the same ruleset",
+	  .flags = SC_EACH_COUNT | SC_EACH_PEER,
+	  .setup = sc_peer_setup },
+	{ .name = "test-run",
+	  .summary = "BPF_PROG_TEST_RUN ns/frame of moat's classifier alone",
+	  .flags = SC_EACH_COUNT | SC_NO_TRAFFIC,
+	  .measure = sc_testrun_measure },
+};
+
+const int bench_nscenarios =
+	(int)(sizeof(bench_scenarios) / sizeof(bench_scenarios[0]));
+
+int scenario_find(const char *name)
+{
+	for (int i = 0; i < bench_nscenarios; i++)
+		if (!strcmp(name, bench_scenarios[i].name))
+			return i;
+	return -ENOENT;
+}
+
+void bench_traffic_opts(const struct bench_run *run, struct traffic_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->size = run->o->size;
+	o->flows = run->o->flows;
+	o->seed = run->o->seed;
+	memcpy(o->src_mac, run->topo.mac[TOPO_A], 6);
+	memcpy(o->dst_mac, run->topo.mac[TOPO_B], 6);
 }

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One case of `moat-bench run`: the baseline and the case take turns on
- * veth-b, B C B C ... B, with the same generator and the same frames;
- * stats.h says how the rounds become a ratio.
+ * The scenarios of `moat-bench run`, one table (scenario.c).  A scenario
+ * says what runs on the receiving side; the run supplies the rest: the
+ * topology, the baseline, the generator, the interleaved schedule, the
+ * report.  Adding one (conntrack, the mesh, moat's AF_XDP path) is a
+ * setup hook that makes the case's receiver, a teardown hook that
+ * removes it, and a line in the table; docs/benchmarks.md walks through
+ * it.
  */
 #ifndef BENCH_SCENARIO_H
 #define BENCH_SCENARIO_H
@@ -10,68 +14,112 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dataplane.h"
+#include "classbench.h"
 #include "gen.h"
+#include "peer.h"
 #include "rx.h"
-#include "stats.h"
-#include "topology.h"
+#include "schedule.h"
+#include "templates.h"
 
-struct bench_env {
-	struct topology *topo;
-	const int *cpus;
+#define MAX_COUNTS 16
+#define MAX_CPUS 256
+#define MAX_PEERS 8
+
+struct run_opts {
+	uint32_t rules[MAX_COUNTS];
+	int nrules;
+	int cpus[MAX_CPUS];
 	int ncpus;
-	double seconds; /* per measured run */
+	double seconds;
+	uint64_t packets; /* per measured run; 0: by --seconds */
 	int rounds;
+	uint64_t seed;
+	unsigned int ipv6_pct;
+	unsigned int size; /* frame length; 0: the smallest that fits */
+	uint64_t flows;
+	enum traffic_proto protos[TP_COUNT];
+	int nprotos;
+	enum gen_tx tx[GEN_TX_COUNT];
+	int ntx;
+	uint32_t scenarios; /* bit i: scenarios[i] */
+	const struct bench_peer *peers[MAX_PEERS];
+	int npeers;
+	const char *iface[2], *netns[2]; /* given interfaces, or NULL */
+	const char *json;
+	bool check; /* exit 1 when a case's frames do not add up */
+	int argc;
+	char **argv;
 };
 
-/* One measured run of one receiver. */
-struct sample {
-	uint64_t elapsed_ns;
-	uint64_t generated; /* frames bench_gen wrote */
-	uint64_t received; /* frames the receiver counted */
-	uint64_t xmit_errors; /* frames veth-a could not hand to veth-b */
-	bool xmit_known; /* the driver reports xmit errors */
-	double mpps; /* received per microsecond of wall-clock time */
-	double busy_mpps; /* received per microsecond of busy time (gen.h) */
+struct bench_run {
+	const struct run_opts *o;
+	struct bench_env env;
+	struct topology topo;
+	struct receiver *base; /* the baseline */
+	struct receiver *moat; /* one moat instance, opened on first use */
+	char instance[64];
 };
 
-/* Totals over the runs of one side, for the self-consistency check. */
-struct totals {
-	uint64_t generated, received, xmit_errors;
+/* One case: a scenario at one rule count, for one peer, one transmitter. */
+struct bench_case {
+	struct case_result *res;
+	uint32_t nrules; /* the rule count; 0 for scenarios without one */
+	const struct bench_peer *peer;
+	enum gen_tx tx;
+	/* the ruleset and the frames aimed at its rules (nrules > 0) */
+	const struct moat_ruleset *rs;
+	const struct cb_traffic *cb;
+	/* what the generator sends: the rule-spread frames unless setup
+	 * made its own (setup sets own_traffic) */
+	struct traffic traffic;
+	bool own_traffic;
+	struct receiver *rx; /* the case's side, made by setup */
+	bool own_rx; /* the run destroys it after teardown */
+	void *priv;
 };
 
-struct case_result {
-	char label[32]; /* "moat-10000", "a/a" */
-	uint32_t nrules; /* 0: not a moat case */
-	double target; /* the ratio the team must reach; 0: none */
-	unsigned int frame_len;
-	size_t owned; /* rules whose frame they match first */
-	bool has_apply;
-	struct moat_apply_stats apply;
+#define SC_EACH_COUNT 1u /* one case per --rules count */
+#define SC_EACH_PEER 2u /* one case per --peers entry */
+#define SC_NO_TRAFFIC 4u /* no generator: measure() does everything */
 
-	int rounds; /* completed */
-	double *base_mpps; /* rounds + 1 */
-	double *case_mpps; /* rounds */
-	double *ratios; /* rounds */
-	struct ratio_stats ratio;
-	/* the same from busy time: what the path costs, tenants left out */
-	double *base_busy, *case_busy, *ratios_busy;
-	struct ratio_stats ratio_busy;
-	struct totals base, cas;
-	bool xmit_known;
+struct scenario {
+	const char *name; /* for --scenarios */
+	const char *summary;
+	unsigned int flags;
+	bool by_default; /* in `run` without --scenarios */
+	/*
+	 * Make c->rx (and c->traffic, with own_traffic, when the case does
+	 * not send the rule-spread frames).  A case that cannot run writes
+	 * why into c->res->skipped and returns -EOPNOTSUPP.
+	 */
+	int (*setup)(struct bench_run *run, struct bench_case *c);
+	/* Replaces the interleaved schedule (test-run). */
+	int (*measure)(struct bench_run *run, struct bench_case *c);
+	void (*teardown)(struct bench_run *run, struct bench_case *c);
 };
 
-int scenario_measure(const struct bench_env *env, struct generator *g,
-		     struct receiver *rx, struct sample *out);
+extern const struct scenario bench_scenarios[];
+extern const int bench_nscenarios;
 
-/*
- * Run @env->rounds rounds of @base against @cas into @res (whose label,
- * nrules and target the caller has set).  Returns -EINTR when stopped.
- */
-int scenario_run(const struct bench_env *env, struct generator *g,
-		 struct receiver *base, struct receiver *cas,
-		 struct case_result *res);
+int scenario_find(const char *name);
 
-void scenario_free(struct case_result *res);
+/* The moat instance of the run, opened with room for every --rules count. */
+int bench_run_moat(struct bench_run *run, struct receiver **moat);
+
+/* Hooks of the scenarios in their own files. */
+int sc_peer_setup(struct bench_run *run, struct bench_case *c);
+int sc_testrun_measure(struct bench_run *run, struct bench_case *c);
+
+/* Peers (peers.c): the ones built in, and any a test adds. */
+const struct bench_peer *bench_peer_find(const char *name);
+int bench_peer_add(const struct bench_peer *p);
+/* "xdp-filter, nft-netdev, ..." for --help; "" when none is built in. */
+const char *bench_peer_names(void);
+
+/* The traffic options of the run, for @t's interfaces. */
+void bench_traffic_opts(const struct bench_run *run, struct traffic_opts *o);
+
+/* run_opts.c */
+int run_parse(int argc, char **argv, struct run_opts *o);
 
 #endif /* BENCH_SCENARIO_H */

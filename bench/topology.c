@@ -2,13 +2,12 @@
 /*
  * Namespaces and veth through ip(8): the commands are the ones an
  * operator would type to rebuild the topology by hand, and they are
- * printed when they fail.
+ * printed when they fail.  Or interfaces the operator gave, which are
+ * used as they are and never removed.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
 #include <spawn.h>
@@ -16,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if_arp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +28,7 @@ extern char **environ;
 /* The topology to remove at exit, if the program ends without doing so. */
 static struct topology *live;
 
-static int run_ip(const char *const *argv)
+int topo_ip(const char *const *argv)
 {
 	char line[512] = "";
 	pid_t pid;
@@ -68,6 +68,34 @@ static void disable_ipv6(void)
 	}
 }
 
+/* The interfaces' MAC addresses: frames are addressed to veth-b's. */
+static int read_macs(struct topology *t)
+{
+	int ret = 0;
+
+	for (int s = 0; !ret && s < 2; s++) {
+		struct ifreq ifr = { 0 };
+		int sock;
+
+		ret = topo_enter(t, (enum topo_side)s);
+		if (ret)
+			break;
+		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			 t->ifname[s]);
+		if (sock < 0 || ioctl(sock, SIOCGIFHWADDR, &ifr) < 0)
+			ret = -errno;
+		else
+			memcpy(t->mac[s], ifr.ifr_hwaddr.sa_data, 6);
+		if (sock >= 0)
+			close(sock);
+		ret = topo_leave(t) ?: ret;
+	}
+	if (ret)
+		bench_err("reading the MAC addresses: %s", strerror(-ret));
+	return ret;
+}
+
 static void destroy_at_exit(void)
 {
 	if (live)
@@ -81,7 +109,7 @@ int topo_create(struct topology *t, int nqueues)
 	int pid = (int)getpid(), ret;
 
 	memset(t, 0, sizeof(*t));
-	t->nsfd[0] = t->nsfd[1] = t->home_fd = -1;
+	t->nsfd[0] = t->nsfd[1] = t->home_fd = t->park_fd = -1;
 	snprintf(q, sizeof(q), "%d", nqueues < 1 ? 1 : nqueues);
 	for (int s = 0; s < 2; s++) {
 		snprintf(t->ns[s], sizeof(t->ns[s]), "moatbench-%d-%c", pid,
@@ -99,7 +127,7 @@ int topo_create(struct topology *t, int nqueues)
 	for (int s = 0; s < 2; s++) {
 		const char *add[] = { "ip", "netns", "add", t->ns[s], NULL };
 
-		ret = run_ip(add);
+		ret = topo_ip(add);
 		if (ret)
 			goto fail;
 		t->created[s] = true;
@@ -113,7 +141,9 @@ int topo_create(struct topology *t, int nqueues)
 		ret = topo_enter(t, (enum topo_side)s);
 		if (ret)
 			goto fail;
-		disable_ipv6();
+		/* B keeps IPv6: peers after XDP see IPv6 frames in its stack */
+		if (s == TOPO_A)
+			disable_ipv6();
 	}
 	ret = topo_leave(t);
 	if (ret)
@@ -141,12 +171,12 @@ int topo_create(struct topology *t, int nqueues)
 			       "netns",
 			       t->ns[1],
 			       NULL };
-	ret = run_ip(link);
+	ret = topo_ip(link);
 	for (int s = 0; !ret && s < 2; s++) {
 		const char *up[] = { "ip",  "-n",	  t->ns[s], "link",
 				     "set", t->ifname[s], "up",	    NULL };
 
-		ret = run_ip(up);
+		ret = topo_ip(up);
 	}
 	for (int s = 0; !ret && s < 2; s++) {
 		ret = topo_enter(t, (enum topo_side)s);
@@ -154,9 +184,10 @@ int topo_create(struct topology *t, int nqueues)
 		if (!ret && !t->ifindex[s])
 			ret = -errno;
 	}
-	ret = ret ?: topo_leave(t);
+	ret = ret ?: topo_leave(t) ?: read_macs(t) ?: park_create(t);
 	if (ret)
 		goto fail;
+	t->veth = true;
 	return 0;
 fail:
 	topo_destroy(t);
@@ -168,6 +199,7 @@ void topo_destroy(struct topology *t)
 	/* back home first: a thread cannot stay in a namespace being removed */
 	if (t->home_fd >= 0)
 		topo_leave(t);
+	park_destroy(t);
 	/* removing a namespace removes its end of the veth, and so both */
 	for (int s = 0; s < 2; s++) {
 		const char *del[] = { "ip", "netns", "delete", t->ns[s], NULL };
@@ -176,7 +208,7 @@ void topo_destroy(struct topology *t)
 			close(t->nsfd[s]);
 		t->nsfd[s] = -1;
 		if (t->created[s])
-			run_ip(del);
+			topo_ip(del);
 		t->created[s] = false;
 	}
 	if (t->home_fd >= 0)
@@ -184,6 +216,46 @@ void topo_destroy(struct topology *t)
 	t->home_fd = -1;
 	if (live == t)
 		live = NULL;
+}
+
+int topo_use(struct topology *t, const char *const ifname[2],
+	     const char *const ns[2])
+{
+	char path[64];
+	int ret = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->nsfd[0] = t->nsfd[1] = t->park_fd = -1;
+	t->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t->home_fd < 0)
+		return -errno;
+	for (int s = 0; !ret && s < 2; s++) {
+		snprintf(t->ifname[s], sizeof(t->ifname[s]), "%s", ifname[s]);
+		snprintf(t->ns[s], sizeof(t->ns[s]), "%s", ns[s] ? ns[s] : "");
+		snprintf(path, sizeof(path), "/run/netns/%s",
+			 ns[s] ? ns[s] : "");
+		t->nsfd[s] = ns[s] ? open(path, O_RDONLY | O_CLOEXEC) :
+				     dup(t->home_fd);
+		if (t->nsfd[s] < 0) {
+			ret = -errno;
+			bench_err("%s: %s", ns[s] ? path : "this namespace",
+				  strerror(errno));
+			break;
+		}
+		ret = topo_enter(t, (enum topo_side)s);
+		t->ifindex[s] = ret ? 0 : (int)if_nametoindex(ifname[s]);
+		if (!ret && !t->ifindex[s]) {
+			ret = -errno;
+			bench_err("no interface `%s' in %s%s", ifname[s],
+				  ns[s] ? "namespace " : "this namespace",
+				  ns[s] ? ns[s] : "");
+		}
+		ret = topo_leave(t) ?: ret;
+	}
+	ret = ret ?: read_macs(t) ?: park_create(t);
+	if (ret)
+		topo_destroy(t);
+	return ret;
 }
 
 int topo_enter(const struct topology *t, enum topo_side side)
@@ -204,78 +276,6 @@ int topo_leave(const struct topology *t)
 	return 0;
 }
 
-static int ethtool(int sock, const char *ifname, void *cmd)
-{
-	struct ifreq ifr = { 0 };
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = cmd;
-	return ioctl(sock, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
-}
-
-int topo_xmit_errors(const struct topology *t, uint64_t *errors)
-{
-	struct ethtool_sset_info *info = NULL;
-	struct ethtool_gstrings *names = NULL;
-	struct ethtool_stats *stats = NULL;
-	uint32_t n = 0;
-	bool found = false;
-	int sock, ret;
-
-	*errors = 0;
-	ret = topo_enter(t, TOPO_A);
-	if (ret)
-		return ret;
-	/* a socket answers for the namespace it was made in */
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ret = sock < 0 ? -errno : 0;
-	ret = topo_leave(t) ?: ret;
-	if (ret)
-		goto out;
-
-	info = calloc(1, sizeof(*info) + sizeof(uint32_t));
-	ret = info ? 0 : -ENOMEM;
-	if (!ret) {
-		info->cmd = ETHTOOL_GSSET_INFO;
-		info->sset_mask = 1ull << ETH_SS_STATS;
-		ret = ethtool(sock, t->ifname[0], info);
-		n = info->sset_mask ? info->data[0] : 0;
-	}
-	names = ret ? NULL : calloc(1, sizeof(*names) + n * ETH_GSTRING_LEN);
-	stats = ret ? NULL : calloc(1, sizeof(*stats) + n * sizeof(uint64_t));
-	if (!ret && (!names || !stats))
-		ret = -ENOMEM;
-	if (ret)
-		goto out;
-	names->cmd = ETHTOOL_GSTRINGS;
-	names->string_set = ETH_SS_STATS;
-	names->len = n;
-	stats->cmd = ETHTOOL_GSTATS;
-	stats->n_stats = n;
-	ret = ethtool(sock, t->ifname[0], names) ?:
-		      ethtool(sock, t->ifname[0], stats);
-	for (uint32_t i = 0; !ret && i < n; i++) {
-		const char *name =
-			(const char *)names->data + (size_t)i * ETH_GSTRING_LEN;
-		size_t len = strnlen(name, ETH_GSTRING_LEN);
-
-		if (len >= 15 &&
-		    !strncmp(name + len - 15, "xdp_xmit_errors", 15)) {
-			*errors += stats->data[i];
-			found = true;
-		}
-	}
-	if (!ret && !found)
-		ret = -ENOENT;
-out:
-	if (sock >= 0)
-		close(sock);
-	free(info);
-	free(names);
-	free(stats);
-	return ret;
-}
-
 int topo_remove_stale(void)
 {
 	struct dirent *de;
@@ -294,7 +294,7 @@ int topo_remove_stale(void)
 		snprintf(path, sizeof(path), "/proc/%d", pid);
 		if (access(path, F_OK) == 0)
 			continue; /* its moat-bench still runs */
-		if (!run_ip(del))
+		if (!topo_ip(del))
 			removed++;
 	}
 	closedir(d);

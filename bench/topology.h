@@ -21,6 +21,14 @@ enum topo_side {
 	TOPO_B = 1, /* the receiver's side */
 };
 
+/* What park.c keeps registered with the kernel's XDP dispatcher. */
+enum topo_park_slot {
+	TOPO_PARK_GEN = 0, /* the live-frames generator */
+	TOPO_PARK_EMPTY, /* test-run's empty program */
+	TOPO_PARK_MOAT, /* test-run's moat generation */
+	TOPO_PARK_SLOTS,
+};
+
 struct topology {
 	char ns[2][32]; /* namespace names, under /run/netns */
 	char ifname[2][16]; /* veth-a's and veth-b's names */
@@ -28,6 +36,13 @@ struct topology {
 	int nsfd[2];
 	int home_fd; /* the namespace this process started in */
 	bool created[2];
+	uint8_t mac[2][6];
+	bool veth; /* the pair topo_create() made (its statistics are known) */
+	/* park.c: a namespace of idle interfaces that hold programs */
+	char park_ns[32];
+	int park_fd;
+	int park_ifindex[TOPO_PARK_SLOTS];
+	bool park_created;
 };
 
 /*
@@ -39,16 +54,29 @@ struct topology {
 int topo_create(struct topology *t, int nqueues);
 void topo_destroy(struct topology *t);
 
+/*
+ * Use given interfaces instead (dedicated NICs, or a veth pair made by
+ * hand): @ifname[TOPO_A] sends, @ifname[TOPO_B] receives, each in the
+ * named namespace under /run/netns, or this process's when NULL.
+ */
+int topo_use(struct topology *t, const char *const ifname[2],
+	     const char *const ns[2]);
+
 /* Move the calling thread into namespace @side, or back home. */
 int topo_enter(const struct topology *t, enum topo_side side);
 int topo_leave(const struct topology *t);
 
+/* Run ip(8) with @argv; the command is printed when it fails. */
+int topo_ip(const char *const *argv);
+
 /*
- * Frames veth-a failed to hand to veth-b (ethtool statistics ending in
- * "xdp_xmit_errors"): veth's ring was full.  -ENOENT when the driver
- * does not report them.
+ * Keep @prog_fd registered with the kernel's XDP dispatcher by
+ * attaching it to an idle interface of the park (slot @slot; -1 takes
+ * the slot's program off): see park.c for why.
  */
-int topo_xmit_errors(const struct topology *t, uint64_t *errors);
+int topo_park(const struct topology *t, enum topo_park_slot slot, int prog_fd);
+int park_create(struct topology *t);
+void park_destroy(struct topology *t);
 
 /* Remove namespaces left by a moat-bench that was killed (cleanup). */
 int topo_remove_stale(void);

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The test-run scenario: nanoseconds per frame of moat's classifier
+ * alone.  BPF_PROG_TEST_RUN runs the running generation's program
+ * (moat_dp_generation_fd) on each rule-spread frame in turn, REPEAT times
+ * in a row, so that every rule's path is measured; the same is done with
+ * an empty XDP program, and its cost (the test run's own: the loop, the
+ * context) is subtracted.  Passes alternate E M E M ... E, and each
+ * round's cost is M minus the mean of the E around it, as the ratios of
+ * the other scenarios are.
+ *
+ * Repeating a frame keeps its path in the caches: this is what the
+ * classifier's instructions cost, misses left out.  One frame a call
+ * would not measure the misses of spread traffic either, but those of
+ * the test run's fresh packet buffer, which the empty program never
+ * reads; the live-frames cases carry the misses of spread traffic.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "bench_count.skel.h"
+#include "scenario.h"
+
+/* Runs of each frame in a row. */
+#define REPEAT 64
+/* Calls per pass: at least a few hundred, whatever the rule count, and
+ * at most 2^16 (100,000 rules: under a second a pass). */
+#define PASS_MIN 512u
+#define PASS_MAX 65536u
+
+/* Mean ns per frame of @prog over @n frames of @tr. */
+static int pass(int prog, const struct traffic *tr, size_t n, uint8_t *frame,
+		double *ns)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < n && !bench_stop; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = tr->frame_len, .repeat = REPEAT);
+
+		traffic_frame(tr, i % tr->n, frame);
+		if (bpf_prog_test_run_opts(prog, &o))
+			return -errno;
+		/* whole ns, truncated: half a ns back on average */
+		sum += (double)o.duration + 0.5;
+	}
+	*ns = n ? sum / (double)n : 0;
+	return bench_stop ? -EINTR : 0;
+}
+
+static int rounds(int empty, int moat, const struct traffic *tr, int r,
+		  struct testrun_result *out)
+{
+	size_t n = tr->n < PASS_MIN ? PASS_MIN :
+		   tr->n > PASS_MAX ? PASS_MAX :
+				      tr->n;
+	double *e = calloc((size_t)r + 1, sizeof(double));
+	double *m = calloc((size_t)r, sizeof(double));
+	double *d = calloc((size_t)r, sizeof(double));
+	uint8_t frame[BENCH_FRAME_MAX];
+	struct ratio_stats st;
+	int ret = e && m && d ? 0 : -ENOMEM;
+
+	for (int i = 0; !ret && i <= r; i++) {
+		ret = pass(empty, tr, n, frame, &e[i]);
+		if (!ret && i < r)
+			ret = pass(moat, tr, n, frame, &m[i]);
+	}
+	for (int i = 0; !ret && i < r; i++)
+		d[i] = m[i] - (e[i] + e[i + 1]) / 2;
+	if (!ret) {
+		stats_summary(d, r, &st);
+		*out = (struct testrun_result){ .ns = st.median,
+						.min = st.min,
+						.max = st.max,
+						.moat_ns = stats_median(m, r),
+						.empty_ns =
+							stats_median(e, r + 1),
+						.frames = n,
+						.repeat = REPEAT,
+						.rounds = r };
+	}
+	free(e);
+	free(m);
+	free(d);
+	return ret;
+}
+
+int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
+{
+	struct bench_count *empty = NULL;
+	struct receiver *moat;
+	struct traffic_opts to;
+	struct traffic tr = { 0 };
+	int ret;
+
+	bench_traffic_opts(run, &to);
+	to.flows = 0; /* the frames as they are: one per rule */
+	ret = bench_run_moat(run, &moat);
+	if (ret)
+		return ret;
+	ret = rx_moat_apply(moat, c->rs, &c->res->apply);
+	c->res->has_apply = !ret;
+	c->res->owned = c->cb->owned;
+	ret = ret ?: traffic_from_rules(c->rs, c->cb, &to, &tr);
+	if (ret)
+		return ret;
+	empty = bench_count__open_and_load();
+	if (!empty) {
+		ret = -errno;
+		bench_err("loading the empty program: %s", strerror(-ret));
+		goto out;
+	}
+	c->res->frame_len = tr.frame_len;
+	/* a parked program's test runs skip two RCU waits each (park.c) */
+	ret = topo_park(&run->topo, TOPO_PARK_EMPTY,
+			bpf_program__fd(empty->progs.bench_empty)) ?:
+		      topo_park(&run->topo, TOPO_PARK_MOAT,
+				rx_moat_prog_fd(moat));
+	ret = ret   ?:
+		      rounds(bpf_program__fd(empty->progs.bench_empty),
+			     rx_moat_prog_fd(moat), &tr, run->o->rounds,
+			     &c->res->testrun);
+	topo_park(&run->topo, TOPO_PARK_EMPTY, -1);
+	topo_park(&run->topo, TOPO_PARK_MOAT, -1);
+	c->res->has_testrun = !ret;
+	if (!ret)
+		bench_progress("%s: classifier %.1f ns/frame (moat %.1f, empty "
+			       "program %.1f), %llu calls a pass",
+			       c->res->label, c->res->testrun.ns,
+			       c->res->testrun.moat_ns,
+			       c->res->testrun.empty_ns,
+			       (unsigned long long)c->res->testrun.frames);
+out:
+	bench_count__destroy(empty);
+	traffic_free(&tr);
+	return ret;
+}

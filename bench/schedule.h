@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One case of `moat-bench run`: the baseline and the case take turns on
+ * veth-b, B C B C ... B, with the same generator and the same frames;
+ * stats.h says how the rounds become a ratio.
+ */
+#ifndef BENCH_SCHEDULE_H
+#define BENCH_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane.h"
+#include "gen.h"
+#include "linkstats.h"
+#include "rx.h"
+#include "stats.h"
+#include "topology.h"
+
+struct bench_env {
+	struct topology *topo;
+	const int *cpus;
+	int ncpus;
+	struct gen_limit limit; /* of each measured run */
+	int rounds;
+};
+
+/* One measured run of one receiver. */
+struct sample {
+	struct gen_result gen;
+	struct rx_counts rx; /* the receiver's counts during the run */
+	struct link_counters link; /* the interfaces' */
+	double mpps; /* received per microsecond of wall-clock time */
+	double busy_mpps; /* received per microsecond of busy time (gen.h) */
+};
+
+/* BENCH_TESTRUN: test-run's result (sc_testrun.c). */
+struct testrun_result {
+	double ns, min, max; /* classifier alone: median of rounds, range */
+	double moat_ns, empty_ns; /* medians of the raw costs */
+	uint64_t frames; /* calls per pass */
+	int repeat; /* runs of each frame a call */
+	int rounds;
+};
+
+struct case_result {
+	char label[48]; /* "moat-10000", "nft-sets-1000", "a/a" */
+	char scenario[24]; /* the scenario table's name */
+	char system[24]; /* "moat", a peer's name, "baseline", "reflect" */
+	enum gen_tx tx;
+	uint32_t nrules; /* 0: no ruleset */
+	double target; /* the ratio the team must reach; 0: none */
+	unsigned int frame_len;
+	uint64_t flows;
+	size_t owned; /* rules whose frame they match first */
+	bool has_apply; /* moat's apply statistics */
+	struct moat_apply_stats apply;
+	bool has_peer_apply;
+	uint64_t peer_apply_ns;
+	char skipped[200]; /* why the case did not run; "" when it did */
+	bool failed; /* it should have run, and did not */
+
+	int rounds; /* completed */
+	double *base_mpps; /* rounds + 1 */
+	double *case_mpps; /* rounds */
+	double *ratios; /* rounds */
+	struct ratio_stats ratio;
+	/* the same from busy time: what the path costs, tenants left out */
+	double *base_busy, *case_busy, *ratios_busy;
+	struct ratio_stats ratio_busy;
+	struct totals base, cas;
+
+	bool has_latency; /* percentiles of the case's frames, ns */
+	double p50, p90, p99;
+	bool has_testrun;
+	struct testrun_result testrun;
+};
+
+/* One run of @rx, after a warm-up; @pace carries over between runs. */
+int schedule_measure(const struct bench_env *env, struct generator *g,
+		     struct receiver *rx, struct gen_pace *pace,
+		     struct sample *out);
+
+/*
+ * Run @env->rounds rounds of @base against @cas into @res (whose label
+ * and the like the caller has set).  Returns -EINTR when stopped.
+ */
+int schedule_run(const struct bench_env *env, struct generator *g,
+		 struct receiver *base, struct receiver *cas,
+		 struct case_result *res);
+
+void case_result_free(struct case_result *res);
+
+#endif /* BENCH_SCHEDULE_H */

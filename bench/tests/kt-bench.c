@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * moat-bench's harness against the kernel, with peers of this test's
+ * own so that the harness is exercised whatever bench/peers/ holds:
+ *
+ * - test-xdp: an XDP peer (bench_count, XDP_DROP, its own program on
+ *   veth-b), which the harness must take off for the baseline's turns
+ *   and put back for its own; it refuses rulesets of more than 100 rules,
+ *   so the skip path runs too.
+ * - test-stack: a peer after XDP, counting what reaches the stack with a
+ *   packet socket on veth-b (PACKET_STATISTICS counts every frame the
+ *   tap sees, queued or dropped).
+ *
+ * Then `run` on a veth pair made here by hand (--iface), as a dedicated
+ * NIC pair would be used, and `apply-time --peers`.  Every run must add
+ * up (--check) and leave nothing behind.
+ */
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_count.skel.h"
+#include "json.h"
+#include "kt.h"
+#include "scenario.h"
+
+static struct bench_count *xdp_peer;
+static int xdp_ifindex;
+
+static const char *xdp_cannot(const struct moat_ruleset *rs)
+{
+	return rs->nrules > 100 ? "test-xdp holds at most 100 rules" : NULL;
+}
+
+static int xdp_install(const struct moat_ruleset *rs, const char *ifname,
+		       uint64_t *apply_ns)
+{
+	uint64_t t0 = kt_now_ns();
+	int ret;
+
+	xdp_peer = bench_count__open_and_load();
+	if (!xdp_peer)
+		return -errno;
+	xdp_ifindex = (int)if_nametoindex(ifname);
+	ret = bpf_xdp_attach(xdp_ifindex,
+			     bpf_program__fd(xdp_peer->progs.bench_count),
+			     XDP_FLAGS_DRV_MODE, NULL);
+	if (ret) {
+		bench_count__destroy(xdp_peer);
+		xdp_peer = NULL;
+	}
+	*apply_ns = kt_now_ns() - t0;
+	return ret;
+}
+
+static int xdp_processed(const char *ifname, uint64_t *frames)
+{
+	return bench_percpu_sum(bpf_map__fd(xdp_peer->maps.received), frames);
+}
+
+static void xdp_remove(const char *ifname)
+{
+	bpf_xdp_detach(xdp_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	bench_count__destroy(xdp_peer);
+	xdp_peer = NULL;
+}
+
+static const struct bench_peer test_xdp = {
+	.name = "test-xdp",
+	.describe = "an XDP program of the test's own",
+	.cannot = xdp_cannot,
+	.install = xdp_install,
+	.processed = xdp_processed,
+	.remove = xdp_remove,
+	.after_xdp = false,
+};
+
+static int stack_fd = -1;
+static uint64_t stack_seen;
+
+static const char *stack_cannot(const struct moat_ruleset *rs)
+{
+	return NULL;
+}
+
+static int stack_install(const struct moat_ruleset *rs, const char *ifname,
+			 uint64_t *apply_ns)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL) };
+	uint64_t t0 = kt_now_ns();
+	int one = 1;
+
+	stack_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (stack_fd < 0)
+		return -errno;
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	/* what namespace B itself sends (IPv6 neighbour discovery) is not ours */
+	if (setsockopt(stack_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one)) ||
+	    bind(stack_fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(stack_fd);
+		stack_fd = -1;
+		return -errno;
+	}
+	stack_seen = 0;
+	*apply_ns = kt_now_ns() - t0;
+	return 0;
+}
+
+static int stack_processed(const char *ifname, uint64_t *frames)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* reading the statistics resets them: keep the running sum */
+	if (getsockopt(stack_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return -errno;
+	stack_seen += st.tp_packets;
+	*frames = stack_seen;
+	return 0;
+}
+
+static void stack_remove(const char *ifname)
+{
+	close(stack_fd);
+	stack_fd = -1;
+}
+
+static const struct bench_peer test_stack = {
+	.name = "test-stack",
+	.describe = "a packet socket counting what reaches the stack",
+	.cannot = stack_cannot,
+	.install = stack_install,
+	.processed = stack_processed,
+	.remove = stack_remove,
+	.after_xdp = true,
+};
+
+static const struct json *find(const struct json *rep, const char *list,
+			       const char *key, const char *name, double rules)
+{
+	const struct json *l = json_get(rep, list);
+
+	for (size_t i = 0; l && i < l->n; i++)
+		if (!strcmp(json_text(json_get(&l->v[i], key), ""), name) &&
+		    json_num(json_get(&l->v[i], "rules"), -1) == rules)
+			return &l->v[i];
+	return NULL;
+}
+
+static void load(const char *path, struct json *j)
+{
+	char err[256];
+
+	if (json_load(path, j, err, sizeof(err)))
+		kt_check(false, "report readable", "%s: %s", path, err);
+}
+
+static void check_case(const struct json *rep, const char *sys, double rules)
+{
+	const struct json *c = find(rep, "cases", "system", sys, rules);
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s at %.0f rules measured", sys, rules);
+	if (!kt_check(c && !json_get(c, "skipped"), name, "missing or skipped"))
+		return;
+	snprintf(name, sizeof(name), "%s at %.0f rules adds up", sys, rules);
+	/* --check already failed the run if not; the report says so too */
+	kt_check(json_get(json_get(c, "case_frames"), "consistent")->b, name,
+		 "case frames inconsistent");
+}
+
+static int run(const char *const *args)
+{
+	char *argv[40];
+	int n = 0;
+
+	while (args[n] && n < 39) {
+		argv[n] = (char *)args[n];
+		n++;
+	}
+	argv[n] = NULL;
+	return cmd_run(n, argv);
+}
+
+/* Reports of this process (two kt-bench may run at once). */
+static char peers_json[64], apply_json[64];
+
+static void peers_scenario(void)
+{
+	const char *const args[] = { "run",
+				     "--scenarios",
+				     "peers",
+				     "--peers",
+				     "test-xdp,test-stack",
+				     "--rules",
+				     "1,1000",
+				     "--rounds",
+				     "2",
+				     "--packets",
+				     "100000",
+				     "--tx",
+				     "live,afxdp",
+				     "--check",
+				     "--json",
+				     peers_json,
+				     NULL };
+	const struct json *c;
+	struct json rep;
+
+	kt_check(run(args) == 0, "run with test peers adds up", "exit != 0");
+	load(peers_json, &rep);
+	check_case(&rep, "test-xdp", 1);
+	check_case(&rep, "test-stack", 1);
+	check_case(&rep, "test-stack", 1000);
+	c = find(&rep, "cases", "system", "test-xdp", 1000);
+	kt_check(c && strstr(json_text(json_get(c, "skipped"), ""),
+			     "at most 100"),
+		 "a ruleset a peer cannot express is skipped, with its reason",
+		 "%s",
+		 c ? json_text(json_get(c, "skipped"), "(none)") : "no case");
+	/* the stack peer's frames came through the XDP_PASS counter */
+	c = find(&rep, "cases", "system", "test-stack", 1);
+	kt_check(c && json_num(json_at(c, "case_frames.at_xdp"), 0) >= 100000,
+		 "frames reach a peer after XDP", "at_xdp %.0f",
+		 json_num(json_at(c, "case_frames.at_xdp"), 0));
+	json_free(&rep);
+	unlink(peers_json);
+}
+
+static void apply_time_peers(void)
+{
+	char *args[] = { "apply-time",
+			 "--rules",
+			 "1,1000",
+			 "--reps",
+			 "2",
+			 "--peers",
+			 "test-stack,test-xdp",
+			 "--json",
+			 apply_json,
+			 NULL };
+	const struct json *r;
+	struct json rep;
+
+	optind = 0;
+	kt_check(cmd_apply_time(9, args) == 0, "apply-time --peers runs",
+		 "exit != 0");
+	load(apply_json, &rep);
+	r = find(&rep, "rows", "system", "test-stack", 1000);
+	kt_check(r && json_num(json_get(r, "reps"), 0) == 2,
+		 "a peer's install is timed at each count", "row missing");
+	r = find(&rep, "rows", "system", "test-xdp", 1000);
+	kt_check(r && json_get(r, "skipped"),
+		 "apply-time skips what a peer "
+		 "cannot express",
+		 "row missing or not skipped");
+	r = find(&rep, "rows", "system", "moat", 1000);
+	kt_check(r && json_num(json_get(r, "end_to_end_ms"), 0) > 0,
+		 "moat's row is still there", "row missing");
+	json_free(&rep);
+	unlink(apply_json);
+}
+
+/* A veth pair made by hand, as the operator's two NIC ports would be. */
+static void given_interfaces(void)
+{
+	const char *na = kt_name("kbga"), *nb = kt_name("kbgb");
+	char ia[16], ib[16];
+	const char *args[] = { "run",
+			       "--iface",
+			       ia,
+			       "--netns",
+			       na,
+			       "--peer-iface",
+			       ib,
+			       "--peer-netns",
+			       nb,
+			       "--scenarios",
+			       "moat,reflect",
+			       "--rules",
+			       "10",
+			       "--rounds",
+			       "1",
+			       "--packets",
+			       "100000",
+			       "--tx",
+			       "live,afxdp",
+			       "--check",
+			       NULL };
+
+	snprintf(ia, sizeof(ia), "kbg%da", (int)getpid() % 100000);
+	snprintf(ib, sizeof(ib), "kbg%db", (int)getpid() % 100000);
+	if (kt_netns(na) || kt_netns(nb) ||
+	    kt_sh("ip link add %s netns %s type veth peer name %s netns %s", ia,
+		  na, ib, nb) ||
+	    kt_sh("ip -n %s link set %s up && ip -n %s link set %s up", na, ia,
+		  nb, ib) ||
+	    kt_sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+		  na, ia)) {
+		kt_check(false, "a veth pair by hand", "ip failed");
+		return;
+	}
+	kt_check(run(args) == 0, "run on given interfaces adds up",
+		 "exit != 0");
+	/* given interfaces are used, never removed */
+	kt_check(kt_sh("ip -n %s link show %s >/dev/null", na, ia) == 0,
+		 "given interfaces are left in place", "%s is gone", ia);
+}
+
+int main(void)
+{
+	char path[128];
+
+	kt_require_kernel();
+	snprintf(peers_json, sizeof(peers_json), "/tmp/kt-bench-%d-peers.json",
+		 (int)getpid());
+	snprintf(apply_json, sizeof(apply_json), "/tmp/kt-bench-%d-apply.json",
+		 (int)getpid());
+	if (bench_peer_add(&test_xdp) || bench_peer_add(&test_stack))
+		return 1;
+	peers_scenario();
+	apply_time_peers();
+	given_interfaces();
+
+	snprintf(path, sizeof(path), "/run/netns/moatbench-%d-a",
+		 (int)getpid());
+	kt_check(access(path, F_OK) != 0, "no namespace left behind", "%s",
+		 path);
+	snprintf(path, sizeof(path), "/sys/fs/bpf/moat/bench-%d",
+		 (int)getpid());
+	kt_check(access(path, F_OK) != 0, "no pins left behind", "%s", path);
+	kt_check(stack_fd < 0 && !xdp_peer, "every peer removed",
+		 "still there");
+	return kt_done();
+}

@@ -311,6 +311,35 @@ static int to_rule(const struct draw *d, size_t i, enum moat_action action,
 	return ret;
 }
 
+/* CB_PORTS: what every peer can express, so that xdp-filter can be measured. */
+static int generate_ports(const struct cb_opts *o, struct moat_ruleset *rs)
+{
+	uint8_t udp = MOAT_PROTO_UDP;
+	size_t i;
+
+	if (!o->nrules || o->nrules > CB_PORTS_MAX)
+		return -EINVAL;
+	rs->rules = calloc(o->nrules, sizeof(*rs->rules));
+	if (!rs->rules)
+		return -ENOMEM;
+	rs->policy = MOAT_ALLOW;
+	rs->policy_given = true;
+	for (i = 0; i < o->nrules; i++) {
+		struct moat_rule *r = &rs->rules[i];
+		uint16_t port = (uint16_t)(1024 + i);
+
+		rs->nrules = i + 1;
+		snprintf(r->name, sizeof(r->name), "p%06zu", i + 1);
+		r->action = MOAT_DROP;
+		if (LIST_ONE(r->protos, udp) ||
+		    LIST_ONE(r->dport, ((struct moat_range){ port, port }))) {
+			moat_ruleset_free(rs);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int cb_generate(const struct cb_opts *o, struct moat_ruleset *rs)
 {
 	struct trees *t = NULL;
@@ -319,6 +348,8 @@ int cb_generate(const struct cb_opts *o, struct moat_ruleset *rs)
 	int ret = -ENOMEM;
 
 	memset(rs, 0, sizeof(*rs));
+	if (o->shape == CB_PORTS)
+		return generate_ports(o, rs);
 	if (!o->nrules || o->nrules > MOAT_RULES_MAX || o->ipv6_pct > 100)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));

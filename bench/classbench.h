@@ -32,7 +32,21 @@ uint64_t cb_rng_next(struct cb_rng *r);
 uint32_t cb_rng_below(struct cb_rng *r, uint32_t n); /* uniform in [0, n) */
 double cb_rng_unit(struct cb_rng *r); /* uniform in [0, 1) */
 
+/*
+ * The shape of the generated rules.  CB_ACL is the ClassBench-style ACL;
+ * CB_PORTS is the shape every peer can express, xdp-filter included: one
+ * `drop udp dport P' rule per port from 1024 up, policy allow (the action
+ * and policy options are then ignored).
+ */
+enum cb_shape {
+	CB_ACL = 0,
+	CB_PORTS,
+};
+
+#define CB_PORTS_MAX (65536 - 1024)
+
 struct cb_opts {
+	enum cb_shape shape;
 	uint64_t seed;
 	size_t nrules; /* 1 .. MOAT_RULES_MAX */
 	unsigned int ipv6_pct; /* share of IPv6 rules, 0..100 */

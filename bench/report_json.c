@@ -236,9 +236,11 @@ int report_run_json(const struct run_report *r, const char *path)
 	fprintf(f,
 		"],\n  \"seconds_per_run\": %.3f,\n  \"packets_per_run\": %llu,\n"
 		"  \"rounds\": %d,\n  \"seed\": %llu,\n  \"ipv6_percent\": %u,\n"
+		"  \"ruleset\": \"%s\",\n"
 		"  \"topology\": \"%s\",\n  \"cases\": [\n",
 		o->seconds, (unsigned long long)o->packets, o->rounds,
 		(unsigned long long)o->seed, o->ipv6_pct,
+		o->shape == CB_PORTS ? "ports" : "acl",
 		o->iface[0] ? "given interfaces" : "veth pair, two namespaces");
 	for (int i = 0; i < r->ncases; i++) {
 		json_case(f, &r->cases[i]);

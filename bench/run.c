@@ -140,7 +140,8 @@ static int run_count(struct bench_run *run, uint32_t nrules,
 		     struct case_list *cases)
 {
 	const struct run_opts *o = run->o;
-	struct cb_opts co = { .seed = o->seed,
+	struct cb_opts co = { .shape = o->shape,
+			      .seed = o->seed,
 			      .nrules = nrules,
 			      .ipv6_pct = o->ipv6_pct,
 			      .action = MOAT_DROP,

@@ -42,6 +42,9 @@ static const char run_usage[] =
 	"                    udp6,tcp6,icmp6 (default udp4)\n"
 	"  --seed S          ruleset and traffic seed (default 1)\n"
 	"  --ipv6 PCT        share of IPv6 rules and traffic (default 0)\n"
+	"  --ruleset SHAPE   acl: ClassBench-style ACLs (default); ports: one\n"
+	"                    'drop udp dport P' a rule, policy allow, the shape\n"
+	"                    every peer can express (xdp-filter included)\n"
 	"Topology (default: a veth pair between two namespaces of its own):\n"
 	"  --iface IF        send out of IF (with --peer-iface)\n"
 	"  --peer-iface IF   receive on IF\n"
@@ -187,6 +190,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "ipv6", required_argument, NULL, '6' },
+		{ "ruleset", required_argument, NULL, 'R' },
 		{ "aa", no_argument, NULL, 'a' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "json", required_argument, NULL, 'j' },
@@ -258,6 +262,14 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			ret = bench_parse_u64(optarg, &x) ?:
 				      (x > 100 ? -EINVAL : 0);
 			o->ipv6_pct = (unsigned int)x;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "acl"))
+				o->shape = CB_ACL;
+			else if (!strcmp(optarg, "ports"))
+				o->shape = CB_PORTS;
+			else
+				ret = -EINVAL;
 			break;
 		case 'z':
 			ret = bench_parse_u64(optarg, &x) ?:

@@ -110,7 +110,8 @@ static int moat_setup(struct bench_run *run, struct bench_case *c)
 	if (ret)
 		return ret;
 	c->res->owned = c->cb->owned;
-	c->res->target = moat_target(c->nrules);
+	/* the targets are for the ClassBench-style rulesets */
+	c->res->target = run->o->shape == CB_ACL ? moat_target(c->nrules) : 0;
 	bench_progress("%s: applying (%zu of %u rules own their frame)",
 		       c->res->label, c->cb->owned, c->nrules);
 	ret = rx_moat_apply(moat, c->rs, &c->res->apply);

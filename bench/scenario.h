@@ -35,6 +35,7 @@ struct run_opts {
 	int rounds;
 	uint64_t seed;
 	unsigned int ipv6_pct;
+	enum cb_shape shape; /* --ruleset */
 	unsigned int size; /* frame length; 0: the smallest that fits */
 	uint64_t flows;
 	enum traffic_proto protos[TP_COUNT];

@@ -166,6 +166,8 @@ static char *many_rules(size_t n)
 	char *text = malloc(n * 48 + 128), *p = text;
 	size_t i;
 
+	if (!text)
+		abort();
 	p += sprintf(p, "policy allow\n");
 	for (i = 0; i < n; i++)
 		p += sprintf(p, "drop r%zu udp to 10.%zu.%zu.%zu dport %zu\n", i,

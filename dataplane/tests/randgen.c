@@ -15,8 +15,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "compile.h"
 #include "frame.h"
+#include "moat_parse.h"
 #include "randgen.h"
+#include "reference.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1093,4 +1096,24 @@ size_t rg_frame(struct rg *g, const struct moat_ruleset *rs, uint8_t *buf,
 	}
 	decorate(g, &s);
 	return moat_frame_build(&s, buf, cap);
+}
+
+int rg_expect_kind(const struct moat_ref_verdict *v, uint32_t *rule)
+{
+	*rule = RG_NO_RULE;
+	switch (v->kind) {
+	case MOAT_REF_RULE:
+		*rule = (uint32_t)v->rule;
+		return MOAT_K_CLASSIFY;
+	case MOAT_REF_POLICY:
+		return MOAT_K_CLASSIFY;
+	case MOAT_REF_ARP:
+		return MOAT_K_ARP;
+	case MOAT_REF_ND:
+		return MOAT_K_ND;
+	case MOAT_REF_NONIP:
+		return MOAT_K_NONIP;
+	default:
+		return MOAT_K_MALFORMED;
+	}
 }

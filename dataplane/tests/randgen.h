@@ -77,4 +77,13 @@ int rg_ruleset(struct rg *g, const struct rg_ruleset_opts *o,
 size_t rg_frame(struct rg *g, const struct moat_ruleset *rs, uint8_t *buf,
 		size_t cap, const char **iface);
 
+/*
+ * The reference's answer in the image's terms: returns the MOAT_K_* kind
+ * moat_image_classify() must give, and sets *@rule to the rule that must
+ * match (RG_NO_RULE for none).
+ */
+#define RG_NO_RULE 0xffffffffu
+struct moat_ref_verdict;
+int rg_expect_kind(const struct moat_ref_verdict *v, uint32_t *rule);
+
 #endif /* MOAT_RANDGEN_H */

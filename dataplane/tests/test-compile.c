@@ -22,8 +22,6 @@
 #include "randgen.h"
 #include "reference.h"
 
-#define MOAT_NO_RULE 0xffffffffu
-
 static const char *const ifnames[] = { "eth0", "eth1", "veth-moat-a" };
 static const uint32_t ifindexes[] = { 11, 12, 13 };
 
@@ -35,27 +33,6 @@ static uint32_t ifindex_of(const char *name)
 		if (!strcmp(name, ifnames[i]))
 			return ifindexes[i];
 	return 0;
-}
-
-/* The reference's answer in the image's terms. */
-static int expect(const struct moat_ref_verdict *v, uint32_t *rule)
-{
-	*rule = MOAT_NO_RULE;
-	switch (v->kind) {
-	case MOAT_REF_RULE:
-		*rule = (uint32_t)v->rule;
-		return MOAT_K_CLASSIFY;
-	case MOAT_REF_POLICY:
-		return MOAT_K_CLASSIFY;
-	case MOAT_REF_ARP:
-		return MOAT_K_ARP;
-	case MOAT_REF_ND:
-		return MOAT_K_ND;
-	case MOAT_REF_NONIP:
-		return MOAT_K_NONIP;
-	default:
-		return MOAT_K_MALFORMED;
-	}
 }
 
 /*
@@ -97,11 +74,11 @@ static size_t run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		size_t len = rg_frame(&g, &rs, buf, sizeof(buf), &iface);
 		struct moat_ref_verdict v = moat_reference_classify(&rs, buf, len, iface);
 		uint32_t want_rule, got_rule;
-		int want = expect(&v, &want_rule);
+		int want = rg_expect_kind(&v, &want_rule);
 		uint64_t m;
 		int got = moat_image_classify(&img, buf, len, ifindex_of(iface), &m);
 
-		got_rule = m == MOAT_NO_MATCH ? MOAT_NO_RULE : MOAT_MATCH_RULE(m);
+		got_rule = m == MOAT_NO_MATCH ? RG_NO_RULE : MOAT_MATCH_RULE(m);
 
 		if (got == want && got_rule == want_rule)
 			continue;

@@ -19,15 +19,19 @@ static uint64_t get_be(const uint8_t *p, size_t n)
  * Walk the msgpack encoding without building anything, so that no
  * count in it is trusted before it is known to fit: every item needs at
  * least one byte, so a container announcing more items than bytes remain
- * is rejected here, before msgpack-c allocates room for its items.
+ * is rejected here, before msgpack-c allocates room for its items.  So is
+ * nesting deeper than the writer's WIRE_MAX_DEPTH, which msgpack-c would
+ * otherwise refuse as if it had run out of memory.
  */
 static int walk(const uint8_t *p, size_t len, struct wire_err *e)
 {
 	uint64_t pending = 1; /* items still to read */
+	uint64_t left[WIRE_MAX_DEPTH]; /* items still to read per open container */
+	int depth = 0;
 	size_t off = 0;
 
 	while (pending) {
-		size_t hl = 0; /* bytes of the length/count field */
+		size_t at = off, hl = 0; /* hl: bytes of the length/count field */
 		uint64_t skip = 0, items = 0, n;
 		uint8_t b;
 
@@ -35,6 +39,8 @@ static int walk(const uint8_t *p, size_t len, struct wire_err *e)
 			return wire_errf(e, "message is truncated");
 		b = p[off++];
 		pending--;
+		if (depth)
+			left[depth - 1]--;
 
 		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 ||
 		    b == 0xc3) {
@@ -129,6 +135,16 @@ static int walk(const uint8_t *p, size_t len, struct wire_err *e)
 		pending += items;
 		if (pending > len - off)
 			return wire_errf(e, "message is truncated");
+		if (items) {
+			if (depth == WIRE_MAX_DEPTH)
+				return wire_errf(
+					e,
+					"message nests deeper than %d levels at byte %zu",
+					WIRE_MAX_DEPTH, at);
+			left[depth++] = items;
+		}
+		while (depth && !left[depth - 1])
+			depth--;
 	}
 	if (off != len)
 		return wire_errf(e, "%zu bytes after the message's map",

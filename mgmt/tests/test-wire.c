@@ -241,6 +241,40 @@ static void test_hostile_counts(void **state)
 	expect_error(never, sizeof(never), "malformed msgpack at byte 3");
 }
 
+/*
+ * Containers nested as deep as the writer goes parse; one more level is
+ * refused by name (msgpack-c alone would call it out of memory, at 32).
+ */
+static void test_nesting(void **state)
+{
+	for (int levels = WIRE_MAX_DEPTH; levels <= 40; levels += 32) {
+		struct wire_msg m;
+		struct wire_err e = { "" };
+		struct raw r;
+		int ret;
+
+		raw_init(&r);
+		raw_head(&r, 3, WIRE_VERSION, "status");
+		raw_str(&r, "deep");
+		for (int i = 1; i < levels; i++) /* the root map is level 1 */
+			msgpack_pack_array(&r.pk, 1);
+		msgpack_pack_nil(&r.pk);
+		ret = wire_parse(&m, r.sb.data, r.sb.size, &e);
+		if (levels == WIRE_MAX_DEPTH) {
+			assert_int_equal(ret, 0);
+			assert_string_equal(m.type, "status");
+		} else {
+			/* 21 bytes of map header and pairs, then an array
+			 * per level from level 2: level 9 starts at byte 28 */
+			assert_int_equal(ret, -EBADMSG);
+			assert_string_equal(
+				e.msg, "message nests deeper than 8 levels at byte 28");
+		}
+		wire_msg_free(&m);
+		msgpack_sbuffer_destroy(&r.sb);
+	}
+}
+
 static void test_envelope(void **state)
 {
 	static const uint8_t array[] = { 0x90 };
@@ -397,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_hostile_counts),
+		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_writer_misuse),
 		cmocka_unit_test(test_oversize),

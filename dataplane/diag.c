@@ -60,8 +60,11 @@ int moat_diag_add(struct moat_diags *d, enum moat_severity sev, uint32_t line,
 		 */
 		if (d->nerrors++ >= MOAT_DIAGS_MAX_ERRORS)
 			return ret;
-	} else if (kept_warnings(d) >= MOAT_DIAGS_MAX_WARNINGS) {
-		return ret;
+	} else {
+		/* counted, kept or not, for the note that some were left out */
+		d->nwarnings++;
+		if (kept_warnings(d) >= MOAT_DIAGS_MAX_WARNINGS)
+			return ret;
 	}
 
 	dg = diag_slot(d);
@@ -108,6 +111,12 @@ void moat_diags_print(const struct moat_diags *d, const char *file, FILE *f)
 			"note: too many errors, only the first %d are shown\n",
 			MOAT_DIAGS_MAX_ERRORS);
 	}
+	if (d->nwarnings > MOAT_DIAGS_MAX_WARNINGS) {
+		print_where(f, file, 0, 0);
+		fprintf(f,
+			"note: %zu warnings, only the first %d are shown\n",
+			d->nwarnings, MOAT_DIAGS_MAX_WARNINGS);
+	}
 }
 
 void moat_diags_free(struct moat_diags *d)
@@ -118,4 +127,5 @@ void moat_diags_free(struct moat_diags *d)
 	d->v = NULL;
 	d->n = 0;
 	d->nerrors = 0;
+	d->nwarnings = 0;
 }

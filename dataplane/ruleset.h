@@ -117,6 +117,7 @@ struct moat_diags {
 	struct moat_diag *v;
 	size_t n;
 	size_t nerrors;
+	size_t nwarnings; /* all of them: like errors, only the first few are kept */
 };
 
 /* Stop collecting after this many errors: the first few are what help. */

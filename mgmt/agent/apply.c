@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "agent.h"
+#include "analyze.h"
 #include "file.h"
 #include "log.h"
 #include "wire.h"
@@ -32,12 +33,15 @@ static uint64_t mono_ns(void)
 
 void agent_log_diags(const struct moat_diags *d, const char *file)
 {
+	size_t warnings = 0;
+
 	for (size_t i = 0; i < d->n; i++) {
 		const struct moat_diag *g = &d->v[i];
 		enum log_level l = g->severity == MOAT_ERROR ?
 					   LOG_LEVEL_ERROR :
 					   LOG_LEVEL_WARNING;
 
+		warnings += g->severity == MOAT_WARNING;
 		if (file && g->line)
 			log_msg(l, "%s:%u:%u: %s", file, g->line, g->col,
 				g->msg);
@@ -46,6 +50,10 @@ void agent_log_diags(const struct moat_diags *d, const char *file)
 		else
 			log_msg(l, "%s", g->msg);
 	}
+	/* a ruleset of many shadowed rules must not flood the journal */
+	if (d->nwarnings > warnings)
+		log_warn("%s: %zu warnings, only the first %zu are logged",
+			 file ? file : "ruleset", d->nwarnings, warnings);
 }
 
 /*
@@ -92,9 +100,20 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 	snprintf(o->file, sizeof(o->file), "%s", name);
 	t0 = mono_ns();
 	ret = moat_ruleset_parse(text, len, &rs, &o->d);
-	parse_ns = mono_ns() - t0;
 	if (ret < 0)
 		return failed(o, ret, "%s has errors", name);
+	/*
+	 * Shadowed and redundant rules are warnings: the ruleset means what
+	 * it says, and applies.  Timed as part of the parse, which is the
+	 * checking half of an apply.
+	 */
+	ret = moat_ruleset_analyze(&rs, &o->d);
+	parse_ns = mono_ns() - t0;
+	if (ret < 0) {
+		moat_ruleset_free(&rs);
+		return failed(o, ret, "cannot analyse %s: %s", name,
+			      strerror(-ret));
+	}
 	ret = moat_dp_apply(a->dp, &rs, &o->d, &o->st);
 	moat_ruleset_free(&rs);
 	/*

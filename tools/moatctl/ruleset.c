@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "file.h"
 #include "json.h"
 #include "moatctl.h"
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 		"       moatctl ruleset fmt [-w] FILE\n"
 		"       moatctl [-j] ruleset apply [--force] FILE\n"
 		"\n"
-		"  check   parse FILE and report every error and warning; changes nothing\n"
+		"  check   parse FILE and report every error and warning, shadowed and\n"
+		"          redundant rules among them; changes nothing\n"
 		"  fmt     print FILE in canonical form; -w rewrites FILE instead (only\n"
 		"          when it changes)\n"
 		"  apply   check FILE, then have moatd make it the running generation\n"
@@ -89,12 +91,20 @@ static int check(struct moatctl *g, const char *path)
 
 	if (ret)
 		return ret;
+	/* only a ruleset that parses has rules to compare */
+	ret = s.ret == 0 ? moat_ruleset_analyze(&s.rs, &s.d) : 0;
+	if (ret < 0) {
+		unload(&s);
+		return fail("cannot analyse %s: %s", s.name, strerror(-ret));
+	}
 	if (g->json) {
 		json_init(&j, stdout);
 		json_obj_open(&j);
 		json_kstr(&j, "file", s.name);
 		json_kbool(&j, "ok", s.ret == 0);
 		json_kuint(&j, "rules", s.ret == 0 ? s.rs.nrules : 0);
+		/* diags holds the first few: this says how many there were */
+		json_kuint(&j, "warnings", s.d.nwarnings);
 		json_diags(&j, &s.d);
 		json_obj_close(&j);
 		json_end(&j);

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Rule analysis (analyze.h): every rule's match space against those of
+ * the rules before it (shadowed) and after it (redundant).  Pairs only,
+ * and only the first max_rules rules: the work grows with the square of
+ * their number, and the bound keeps a check of a large file quick.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "matchspace.h"
+
+/* The first earlier rule that matches every packet rule @b does, or @b. */
+static size_t shadowed_by(const struct match_space *sp, size_t b)
+{
+	for (size_t a = 0; a < b; a++)
+		if (match_space_within(&sp[b], &sp[a]))
+			return a;
+	return b;
+}
+
+/*
+ * A later rule C of B's action that matches every packet B does, with no
+ * rule of the other action between them that matches any packet B does;
+ * or @b.  Without B, a packet that reached B goes on to a rule between
+ * them, which has B's action, or to C: no verdict changes.  Only the
+ * first such C can qualify, since a rule of the other action between B
+ * and it would stand between B and every later one too.
+ */
+static size_t redundant_with(const struct match_space *sp, const bool *shadowed,
+			     size_t n, size_t b)
+{
+	enum moat_action act = sp[b].r->action;
+
+	for (size_t c = b + 1; c < n; c++) {
+		/*
+		 * A shadowed rule of the other action still counts: B may be
+		 * what shadows it.  A shadowed C does not: the rule to remove
+		 * is C, not B (two equal rules would each point at the other).
+		 */
+		if (sp[c].r->action != act) {
+			if (match_space_meets(&sp[c], &sp[b]))
+				return b;
+		} else if (!shadowed[c] && match_space_within(&sp[b], &sp[c])) {
+			return c;
+		}
+	}
+	return b;
+}
+
+static int add_finding(struct moat_analysis *a, enum moat_finding_kind kind,
+		       size_t rule, size_t by)
+{
+	struct moat_finding *v;
+
+	/* the capacity is the next power of two, as in diag.c */
+	if (a->n == 0 || (a->n & (a->n - 1)) == 0) {
+		v = realloc(a->v, (a->n ? 2 * a->n : 4) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+	}
+	a->v[a->n++] = (struct moat_finding){ kind, rule, by };
+	return 0;
+}
+
+int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,
+		      struct moat_analysis *out)
+{
+	size_t n = rs->nrules < max_rules ? rs->nrules : max_rules, i;
+	struct match_space *sp;
+	bool *shadowed;
+	size_t *by;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	sp = calloc(n + 1, sizeof(*sp));
+	shadowed = calloc(n + 1, sizeof(*shadowed));
+	by = calloc(n + 1, sizeof(*by));
+	if (!sp || !shadowed || !by) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ret = match_space_init(&sp[i], &rs->rules[i]);
+		if (ret < 0)
+			goto out;
+	}
+	/* no version left: the parser reports that, as an error */
+	for (i = 0; i < n; i++) {
+		by[i] = sp[i].versions ? shadowed_by(sp, i) : i;
+		shadowed[i] = by[i] != i;
+	}
+	for (i = 0; i < n && ret == 0; i++) {
+		if (shadowed[i])
+			ret = add_finding(out, MOAT_SHADOWED, i, by[i]);
+		else if (sp[i].versions &&
+			 (by[i] = redundant_with(sp, shadowed, n, i)) != i)
+			ret = add_finding(out, MOAT_REDUNDANT, i, by[i]);
+	}
+	out->nanalysed = n;
+out:
+	for (i = 0; sp && i < n; i++)
+		match_space_free(&sp[i]);
+	free(by);
+	free(shadowed);
+	free(sp);
+	if (ret < 0)
+		moat_analysis_free(out);
+	return ret;
+}
+
+void moat_analysis_free(struct moat_analysis *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}
+
+int moat_ruleset_analyze(const struct moat_ruleset *rs, struct moat_diags *d)
+{
+	struct moat_analysis a;
+	int ret = moat_ruleset_find(rs, MOAT_ANALYZE_MAX_RULES, &a);
+
+	if (ret < 0)
+		return ret;
+	/* first, so that the warnings' cap cannot hide it */
+	if (a.nanalysed < rs->nrules)
+		moat_diag_add(
+			d, MOAT_WARNING, 0, 0,
+			"rule analysis compared the first %zu rules only, of %zu; the rules after them were not checked for shadowing or redundancy",
+			a.nanalysed, rs->nrules);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct moat_rule *r = &rs->rules[a.v[i].rule];
+		const struct moat_rule *by = &rs->rules[a.v[i].by];
+
+		if (a.v[i].kind == MOAT_SHADOWED)
+			moat_diag_add(
+				d, MOAT_WARNING, r->line, r->col,
+				"rule '%s' can never match: rule '%s' (line %u) matches every packet it does",
+				r->name, by->name, by->line);
+		else
+			moat_diag_add(
+				d, MOAT_WARNING, r->line, r->col,
+				"rule '%s' is redundant: rule '%s' (line %u) %s everything it does",
+				r->name, by->name, by->line,
+				by->action == MOAT_DROP ? "drops" : "allows");
+	}
+	ret = (int)a.n;
+	moat_analysis_free(&a);
+	return ret;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Rule analysis: a table of rulesets and the exact warnings they must
+ * give (analyze-cases.h), the bound on the rules analysed, and the
+ * findings held to the reference matcher on random rulesets and frames.
+ * A shadowed rule's holder must match every frame the rule does, and
+ * taking a reported rule out must change no verdict.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "analyze.h"
+#include "analyze-cases.h"
+#include "frame.h"
+#include "randgen.h"
+#include "reference.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The warnings as "line:col: msg" lines; returns a malloc'd string. */
+static char *diags_text(const struct moat_diags *d)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	assert_non_null(f);
+	for (size_t i = 0; i < d->n; i++) {
+		assert_int_equal(d->v[i].severity, MOAT_WARNING);
+		fprintf(f, "%u:%u: %s\n", d->v[i].line, d->v[i].col,
+			d->v[i].msg);
+	}
+	fclose(f);
+	return s;
+}
+
+static void test_cases(void **state)
+{
+	size_t i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(analyze_cases); i++) {
+		const struct analyze_case *c = &analyze_cases[i];
+		struct moat_diags pd = { 0 }, d = { 0 };
+		struct moat_ruleset rs;
+		char *got;
+
+		if (moat_ruleset_parse(c->text, strlen(c->text), &rs, &pd)) {
+			moat_diags_print(&pd, c->name, stderr);
+			fail_msg("case '%s' does not parse", c->name);
+		}
+		assert_true(moat_ruleset_analyze(&rs, &d) >= 0);
+		got = diags_text(&d);
+		if (strcmp(got, c->want)) {
+			fprintf(stderr, "case '%s':\n got:\n%s want:\n%s",
+				c->name, got, c->want);
+			bad++;
+		}
+		free(got);
+		moat_diags_free(&d);
+		moat_diags_free(&pd);
+		moat_ruleset_free(&rs);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void parse_ok(const char *text, struct moat_ruleset *rs)
+{
+	struct moat_diags pd = { 0 };
+
+	assert_int_equal(moat_ruleset_parse(text, strlen(text), rs, &pd), 0);
+	moat_diags_free(&pd);
+}
+
+static void test_bound(void **state)
+{
+	const char *text = "allow a tcp\nallow b tcp dport 22\nallow c tcp\n";
+	struct rg_ruleset_opts ro = { .nrules = MOAT_ANALYZE_MAX_RULES + 1 };
+	struct moat_ruleset rs;
+	struct moat_analysis a;
+	struct moat_diags d = { 0 };
+	struct rg g;
+
+	(void)state;
+	/* two rules compared: c, beyond them, is not found shadowed */
+	parse_ok(text, &rs);
+	assert_int_equal(moat_ruleset_find(&rs, 2, &a), 0);
+	assert_int_equal(a.nanalysed, 2);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.v[0].kind, MOAT_SHADOWED);
+	assert_int_equal(a.v[0].rule, 1);
+	assert_int_equal(a.v[0].by, 0);
+	moat_analysis_free(&a);
+	assert_int_equal(moat_ruleset_find(&rs, SIZE_MAX, &a), 0);
+	assert_int_equal(a.nanalysed, 3);
+	assert_int_equal(a.n, 2);
+	moat_analysis_free(&a);
+	moat_ruleset_free(&rs);
+
+	/* one rule past the bound: the first warning says so, without a line */
+	rg_init(&g, 7);
+	assert_int_equal(rg_ruleset(&g, &ro, &rs), 0);
+	assert_true(moat_ruleset_analyze(&rs, &d) >= 0);
+	assert_true(d.n >= 1);
+	assert_int_equal(d.v[0].line, 0);
+	assert_string_equal(
+		d.v[0].msg,
+		"rule analysis compared the first 5000 rules only, of 5001; the rules after them were not checked for shadowing or redundancy");
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+}
+
+/* @rs without rule @skip, sharing its rules' lists: free only .rules. */
+static void without(const struct moat_ruleset *rs, size_t skip,
+		    struct moat_ruleset *out)
+{
+	*out = *rs;
+	out->rules = calloc(rs->nrules, sizeof(*out->rules));
+	assert_non_null(out->rules);
+	memcpy(out->rules, rs->rules, skip * sizeof(*rs->rules));
+	memcpy(out->rules + skip, rs->rules + skip + 1,
+	       (rs->nrules - skip - 1) * sizeof(*rs->rules));
+	out->nrules = rs->nrules - 1;
+}
+
+struct tally {
+	size_t shadowed, redundant; /* findings */
+	size_t held, kept; /* frames that tested one */
+	size_t bad;
+};
+
+/*
+ * Frames aimed at the reported rule (through a ruleset of it alone, so
+ * that rg_frame aims at it every time it aims) and frames aimed anywhere:
+ * without the rule, every verdict must stay; for a shadowed rule, its
+ * holder must match every frame it matches.
+ */
+static void check_finding(struct rg *g, const struct moat_ruleset *rs,
+			  const struct moat_finding *f, size_t nframes,
+			  struct tally *t)
+{
+	const struct moat_rule *b = &rs->rules[f->rule];
+	struct moat_ruleset alone = *rs, less;
+	uint8_t buf[MOAT_FRAME_MAX];
+
+	alone.rules = (struct moat_rule *)b;
+	alone.nrules = 1;
+	without(rs, f->rule, &less);
+	for (size_t i = 0; i < nframes; i++) {
+		const char *iface = NULL;
+		size_t len = rg_frame(g, i % 2 ? rs : &alone, buf, sizeof(buf),
+				      &iface);
+		struct moat_ref_verdict v1, v2;
+		struct moat_ref_packet pkt;
+
+		v1 = moat_reference_classify(rs, buf, len, iface);
+		v2 = moat_reference_classify(&less, buf, len, iface);
+		t->kept++;
+		if (v1.drop != v2.drop && t->bad++ < 5)
+			fprintf(stderr,
+				"rule '%s' reported %s by '%s', but without it a frame gets %s rather than %s\n",
+				b->name,
+				f->kind == MOAT_SHADOWED ? "shadowed" :
+							   "redundant",
+				rs->rules[f->by].name,
+				v2.drop ? "drop" : "allow",
+				v1.drop ? "drop" : "allow");
+
+		if (f->kind != MOAT_SHADOWED ||
+		    moat_reference_read(buf, len, &pkt) != MOAT_REF_RULE ||
+		    !moat_reference_rule_matches(b, &pkt, iface))
+			continue;
+		t->held++;
+		if (!moat_reference_rule_matches(&rs->rules[f->by], &pkt,
+						 iface) &&
+		    t->bad++ < 5)
+			fprintf(stderr,
+				"rule '%s' reported shadowed by '%s', which does not match a frame it matches\n",
+				b->name, rs->rules[f->by].name);
+	}
+	free(less.rules);
+}
+
+static void run_seed(uint64_t seed, size_t nrules, bool ifaces, struct tally *t)
+{
+	static const char *const names[] = { "eth0", "eth1", "eth2" };
+	struct rg_ruleset_opts ro = {
+		.nrules = nrules,
+		.v6_pct = 30,
+		.overlap_pct = 90,
+		.ifaces = ifaces ? names : NULL,
+		.nifaces = ifaces ? ARRAY_SIZE(names) : 0,
+	};
+	struct moat_ruleset rs;
+	struct moat_analysis a;
+	struct rg g;
+
+	rg_init(&g, seed);
+	assert_int_equal(rg_ruleset(&g, &ro, &rs), 0);
+	assert_int_equal(moat_ruleset_find(&rs, SIZE_MAX, &a), 0);
+	assert_int_equal(a.nanalysed, nrules);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct moat_finding *f = &a.v[i];
+
+		/* what the kinds promise about positions and actions */
+		if (f->kind == MOAT_SHADOWED) {
+			assert_true(f->by < f->rule);
+			t->shadowed++;
+		} else {
+			assert_true(f->by > f->rule);
+			assert_int_equal(rs.rules[f->by].action,
+					 rs.rules[f->rule].action);
+			t->redundant++;
+		}
+		check_finding(&g, &rs, f, 400, t);
+	}
+	moat_analysis_free(&a);
+	moat_ruleset_free(&rs);
+}
+
+static void test_differential(void **state)
+{
+	struct tally t = { 0 };
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 12; seed++)
+		run_seed(seed, 40 + 30 * seed, seed % 3 == 0, &t);
+	fprintf(stderr,
+		"%zu shadowed and %zu redundant rules, %zu frames without them, %zu frames a shadowed rule matches\n",
+		t.shadowed, t.redundant, t.kept, t.held);
+	assert_int_equal(t.bad, 0);
+	/*
+	 * Crowded rulesets of these seeds have both kinds; a test that finds
+	 * nothing to check proves nothing.
+	 */
+	assert_true(t.shadowed >= 10);
+	assert_true(t.redundant >= 10);
+	assert_true(t.held >= 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_differential),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,7 +17,7 @@
 /*
  * Rules analysed, from the start of the ruleset.  The analysis compares
  * pairs of rules, so its time grows with the square of this: 5,000 rules
- * take about a quarter of a second, and 100,000 would take minutes.
+ * take about a fifth of a second, and 100,000 would take minutes.
  */
 #define MOAT_ANALYZE_MAX_RULES 5000
 

@@ -36,6 +36,8 @@ static void set_merge(struct ms_set *s)
 {
 	size_t i, k = 0;
 
+	if (s->n)
+		s->hull = (struct ms_ivl){ s->v[0].lo, s->v[0].hi };
 	if (s->n < 2)
 		return;
 	qsort(s->v, s->n, sizeof(*s->v), ivl_cmp);
@@ -50,6 +52,7 @@ static void set_merge(struct ms_set *s)
 		}
 	}
 	s->n = k + 1;
+	s->hull = (struct ms_ivl){ s->v[0].lo, s->v[k].hi };
 }
 
 /* Is every value of @b also in @a? */
@@ -57,6 +60,12 @@ static bool set_within(const struct ms_set *b, const struct ms_set *a)
 {
 	size_t i, j = 0;
 
+	if (!b->n)
+		return true;
+	if (!a->n || b->hull.lo < a->hull.lo || b->hull.hi > a->hull.hi)
+		return false;
+	if (a->n == 1)
+		return true;
 	for (i = 0; i < b->n; i++) {
 		while (j < a->n && a->v[j].hi < b->v[i].lo)
 			j++;
@@ -72,6 +81,9 @@ static bool set_meets(const struct ms_set *a, const struct ms_set *b)
 {
 	size_t i = 0, j = 0;
 
+	if (!a->n || !b->n || a->hull.hi < b->hull.lo ||
+	    b->hull.hi < a->hull.lo)
+		return false;
 	while (i < a->n && j < b->n) {
 		if (a->v[i].hi < b->v[j].lo)
 			i++;
@@ -97,21 +109,17 @@ static void prefixes_to_set(struct ms_set *s, struct ms_ivl **next,
 {
 	unsigned int bits = ver == MS_V4 ? 32 : 128;
 	int family = ver == MS_V4 ? AF_INET : AF_INET6;
-	u128 a, host;
-	size_t i;
+	u128 all = ver == MS_V4 ? 0xffffffffu : U128_MAX, a, host;
 
-	if (!n) {
-		set_add(s, next, 0, ver == MS_V4 ? 0xffffffffu : U128_MAX);
-		return;
-	}
-	for (i = 0; i < n; i++) {
+	if (!n)
+		set_add(s, next, 0, all);
+	for (size_t i = 0; i < n; i++) {
 		if (v[i].family != family)
 			continue;
 		a = 0;
 		for (unsigned int b = 0; b < bits / 8; b++)
 			a = a << 8 | v[i].addr[b];
-		host = v[i].len == 0 ? (ver == MS_V4 ? 0xffffffffu : U128_MAX) :
-				       ((u128)1 << (bits - v[i].len)) - 1;
+		host = v[i].len == 0 ? all : ((u128)1 << (bits - v[i].len)) - 1;
 		set_add(s, next, a, a | host);
 	}
 	set_merge(s);

@@ -26,6 +26,7 @@ struct ms_ivl {
 struct ms_set {
 	struct ms_ivl *v; /* sorted by lo, disjoint, not adjacent */
 	size_t n; /* 0: empty */
+	struct ms_ivl hull; /* v[0].lo, v[n - 1].hi: most answers are here */
 };
 
 /* One rule's match space. */

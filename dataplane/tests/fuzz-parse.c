@@ -3,7 +3,8 @@
  * Fuzz target for the ruleset parser and formatter.  Whatever parses must
  * format to text that parses again, to the same ruleset, and formats to
  * itself: the promise of moat_ruleset_format(), checked on inputs no one
- * thought of.
+ * thought of.  Rule analysis reads whatever parses too, and its findings
+ * must point the way their kinds say.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "ruleset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,6 +64,35 @@ static bool ruleset_equal(const struct moat_ruleset *a,
 	return true;
 }
 
+/* Few rules: the analysis is quadratic, and a fuzzer wants many runs. */
+#define FUZZ_ANALYZE_RULES 256
+
+static void analyze(const struct moat_ruleset *rs)
+{
+	struct moat_analysis a;
+
+	if (moat_ruleset_find(rs, FUZZ_ANALYZE_RULES, &a))
+		return;
+	for (size_t i = 0; i < a.n; i++) {
+		const struct moat_finding *f = &a.v[i];
+		const struct moat_rule *r = rs->rules;
+		bool ok = f->by < a.nanalysed;
+
+		if (f->kind == MOAT_SHADOWED)
+			ok = ok && f->by < f->rule;
+		else
+			ok = ok && f->by > f->rule &&
+			     r[f->by].action == r[f->rule].action;
+		if (!ok) {
+			fprintf(stderr,
+				"finding %zu: kind %d, rule %zu by %zu\n", i,
+				f->kind, f->rule, f->by);
+			abort();
+		}
+	}
+	moat_analysis_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct moat_ruleset rs, again;
@@ -73,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	moat_diags_free(&d);
+	analyze(&rs);
 
 	t1 = moat_ruleset_format(&rs);
 	if (!t1)

@@ -2,8 +2,11 @@
 /*
  * Rule analysis (analyze.h): every rule's match space against those of
  * the rules before it (shadowed) and after it (redundant).  Pairs only,
- * and only the first max_rules rules: the work grows with the square of
- * their number, and the bound keeps a check of a large file quick.
+ * and every pair only among the first max_rules rules: the work grows
+ * with the square of their number.  Past them, shadowed rules are found
+ * through an index (shadowidx.c); redundant ones are not, since a rule
+ * between the two of the other action can stand in the way, and that is
+ * a question about every rule between them.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -70,13 +73,17 @@ static int add_finding(struct moat_analysis *a, enum moat_finding_kind kind,
 int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,
 		      struct moat_analysis *out)
 {
-	size_t n = rs->nrules < max_rules ? rs->nrules : max_rules, i;
+	size_t np = rs->nrules < max_rules ? rs->nrules : max_rules, n = np, i;
 	struct match_space *sp;
 	bool *shadowed;
 	size_t *by;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (rs->nrules > np)
+		n = rs->nrules < MOAT_ANALYZE_MAX_SHADOW_RULES ?
+			    rs->nrules :
+			    MOAT_ANALYZE_MAX_SHADOW_RULES;
 	sp = calloc(n + 1, sizeof(*sp));
 	shadowed = calloc(n + 1, sizeof(*shadowed));
 	by = calloc(n + 1, sizeof(*by));
@@ -90,18 +97,26 @@ int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,
 			goto out;
 	}
 	/* no version left: the parser reports that, as an error */
-	for (i = 0; i < n; i++) {
-		by[i] = sp[i].versions ? shadowed_by(sp, i) : i;
-		shadowed[i] = by[i] != i;
+	if (n == np) {
+		for (i = 0; i < n; i++)
+			by[i] = sp[i].versions ? shadowed_by(sp, i) : i;
+		out->shadowed_upto = n;
+	} else {
+		ret = shadow_index_find(sp, n, by, MOAT_ANALYZE_WORK,
+					&out->shadowed_upto);
+		if (ret < 0)
+			goto out;
 	}
+	for (i = 0; i < out->shadowed_upto; i++)
+		shadowed[i] = by[i] != i;
 	for (i = 0; i < n && ret == 0; i++) {
 		if (shadowed[i])
 			ret = add_finding(out, MOAT_SHADOWED, i, by[i]);
-		else if (sp[i].versions &&
-			 (by[i] = redundant_with(sp, shadowed, n, i)) != i)
+		else if (i < np && sp[i].versions &&
+			 (by[i] = redundant_with(sp, shadowed, np, i)) != i)
 			ret = add_finding(out, MOAT_REDUNDANT, i, by[i]);
 	}
-	out->nanalysed = n;
+	out->redundant_upto = np;
 out:
 	for (i = 0; sp && i < n; i++)
 		match_space_free(&sp[i]);
@@ -127,12 +142,17 @@ int moat_ruleset_analyze(const struct moat_ruleset *rs, struct moat_diags *d)
 
 	if (ret < 0)
 		return ret;
-	/* first, so that the warnings' cap cannot hide it */
-	if (a.nanalysed < rs->nrules)
+	/* first, so that the warnings' cap cannot hide them */
+	if (a.shadowed_upto < rs->nrules)
 		moat_diag_add(
 			d, MOAT_WARNING, 0, 0,
-			"rule analysis compared the first %zu rules only, of %zu; the rules after them were not checked for shadowing or redundancy",
-			a.nanalysed, rs->nrules);
+			"rule analysis looked for shadowed rules among the first %zu rules only, of %zu",
+			a.shadowed_upto, rs->nrules);
+	if (a.redundant_upto < rs->nrules)
+		moat_diag_add(
+			d, MOAT_WARNING, 0, 0,
+			"rule analysis looked for redundant rules among the first %zu rules only, of %zu",
+			a.redundant_upto, rs->nrules);
 	for (size_t i = 0; i < a.n; i++) {
 		const struct moat_rule *r = &rs->rules[a.v[i].rule];
 		const struct moat_rule *by = &rs->rules[a.v[i].by];

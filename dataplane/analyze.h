@@ -15,11 +15,20 @@
 #include "ruleset.h"
 
 /*
- * Rules analysed, from the start of the ruleset.  The analysis compares
- * pairs of rules, so its time grows with the square of this: 5,000 rules
- * take about a fifth of a second, and 100,000 would take minutes.
+ * Rules compared pair by pair, from the start of the ruleset: every rule
+ * of a ruleset up to this size, for both kinds of finding; past it, for
+ * redundancy only.  The time grows with the square of this: 5,000 rules
+ * take about a fifth of a second.
  */
 #define MOAT_ANALYZE_MAX_RULES 5000
+/*
+ * Past MOAT_ANALYZE_MAX_RULES, shadowed rules are looked for through an
+ * index (shadowidx.c) among this many rules, as long as this many exact
+ * comparisons last: well under a second for 100,000 rules, and about
+ * 1 KiB a rule while it runs.
+ */
+#define MOAT_ANALYZE_MAX_SHADOW_RULES 131072
+#define MOAT_ANALYZE_WORK 10000000
 
 enum moat_finding_kind {
 	MOAT_SHADOWED, /* .by is earlier and matches every packet .rule does */
@@ -34,21 +43,24 @@ struct moat_finding {
 struct moat_analysis {
 	struct moat_finding *v; /* in rule order */
 	size_t n;
-	size_t nanalysed; /* the first nanalysed rules were compared */
+	/* the rules before these were checked for each kind of finding */
+	size_t shadowed_upto, redundant_upto;
 };
 
 /*
- * Compare the first @max_rules rules of @rs with each other.  Returns 0
- * or -ENOMEM; @out must be released with moat_analysis_free().
+ * Compare the first @max_rules rules of @rs with each other; when @rs has
+ * more, look for shadowed rules beyond them through the index, within
+ * the bounds above.  Returns 0 or -ENOMEM; @out must be released with
+ * moat_analysis_free().
  */
 int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,
 		      struct moat_analysis *out);
 void moat_analysis_free(struct moat_analysis *a);
 
 /*
- * The findings of the first MOAT_ANALYZE_MAX_RULES rules as warnings at
- * each rule's line, plus one warning without a line when the ruleset has
- * more rules than that.  Returns the number of findings or -ENOMEM.
+ * The findings as warnings at each rule's line, with MOAT_ANALYZE_MAX_RULES,
+ * plus a warning without a line for each kind of finding not looked for
+ * in the whole ruleset.  Returns the number of findings or -ENOMEM.
  */
 int moat_ruleset_analyze(const struct moat_ruleset *rs, struct moat_diags *d);
 

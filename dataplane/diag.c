@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,14 +34,15 @@ static struct moat_diag *diag_slot(struct moat_diags *d)
 	return &d->v[d->n];
 }
 
-/* Warnings kept so far: the diags that are not kept errors. */
-static size_t kept_warnings(const struct moat_diags *d)
+/* Warnings kept so far; @lines: only those about a line. */
+static size_t kept_warnings(const struct moat_diags *d, bool lines)
 {
-	size_t errors = 0, i;
+	size_t n = 0;
 
-	for (i = 0; i < d->n; i++)
-		errors += d->v[i].severity == MOAT_ERROR;
-	return d->n - errors;
+	for (size_t i = 0; i < d->n; i++)
+		n += d->v[i].severity == MOAT_WARNING &&
+		     (d->v[i].line || !lines);
+	return n;
 }
 
 int moat_diag_add(struct moat_diags *d, enum moat_severity sev, uint32_t line,
@@ -61,9 +63,14 @@ int moat_diag_add(struct moat_diags *d, enum moat_severity sev, uint32_t line,
 		if (d->nerrors++ >= MOAT_DIAGS_MAX_ERRORS)
 			return ret;
 	} else {
-		/* counted, kept or not, for the note that some were left out */
+		/*
+		 * Counted, kept or not, for the note that some were left out.
+		 * A warning about the whole file is always kept: there are
+		 * few, and they say what the others cannot (that rule
+		 * analysis stopped early, say).
+		 */
 		d->nwarnings++;
-		if (kept_warnings(d) >= MOAT_DIAGS_MAX_WARNINGS)
+		if (line && kept_warnings(d, true) >= MOAT_DIAGS_MAX_WARNINGS)
 			return ret;
 	}
 
@@ -111,11 +118,10 @@ void moat_diags_print(const struct moat_diags *d, const char *file, FILE *f)
 			"note: too many errors, only the first %d are shown\n",
 			MOAT_DIAGS_MAX_ERRORS);
 	}
-	if (d->nwarnings > MOAT_DIAGS_MAX_WARNINGS) {
+	if (d->nwarnings > kept_warnings(d, false)) {
 		print_where(f, file, 0, 0);
-		fprintf(f,
-			"note: %zu warnings, only the first %d are shown\n",
-			d->nwarnings, MOAT_DIAGS_MAX_WARNINGS);
+		fprintf(f, "note: %zu warnings, only %zu are shown\n",
+			d->nwarnings, kept_warnings(d, false));
 	}
 }
 

@@ -161,9 +161,16 @@ static bool protos_empty(const uint64_t *p)
 
 int match_space_init(struct match_space *s, const struct moat_rule *r)
 {
-	/* each list once per version, and one whole range per field */
-	size_t n = 2 * (r->src.n + r->dst.n) + r->sport.n + r->dport.n +
-		   r->icmp_type.n + r->icmp_code.n + 8;
+	/*
+	 * Each item once (an address in its version), and a field not given
+	 * as one whole range (addresses: one per version).  Exact, because
+	 * a large ruleset keeps every rule's space at once.
+	 */
+	size_t n = (r->src.n ? r->src.n : 2) + (r->dst.n ? r->dst.n : 2) +
+		   (r->sport.n ? r->sport.n : 1) +
+		   (r->dport.n ? r->dport.n : 1) +
+		   (r->icmp_type.n ? r->icmp_type.n : 1) +
+		   (r->icmp_code.n ? r->icmp_code.n : 1);
 	struct ms_ivl *next;
 	int ver;
 

@@ -53,4 +53,14 @@ bool match_space_within(const struct match_space *b,
 bool match_space_meets(const struct match_space *a,
 		       const struct match_space *b);
 
+/*
+ * For each rule @b of @sp[0..@n), the first earlier rule that matches
+ * every packet it does, or @b, into @by[b], through an index
+ * (shadowidx.c).  Stops before the rule whose candidates would take the
+ * comparisons made past @work; *@upto says how far it got.  Returns 0 or
+ * -ENOMEM.
+ */
+int shadow_index_find(const struct match_space *sp, size_t n, size_t *by,
+		      size_t work, size_t *upto);
+
 #endif /* MOAT_MATCHSPACE_H */

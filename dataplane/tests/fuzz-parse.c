@@ -3,8 +3,9 @@
  * Fuzz target for the ruleset parser and formatter.  Whatever parses must
  * format to text that parses again, to the same ruleset, and formats to
  * itself: the promise of moat_ruleset_format(), checked on inputs no one
- * thought of.  Rule analysis reads whatever parses too, and its findings
- * must point the way their kinds say.
+ * thought of.  Rule analysis reads whatever parses too: its findings must
+ * point the way their kinds say, and its index must find the shadowed
+ * rules that comparing every pair finds.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,29 +68,50 @@ static bool ruleset_equal(const struct moat_ruleset *a,
 /* Few rules: the analysis is quadratic, and a fuzzer wants many runs. */
 #define FUZZ_ANALYZE_RULES 256
 
+static void bad_finding(const char *what, const struct moat_finding *f)
+{
+	fprintf(stderr, "%s: kind %d, rule %zu by %zu\n", what, f->kind,
+		f->rule, f->by);
+	abort();
+}
+
+/*
+ * Every pair compared, then shadowed rules through the index alone
+ * (max_rules 0): the index must find the same ones, with the same first
+ * holders.
+ */
 static void analyze(const struct moat_ruleset *rs)
 {
-	struct moat_analysis a;
+	const struct moat_rule *r = rs->rules;
+	struct moat_analysis a, idx;
+	size_t j = 0;
 
-	if (moat_ruleset_find(rs, FUZZ_ANALYZE_RULES, &a))
+	if (rs->nrules > FUZZ_ANALYZE_RULES ||
+	    moat_ruleset_find(rs, SIZE_MAX, &a))
 		return;
+	if (moat_ruleset_find(rs, 0, &idx)) {
+		moat_analysis_free(&a);
+		return;
+	}
 	for (size_t i = 0; i < a.n; i++) {
 		const struct moat_finding *f = &a.v[i];
-		const struct moat_rule *r = rs->rules;
-		bool ok = f->by < a.nanalysed;
 
-		if (f->kind == MOAT_SHADOWED)
-			ok = ok && f->by < f->rule;
-		else
-			ok = ok && f->by > f->rule &&
-			     r[f->by].action == r[f->rule].action;
-		if (!ok) {
-			fprintf(stderr,
-				"finding %zu: kind %d, rule %zu by %zu\n", i,
-				f->kind, f->rule, f->by);
-			abort();
+		if (f->kind == MOAT_REDUNDANT) {
+			if (f->by <= f->rule || f->by >= rs->nrules ||
+			    r[f->by].action != r[f->rule].action)
+				bad_finding("redundant", f);
+			continue;
 		}
+		if (f->by >= f->rule)
+			bad_finding("shadowed", f);
+		if (j == idx.n || idx.v[j].rule != f->rule ||
+		    idx.v[j].by != f->by)
+			bad_finding("the index does not find", f);
+		j++;
 	}
+	if (j != idx.n)
+		bad_finding("the index alone finds", &idx.v[j]);
+	moat_analysis_free(&idx);
 	moat_analysis_free(&a);
 }
 

@@ -29,9 +29,9 @@ static size_t shadowed_by(const struct match_space *sp, size_t b)
  * A later rule C of B's action that matches every packet B does, with no
  * rule of the other action between them that matches any packet B does;
  * or @b.  Without B, a packet that reached B goes on to a rule between
- * them, which has B's action, or to C: no verdict changes.  Only the
- * first such C can qualify, since a rule of the other action between B
- * and it would stand between B and every later one too.
+ * them, which has B's action, or to C: no verdict changes.  The walk
+ * stops at the first rule of the other action that meets B: it stands
+ * between B and every later rule.
  */
 static size_t redundant_with(const struct match_space *sp, const bool *shadowed,
 			     size_t n, size_t b)

@@ -15,20 +15,19 @@
 #include "ruleset.h"
 
 /*
- * Rules compared pair by pair, from the start of the ruleset: every rule
- * of a ruleset up to this size, for both kinds of finding; past it, for
- * redundancy only.  The time grows with the square of this: 5,000 rules
+ * Rulesets up to this size are analysed pair by pair, every rule against
+ * every other: the time grows with the square of this, and 5,000 rules
  * take about a fifth of a second.
  */
 #define MOAT_ANALYZE_MAX_RULES 5000
 /*
- * Past MOAT_ANALYZE_MAX_RULES, shadowed rules are looked for through an
- * index (shadowidx.c) among this many rules, as long as this many exact
- * comparisons last: well under a second for 100,000 rules, and about
- * 1 KiB a rule while it runs.
+ * Larger ones through an index (ruleidx.c): the first this many rules,
+ * as long as this many exact comparisons last for each kind of finding.
+ * About half a second for 100,000 rules, parse included, and 1 KiB a rule
+ * while it runs.
  */
-#define MOAT_ANALYZE_MAX_SHADOW_RULES 131072
-#define MOAT_ANALYZE_WORK 10000000
+#define MOAT_ANALYZE_MAX_INDEXED 131072
+#define MOAT_ANALYZE_WORK 5000000
 
 enum moat_finding_kind {
 	MOAT_SHADOWED, /* .by is earlier and matches every packet .rule does */
@@ -48,9 +47,9 @@ struct moat_analysis {
 };
 
 /*
- * Compare the first @max_rules rules of @rs with each other; when @rs has
- * more, look for shadowed rules beyond them through the index, within
- * the bounds above.  Returns 0 or -ENOMEM; @out must be released with
+ * Find the shadowed and redundant rules of @rs: pair by pair when it has
+ * at most @max_rules rules, through the index otherwise (within the
+ * bounds above).  Returns 0 or -ENOMEM; @out must be released with
  * moat_analysis_free().
  */
 int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,

@@ -53,14 +53,21 @@ bool match_space_within(const struct match_space *b,
 bool match_space_meets(const struct match_space *a,
 		       const struct match_space *b);
 
+/* What index_find() found, in arrays of n that the caller provides. */
+struct index_findings {
+	size_t *shadowed_by; /* the first earlier rule that holds it, or b */
+	bool *shadowed;
+	size_t *redundant_by; /* the later rule that makes it redundant, or b */
+	size_t shadowed_upto, redundant_upto; /* how far each search got */
+};
+
 /*
- * For each rule @b of @sp[0..@n), the first earlier rule that matches
- * every packet it does, or @b, into @by[b], through an index
- * (shadowidx.c).  Stops before the rule whose candidates would take the
- * comparisons made past @work; *@upto says how far it got.  Returns 0 or
- * -ENOMEM.
+ * Both kinds of finding for the rules of @sp[0..@n), as analyze.c states
+ * them, through an index (ruleidx.c) rather than every pair.  Each
+ * search stops before the rule whose candidates would take its
+ * comparisons past @work.  Returns 0 or -ENOMEM.
  */
-int shadow_index_find(const struct match_space *sp, size_t n, size_t *by,
-		      size_t work, size_t *upto);
+int index_find(const struct match_space *sp, size_t n, size_t work,
+	       struct index_findings *f);
 
 #endif /* MOAT_MATCHSPACE_H */

@@ -4,8 +4,8 @@
  * format to text that parses again, to the same ruleset, and formats to
  * itself: the promise of moat_ruleset_format(), checked on inputs no one
  * thought of.  Rule analysis reads whatever parses too: its findings must
- * point the way their kinds say, and its index must find the shadowed
- * rules that comparing every pair finds.
+ * point the way their kinds say, and its index must find what comparing
+ * every pair finds.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -75,16 +75,23 @@ static void bad_finding(const char *what, const struct moat_finding *f)
 	abort();
 }
 
+/* Shadowed by an earlier rule; redundant by a later one of its action. */
+static bool points_right(const struct moat_ruleset *rs,
+			 const struct moat_finding *f)
+{
+	if (f->kind == MOAT_SHADOWED)
+		return f->by < f->rule;
+	return f->by > f->rule && f->by < rs->nrules &&
+	       rs->rules[f->by].action == rs->rules[f->rule].action;
+}
+
 /*
- * Every pair compared, then shadowed rules through the index alone
- * (max_rules 0): the index must find the same ones, with the same first
- * holders.
+ * Every pair compared, then through the index alone (max_rules 0): the
+ * index must find the same rules, each with the same other rule.
  */
 static void analyze(const struct moat_ruleset *rs)
 {
-	const struct moat_rule *r = rs->rules;
 	struct moat_analysis a, idx;
-	size_t j = 0;
 
 	if (rs->nrules > FUZZ_ANALYZE_RULES ||
 	    moat_ruleset_find(rs, SIZE_MAX, &a))
@@ -96,21 +103,14 @@ static void analyze(const struct moat_ruleset *rs)
 	for (size_t i = 0; i < a.n; i++) {
 		const struct moat_finding *f = &a.v[i];
 
-		if (f->kind == MOAT_REDUNDANT) {
-			if (f->by <= f->rule || f->by >= rs->nrules ||
-			    r[f->by].action != r[f->rule].action)
-				bad_finding("redundant", f);
-			continue;
-		}
-		if (f->by >= f->rule)
-			bad_finding("shadowed", f);
-		if (j == idx.n || idx.v[j].rule != f->rule ||
-		    idx.v[j].by != f->by)
+		if (!points_right(rs, f))
+			bad_finding("pointing the wrong way", f);
+		if (i == idx.n || idx.v[i].kind != f->kind ||
+		    idx.v[i].rule != f->rule || idx.v[i].by != f->by)
 			bad_finding("the index does not find", f);
-		j++;
 	}
-	if (j != idx.n)
-		bad_finding("the index alone finds", &idx.v[j]);
+	if (a.n != idx.n)
+		bad_finding("the index alone finds", &idx.v[a.n]);
 	moat_analysis_free(&idx);
 	moat_analysis_free(&a);
 }

@@ -80,49 +80,88 @@ static void parse_ok(const char *text, struct moat_ruleset *rs)
 	moat_diags_free(&pd);
 }
 
+/*
+ * "drop rN tcp sport N-65535 dport 0-N" for N from 0 to @n - 1: every
+ * rule matches the lowest packet of every other, and none holds another
+ * (an earlier one has more source ports and fewer destination ports).
+ */
+static void crossing_rules(struct moat_ruleset *rs, size_t n)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->rules = calloc(n, sizeof(*rs->rules));
+	assert_non_null(rs->rules);
+	for (size_t i = 0; i < n; i++) {
+		struct moat_rule *r = &rs->rules[i];
+
+		snprintf(r->name, sizeof(r->name), "r%zu", i);
+		r->action = MOAT_DROP;
+		r->line = (uint32_t)i + 1;
+		r->col = 1;
+		r->protos.v = calloc(1, 1);
+		r->sport.v = calloc(1, sizeof(*r->sport.v));
+		r->dport.v = calloc(1, sizeof(*r->dport.v));
+		assert_true(r->protos.v && r->sport.v && r->dport.v);
+		r->protos.v[0] = MOAT_PROTO_TCP;
+		r->sport.v[0] = (struct moat_range){ (uint16_t)i, 65535 };
+		r->dport.v[0] = (struct moat_range){ 0, (uint16_t)i };
+		r->protos.n = r->sport.n = r->dport.n = 1;
+	}
+	rs->nrules = n;
+}
+
 static void test_bound(void **state)
 {
 	const char *text = "allow a tcp\nallow b tcp dport 22\nallow c tcp\n";
-	struct rg_ruleset_opts ro = { .nrules = MOAT_ANALYZE_MAX_RULES + 1 };
 	struct moat_ruleset rs;
 	struct moat_analysis a;
 	struct moat_diags d = { 0 };
-	struct rg g;
+	char want[200];
+	size_t u;
 
 	(void)state;
-	/* two rules compared pairwise; c, beyond them, found by the index */
+	/* past max_rules, the index: the same findings */
 	parse_ok(text, &rs);
-	assert_int_equal(moat_ruleset_find(&rs, 2, &a), 0);
-	assert_int_equal(a.redundant_upto, 2);
-	assert_int_equal(a.shadowed_upto, 3);
-	assert_int_equal(a.n, 2);
-	assert_int_equal(a.v[0].kind, MOAT_SHADOWED);
-	assert_int_equal(a.v[0].rule, 1);
-	assert_int_equal(a.v[0].by, 0);
-	assert_int_equal(a.v[1].kind, MOAT_SHADOWED);
-	assert_int_equal(a.v[1].rule, 2);
-	assert_int_equal(a.v[1].by, 0);
-	moat_analysis_free(&a);
-	assert_int_equal(moat_ruleset_find(&rs, SIZE_MAX, &a), 0);
-	assert_int_equal(a.redundant_upto, 3);
-	assert_int_equal(a.shadowed_upto, 3);
-	assert_int_equal(a.n, 2);
-	moat_analysis_free(&a);
+	for (size_t max = 0; max <= 3; max += 3) {
+		assert_int_equal(moat_ruleset_find(&rs, max, &a), 0);
+		assert_int_equal(a.redundant_upto, 3);
+		assert_int_equal(a.shadowed_upto, 3);
+		assert_int_equal(a.n, 2);
+		assert_int_equal(a.v[0].kind, MOAT_SHADOWED);
+		assert_int_equal(a.v[0].rule, 1);
+		assert_int_equal(a.v[0].by, 0);
+		assert_int_equal(a.v[1].kind, MOAT_SHADOWED);
+		assert_int_equal(a.v[1].rule, 2);
+		assert_int_equal(a.v[1].by, 0);
+		moat_analysis_free(&a);
+	}
 	moat_ruleset_free(&rs);
 
 	/*
-	 * One rule past the bound: a warning without a line says that
-	 * redundancy was looked for up to it; shadowing, in all of them.
+	 * The index's worst case: every earlier rule is a candidate and none
+	 * holds, so rule b costs b comparisons, and the search stops at the
+	 * first rule u with u (u + 1) / 2 past MOAT_ANALYZE_WORK (3,162).
+	 * Warnings without a line say how far the searches got.
 	 */
-	rg_init(&g, 7);
-	assert_int_equal(rg_ruleset(&g, &ro, &rs), 0);
+	crossing_rules(&rs, MOAT_ANALYZE_MAX_RULES + 1000);
+	assert_int_equal(moat_ruleset_find(&rs, MOAT_ANALYZE_MAX_RULES, &a), 0);
+	assert_int_equal(a.n, 0);
+	u = a.shadowed_upto;
+	assert_true(u * (u - 1) / 2 <= MOAT_ANALYZE_WORK &&
+		    u * (u + 1) / 2 > MOAT_ANALYZE_WORK);
+	/* redundancy needs to know which holders are shadowed */
+	assert_true(a.redundant_upto <= a.shadowed_upto);
 	assert_true(moat_ruleset_analyze(&rs, &d) >= 0);
-	assert_true(d.n >= 1);
-	assert_int_equal(d.v[0].line, 0);
-	assert_string_equal(
-		d.v[0].msg,
-		"rule analysis looked for redundant rules among the first 5000 rules only, of 5001");
-	assert_true(d.n == 1 || d.v[1].line != 0);
+	assert_int_equal(d.n, 2);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(d.v[k].line, 0);
+		snprintf(
+			want, sizeof(want),
+			"rule analysis looked for %s rules among the first %zu rules only, of 6000",
+			k ? "redundant" : "shadowed",
+			k ? a.redundant_upto : a.shadowed_upto);
+		assert_string_equal(d.v[k].msg, want);
+	}
+	moat_analysis_free(&a);
 	moat_diags_free(&d);
 	moat_ruleset_free(&rs);
 }
@@ -403,16 +442,16 @@ static void keep_one_field(struct moat_ruleset *rs, unsigned int shape)
 
 /*
  * The index must find what comparing every pair finds: the same shadowed
- * rules, each with the same first holder.  It only leaves out rules that
- * cannot hold the one asked about; a witness or a filing that left out
- * one that can would show here.
+ * and redundant rules, each with the same other rule.  It only leaves out
+ * rules that cannot hold the one asked about; a witness or a filing that
+ * left out one that can would show here.
  */
 static void test_index_as_pairs(void **state)
 {
 	static const char *const names[] = { "eth0", "eth1" };
 	struct moat_ruleset rs;
 	struct moat_analysis pairs, idx;
-	size_t i, j, shadowed = 0;
+	size_t i, shadowed = 0, redundant = 0;
 	struct rg g;
 
 	(void)state;
@@ -431,22 +470,21 @@ static void test_index_as_pairs(void **state)
 		assert_int_equal(moat_ruleset_find(&rs, SIZE_MAX, &pairs), 0);
 		assert_int_equal(moat_ruleset_find(&rs, 0, &idx), 0);
 		assert_int_equal(idx.shadowed_upto, rs.nrules);
-		assert_int_equal(idx.redundant_upto, 0);
-		for (i = j = 0; i < pairs.n; i++) {
-			if (pairs.v[i].kind != MOAT_SHADOWED)
-				continue;
-			assert_true(j < idx.n);
-			assert_int_equal(idx.v[j].rule, pairs.v[i].rule);
-			assert_int_equal(idx.v[j].by, pairs.v[i].by);
-			j++;
+		assert_int_equal(idx.redundant_upto, rs.nrules);
+		assert_int_equal(idx.n, pairs.n);
+		for (i = 0; i < pairs.n; i++) {
+			assert_int_equal(idx.v[i].kind, pairs.v[i].kind);
+			assert_int_equal(idx.v[i].rule, pairs.v[i].rule);
+			assert_int_equal(idx.v[i].by, pairs.v[i].by);
+			shadowed += pairs.v[i].kind == MOAT_SHADOWED;
+			redundant += pairs.v[i].kind == MOAT_REDUNDANT;
 		}
-		assert_int_equal(j, idx.n);
-		shadowed += j;
 		moat_analysis_free(&pairs);
 		moat_analysis_free(&idx);
 		moat_ruleset_free(&rs);
 	}
 	assert_true(shadowed >= 500);
+	assert_true(redundant >= 100);
 }
 
 int main(void)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Shadowed rules in a large ruleset, without comparing every pair.  A
- * rule A that holds rule B matches every packet of B, so in particular
+ * Shadowed and redundant rules in a large ruleset, without comparing
+ * every pair.  Both are about a rule A (earlier, or later and of the same
+ * action) that holds rule B.  A matches every packet of B, so in particular
  * one packet of B picked in advance (the witness: B's lowest source,
  * destination, protocol and destination port).  The index files every
  * rule under each value it lists, per field: a prefix under its bits, a
@@ -13,8 +14,10 @@
  * candidate is then compared exactly, as analyze.c does for every pair.
  *
  * The index decides nothing on its own: it only leaves out rules that
- * cannot hold B.  Where many rules share values, candidates are many, so
- * the walk has a budget.
+ * cannot hold B.  For a redundant B, the rules of the other action
+ * between B and its holder are then asked, in order, whether they meet B.
+ * Where many rules share values, candidates are many, so each search has
+ * a budget.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +44,7 @@ struct slot {
 	uint32_t first, n;
 };
 
-struct shadow_index {
+struct rule_index {
 	struct entry *v;
 	size_t n, cap;
 	uint32_t *wild[D_N]; /* rules without the field, in order */
@@ -75,7 +78,7 @@ static int entry_cmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int file_under(struct shadow_index *ix, enum dim d, int ver,
+static int file_under(struct rule_index *ix, enum dim d, int ver,
 		      unsigned int len, u128 value, size_t rule)
 {
 	struct entry *v;
@@ -107,7 +110,7 @@ static u128 prefix_value(const struct moat_prefix *p)
 	return a;
 }
 
-static int file_prefixes(struct shadow_index *ix, enum dim d,
+static int file_prefixes(struct rule_index *ix, enum dim d,
 			 const struct moat_prefix *v, size_t n, size_t rule)
 {
 	int ret = 0;
@@ -119,7 +122,7 @@ static int file_prefixes(struct shadow_index *ix, enum dim d,
 }
 
 /* A port range as the aligned blocks that make it up: 30 at most. */
-static int file_ports(struct shadow_index *ix, const struct moat_range *v,
+static int file_ports(struct rule_index *ix, const struct moat_range *v,
 		      size_t n, size_t rule)
 {
 	int ret = 0;
@@ -139,7 +142,7 @@ static int file_ports(struct shadow_index *ix, const struct moat_range *v,
 	return ret;
 }
 
-static int file_protos(struct shadow_index *ix, const struct match_space *s,
+static int file_protos(struct rule_index *ix, const struct match_space *s,
 		       size_t rule)
 {
 	int ret = 0;
@@ -167,7 +170,7 @@ static size_t key_hash(const struct entry *e)
 }
 
 /* The slot of @key's entries, or the empty slot where they would be. */
-static struct slot *slot_of(const struct shadow_index *ix,
+static struct slot *slot_of(const struct rule_index *ix,
 			    const struct entry *key)
 {
 	size_t i = key_hash(key) & ix->mask;
@@ -178,7 +181,7 @@ static struct slot *slot_of(const struct shadow_index *ix,
 }
 
 /* After the sort: each key's entries are together, rules in order. */
-static int hash_keys(struct shadow_index *ix)
+static int hash_keys(struct rule_index *ix)
 {
 	size_t size = 16, keys = 0;
 
@@ -200,7 +203,7 @@ static int hash_keys(struct shadow_index *ix)
 	return 0;
 }
 
-static int index_build(struct shadow_index *ix, const struct match_space *sp,
+static int index_build(struct rule_index *ix, const struct match_space *sp,
 		       size_t n)
 {
 	int ret = 0;
@@ -237,7 +240,7 @@ static int index_build(struct shadow_index *ix, const struct match_space *sp,
 	return hash_keys(ix);
 }
 
-static void index_free(struct shadow_index *ix)
+static void index_free(struct rule_index *ix)
 {
 	free(ix->v);
 	free(ix->slots);
@@ -246,7 +249,7 @@ static void index_free(struct shadow_index *ix)
 }
 
 /* The entries filed under exactly (d, ver, len, value). */
-static struct run lookup(const struct shadow_index *ix, enum dim d, int ver,
+static struct run lookup(const struct rule_index *ix, enum dim d, int ver,
 			 unsigned int len, u128 value)
 {
 	struct entry key = { (uint64_t)(value >> 64),
@@ -270,30 +273,39 @@ static uint32_t run_rule(const struct run *r, size_t i)
 	return r->e ? r->e[i].rule : r->w[i];
 }
 
-/* Cut @r to its rules before @b: only those can shadow rule @b. */
-static size_t cut_at(struct run *r, uint32_t b)
+/*
+ * Cut @r to its rules before @b (@after false: those that may shadow it)
+ * or after it (@after true: those that may make it redundant).
+ */
+static size_t cut_at(struct run *r, uint32_t b, bool after)
 {
 	size_t lo = 0, hi = r->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (run_rule(r, mid) < b)
+		if (run_rule(r, mid) < b + after)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return r->n = lo;
+	if (!after)
+		return r->n = lo;
+	if (r->e)
+		r->e += lo;
+	else
+		r->w += lo;
+	return r->n -= lo;
 }
 
 /*
- * The candidates before rule @b in field @d for a witness value @x (@has:
- * the witness has the field; a packet without ports matches only the
- * wildcards of dport), as runs; returns their number.
+ * The candidates before or after rule @b in field @d for a witness value
+ * @x (@has: the witness has the field; a packet without ports matches
+ * only the wildcards of dport), as runs; returns their number.
  */
-static size_t candidates(const struct shadow_index *ix, enum dim d, int ver,
-			 bool has, u128 x, uint32_t b, struct run *runs,
-			 size_t *nruns)
+static size_t candidates(const struct rule_index *ix, enum dim d, int ver,
+			 bool has, u128 x, uint32_t b, bool after,
+			 struct run *runs, size_t *nruns)
 {
 	unsigned int bits = d == D_DPORT ? 16 :
 			    d == D_PROTO ? 8 :
@@ -303,14 +315,14 @@ static size_t candidates(const struct shadow_index *ix, enum dim d, int ver,
 
 	*nruns = 0;
 	runs[(*nruns)++] = (struct run){ NULL, ix->wild[d], ix->nwild[d] };
-	total = cut_at(&runs[0], b);
+	total = cut_at(&runs[0], b, after);
 	if (d == D_DPORT)
 		ver = 0;
 	for (unsigned int len = 0; has && len <= bits; len++) {
 		if (!ix->lens[d][ver][len])
 			continue;
 		runs[*nruns] = lookup(ix, d, ver, len, keep_bits(x, len, bits));
-		total += cut_at(&runs[(*nruns)++], b);
+		total += cut_at(&runs[(*nruns)++], b, after);
 	}
 	return total;
 }
@@ -323,58 +335,168 @@ static unsigned int lowest_proto(const uint64_t *p)
 	return 0;
 }
 
-int shadow_index_find(const struct match_space *sp, size_t n, size_t *by,
-		      size_t work, size_t *upto)
+/* The candidates of one rule: runs in the field where they are fewest. */
+struct pick {
+	struct run runs[130];
+	size_t nruns, n;
+};
+
+static void pick_field(const struct rule_index *ix, const struct match_space *s,
+		       uint32_t b, bool after, struct pick *best)
 {
-	struct shadow_index ix = { 0 };
-	struct run runs[D_N][130];
-	size_t nruns[D_N] = { 0 }, count, fewest, b, i, k;
-	int ret = index_build(&ix, sp, n);
+	int ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+	/* the witness has ports when the rule asks for a header with them */
+	bool ports = s->r->sport.n || s->r->dport.n || s->r->tcp_flags_mask;
+	u128 x[D_N] = { s->dst[ver].hull.lo, s->src[ver].hull.lo,
+			s->dport.hull.lo, lowest_proto(s->protos[ver]) };
+	struct pick p;
 
-	*upto = 0;
-	for (b = 0; b < n && !ret; b++) {
-		const struct match_space *s = &sp[b];
-		int ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
-		/* the witness has ports when the rule asks for a header with them */
-		bool ports =
-			s->r->sport.n || s->r->dport.n || s->r->tcp_flags_mask;
-		u128 x[D_N] = { s->dst[ver].hull.lo, s->src[ver].hull.lo,
-				s->dport.hull.lo,
-				lowest_proto(s->protos[ver]) };
-		enum dim d, pick = D_DST;
+	for (enum dim d = 0; d < D_N; d++) {
+		struct run w = { NULL, ix->wild[d], ix->nwild[d] };
 
-		by[b] = b;
-		fewest = 0;
-		for (d = 0; d < D_N && s->versions; d++) {
-			count = candidates(&ix, d, ver, d != D_DPORT || ports,
-					   x[d], (uint32_t)b, runs[d],
-					   &nruns[d]);
-			if (d == 0 || count < fewest) {
-				fewest = count;
-				pick = d;
-			}
-			/* few enough: the lookups would cost more than the walk */
-			if (fewest <= FEW)
-				break;
-		}
-		if (fewest > work)
+		/* the wildcards alone outnumber the best: no lookups needed */
+		if (d > 0 && cut_at(&w, b, after) >= best->n)
+			continue;
+		p.n = candidates(ix, d, ver, d != D_DPORT || ports, x[d], b,
+				 after, p.runs, &p.nruns);
+		if (d == 0 || p.n < best->n)
+			*best = p;
+		/* few enough: the lookups would cost more than the walk */
+		if (best->n <= FEW)
 			break;
-		work -= fewest;
-		for (k = 0; k < nruns[pick] && s->versions; k++) {
-			const struct run *r = &runs[pick][k];
-
-			for (i = 0; i < r->n; i++) {
-				uint32_t a = run_rule(r, i);
-
-				/* in order: past b, or past the best, is done */
-				if (a >= by[b])
-					break;
-				if (match_space_within(s, &sp[a]))
-					by[b] = a;
-			}
-		}
-		*upto = b + 1;
 	}
+}
+
+/*
+ * The first rule of @p before @limit that holds @s (with @same: of action
+ * @act, and not in @skip), or @limit.  Each rule looked at takes one of
+ * *@left; when none is left, *@stop is set and the answer is no answer.
+ */
+static size_t first_holder(const struct match_space *sp, const struct pick *p,
+			   const struct match_space *s, size_t limit,
+			   const bool *skip, enum moat_action act, bool same,
+			   size_t *left, bool *stop)
+{
+	size_t best = limit;
+
+	for (size_t k = 0; k < p->nruns && !*stop; k++) {
+		const struct run *r = &p->runs[k];
+
+		for (size_t i = 0; i < r->n; i++) {
+			uint32_t a = run_rule(r, i);
+
+			/* in order: past the best is done */
+			if (a >= best)
+				break;
+			if (!*left) {
+				*stop = true;
+				break;
+			}
+			(*left)--;
+			if ((!same || (sp[a].r->action == act && !skip[a])) &&
+			    match_space_within(s, &sp[a]))
+				best = a;
+		}
+	}
+	return best;
+}
+
+/*
+ * Is there a rule of the other action than @b's between @b and @c that
+ * meets it?  @other lists the rules of that action, in order; each one
+ * looked at takes one of *@left, as in first_holder().
+ */
+static bool blocked(const struct match_space *sp, size_t b, size_t c,
+		    const uint32_t *other, size_t nother, size_t *left,
+		    bool *stop)
+{
+	size_t lo = 0, hi = nother;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (other[mid] <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nother && other[lo] < c; lo++) {
+		if (!*left) {
+			*stop = true;
+			return false;
+		}
+		(*left)--;
+		if (match_space_meets(&sp[other[lo]], &sp[b]))
+			return true;
+	}
+	return false;
+}
+
+int index_find(const struct match_space *sp, size_t n, size_t work,
+	       struct index_findings *f)
+{
+	struct rule_index ix = { 0 };
+	uint32_t *by_action[2] = { NULL, NULL };
+	size_t nby[2] = { 0, 0 }, left = work, b;
+	bool stop = false;
+	struct pick p;
+	int ret;
+
+	f->shadowed_upto = f->redundant_upto = 0;
+	ret = index_build(&ix, sp, n);
+	for (int a = 0; a < 2 && !ret; a++)
+		if (!(by_action[a] = malloc((n + 1) * sizeof(uint32_t))))
+			ret = -ENOMEM;
+	if (ret)
+		goto out;
+
+	for (b = 0; b < n; b++) {
+		f->shadowed_by[b] = b;
+		f->shadowed[b] = false;
+		by_action[sp[b].r->action][nby[sp[b].r->action]++] =
+			(uint32_t)b;
+	}
+	for (b = 0; b < n && !stop; b++) {
+		if (sp[b].versions) {
+			pick_field(&ix, &sp[b], (uint32_t)b, false, &p);
+			f->shadowed_by[b] =
+				first_holder(sp, &p, &sp[b], b, NULL, 0, false,
+					     &left, &stop);
+			f->shadowed[b] = f->shadowed_by[b] != b;
+		}
+		if (!stop)
+			f->shadowed_upto = b + 1;
+	}
+
+	/*
+	 * The first holder after b of its action, then what stands between;
+	 * among the rules whose shadowing is known, since a shadowed holder
+	 * does not count.
+	 */
+	left = work;
+	stop = false;
+	n = f->shadowed_upto;
+	for (b = 0; b < n && !stop; b++) {
+		enum moat_action act = sp[b].r->action;
+		size_t c = n;
+
+		f->redundant_by[b] = b;
+		if (sp[b].versions && !f->shadowed[b]) {
+			pick_field(&ix, &sp[b], (uint32_t)b, true, &p);
+			c = first_holder(sp, &p, &sp[b], n, f->shadowed, act,
+					 true, &left, &stop);
+		}
+		if (c < n && !stop &&
+		    !blocked(sp, b, c, by_action[!act], nby[!act], &left,
+			     &stop) &&
+		    !stop)
+			f->redundant_by[b] = c;
+		if (!stop)
+			f->redundant_upto = b + 1;
+	}
+out:
+	free(by_action[0]);
+	free(by_action[1]);
 	index_free(&ix);
 	return ret;
 }

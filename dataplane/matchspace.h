@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A rule's match space, for comparing rules with each other (analyze.c):
- * per IP version, a set of protocols, sources and destinations; then the
- * transport fields and the interfaces.  Sets of numbers are intervals,
- * addresses as 128-bit numbers (IPv4 in the low 32 bits).
+ * Inside rule analysis (analyze.c).  A rule's match space, for comparing
+ * rules with each other: per IP version, a set of protocols, sources and
+ * destinations; then the transport fields and the interfaces.  Sets of
+ * numbers are intervals, addresses as 128-bit numbers (IPv4 in the low 32
+ * bits).  And the index that spares large rulesets most of the pairs.
  */
 #ifndef MOAT_MATCHSPACE_H
 #define MOAT_MATCHSPACE_H
@@ -64,8 +65,8 @@ struct index_findings {
 /*
  * Both kinds of finding for the rules of @sp[0..@n), as analyze.c states
  * them, through an index (ruleidx.c) rather than every pair.  Each
- * search stops before the rule whose candidates would take its
- * comparisons past @work.  Returns 0 or -ENOMEM.
+ * search stops at the rule that would take its comparisons past @work.
+ * Returns 0 or -ENOMEM.
  */
 int index_find(const struct match_space *sp, size_t n, size_t work,
 	       struct index_findings *f);

@@ -16,14 +16,20 @@
 
 volatile sig_atomic_t bench_stop;
 
+static void __attribute__((format(printf, 1, 0)))
+say(const char *fmt, va_list ap)
+{
+	fputs("moat-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void bench_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("moat-bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(fmt, ap);
 	va_end(ap);
 }
 
@@ -32,9 +38,7 @@ void bench_progress(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("moat-bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	say(fmt, ap);
 	va_end(ap);
 }
 

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "peers.h"
 
 extern char **environ;
@@ -37,14 +38,6 @@ void peer_err(const char *peer, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -105,7 +98,7 @@ static int wait_child(pid_t pid, int pidfd, uint64_t deadline, int *status)
 	int ret = -ETIMEDOUT;
 
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = bench_now_ns();
 		struct pollfd p = { .fd = pidfd, .events = POLLIN };
 		int r;
 
@@ -161,7 +154,7 @@ int peer_run(struct peer_cmd *c)
 		goto out;
 	}
 
-	start = now_ns();
+	start = bench_now_ns();
 	ret = posix_spawnp(&pid, c->argv[0], &fa, NULL, (char *const *)c->argv,
 			   environ);
 	if (ret) {
@@ -179,7 +172,7 @@ int peer_run(struct peer_cmd *c)
 				 start + (uint64_t)c->timeout_ms * 1000000,
 				 &status);
 	}
-	c->elapsed_ns = now_ns() - start;
+	c->elapsed_ns = bench_now_ns() - start;
 	if (ret == -ETIMEDOUT)
 		peer_err(c->argv[0], "`%s' took more than %u s, killed", line,
 			 c->timeout_ms / 1000);

@@ -11,17 +11,10 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "file.h"
 #include "log.h"
 #include "notify.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * One moatd per instance: two would fight over the same pins.  The lock

@@ -17,19 +17,12 @@
 
 #include "agent.h"
 #include "analyze.h"
+#include "clock.h"
 #include "file.h"
 #include "log.h"
 #include "wire.h"
 
 #define LAST_GOOD "last-good.rules"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void agent_log_diags(const struct moat_diags *d, const char *file)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "clock.h"
 #include "file.h"
 #include "log.h"
 
@@ -40,14 +41,6 @@ struct control {
 	int nconns;
 	bool shutting_down;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void conn_read(struct conn *c);
 

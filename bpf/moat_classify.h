@@ -70,6 +70,8 @@ static __always_inline int moat_match4(const volatile struct moat_term4 *t,
 	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
 			   t->tcp_mask, t->tcp_value, k))
 		return 0;
+	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
+		return 0;
 	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }
 
@@ -85,6 +87,8 @@ static __always_inline int moat_match6(const volatile struct moat_term6 *t,
 		return 0;
 	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
 			   t->tcp_mask, t->tcp_value, k))
+		return 0;
+	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
 		return 0;
 	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }
@@ -131,6 +135,8 @@ static __always_inline int moat_small4(const volatile struct moat_term4 *t,
 	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
 			   t->tcp_value, k))
 		return 0;
+	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
+		return 0;
 	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }
 
@@ -149,6 +155,8 @@ static __always_inline int moat_small6(const volatile struct moat_term6 *t,
 		return 0;
 	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
 			   t->tcp_value, k))
+		return 0;
+	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
 		return 0;
 	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
 }

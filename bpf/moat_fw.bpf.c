@@ -13,6 +13,7 @@
 #define MOAT_LOAD(f, off, buf, len) \
 	bpf_xdp_load_bytes((struct xdp_md *)(f)->ctx, (off), (buf), (len))
 #include "moat_parse.h"
+#include "moat_ct.h"
 
 /* Set by the loader between open and load; the verifier sees constants. */
 const volatile struct moat_layout layout = {};
@@ -129,6 +130,7 @@ int moat_fw(struct xdp_md *ctx)
 	struct moat_frame f = { .data = data, .end = end, .ctx = ctx };
 	struct moat_key k = {};
 	struct moat_counter *c;
+	struct moat_ct ct;
 	__u32 slot, drop;
 	__u64 m;
 
@@ -136,6 +138,18 @@ int moat_fw(struct xdp_md *ctx)
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);
+		if (layout.ct) {
+			k.ct = moat_ct_look(&ct, &f, &k, bpf_ktime_get_ns(),
+					    ctx->ingress_ifindex, 0);
+			if (layout.ct_pass &&
+			    (k.ct & (MOAT_CT_ESTABLISHED | MOAT_CT_RELATED))) {
+				moat_ct_commit(&ct);
+				slot = k.ct == MOAT_CT_RELATED ? MOAT_SLOT_RELATED :
+								 MOAT_SLOT_ESTABLISHED;
+				drop = 0;
+				break;
+			}
+		}
 		/*
 		 * Inline, not a global function: on CPUs that mitigate return
 		 * stack attacks every return costs a thunk, several ns here.
@@ -148,6 +162,8 @@ int moat_fw(struct xdp_md *ctx)
 			slot = MOAT_SLOT_POLICY;
 			drop = layout.policy_drop;
 		}
+		if (layout.ct && !drop)
+			moat_ct_commit(&ct);
 		break;
 	case MOAT_K_ARP:
 		slot = MOAT_SLOT_ARP;

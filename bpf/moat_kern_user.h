@@ -85,7 +85,7 @@ struct moat_term4 {
 	__u8 flags; /* MOAT_T_* */
 	__u8 tcp_mask, tcp_value; /* (flags & mask) == value */
 	__u8 iface; /* interface id, 0: any */
-	__u8 pad;
+	__u8 ct; /* MOAT_CT_* bits: the packet's conntrack state is one of them; 0: any */
 	__u32 rule; /* rule index: the lower wins */
 	__u32 verdict; /* counter slot | MOAT_VERDICT_DROP */
 };
@@ -99,7 +99,8 @@ struct moat_term6 {
 	__u8 flags;
 	__u8 tcp_mask, tcp_value;
 	__u8 iface;
-	__u8 pad[3];
+	__u8 ct;
+	__u8 pad[2];
 	__u32 rule;
 	__u32 verdict;
 };
@@ -130,8 +131,8 @@ enum moat_slot {
 	MOAT_SLOT_ND, /* IPv6 neighbour discovery: always passes */
 	MOAT_SLOT_NONIP, /* other ethertypes: pass */
 	MOAT_SLOT_MALFORMED, /* truncated or unparseable: dropped */
-	MOAT_SLOT_RESERVED5,
-	MOAT_SLOT_RESERVED6,
+	MOAT_SLOT_ESTABLISHED, /* an established flow: passed without the rules */
+	MOAT_SLOT_RELATED, /* an ICMP error about a tracked flow: the same */
 	MOAT_SLOT_RESERVED7,
 	MOAT_SLOT_FIRST_RULE,
 };
@@ -180,6 +181,13 @@ struct moat_layout {
 	__u32 nsmall[2];
 	struct moat_term4 small4[MOAT_SMALL_MAX];
 	struct moat_term6 small6[MOAT_SMALL_MAX];
+	/*
+	 * Connection tracking (moat_ct.h): ct is 1 when the instance tracks
+	 * flows; ct_pass is 1 when established and related packets skip the
+	 * rules ("allow established"); ct_rules is 1 when some term matches
+	 * on the state.
+	 */
+	__u32 ct, ct_pass, ct_rules;
 };
 
 #define MOAT_ABSENT 0xffffffffu
@@ -195,6 +203,115 @@ struct moat_gen_info {
 	__u32 prog_id;
 	__u64 compile_ns; /* the apply: compile, load, switch (parsing is the caller's) */
 };
+
+/*
+ * Connection tracking.  One LRU hash per instance, shared by every
+ * generation, by the XDP program (ingress) and by the TC egress program
+ * that learns the host's own flows.  docs/conntrack.md is the contract.
+ *
+ * The key is the same for both directions: the two (address, port)
+ * endpoints in a fixed order, a before b.  ICMP echo has its identifier
+ * in both port fields.
+ */
+struct moat_ct_key {
+	__u64 a[2], b[2]; /* IPv6 as read from the packet; IPv4: [0] host order, [1] 0 */
+	__u16 pa, pb; /* ports of a and b, host order */
+	__u8 proto;
+	__u8 fam6;
+	__u16 pad;
+};
+
+/* Flow states: TCP's follow the handshake, the others are open or replied. */
+enum moat_ct_state {
+	MOAT_CTS_NONE = 0,
+	MOAT_CTS_SYN_SENT, /* the opener's SYN */
+	MOAT_CTS_SYN_RECV, /* the answer's SYN-ACK */
+	MOAT_CTS_ESTABLISHED,
+	MOAT_CTS_FIN_WAIT, /* one side sent FIN */
+	MOAT_CTS_TIME_WAIT, /* both sides sent FIN */
+	MOAT_CTS_CLOSE, /* a RST */
+	MOAT_CTS_OPEN, /* udp, icmp echo, others: one direction seen */
+	MOAT_CTS_REPLIED, /* ... and the other */
+	MOAT_CTS_MAX,
+};
+
+/* value flags */
+#define MOAT_CTF_REPLIED 0x01 /* a packet went the other way */
+#define MOAT_CTF_FIN_A 0x02
+#define MOAT_CTF_FIN_B 0x04
+#define MOAT_CTF_EGRESS 0x08 /* the host opened it (learned on egress) */
+#define MOAT_CTF_PICKUP 0x10 /* learned mid-stream from the host's side */
+
+struct moat_ct_val {
+	__u64 seen_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last packet */
+	__u64 created_ns;
+	__u32 packets[2]; /* from a, from b */
+	__u8 state; /* enum moat_ct_state */
+	__u8 orig_b; /* 1: b opened the flow */
+	__u8 flags; /* MOAT_CTF_* */
+	__u8 pad;
+	__u32 ifindex; /* where the flow was first seen */
+};
+
+/* A packet's conntrack state, as rules match it: one bit each. */
+#define MOAT_CT_NEW 0x01
+#define MOAT_CT_ESTABLISHED 0x02
+#define MOAT_CT_RELATED 0x04
+#define MOAT_CT_INVALID 0x08
+
+/* Timeout classes, each configurable (moatd.conf "conntrack-timeout"). */
+enum moat_ct_timeout {
+	MOAT_CTT_TCP_SYN = 0, /* SYN_SENT, SYN_RECV */
+	MOAT_CTT_TCP_ESTABLISHED,
+	MOAT_CTT_TCP_FIN, /* FIN_WAIT, TIME_WAIT */
+	MOAT_CTT_TCP_CLOSE,
+	MOAT_CTT_UDP, /* not replied yet */
+	MOAT_CTT_UDP_REPLIED,
+	MOAT_CTT_ICMP,
+	MOAT_CTT_OTHER,
+	MOAT_CTT_MAX,
+};
+
+/* The ct_conf map's one entry. */
+struct moat_ct_conf {
+	__u64 timeout_ns[MOAT_CTT_MAX];
+};
+
+/* The timeout class of a flow in @state. */
+static inline __u32 moat_ct_class(__u8 proto, __u8 state)
+{
+	if (proto == 6) {
+		switch (state) {
+		case MOAT_CTS_SYN_SENT:
+		case MOAT_CTS_SYN_RECV:
+			return MOAT_CTT_TCP_SYN;
+		case MOAT_CTS_FIN_WAIT:
+		case MOAT_CTS_TIME_WAIT:
+			return MOAT_CTT_TCP_FIN;
+		case MOAT_CTS_CLOSE:
+			return MOAT_CTT_TCP_CLOSE;
+		default:
+			return MOAT_CTT_TCP_ESTABLISHED;
+		}
+	}
+	if (proto == 17)
+		return state == MOAT_CTS_REPLIED ? MOAT_CTT_UDP_REPLIED : MOAT_CTT_UDP;
+	if (proto == 1 || proto == 58)
+		return MOAT_CTT_ICMP;
+	return MOAT_CTT_OTHER;
+}
+
+/* ct_stats: per-CPU u64 counters, by index. */
+enum moat_ct_stat {
+	MOAT_CTC_CREATED = 0, /* new entries */
+	MOAT_CTC_INSERT_FAILED, /* the kernel refused an entry */
+	MOAT_CTC_REUSED, /* entries remade over an expired or closed flow */
+	MOAT_CTC_INVALID, /* packets in no valid state */
+	MOAT_CTC_FLUSHED, /* entries removed by moatctl conntrack flush */
+	MOAT_CTC_MAX,
+};
+
+#define MOAT_CT_DEFAULT_MAX (1u << 20)
 
 #define MOAT_NAME_MAX 63
 

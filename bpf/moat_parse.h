@@ -33,6 +33,9 @@ struct moat_key {
 	__u8 tcp_flags;
 	__u8 fam6;
 	__u32 iface; /* interface id, 0 when the ruleset names none */
+	__u16 l4_off; /* where the transport header starts, when l4 */
+	__u8 ct; /* the packet's MOAT_CT_* state; 0: not tracked */
+	__u8 pad;
 };
 
 enum moat_kind {
@@ -175,6 +178,7 @@ static __always_inline int moat_parse_l4(const struct moat_frame *f,
 			return MOAT_K_MALFORMED;
 		k->tcp_flags = p[13];
 	}
+	k->l4_off = (__u16)off;
 	return moat_l4_fields(p, k);
 }
 
@@ -207,6 +211,7 @@ static __always_inline int moat_load_l4(const struct moat_frame *f, __u32 off,
 		if (MOAT_LOAD(f, off, h, 4))
 			return MOAT_K_MALFORMED;
 	}
+	k->l4_off = (__u16)(off & 0xffff);
 	return moat_l4_fields(h, k);
 }
 

@@ -138,6 +138,8 @@ int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 
 		err = ours ? pin_link(dp, ifname, fd) : -EBUSY;
 		xdp_multiprog__close(mp);
+		if (!err)
+			err = dp_ct_attach(dp, ifindex);
 		return err;
 	}
 	switch (mode) {
@@ -156,6 +158,8 @@ int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 		return err;
 	err = pin_link(dp, ifname, xdp_program__fd(prog));
 	xdp_program__close(prog);
+	if (!err)
+		err = dp_ct_attach(dp, ifindex);
 	return err;
 }
 
@@ -185,6 +189,8 @@ int moat_dp_detach(struct moat_dp *dp, const char *ifname)
 	xdp_multiprog__close(mp);
 	if (!err)
 		unlink(path);
+	if (!err)
+		err = dp_ct_detach(dp, ifindex);
 	return err;
 }
 
@@ -208,5 +214,6 @@ int dp_iface_state(const struct moat_dp *dp, const char *ifname,
 	i->dispatcher = !xdp_multiprog__is_legacy(mp);
 	i->prog_id = xdp_program__id(prog);
 	xdp_multiprog__close(mp);
+	i->egress_prog_id = dp_ct_egress_id(dp, (int)i->ifindex);
 	return 0;
 }

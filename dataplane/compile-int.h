@@ -31,6 +31,7 @@ struct cterm {
 	uint8_t flags; /* MOAT_T_* */
 	uint8_t tcp_mask, tcp_value;
 	uint8_t iface;
+	uint8_t ct; /* MOAT_CT_* bits, 0: any */
 };
 
 /*

@@ -206,6 +206,7 @@ static int expand_rule(struct expand *x, const struct moat_rule *r,
 							.src_len = s->len,
 							.dst_len = t->len,
 							.iface = (uint8_t)ifc,
+							.ct = r->ct,
 						};
 
 						memcpy(c.src, s->addr, 16);
@@ -411,6 +412,15 @@ int moat_compile(const struct moat_ruleset *rs,
 				     "over capacity: %zu rules, at most %u",
 				     rs->nrules, MOAT_RULES_MAX), -E2BIG;
 
+	for (i = 0; i < rs->nrules && o->no_conntrack; i++)
+		if (rs->rules[i].ct)
+			moat_diag_add(d, MOAT_ERROR, rs->rules[i].line, rs->rules[i].col,
+				      "rule matches conntrack state, but this data plane does not track flows (conntrack is off): '%s'",
+				      rs->rules[i].name);
+	if (d->nerrors) {
+		err = -EINVAL;
+		goto fail;
+	}
 	for (i = 0; i < rs->nrules; i++) {
 		err = expand_rule(&x, &rs->rules[i], (uint32_t)i, o, d);
 		if (err == -E2BIG && !d->nerrors)
@@ -447,6 +457,11 @@ int moat_compile(const struct moat_ruleset *rs,
 	img->layout.max_list = img->max_list;
 	img->layout.policy_drop = rs->policy == MOAT_DROP;
 	img->layout.policy_slot = MOAT_SLOT_POLICY;
+	img->layout.ct = !o->no_conntrack;
+	img->layout.ct_pass = img->layout.ct && !rs->established_classify;
+	for (i = 0; i < x.n && !x.v[i].ct; i++)
+		;
+	img->layout.ct_rules = i < x.n;
 	/* interface matching costs every packet a little: only when used */
 	for (i = 0; i < x.n && !x.v[i].iface; i++)
 		;

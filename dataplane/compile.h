@@ -48,6 +48,12 @@ struct moat_compile_opts {
 	const char *const *ifnames;
 	const uint32_t *ifindex;
 	int nifaces;
+	/*
+	 * The data plane does not track flows: rules that match on ct state
+	 * are refused.  Otherwise (and for `check`) the generation looks
+	 * every packet up in the conntrack table.
+	 */
+	bool no_conntrack;
 };
 
 /*
@@ -73,5 +79,10 @@ uint64_t moat_image_bytes(const struct moat_image *img);
  */
 int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
 			size_t len, uint32_t ifindex, uint64_t *match);
+
+/* The same for a packet in conntrack state @ct (a MOAT_CT_* bit, 0: untracked). */
+int moat_image_classify_ct(const struct moat_image *img, const uint8_t *frame,
+			   size_t len, uint32_t ifindex, uint8_t ct,
+			   uint64_t *match);
 
 #endif /* MOAT_COMPILE_H */

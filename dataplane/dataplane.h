@@ -30,11 +30,28 @@ enum moat_xdp_mode {
 	MOAT_XDP_GENERIC,
 };
 
+/*
+ * Connection tracking (docs/conntrack.md).  The table is made with the
+ * instance and keeps its size for as long as anything is pinned; the
+ * timeouts are written at every open.
+ */
+struct moat_ct_opts {
+	bool enabled;
+	uint32_t max; /* flows; 0: MOAT_CT_DEFAULT_MAX */
+	uint32_t timeout_s[MOAT_CTT_MAX]; /* 0: the default of docs/conntrack.md */
+};
+
 struct moat_dp_opts {
 	const char *bpffs; /* default "/sys/fs/bpf"; mounted when missing */
 	const char *instance; /* default "default" */
 	uint32_t capacity; /* rule counter slots; default MOAT_DEFAULT_CAPACITY */
+	struct moat_ct_opts ct;
 };
+
+/* Default timeouts, in seconds, by enum moat_ct_timeout; and their names. */
+extern const uint32_t moat_ct_default_timeout[MOAT_CTT_MAX];
+extern const char *const moat_ct_timeout_name[MOAT_CTT_MAX];
+const char *moat_ct_flow_state_name(uint8_t state); /* enum moat_ct_state */
 
 #define MOAT_DEFAULT_CAPACITY 65536u
 
@@ -95,10 +112,22 @@ struct moat_dp_iface {
 	bool generic; /* attached in generic (skb) mode */
 	bool dispatcher; /* through libxdp's dispatcher */
 	uint32_t prog_id; /* entry program */
+	uint32_t egress_prog_id; /* conntrack's TC egress program, 0: none */
+};
+
+struct moat_dp_ct_status {
+	bool enabled;
+	uint32_t max;
+	uint64_t entries; /* counted now */
+	uint64_t stat[MOAT_CTC_MAX]; /* summed over CPUs */
+	uint64_t evicted; /* made, less flushed, less still there: the LRU's doing */
+	uint32_t timeout_s[MOAT_CTT_MAX];
+	uint64_t bytes_per_flow, table_bytes; /* kernel memory, as the map reports it */
 };
 
 struct moat_dp_status {
 	bool has_generation;
+	struct moat_dp_ct_status ct;
 	struct moat_gen_info info;
 	uint32_t capacity;
 	uint32_t slots_used;
@@ -145,6 +174,47 @@ struct moat_dp_features {
 int moat_dp_probe(struct moat_dp_features *f);
 
 const char *moat_dp_pin_root(const struct moat_dp *dp);
+
+/* One flow of the conntrack table, as `moatctl conntrack` shows it. */
+struct moat_ct_flow {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t proto;
+	uint8_t src[16], dst[16]; /* the opener first */
+	uint16_t sport, dport; /* ICMP echo: the identifier in both */
+	uint8_t state; /* enum moat_ct_state */
+	uint8_t flags; /* MOAT_CTF_* */
+	uint32_t ifindex;
+	uint64_t packets_orig, packets_reply;
+	uint64_t age_ns, idle_ns; /* since made, since the last packet */
+	uint64_t expires_ns; /* 0: already past its timeout */
+};
+
+/* Which flows: every given field must match (either endpoint for addr and port). */
+struct moat_ct_filter {
+	bool has_addr;
+	struct moat_prefix addr;
+	int port; /* -1: any */
+	int proto; /* -1: any */
+	int state; /* enum moat_ct_state, -1: any */
+};
+
+/*
+ * Every flow that @f selects (NULL: all), in table order; *out is one
+ * malloc'd array.  -ENOENT when the instance does not track flows.
+ */
+int moat_dp_ct_list(struct moat_dp *dp, const struct moat_ct_filter *f,
+		    struct moat_ct_flow **out, size_t *n);
+
+/* Remove the flows @f selects (NULL: all); *removed says how many. */
+int moat_dp_ct_flush(struct moat_dp *dp, const struct moat_ct_filter *f,
+		     size_t *removed);
+
+/* The table's size, fill and pressure counters (enabled false: not tracking). */
+int moat_dp_ct_status(struct moat_dp *dp, struct moat_dp_ct_status *st);
+
+/* Does @flow pass @f? */
+bool moat_ct_filter_match(const struct moat_ct_filter *f,
+			  const struct moat_ct_flow *flow);
 
 /*
  * The running generation's program (owned by @dp, -1 when there is none):

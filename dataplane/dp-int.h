@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/bpf.h>
+
 #include "dataplane.h"
 
 /*
@@ -41,6 +43,7 @@ struct moat_dp {
 	char instance[64];
 	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
 	int gens_fd, counters_fd, sync_fd;
+	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
 	uint32_t gens_id; /* map id: tells our entry programs from others */
 	uint32_t capacity;
 	int ncpus;
@@ -66,5 +69,23 @@ int dp_load_current(struct moat_dp *dp);
 int dp_rmtree(const char *dir);
 
 uint64_t dp_now_ns(int clock);
+
+/*
+ * The map pinned at <root>/@name, or (@create) a new one pinned there;
+ * @inner_fd: the inner map of a map of maps, -1 for none.  -errno.
+ */
+int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
+	       uint32_t ksize, uint32_t vsize, uint32_t entries, int inner_fd,
+	       bool create);
+
+/* Make or adopt the conntrack maps (loader), and close them. */
+int dp_ct_open(struct moat_dp *dp, const struct moat_ct_opts *o, bool create);
+void dp_ct_close(struct moat_dp *dp);
+
+/* Attach or detach conntrack's TC egress program on @ifindex; its id. */
+int dp_ct_attach(struct moat_dp *dp, int ifindex);
+int dp_ct_detach(struct moat_dp *dp, int ifindex);
+uint32_t dp_ct_egress_id(const struct moat_dp *dp, int ifindex);
+
 
 #endif /* MOAT_DP_INT_H */

@@ -215,7 +215,7 @@ static void put_rule(struct out *o, const struct moat_rule *r, int width)
 	/* the fields, into a buffer first: the padding depends on them */
 	if (r->protos.n || r->src.n || r->dst.n || r->sport.n || r->dport.n ||
 	    r->icmp_type.n || r->icmp_code.n || r->tcp_flags_mask ||
-	    r->ifaces.n)
+	    r->ifaces.n || r->ct)
 		fprintf(f, "%*s", pad, "");
 
 	put_protos(f, r);
@@ -235,6 +235,10 @@ static void put_rule(struct out *o, const struct moat_rule *r, int width)
 	}
 	for (i = 0; i < r->ifaces.n; i++)
 		fprintf(f, "%s%s", i ? ", " : " in ", r->ifaces.v[i].name);
+	for (i = 0; i < 8; i++)
+		if (r->ct & (1u << i))
+			fprintf(f, "%s%s", r->ct & ((1u << i) - 1) ? ", " : " ct ",
+				moat_ct_state_name((uint8_t)(1u << i)));
 	put_trailing(o, r->trailing);
 }
 
@@ -260,6 +264,13 @@ char *moat_ruleset_format(const struct moat_ruleset *rs)
 		fprintf(o.f, "policy %s",
 			rs->policy == MOAT_DROP ? "drop" : "allow");
 		put_trailing(&o, rs->policy_trailing);
+	}
+	put_comments(&o, rs->established_comments);
+	if (rs->established_given) {
+		line_start(&o);
+		fprintf(o.f, "%s established",
+			rs->established_classify ? "classify" : "allow");
+		put_trailing(&o, rs->established_trailing);
 	}
 	for (i = 0; i < rs->nrules; i++)
 		put_rule(&o, &rs->rules[i], width);

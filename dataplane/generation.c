@@ -218,6 +218,15 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
 	if (err)
 		goto fail;
+	if (dp->ct_fd >= 0) {
+		if ((err = bpf_map__reuse_fd(skel->maps.ct, dp->ct_fd)) ||
+		    (err = bpf_map__reuse_fd(skel->maps.ct_conf, dp->ct_conf_fd)) ||
+		    (err = bpf_map__reuse_fd(skel->maps.ct_stats, dp->ct_stats_fd)))
+			goto fail;
+	} else {
+		/* not tracking: the program never looks, the map stays tiny */
+		bpf_map__set_max_entries(skel->maps.ct, 64);
+	}
 	log[0] = '\0';
 	bpf_program__set_log_buf(skel->progs.moat_fw, log, sizeof(log));
 	/*
@@ -284,7 +293,8 @@ fail:
 int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		  struct moat_diags *d, struct moat_apply_stats *st)
 {
-	struct moat_compile_opts co = { .nifaces = dp->nifaces };
+	struct moat_compile_opts co = { .nifaces = dp->nifaces,
+					.no_conntrack = dp->ct_fd < 0 };
 	struct moat_apply_stats s = { 0 };
 	struct moat_gen_info gi = { 0 };
 	struct moat_image img = { 0 };

@@ -78,6 +78,8 @@ static bool term_covers(const struct cterm *a, const struct cterm *b, int home)
 		    (b->tcp_value & a->tcp_mask) != a->tcp_value)
 			return false;
 	}
+	if (a->ct && (!b->ct || (b->ct & ~a->ct)))
+		return false;
 	return !a->iface || a->iface == b->iface;
 }
 
@@ -124,6 +126,7 @@ void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t)
 	t->tcp_mask = c->tcp_mask;
 	t->tcp_value = c->tcp_value;
 	t->iface = c->iface;
+	t->ct = c->ct;
 	t->rule = c->rule;
 	t->verdict = verdict;
 }
@@ -156,6 +159,7 @@ void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t)
 	t->tcp_mask = c->tcp_mask;
 	t->tcp_value = c->tcp_value;
 	t->iface = c->iface;
+	t->ct = c->ct;
 	t->rule = c->rule;
 	t->verdict = verdict;
 }
@@ -306,6 +310,13 @@ MOAT_SCAN_LOOP(MOAT_TERM6_AT, moat_match6)
 int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
 			size_t len, uint32_t ifindex, uint64_t *match)
 {
+	return moat_image_classify_ct(img, frame, len, ifindex, 0, match);
+}
+
+int moat_image_classify_ct(const struct moat_image *img, const uint8_t *frame,
+			   size_t len, uint32_t ifindex, uint8_t ct,
+			   uint64_t *match)
+{
 	struct moat_frame f = { .data = frame, .end = frame + len };
 	struct moat_key k;
 	int kind;
@@ -318,6 +329,7 @@ int moat_image_classify(const struct moat_image *img, const uint8_t *frame,
 		return kind;
 	if (img->layout.nifaces)
 		k.iface = moat_iface_id(ifindex);
+	k.ct = ct;
 	*match = k.fam6 ? moat_classify6(&k) : moat_classify4(&k);
 	return kind;
 }

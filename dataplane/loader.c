@@ -133,6 +133,13 @@ static int create_or_get(struct moat_dp *dp, const char *name,
 			 enum bpf_map_type type, uint32_t vsize,
 			 uint32_t entries, int inner_fd, bool create)
 {
+	return dp_map_get(dp, name, type, 4, vsize, entries, inner_fd, create);
+}
+
+int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
+	       uint32_t ksize, uint32_t vsize, uint32_t entries, int inner_fd,
+	       bool create)
+{
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .inner_map_fd = (uint32_t)inner_fd);
 	char path[PATH_MAX];
 	int fd, err;
@@ -145,7 +152,7 @@ static int create_or_get(struct moat_dp *dp, const char *name,
 		return fd >= 0 ? fd : -errno;
 	if (inner_fd < 0)
 		opts.inner_map_fd = 0;
-	fd = bpf_map_create(type, name, 4, vsize, entries, &opts);
+	fd = bpf_map_create(type, name, ksize, vsize, entries, &opts);
 	if (fd < 0)
 		return -errno;
 	if (bpf_obj_pin(fd, path)) {
@@ -168,6 +175,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 	if (!dp)
 		return -ENOMEM;
 	dp->gens_fd = dp->counters_fd = dp->sync_fd = dp->gen_fd = -1;
+	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
 	dp->pinned_only = !create;
 	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s",
 		 o && o->bpffs ? o->bpffs : "/sys/fs/bpf");
@@ -247,6 +255,9 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		}
 	}
 
+	err = dp_ct_open(dp, o ? &o->ct : NULL, create);
+	if (err)
+		goto fail;
 	err = slotmap_init(&dp->slots, MOAT_SLOT_FIRST_RULE + dp->capacity);
 	if (err)
 		goto fail;
@@ -282,6 +293,7 @@ void moat_dp_close(struct moat_dp *dp)
 		close(dp->sync_fd);
 	if (dp->gen_fd >= 0)
 		close(dp->gen_fd);
+	dp_ct_close(dp);
 	slotmap_fini(&dp->slots);
 	free(dp->ifnames);
 	free(dp->ifindex);

@@ -267,6 +267,22 @@ static bool l4_meet(const struct match_space *a, const struct match_space *b)
 	       set_meets(&a->type, &b->type) && set_meets(&a->code, &b->code);
 }
 
+/* conntrack states: 0 is all of them */
+static uint8_t ct_states(const struct moat_rule *r)
+{
+	return r->ct ? r->ct : 0x0f;
+}
+
+static bool ct_within(const struct moat_rule *b, const struct moat_rule *a)
+{
+	return !(ct_states(b) & ~ct_states(a));
+}
+
+static bool ct_meet(const struct moat_rule *a, const struct moat_rule *b)
+{
+	return ct_states(a) & ct_states(b);
+}
+
 bool match_space_within(const struct match_space *b,
 			const struct match_space *a)
 {
@@ -284,7 +300,8 @@ bool match_space_within(const struct match_space *b,
 		    !set_within(&b->dst[ver], &a->dst[ver]))
 			return false;
 	}
-	return l4_within(b, a) && ifaces_within(b->r, a->r);
+	return l4_within(b, a) && ifaces_within(b->r, a->r) &&
+	       ct_within(b->r, a->r);
 }
 
 bool match_space_meets(const struct match_space *a, const struct match_space *b)
@@ -292,7 +309,8 @@ bool match_space_meets(const struct match_space *a, const struct match_space *b)
 	unsigned int both = a->versions & b->versions;
 	int ver, w;
 
-	if (!both || !l4_meet(a, b) || !ifaces_meet(a->r, b->r))
+	if (!both || !l4_meet(a, b) || !ifaces_meet(a->r, b->r) ||
+	    !ct_meet(a->r, b->r))
 		return false;
 	for (ver = MS_V4; ver <= MS_V6; ver++) {
 		if (!(both & 1u << ver))

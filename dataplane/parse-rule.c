@@ -25,6 +25,8 @@ static const struct {
 	{ "sport", KW_SPORT },	   { "dport", KW_DPORT },
 	{ "type", KW_TYPE },	   { "code", KW_CODE },
 	{ "flags", KW_FLAGS },	   { "in", KW_IN },
+	{ "ct", KW_CT },	   { "established", KW_ESTABLISHED },
+	{ "classify", KW_CLASSIFY },
 };
 
 enum moat_kw moat_keyword(const char *s, size_t len)
@@ -72,7 +74,48 @@ static const char *const field_what[F_NUM] = {
 	[F_PROTO] = "protocols", [F_FROM] = "addresses", [F_TO] = "addresses",
 	[F_SPORT] = "ports",	 [F_DPORT] = "ports",	 [F_TYPE] = "types",
 	[F_CODE] = "codes",	 [F_FLAGS] = "flags",	 [F_IN] = "interfaces",
+	[F_CT] = "states",
 };
+
+/* The conntrack states a rule can match, as docs/ruleset.md names them. */
+static const struct {
+	const char *name;
+	uint8_t bit;
+} ct_states[] = {
+	{ "new", MOAT_CT_NEW },
+	{ "established", MOAT_CT_ESTABLISHED },
+	{ "related", MOAT_CT_RELATED },
+	{ "invalid", MOAT_CT_INVALID },
+};
+
+const char *moat_ct_state_name(uint8_t bit)
+{
+	for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++)
+		if (ct_states[i].bit == bit)
+			return ct_states[i].name;
+	return NULL;
+}
+
+static int read_ct(struct moat_rule *r, const struct rule_fields *f,
+		   struct moat_diags *d)
+{
+	for (size_t j = 0; j < f->nitems[F_CT]; j++) {
+		const struct lex_tok *t = &f->tok[f->first[F_CT] + 2 * j];
+		uint8_t bit = 0;
+
+		for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++)
+			if (tok_is(t, ct_states[i].name))
+				bit = ct_states[i].bit;
+		if (!bit)
+			return tok_error(
+				d, t,
+				"unknown conntrack state, expected new, established, related or invalid");
+		if (r->ct & bit)
+			return tok_error(d, t, "state listed twice");
+		r->ct |= bit;
+	}
+	return 0;
+}
 
 /*
  * The list starting at tok[*i]: word (',' word)*.  Records it in @f and
@@ -189,6 +232,8 @@ static int read_field(struct moat_rule *r, struct rule_fields *f,
 	if (fld == F_PROTO)
 		return read_protos(r, f, f->key[F_PROTO] == f->first[F_PROTO],
 				   d);
+	if (fld == F_CT)
+		return read_ct(r, f, d);
 	if (fld == F_FLAGS)
 		return moat_parse_flags(f->tok, f->first[fld], n,
 					&r->tcp_flags_value, &r->tcp_flags_mask,
@@ -251,7 +296,7 @@ static const enum moat_field kw_field[] = {
 	[KW_PROTO_NAME] = F_PROTO, [KW_ANY] = F_PROTO, [KW_PROTO] = F_PROTO,
 	[KW_FROM] = F_FROM,	   [KW_TO] = F_TO,     [KW_SPORT] = F_SPORT,
 	[KW_DPORT] = F_DPORT,	   [KW_TYPE] = F_TYPE, [KW_CODE] = F_CODE,
-	[KW_FLAGS] = F_FLAGS,	   [KW_IN] = F_IN,
+	[KW_FLAGS] = F_FLAGS,	   [KW_IN] = F_IN,     [KW_CT] = F_CT,
 };
 
 int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
@@ -283,10 +328,10 @@ int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
 		const struct lex_tok *t = &tok[i];
 
 		kw = moat_keyword(t->s, t->len);
-		if (kw < KW_PROTO_NAME)
+		if (kw < KW_PROTO_NAME || kw > KW_CT)
 			return tok_error(
 				d, t,
-				"unknown field, expected a protocol, proto, from, to, sport, dport, type, code, flags or in");
+				"unknown field, expected a protocol, proto, from, to, sport, dport, type, code, flags, in or ct");
 		fld = kw_field[kw];
 		if (f->key[fld] != SIZE_MAX)
 			return tok_error(

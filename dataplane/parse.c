@@ -114,6 +114,35 @@ static int read_policy(struct parser *ps, const struct lex_tok *tok,
 	return 0;
 }
 
+/* "allow established" or "classify established". */
+static int read_established(struct parser *ps, const struct lex_tok *tok,
+			    size_t ntok, const char *trailing,
+			    size_t trailing_len)
+{
+	struct moat_diags *d = ps->d;
+	struct moat_ruleset *rs = &ps->rs;
+
+	if (ntok > 2)
+		return tok_error(d, &tok[2],
+				 "unexpected text after '%.*s established' (it is a statement, not a rule; 'established' cannot name a rule)",
+				 (int)tok[0].len, tok[0].s);
+	if (rs->established_given)
+		return tok_error(d, &tok[0],
+				 "established given twice (first on line %u)",
+				 rs->established_line);
+	rs->established_given = true;
+	rs->established_classify = tok_is(&tok[0], "classify");
+	rs->established_line = tok[0].line;
+	if (moat_cbuf_take(&ps->pending, &rs->established_comments))
+		return -ENOMEM;
+	if (trailing) {
+		rs->established_trailing = strndup(trailing, trailing_len);
+		if (!rs->established_trailing)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* At most MOAT_IFACES_MAX different interface names in a ruleset. */
 static int count_ifaces(struct parser *ps, const struct moat_rule *r,
 			const struct rule_fields *f)
@@ -217,6 +246,9 @@ static int read_line(struct parser *ps, const char *trailing,
 
 	if (tok_is(&tok[0], "policy"))
 		return read_policy(ps, tok, ntok, trailing, trailing_len);
+	if (ntok >= 2 && tok_is(&tok[1], "established") &&
+	    (tok_is(&tok[0], "allow") || tok_is(&tok[0], "classify")))
+		return read_established(ps, tok, ntok, trailing, trailing_len);
 	if (tok_is(&tok[0], "allow") || tok_is(&tok[0], "drop"))
 		return read_rule(ps, tok, ntok, trailing, trailing_len);
 	for (i = 0; i < tok[0].len && i < sizeof(lower); i++) {
@@ -229,9 +261,9 @@ static int read_line(struct parser *ps, const char *trailing,
 		return tok_error(ps->d, &tok[0], "keywords are lower case");
 	if (moat_keyword(tok[0].s, tok[0].len))
 		return tok_error(ps->d, &tok[0],
-				 "a line starts with allow, drop or policy");
+				 "a line starts with allow, drop, policy or classify established");
 	return tok_error(ps->d, &tok[0],
-			 "unknown keyword, expected allow, drop or policy");
+			 "unknown keyword, expected allow, drop, policy or classify established");
 }
 
 /*
@@ -329,13 +361,23 @@ int moat_ruleset_parse(const char *text, size_t len, struct moat_ruleset *out,
 	if (ret)
 		goto out;
 
+	for (size_t i = 0; i < rs->nrules && !rs->established_classify; i++) {
+		const struct moat_rule *r = &rs->rules[i];
+
+		if (r->ct && !(r->ct & (MOAT_CT_NEW | MOAT_CT_INVALID)))
+			moat_diag_add(
+				ps.d, MOAT_WARNING, r->line, r->col,
+				"rule matches only established or related packets, which 'allow established' passes before any rule, so it can never match (add 'classify established' to send them through the rules): '%s'",
+				r->name);
+	}
 	if (!rs->policy_given)
 		moat_diag_add(
 			ps.d, MOAT_WARNING, 0, 0,
 			"no policy line, so the default policy is allow (add 'policy allow' or 'policy drop')");
-	moat_strip_blank_edges(rs->policy_given ? &rs->policy_comments :
-			       rs->nrules	? &rs->rules[0].comments :
-						  &rs->tail_comments,
+	moat_strip_blank_edges(rs->policy_given	? &rs->policy_comments :
+			       rs->established_given ? &rs->established_comments :
+			       rs->nrules		? &rs->rules[0].comments :
+							  &rs->tail_comments,
 			       true, false);
 	moat_strip_blank_edges(&rs->tail_comments, false, true);
 	*out = *rs;
@@ -419,6 +461,8 @@ void moat_ruleset_free(struct moat_ruleset *rs)
 	free(rs->rules);
 	free(rs->policy_comments);
 	free(rs->policy_trailing);
+	free(rs->established_comments);
+	free(rs->established_trailing);
 	free(rs->tail_comments);
 	memset(rs, 0, sizeof(*rs));
 }

@@ -108,6 +108,9 @@ enum moat_kw {
 	KW_CODE,
 	KW_FLAGS,
 	KW_IN,
+	KW_CT,
+	KW_ESTABLISHED, /* in "allow established" and in ct's states */
+	KW_CLASSIFY, /* "classify established" */
 };
 
 enum moat_kw moat_keyword(const char *s, size_t len);
@@ -123,6 +126,7 @@ enum moat_field {
 	F_CODE,
 	F_FLAGS,
 	F_IN,
+	F_CT,
 	F_NUM,
 };
 

@@ -314,6 +314,8 @@ bool moat_reference_rule_matches(const struct moat_rule *r,
 			return false;
 	}
 
+	if (r->ct && !(r->ct & pkt->ct))
+		return false;
 	if (r->ifaces.n) {
 		if (!iface)
 			return false;
@@ -331,12 +333,28 @@ struct moat_ref_verdict moat_reference_classify(const struct moat_ruleset *rs,
 						const uint8_t *frame,
 						size_t len, const char *iface)
 {
+	return moat_reference_classify_ct(rs, frame, len, iface, 0);
+}
+
+struct moat_ref_verdict moat_reference_classify_ct(const struct moat_ruleset *rs,
+						   const uint8_t *frame,
+						   size_t len,
+						   const char *iface,
+						   uint8_t ct)
+{
 	struct moat_ref_verdict v = { 0 };
 	struct moat_ref_packet pkt;
 
 	v.kind = moat_reference_read(frame, len, &pkt);
 	if (v.kind != MOAT_REF_RULE) {
 		v.drop = v.kind == MOAT_REF_MALFORMED;
+		return v;
+	}
+	pkt.ct = ct;
+	if (!rs->established_classify &&
+	    (ct == MOAT_CT_ESTABLISHED || ct == MOAT_CT_RELATED)) {
+		v.kind = ct == MOAT_CT_RELATED ? MOAT_REF_RELATED :
+						 MOAT_REF_ESTABLISHED;
 		return v;
 	}
 	for (size_t i = 0; i < rs->nrules; i++) {

@@ -21,6 +21,8 @@ enum moat_ref_kind {
 	MOAT_REF_ND,
 	MOAT_REF_NONIP,
 	MOAT_REF_MALFORMED,
+	MOAT_REF_ESTABLISHED, /* "allow established": passed before the rules */
+	MOAT_REF_RELATED,
 };
 
 struct moat_ref_verdict {
@@ -40,6 +42,7 @@ struct moat_ref_packet {
 	bool has_l4; /* false for later fragments and protocols without ports */
 	uint16_t sport, dport; /* ICMP(v6): type and code */
 	uint8_t tcp_flags;
+	uint8_t ct; /* the packet's MOAT_CT_* state, set by the caller; 0: untracked */
 };
 
 /* Read a frame; returns the kind it is before any rule (RULE meaning "classify"). */
@@ -54,5 +57,16 @@ bool moat_reference_rule_matches(const struct moat_rule *r,
 struct moat_ref_verdict moat_reference_classify(const struct moat_ruleset *rs,
 						const uint8_t *frame,
 						size_t len, const char *iface);
+
+/*
+ * The same for a packet whose conntrack state is @ct (a MOAT_CT_* bit, 0
+ * when untracked): with "allow established", established and related
+ * packets pass before any rule.
+ */
+struct moat_ref_verdict moat_reference_classify_ct(const struct moat_ruleset *rs,
+						   const uint8_t *frame,
+						   size_t len,
+						   const char *iface,
+						   uint8_t ct);
 
 #endif /* MOAT_REFERENCE_H */

@@ -46,9 +46,13 @@ static const struct {
 	{ "nd", MOAT_SLOT_ND, 0 },
 	{ "non-ip", MOAT_SLOT_NONIP, 0 },
 	{ "malformed", MOAT_SLOT_MALFORMED, 1 },
+	/* only where flows are tracked: the last NFIXED_CT rows */
+	{ "established", MOAT_SLOT_ESTABLISHED, 0 },
+	{ "related", MOAT_SLOT_RELATED, 0 },
 };
 
-#define NFIXED (sizeof(fixed_rows) / sizeof(fixed_rows[0]))
+#define NFIXED_ALL (sizeof(fixed_rows) / sizeof(fixed_rows[0]))
+#define NFIXED_CT 2
 
 /* Sum every slot over CPUs with one batched read. */
 static int read_all(struct moat_dp *dp, struct moat_counter **out)
@@ -104,7 +108,7 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 	int names = -1, err, policy_drop = 0;
 	struct moat_gen_info gi;
 	uint32_t zero = 0;
-	size_t f;
+	size_t f, nfixed = dp->ct_fd >= 0 ? NFIXED_ALL : NFIXED_ALL - NFIXED_CT;
 
 	err = dp_path(dp, path, sizeof(path), "current/names");
 	if (err)
@@ -126,7 +130,7 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 	err = read_all(dp, &sum);
 	if (err)
 		goto out;
-	r = calloc(n + NFIXED, sizeof(*r));
+	r = calloc(n + nfixed, sizeof(*r));
 	if (!r) {
 		err = -ENOMEM;
 		goto out;
@@ -146,7 +150,7 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 			r[i].bytes = sum[ri.slot].bytes;
 		}
 	}
-	for (f = 0; f < NFIXED; f++, i++) {
+	for (f = 0; f < nfixed; f++, i++) {
 		struct moat_dp_row *x = &r[i];
 
 		snprintf(x->name, sizeof(x->name), "%s", fixed_rows[f].name);
@@ -176,6 +180,7 @@ int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st)
 	int fd;
 
 	memset(st, 0, sizeof(*st));
+	moat_dp_ct_status(dp, &st->ct);
 	st->capacity = dp->capacity;
 	st->slots_used = dp->slots.used;
 	dp_path(dp, path, sizeof(path), "current/info");

@@ -63,6 +63,7 @@ struct moat_rule {
 	uint8_t tcp_flags_mask; /* 0: not matched; tcp only */
 	uint8_t tcp_flags_value; /* (flags & mask) == value */
 	MOAT_LIST(struct moat_iface) ifaces; /* ingress interface names */
+	uint8_t ct; /* MOAT_CT_* bits: conntrack states; 0: any */
 
 	/*
 	 * Kept for the formatter: the lines just above the rule ("# ..."
@@ -82,12 +83,22 @@ struct moat_rule {
 struct moat_ruleset {
 	enum moat_action policy;
 	bool policy_given;
+	/*
+	 * "allow established" (the default): packets of established and
+	 * related flows pass without the rules; "classify established":
+	 * they go through the rules like any other.
+	 */
+	bool established_classify;
+	bool established_given;
+	uint32_t established_line;
 	struct moat_rule *rules;
 	size_t nrules;
 
 	/* as in struct moat_rule: around the policy line, and after the last rule */
 	char *policy_comments;
 	char *policy_trailing;
+	char *established_comments;
+	char *established_trailing;
 	char *tail_comments;
 };
 
@@ -162,6 +173,7 @@ int moat_diag_add(struct moat_diags *d, enum moat_severity sev, uint32_t line,
 #define MOAT_PROTO_SCTP 132
 
 const char *moat_proto_name(uint8_t proto); /* NULL when it has no name */
+const char *moat_ct_state_name(uint8_t bit); /* one MOAT_CT_* bit; NULL: none */
 int moat_proto_lookup(const char *name); /* -1 when unknown */
 bool moat_proto_has_ports(uint8_t proto);
 

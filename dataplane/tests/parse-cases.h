@@ -35,6 +35,16 @@ static const struct valid_case valid_cases[] = {
 	{ "policy drop\r\nallow a tcp\r\n", "policy=drop; allow a p=6" },
 	{ "allow\ta\ttcp\tdport\t22", "policy=none; allow a p=6 dp=22" },
 
+	/* conntrack */
+	{ "policy drop\nallow established\n", "policy=drop est=allow" },
+	{ "allow a\n# c\nclassify established # t\npolicy drop",
+	  "policy=drop est=classify; allow a ec=[# c] et=[# t]" },
+	{ "allow a ct new", "policy=none; allow a ct=1" },
+	{ "classify established\nallow a tcp dport 22 ct established, related, invalid",
+	  "policy=none est=classify; allow a p=6 dp=22 ct=e" },
+	{ "drop a ct invalid\nallow b ct new,established",
+	  "policy=none; drop a ct=8; allow b ct=3" },
+
 	/* names */
 	{ "allow 1a\nallow A\nallow a_b.c-d\nallow a--",
 	  "policy=none; allow 1a; allow A; allow a_b.c-d; allow a--" },

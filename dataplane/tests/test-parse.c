@@ -78,6 +78,9 @@ static char *dump(const struct moat_ruleset *rs)
 		!rs->policy_given	? "none" :
 		rs->policy == MOAT_DROP ? "drop" :
 					  "allow");
+	if (rs->established_given)
+		fprintf(f, " est=%s",
+			rs->established_classify ? "classify" : "allow");
 	for (i = 0; i < rs->nrules; i++) {
 		const struct moat_rule *r = &rs->rules[i];
 
@@ -97,11 +100,15 @@ static char *dump(const struct moat_ruleset *rs)
 		for (j = 0; j < r->ifaces.n; j++)
 			fprintf(f, "%s%s",
 				j ? "," : " in=", r->ifaces.v[j].name);
+		if (r->ct)
+			fprintf(f, " ct=%x", r->ct);
 		dump_text(f, "c", r->comments);
 		dump_text(f, "t", r->trailing);
 	}
 	dump_text(f, "pc", rs->policy_comments);
 	dump_text(f, "pt", rs->policy_trailing);
+	dump_text(f, "ec", rs->established_comments);
+	dump_text(f, "et", rs->established_trailing);
 	dump_text(f, "tail", rs->tail_comments);
 	fclose(f);
 	return buf;

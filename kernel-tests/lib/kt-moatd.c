@@ -152,7 +152,8 @@ int kt_moatd_init(struct kt_moatd *m, const char *moatd, const char *moatctl,
 		return -ENAMETOOLONG;
 	if (asprintf(
 		    &text,
-		    "instance %s\ninterfaces %s\nruleset %s\nsocket %s\nstate-dir %s/state\n",
+		    /* rule counters count every packet: kt-conntrack tests state */
+		    "instance %s\ninterfaces %s\nruleset %s\nsocket %s\nstate-dir %s/state\nconntrack no\n",
 		    instance, ifaces, ruleset, m->sock, dir) < 0)
 		return -ENOMEM;
 	daemons[ndaemons++] = m;

@@ -270,6 +270,7 @@ static int open_dataplane(struct agent *a)
 		.bpffs = a->cfg.bpffs,
 		.instance = a->cfg.instance,
 		.capacity = a->cfg.capacity,
+		.ct = a->cfg.ct,
 	};
 	const char *names[CONFIG_IFACES_MAX];
 	int ret;

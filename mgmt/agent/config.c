@@ -222,6 +222,88 @@ static void parse_capacity(struct cursor *cur, const char *line, const char *v,
 	cur->c->capacity = (uint32_t)x;
 }
 
+/* A decimal number from @lo to @hi, all of v[0..n) */
+static bool number_in(const char *v, size_t n, uint64_t lo, uint64_t hi,
+		      uint64_t *out)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9' && x <= UINT32_MAX; i++)
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	*out = x;
+	return n && i == n && x >= lo && x <= hi;
+}
+
+static void parse_conntrack(struct cursor *cur, const char *line,
+			    const char *v, size_t n)
+{
+	if (n == 3 && !memcmp(v, "yes", 3))
+		cur->c->ct.enabled = true;
+	else if (n == 2 && !memcmp(v, "no", 2))
+		cur->c->ct.enabled = false;
+	else
+		bad(cur, line, v, n, "expected yes or no");
+}
+
+static void parse_ct_max(struct cursor *cur, const char *line, const char *v,
+			 size_t n)
+{
+	uint64_t x;
+
+	if (!number_in(v, n, CONFIG_CT_MAX_MIN, CONFIG_CT_MAX_MAX, &x)) {
+		bad(cur, line, v, n,
+		    "conntrack-max is not a number from 1024 to 67108864");
+		return;
+	}
+	cur->c->ct.max = (uint32_t)x;
+}
+
+/* "tcp-established=3600, udp=30": comma-separated CLASS=SECONDS */
+static void parse_ct_timeout(struct cursor *cur, const char *line,
+			     const char *v, size_t n)
+{
+	const char *p = v, *end = v + n;
+
+	while (p < end) {
+		const char *item = p, *eq, *ie;
+		uint64_t x;
+		int i;
+
+		while (p < end && *p != ',')
+			p++;
+		ie = p;
+		while (ie > item && is_space(ie[-1]))
+			ie--;
+		eq = memchr(item, '=', (size_t)(ie - item));
+		if (!eq) {
+			bad(cur, line, item, (size_t)(ie - item),
+			    "expected CLASS=SECONDS");
+			return;
+		}
+		for (i = 0; i < MOAT_CTT_MAX; i++)
+			if (strlen(moat_ct_timeout_name[i]) == (size_t)(eq - item) &&
+			    !memcmp(moat_ct_timeout_name[i], item, (size_t)(eq - item)))
+				break;
+		if (i == MOAT_CTT_MAX) {
+			bad(cur, line, item, (size_t)(eq - item),
+			    "unknown timeout, expected tcp-syn, tcp-established, tcp-fin, tcp-close, udp, udp-replied, icmp or other");
+			return;
+		}
+		if (!number_in(eq + 1, (size_t)(ie - eq - 1), 1,
+			       CONFIG_CT_TIMEOUT_MAX, &x)) {
+			bad(cur, line, eq + 1, (size_t)(ie - eq - 1),
+			    "timeout is not a number of seconds from 1 to 2592000");
+			return;
+		}
+		cur->c->ct.timeout_s[i] = (uint32_t)x;
+		if (p < end)
+			p++;
+		while (p < end && is_space(*p))
+			p++;
+	}
+}
+
 static void parse_xdp_mode(struct cursor *cur, const char *line, const char *v,
 			   size_t n)
 {
@@ -272,6 +354,9 @@ static const struct key {
 	{ "capacity", false, parse_capacity },
 	{ "xdp-mode", false, parse_xdp_mode },
 	{ "log-level", false, parse_log_level },
+	{ "conntrack", false, parse_conntrack },
+	{ "conntrack-max", false, parse_ct_max },
+	{ "conntrack-timeout", false, parse_ct_timeout },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -367,6 +452,8 @@ static void set_defaults(struct agent_config *c)
 	c->capacity = MOAT_DEFAULT_CAPACITY;
 	c->xdp_mode = MOAT_XDP_AUTO;
 	c->log_level = LOG_LEVEL_INFO;
+	c->ct.enabled = true;
+	c->ct.max = MOAT_CT_DEFAULT_MAX;
 }
 
 static void nul_error(const char *text, const char *nul, const char *file,

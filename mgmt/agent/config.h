@@ -11,6 +11,9 @@
  *   capacity N             default 65536 rule counter slots
  *   xdp-mode auto|native|generic
  *   log-level error|warning|info|debug
+ *   conntrack yes|no       default yes
+ *   conntrack-max N        default 1048576 flows
+ *   conntrack-timeout CLASS=SECONDS[, ...]   see docs/conntrack.md
  *
  * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
  * errors, so that a typo is never silently a default.
@@ -29,6 +32,9 @@
 #define CONFIG_IFACES_MAX MOAT_IFACES_MAX
 #define CONFIG_CAPACITY_MIN 64u
 #define CONFIG_CAPACITY_MAX (16u << 20)
+#define CONFIG_CT_MAX_MIN 1024u
+#define CONFIG_CT_MAX_MAX (64u << 20)
+#define CONFIG_CT_TIMEOUT_MAX (30u * 86400)
 /* sockaddr_un.sun_path holds 108 bytes with the NUL */
 #define CONFIG_SOCKET_MAX 107
 
@@ -44,6 +50,7 @@ struct agent_config {
 	uint32_t capacity;
 	enum moat_xdp_mode xdp_mode;
 	int log_level; /* enum log_level */
+	struct moat_ct_opts ct;
 };
 
 #define CONFIG_MAX_ERRORS 16

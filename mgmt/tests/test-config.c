@@ -48,6 +48,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capacity, MOAT_DEFAULT_CAPACITY);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_AUTO);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+	assert_true(c.ct.enabled);
+	assert_int_equal(c.ct.max, MOAT_CT_DEFAULT_MAX);
+	for (int i = 0; i < MOAT_CTT_MAX; i++)
+		assert_int_equal(c.ct.timeout_s[i], 0); /* the data plane's defaults */
 	assert_string_equal(c.path, F);
 }
 
@@ -65,8 +69,17 @@ static void test_every_key(void **state)
 		 "state-dir /var/tmp/moat x\n"
 		 "capacity 1048576\n"
 		 "xdp-mode generic\n"
+		 "conntrack no\n"
+		 "conntrack-max 2048\n"
+		 "conntrack-timeout tcp-established=3600, udp=5,icmp=1 \n"
 		 "log-level debug",
 		 &c);
+	assert_false(c.ct.enabled);
+	assert_int_equal(c.ct.max, 2048);
+	assert_int_equal(c.ct.timeout_s[MOAT_CTT_TCP_ESTABLISHED], 3600);
+	assert_int_equal(c.ct.timeout_s[MOAT_CTT_UDP], 5);
+	assert_int_equal(c.ct.timeout_s[MOAT_CTT_ICMP], 1);
+	assert_int_equal(c.ct.timeout_s[MOAT_CTT_TCP_SYN], 0);
 	assert_string_equal(c.instance, "ns-1.a_b");
 	assert_int_equal(c.nifaces, 3);
 	assert_string_equal(c.ifaces[0], "eth0");
@@ -168,6 +181,17 @@ static const struct bad_case {
 	  { F ":3:10: capacity is not a number from 64 to 16777216: '-1'" } },
 	{ MIN "xdp-mode offload\n",
 	  { F ":3:10: expected auto, native or generic: 'offload'" } },
+	{ MIN "conntrack maybe\n", { F ":3:11: expected yes or no: 'maybe'" } },
+	{ MIN "conntrack-max 1023\n",
+	  { F ":3:15: conntrack-max is not a number from 1024 to 67108864: '1023'" } },
+	{ MIN "conntrack-timeout udp\n",
+	  { F ":3:19: expected CLASS=SECONDS: 'udp'" } },
+	{ MIN "conntrack-timeout udp=30, tcp=5\n",
+	  { F ":3:27: unknown timeout, expected tcp-syn, tcp-established, tcp-fin, tcp-close, udp, udp-replied, icmp or other: 'tcp'" } },
+	{ MIN "conntrack-timeout udp=0\n",
+	  { F ":3:23: timeout is not a number of seconds from 1 to 2592000: '0'" } },
+	{ MIN "conntrack-timeout icmp=\n",
+	  { F ":3:24: timeout is not a number of seconds from 1 to 2592000: ''" } },
 	{ MIN "log-level verbose\n",
 	  { F ":3:11: expected error, warning, info or debug: 'verbose'" } },
 	{ "ruleset r\n", { F ": missing required key: 'interfaces'" } },

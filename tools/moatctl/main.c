@@ -23,6 +23,8 @@ static const struct command {
 	  "counters and rates of every rule" },
 	{ "status", cmd_status, "[--json]",
 	  "generation, interfaces, programs, kernel features" },
+	{ "conntrack", cmd_conntrack, "[list|flush] [FILTERS]",
+	  "the tracked flows: list them, or remove them" },
 	{ "detach", cmd_detach, "IFACE", "remove the firewall from IFACE" },
 	{ "reload", cmd_reload, "",
 	  "have moatd re-read its config and ruleset (as SIGHUP)" },
@@ -36,7 +38,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %-27s %s\n", commands[i].name,
+		fprintf(f, "  %-9s %-27s %s\n", commands[i].name,
 			commands[i].args, commands[i].summary);
 	fprintf(f,
 		"\n"

@@ -35,26 +35,6 @@ static void hex(char *out, const uint8_t *p, size_t n)
 		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
-static void duration(char *buf, size_t size, uint64_t ns)
-{
-	uint64_t s = ns / 1000000000u;
-
-	if (s < 60)
-		snprintf(buf, size, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(buf, size, "%llum%02llus",
-			 (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-	else if (s < 86400)
-		snprintf(buf, size, "%lluh%02llum",
-			 (unsigned long long)(s / 3600),
-			 (unsigned long long)(s / 60 % 60));
-	else
-		snprintf(buf, size, "%llud%02lluh",
-			 (unsigned long long)(s / 86400),
-			 (unsigned long long)(s / 3600 % 24));
-}
-
 static const char *yes(bool b)
 {
 	return b ? "yes" : "no";
@@ -104,6 +84,57 @@ static void print_ifaces(struct moat_dp_status *dp)
 	table_free(t);
 }
 
+static void print_ct(const struct moat_dp_ct_status *ct)
+{
+	if (!ct->enabled) {
+		printf("conntrack:   off\n");
+		return;
+	}
+	printf("conntrack:   %llu of %u flows (%.1f%%), table %.1f MiB (%llu bytes a flow)\n",
+	       (unsigned long long)ct->entries, ct->max,
+	       ct->max ? 100.0 * (double)ct->entries / ct->max : 0.0,
+	       (double)ct->table_bytes / (1 << 20),
+	       (unsigned long long)ct->bytes_per_flow);
+	printf("             made %llu, reused %llu, evicted %llu, insert failures %llu, invalid packets %llu, flushed %llu\n",
+	       (unsigned long long)ct->stat[MOAT_CTC_CREATED],
+	       (unsigned long long)ct->stat[MOAT_CTC_REUSED],
+	       (unsigned long long)ct->evicted,
+	       (unsigned long long)ct->stat[MOAT_CTC_INSERT_FAILED],
+	       (unsigned long long)ct->stat[MOAT_CTC_INVALID],
+	       (unsigned long long)ct->stat[MOAT_CTC_FLUSHED]);
+	if (ct->evicted || ct->stat[MOAT_CTC_INSERT_FAILED])
+		printf("             warning: the table is under pressure: flows were evicted or not tracked; raise conntrack-max\n");
+	printf("timeouts:   ");
+	for (int i = 0; i < MOAT_CTT_MAX; i++)
+		printf(" %s %us%s", moat_ct_timeout_name[i], ct->timeout_s[i],
+		       i + 1 < MOAT_CTT_MAX ? "," : "\n");
+}
+
+static void json_ct(struct json *j, const struct moat_dp_ct_status *ct)
+{
+	json_key(j, "conntrack");
+	json_obj_open(j);
+	json_kbool(j, "enabled", ct->enabled);
+	if (ct->enabled) {
+		json_kuint(j, "max", ct->max);
+		json_kuint(j, "entries", ct->entries);
+		json_kuint(j, "created", ct->stat[MOAT_CTC_CREATED]);
+		json_kuint(j, "reused", ct->stat[MOAT_CTC_REUSED]);
+		json_kuint(j, "evicted", ct->evicted);
+		json_kuint(j, "insert_failed", ct->stat[MOAT_CTC_INSERT_FAILED]);
+		json_kuint(j, "invalid", ct->stat[MOAT_CTC_INVALID]);
+		json_kuint(j, "flushed", ct->stat[MOAT_CTC_FLUSHED]);
+		json_kuint(j, "table_bytes", ct->table_bytes);
+		json_kuint(j, "bytes_per_flow", ct->bytes_per_flow);
+		json_key(j, "timeouts_s");
+		json_obj_open(j);
+		for (int i = 0; i < MOAT_CTT_MAX; i++)
+			json_kuint(j, moat_ct_timeout_name[i], ct->timeout_s[i]);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+}
+
 static void print_human(struct ctl_status *s, bool pinned)
 {
 	struct moat_dp_status *dp = &s->dp;
@@ -113,7 +144,7 @@ static void print_human(struct ctl_status *s, bool pinned)
 	time_t t;
 
 	if (s->moatd.running) {
-		duration(buf, sizeof(buf), s->moatd.uptime_ns);
+		table_duration(buf, sizeof(buf), s->moatd.uptime_ns);
 		printf("moatd:       running, pid %u, up %s, version %s\n",
 		       s->moatd.pid, buf, s->moatd.version);
 		printf("config:      %s (ruleset %s)\n", s->moatd.config,
@@ -152,6 +183,8 @@ static void print_human(struct ctl_status *s, bool pinned)
 	       f->dispatcher_error[0] ? ": " : "", f->dispatcher_error);
 	if (pinned)
 		print_ifaces(dp);
+	if (pinned)
+		print_ct(&dp->ct);
 }
 
 static void json_features(struct json *j, const struct moat_dp_features *f)
@@ -230,9 +263,23 @@ static void print_json(const struct ctl_status *s, bool pinned)
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
+	if (pinned)
+		json_ct(&j, &dp->ct);
 	json_features(&j, &s->features);
 	json_obj_close(&j);
 	json_end(&j);
+}
+
+static void ct_local(struct moatctl *g, struct moat_dp_ct_status *ct)
+{
+	struct moat_dp_opts o;
+	struct moat_dp *dp;
+
+	moatctl_dp_opts(g, &o);
+	if (moat_dp_open_pinned(&o, &dp))
+		return;
+	moat_dp_ct_status(dp, ct);
+	moat_dp_close(dp);
 }
 
 /* moatd is down: the pins and the kernel say what they can. */
@@ -320,6 +367,8 @@ int cmd_status(struct moatctl *g, int argc, char **argv)
 			goto out;
 		}
 		remote = pinned = true;
+		/* the table is read here, not carried over the socket */
+		ct_local(g, &s->dp.ct);
 	} else if (client_down(ret)) {
 		ret = status_local(g, s, &pinned, &dp);
 		if (ret)

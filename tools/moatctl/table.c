@@ -175,3 +175,23 @@ char *table_human_rate(char buf[16], double v)
 		return human(buf, v);
 	return buf;
 }
+
+void table_duration(char *buf, size_t size, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000u;
+
+	if (s < 60)
+		snprintf(buf, size, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus",
+			 (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, size, "%lluh%02llum",
+			 (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60));
+	else
+		snprintf(buf, size, "%llud%02lluh",
+			 (unsigned long long)(s / 86400),
+			 (unsigned long long)(s / 3600 % 24));
+}

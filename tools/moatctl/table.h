@@ -6,6 +6,7 @@
 #ifndef MOAT_TABLE_H
 #define MOAT_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,5 +30,8 @@ void table_free(struct table *t);
 char *table_human(char buf[16], uint64_t v);
 /* A rate per second the same way; "-" when unknown (negative), "<0.1". */
 char *table_human_rate(char buf[16], double v);
+
+/* A duration for people: "42s", "3m07s", "5h02m", "2d04h". */
+void table_duration(char *buf, size_t size, uint64_t ns);
 
 #endif /* MOAT_TABLE_H */

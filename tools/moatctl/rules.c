@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * moatctl rules: every rule's counters, and rates since the last read.
- * Works from the pins alone, with or without moatd.
+ * moatctl rules: every rule's counters, and rates since the last read;
+ * or, with --unused, the rules without a hit (rules-unused.c).  Works from
+ * the pins alone, with or without moatd.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "file.h"
 #include "json.h"
 #include "moatctl.h"
+#include "rules.h"
 #include "table.h"
 
 #define LAST_MAGIC "moat-rules-last 1"
@@ -178,28 +181,6 @@ static void rates(const struct reading *prev, const struct reading *now,
 	*bps = (double)(row->bytes - s->bytes) / dt;
 }
 
-/*
- * What the policy is, for its row; the rest of the fixed rows pass or drop
- * whatever the ruleset says (docs/ruleset.md, "What a packet is").
- */
-struct verdicts {
-	bool has_generation;
-	uint64_t generation;
-	bool policy_drop;
-};
-
-static const char *action_name(const struct verdicts *v,
-			       const struct moat_dp_row *row)
-{
-	if (row->action < 0)
-		return !v->has_generation ? "-" :
-		       v->policy_drop	  ? "drop" :
-					    "allow";
-	if (row->fixed)
-		return row->action ? "drop" : "pass";
-	return row->action ? "drop" : "allow";
-}
-
 static void print_table(const struct verdicts *v, const struct reading *prev,
 			const struct reading *now,
 			const struct moat_dp_row *rows, int n)
@@ -222,7 +203,7 @@ static void print_table(const struct verdicts *v, const struct reading *prev,
 			table_cell(t, "(%s)", rows[i].name);
 		else
 			table_cell(t, "%s", rows[i].name);
-		table_cell(t, "%s", action_name(v, &rows[i]));
+		table_cell(t, "%s", rules_action(v, &rows[i]));
 		table_cell(t, "%s", table_human(b[0], rows[i].packets));
 		table_cell(t, "%s", table_human(b[1], rows[i].bytes));
 		table_cell(t, "%s", table_human_rate(b[2], pps));
@@ -259,7 +240,7 @@ static void print_json(const struct moatctl *g, const struct verdicts *v,
 		rates(prev, now, &rows[i], &pps, &bps);
 		json_obj_open(&j);
 		json_kstr(&j, "name", rows[i].name);
-		json_kstr(&j, "action", action_name(v, &rows[i]));
+		json_kstr(&j, "action", rules_action(v, &rows[i]));
 		json_kbool(&j, "fixed", rows[i].fixed);
 		json_kuint(&j, "slot", rows[i].slot);
 		json_kuint(&j, "packets", rows[i].packets);
@@ -286,14 +267,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: moatctl [-j] rules [--json] [--watch [SECS]]\n"
+		"       moatctl [-j] rules --unused [--min-age AGE] [--json] [--watch [SECS]]\n"
 		"\n"
 		"Each rule of the running generation with its action, packets, bytes, and\n"
 		"packets and bytes per second since the last read (by any moatctl; '-'\n"
 		"when there was none), then the fixed counters: (policy), (arp), (nd),\n"
 		"(non-ip), (malformed).  Reads the pinned maps: works while moatd is down.\n"
 		"\n"
+		"With --unused, only the rules no packet has matched since they were\n"
+		"applied (a rule keeps its counter and applied time while its name stays),\n"
+		"with how long they have been in place and since when; then \"N of M rules\n"
+		"unused\" on stderr.  The exit status is 0 whether or not any are unused.\n"
+		"\n"
 		"  -j, --json          one JSON object, exact counts\n"
 		"  -w, --watch [SECS]  redraw every SECS seconds (default 1) until Ctrl-C\n"
+		"  -u, --unused        only the rules without a hit since they were applied\n"
+		"      --min-age AGE   with --unused: only those in place for at least AGE\n"
+		"                      (30s, 10m, 2h, 7d, 1d12h)\n"
 		"  -h, --help          show this help\n");
 }
 
@@ -306,15 +296,57 @@ static int parse_secs(const char *s, double *v)
 	return !errno && end != s && !*end && *v >= 0.1 && *v <= 86400 ? 0 : -1;
 }
 
+/* What the command line asked for. */
+struct rules_opts {
+	bool watch;
+	double secs;
+	bool unused;
+	struct unused_opts u;
+};
+
+/* The first lines of a --watch screen, drawn over the last one. */
+static void watch_title(const struct moatctl *g, const struct rules_opts *o,
+			uint64_t generation, uint64_t real_ns)
+{
+	time_t t = (time_t)(real_ns / 1000000000u);
+	char when[64];
+
+	strftime(when, sizeof(when), "%F %T", localtime(&t));
+	/* cursor home, clear: a redraw in place */
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	printf("Every %.1fs: moatctl rules%s%s%s, instance %s, generation %llu  %s\n\n",
+	       o->secs, o->unused ? " --unused" : "",
+	       o->u.min_age ? " --min-age " : "",
+	       o->u.min_age ? o->u.min_age : "", g->instance,
+	       (unsigned long long)generation, when);
+}
+
+/*
+ * --unused leaves rules.last alone: it shows no rates, and the next
+ * `moatctl rules` should still show them since the last read that did.
+ */
+static int show_unused(struct moatctl *g, const struct rules_opts *o,
+		       const struct verdicts *v, const struct moat_dp_row *rows,
+		       int n)
+{
+	uint64_t now_ns = clock_ns(CLOCK_REALTIME);
+
+	if (o->watch && !g->json)
+		watch_title(g, o, v->generation, now_ns);
+	if (unused_print(&o->u, v, now_ns, rows, n, g->json, stdout, stderr) <
+	    0)
+		return fail("out of memory");
+	return EXIT_OK;
+}
+
 static int show(struct moatctl *g, struct moat_dp *dp, struct reading *prev,
-		bool watch, double secs)
+		const struct rules_opts *o)
 {
 	struct moat_dp_row *rows = NULL;
 	struct reading now = { 0 };
 	struct moat_dp_status st;
 	struct verdicts v = { 0 };
-	char when[64];
-	time_t t;
 	int n = 0, ret;
 
 	ret = moat_dp_status(dp, &st);
@@ -327,6 +359,11 @@ static int show(struct moatctl *g, struct moat_dp *dp, struct reading *prev,
 	ret = moat_dp_rows(dp, &rows, &n);
 	if (ret < 0)
 		return fail("cannot read the counters: %s", strerror(-ret));
+	if (o->unused) {
+		ret = show_unused(g, o, &v, rows, n);
+		free(rows);
+		return ret;
+	}
 	if (reading_from_rows(&now, rows, n) < 0) {
 		free(rows);
 		return fail("out of memory");
@@ -334,16 +371,8 @@ static int show(struct moatctl *g, struct moat_dp *dp, struct reading *prev,
 	if (g->json) {
 		print_json(g, &v, prev, &now, rows, n);
 	} else {
-		if (watch) {
-			t = (time_t)(now.real_ns / 1000000000u);
-			strftime(when, sizeof(when), "%F %T", localtime(&t));
-			/* cursor home, clear: a redraw in place */
-			if (isatty(STDOUT_FILENO))
-				fputs("\033[H\033[2J", stdout);
-			printf("Every %.1fs: moatctl rules, instance %s, generation %llu  %s\n\n",
-			       secs, g->instance,
-			       (unsigned long long)v.generation, when);
-		}
+		if (o->watch)
+			watch_title(g, o, v.generation, now.real_ns);
 		print_table(&v, prev, &now, rows, n);
 		fflush(stdout);
 	}
@@ -359,35 +388,48 @@ int cmd_rules(struct moatctl *g, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", optional_argument, NULL, 'w' },
+		{ "unused", no_argument, NULL, 'u' },
+		{ "min-age", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
+	struct rules_opts opt = { .secs = 1, .u.instance = g->instance };
+	struct reading prev = { 0 };
 	struct moat_dp_opts o;
-	struct reading prev;
 	struct moat_dp *dp;
+	const char *why;
 	char root[256];
-	bool watch = false;
-	double secs = 1;
 	struct timespec ts;
 	int ch, ret;
 
-	while ((ch = getopt_long(argc, argv, "jw::h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jw::uh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			g->json = true;
 			break;
 		case 'w':
-			watch = true;
+			opt.watch = true;
 			/* "--watch 2" as well as "--watch=2" */
 			if (!optarg && optind < argc &&
-			    !parse_secs(argv[optind], &secs))
+			    !parse_secs(argv[optind], &opt.secs))
 				optind++;
-			else if (optarg && parse_secs(optarg, &secs))
+			else if (optarg && parse_secs(optarg, &opt.secs))
 				return usage_error(
 					"rules",
 					"--watch takes seconds from 0.1 to 86400, not '%s'",
 					optarg);
+			break;
+		case 'u':
+			opt.unused = true;
+			break;
+		case 'A':
+			if (duration_parse(optarg, &opt.u.min_age_s, &why) < 0)
+				return usage_error(
+					"rules",
+					"--min-age takes a duration such as 30s, 10m, 2h, 7d or 1d12h, not '%s': %s",
+					optarg, why);
+			opt.u.min_age = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -399,6 +441,11 @@ int cmd_rules(struct moatctl *g, int argc, char **argv)
 	if (optind < argc)
 		return usage_error("rules", "unexpected argument '%s'",
 				   argv[optind]);
+	if (opt.u.min_age && !opt.unused)
+		return usage_error(
+			"rules",
+			"--min-age only narrows --unused: 'moatctl rules --unused --min-age %s'",
+			opt.u.min_age);
 
 	moatctl_dp_opts(g, &o);
 	ret = moat_dp_open_pinned(&o, &dp);
@@ -416,18 +463,20 @@ int cmd_rules(struct moatctl *g, int argc, char **argv)
 		return fail("cannot open the pinned data plane: %s",
 			    strerror(-ret));
 
-	load_last(g, &prev);
-	ret = show(g, dp, &prev, watch, secs);
-	if (watch && ret == EXIT_OK) {
+	if (!opt.unused)
+		load_last(g, &prev);
+	ret = show(g, dp, &prev, &opt);
+	if (opt.watch && ret == EXIT_OK) {
 		/* no SA_RESTART: Ctrl-C cuts the sleep short */
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		while (!stop && ret == EXIT_OK) {
-			ts.tv_sec = (time_t)secs;
-			ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+			ts.tv_sec = (time_t)opt.secs;
+			ts.tv_nsec =
+				(long)((opt.secs - (double)ts.tv_sec) * 1e9);
 			if (nanosleep(&ts, NULL) < 0 && stop)
 				break;
-			ret = show(g, dp, &prev, watch, secs);
+			ret = show(g, dp, &prev, &opt);
 		}
 	}
 	free(prev.v);

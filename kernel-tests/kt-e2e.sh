@@ -29,13 +29,10 @@
 set -eu
 # shellcheck source=SCRIPTDIR/lib/kt.sh
 . "$(dirname "$0")/lib/kt.sh"
+# shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
+. "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 2 ] || {
-	echo "usage: $0 MOATD MOATCTL" >&2
-	exit 2
-}
-MOATD=$1
-MOATCTL=$2
+kt_moatd_args "$@"
 
 kt_require_kernel ip nsenter nft socat ping jq ss timeout
 kt_init
@@ -50,20 +47,10 @@ kt_instance "$INST"
 SRV4=10.90.0.2
 SRV6=fd00:90::2
 
-mctl() {
-	nsenter --net="/run/netns/$SRV" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
-}
-
-in_cli() {
-	ip netns exec "$CLI" "$@"
-}
-
 # --- the network -----------------------------------------------------------
 
 setup_net() {
-	kt_netns "$CLI"
-	kt_netns "$SRV"
-	ip -n "$CLI" link add cli0 type veth peer name srv0 netns "$SRV"
+	kt_veth_pair
 	# IPv6 on this pair only: the test accounts for what the kernel sends
 	in_cli sysctl -qw net.ipv6.conf.cli0.disable_ipv6=0
 	ip netns exec "$SRV" sysctl -qw net.ipv6.conf.srv0.disable_ipv6=0
@@ -90,29 +77,6 @@ start_servers() {
 		kt_bg $!
 		kt_wait 5 kt_listening "$SRV" udp "$port"
 	done
-}
-
-start_moatd() {
-	cat >"$TMP/moatd.conf" <<-EOF
-		instance $INST
-		interfaces srv0
-		ruleset $TMP/gen1.rules
-		socket $TMP/moatd.sock
-		state-dir $TMP/state
-		# the rules' own meaning, packet by packet: kt-ct tests conntrack
-		conntrack no
-	EOF
-	nsenter --net="/run/netns/$SRV" "$MOATD" -c "$TMP/moatd.conf" >"$TMP/moatd.log" 2>&1 &
-	MOATD_PID=$!
-	kt_bg $!
-	kt_wait 10 moatd_running || {
-		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
-		return 1
-	}
-}
-
-moatd_running() {
-	mctl --json status | jq -e .moatd.running >/dev/null
 }
 
 # generation_is N: whether moatd runs generation N
@@ -293,7 +257,9 @@ apply_to() {
 
 setup_net
 start_servers
-if ! kt_check "moatd starts and answers on its socket" "its log is above" start_moatd; then
+# conntrack no: the rules' own meaning, packet by packet; kt-ct tests conntrack
+if ! kt_check "moatd starts and answers on its socket" "its log is above" \
+	kt_moatd_start "$TMP/gen1.rules" "conntrack no"; then
 	kt_done || exit 1
 fi
 
@@ -410,5 +376,5 @@ kt_eq "SIGHUP with a broken file: still generation 3" 3 "$(mctl --json status | 
 kt_eq "SIGHUP with a broken file: tcp $SRV4:8080 still echoes (rule web)" eight "$(tcp_echo 4 $SRV4 8080 eight)"
 cp "$TMP/gen1.good" "$TMP/gen1.rules"
 
-kt_check "moatd still running" "see $TMP/moatd.log" moatd_running
+kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

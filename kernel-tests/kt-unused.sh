@@ -27,13 +27,10 @@
 set -eu
 # shellcheck source=SCRIPTDIR/lib/kt.sh
 . "$(dirname "$0")/lib/kt.sh"
+# shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
+. "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 2 ] || {
-	echo "usage: $0 MOATD MOATCTL" >&2
-	exit 2
-}
-MOATD=$1
-MOATCTL=$2
+kt_moatd_args "$@"
 
 kt_require_kernel ip nsenter socat ping jq timeout
 kt_init
@@ -50,10 +47,6 @@ SRV4=10.91.0.2
 # when generation 2 is read, the new one is not
 GAP=3
 
-mctl() {
-	nsenter --net="/run/netns/$SRV" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
-}
-
 # table ARGS...: `moatctl rules --unused ARGS` for people: stdout in
 # $TMP/table.out, stderr in $TMP/table.err, the exit status in STATUS
 table() {
@@ -61,43 +54,19 @@ table() {
 	mctl rules --unused "$@" >"$TMP/table.out" 2>"$TMP/table.err" || STATUS=$?
 }
 
-in_cli() {
-	ip netns exec "$CLI" "$@"
-}
-
 setup_net() {
-	kt_netns "$CLI"
-	kt_netns "$SRV"
-	ip -n "$CLI" link add cli0 type veth peer name srv0 netns "$SRV"
+	kt_veth_pair
 	ip -n "$CLI" addr add 10.91.0.1/24 dev cli0
 	ip -n "$SRV" addr add "$SRV4/24" dev srv0
 	ip -n "$SRV" link set srv0 up
 	ip -n "$CLI" link set cli0 up
 }
 
+# Every packet through the rules: the counts below are the rules' own
+# (with conntrack, the pings after the first would pass as established);
+# kt-ct and kt-conntrack test conntrack.
 start_moatd() {
-	cat >"$TMP/moatd.conf" <<-EOF
-		instance $INST
-		interfaces srv0
-		ruleset $TMP/gen1.rules
-		socket $TMP/moatd.sock
-		state-dir $TMP/state
-		# every packet through the rules: the counts below are the rules'
-		# own (with conntrack, the pings after the first would pass as
-		# established); kt-ct and kt-conntrack test conntrack
-		conntrack no
-	EOF
-	nsenter --net="/run/netns/$SRV" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
-	MOATD_PID=$!
-	kt_bg $!
-	kt_wait 10 moatd_running || {
-		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
-		return 1
-	}
-}
-
-moatd_running() {
-	mctl --json status | jq -e .moatd.running >/dev/null
+	kt_moatd_start "$TMP/gen1.rules" "conntrack no"
 }
 
 cat >"$TMP/gen1.rules" <<'EOF'

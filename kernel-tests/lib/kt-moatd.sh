@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# The real moatd in a test's server namespace, and moatctl asked about it:
+# for the shell kernel tests, the twin of kt-moatd.c.  Source it after
+# kt.sh; the test names its namespaces CLI and SRV, its moat instance INST
+# and its temporary directory TMP, then calls kt_veth_pair and
+# kt_moatd_start.
+
+# kt_moatd_args "$@": the test's arguments, MOATD and MOATCTL (the
+# binaries under test; meson passes them, so it builds them first).
+kt_moatd_args() {
+	[ $# -eq 2 ] || {
+		echo "usage: $0 MOATD MOATCTL" >&2
+		exit 2
+	}
+	MOATD=$1
+	MOATCTL=$2
+}
+
+# mctl ARGS...: moatctl where moatd runs, on its socket
+mctl() {
+	nsenter --net="/run/netns/$SRV" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
+}
+
+# in_cli COMMAND...: COMMAND in the client's namespace
+in_cli() {
+	ip netns exec "$CLI" "$@"
+}
+
+# kt_veth_pair: namespaces CLI and SRV joined by a veth pair, cli0 in CLI
+# and srv0 in SRV, both down and without addresses.
+kt_veth_pair() {
+	kt_netns "$CLI"
+	kt_netns "$SRV"
+	ip -n "$CLI" link add cli0 type veth peer name srv0 netns "$SRV"
+}
+
+# kt_moatd_start RULESET [LINE...]: moatd in SRV protecting srv0 with
+# RULESET, each LINE added to its configuration ("conntrack no"); its
+# configuration, socket, state and log (appended to) in TMP.  Waits until
+# it answers.  MOATD_PID is its pid.
+kt_moatd_start() {
+	local ruleset=$1
+	shift
+	{
+		cat <<-EOF
+			instance $INST
+			interfaces srv0
+			ruleset $ruleset
+			socket $TMP/moatd.sock
+			state-dir $TMP/state
+		EOF
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$TMP/moatd.conf"
+	nsenter --net="/run/netns/$SRV" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
+	# shellcheck disable=SC2034 # the test's, to signal moatd
+	MOATD_PID=$!
+	kt_bg $!
+	kt_wait 10 kt_moatd_running || {
+		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
+		return 1
+	}
+}
+
+kt_moatd_running() {
+	mctl --json status | jq -e .moatd.running >/dev/null
+}

@@ -67,6 +67,50 @@ struct {
 	__type(value, struct moat_counter);
 } counters SEC(".maps");
 
+/* Rule options, by rule index: sized by the loader, 1 when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_rule_ext);
+} rulex SEC(".maps");
+
+/* Rate limits: a theoretical arrival time per rule, and per source. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} limits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct moat_limit_key);
+	__type(value, __u64);
+} limits_src SEC(".maps");
+
+/* Verdict logs: the instance's ring buffer (shared), and its rate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MOAT_EVENTS_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MOAT_EVC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ev_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} log_tat SEC(".maps");
+
 static __always_inline const void *moat_at(void *map, __u32 i)
 {
 	return bpf_map_lookup_elem(map, &i);
@@ -122,6 +166,111 @@ static __always_inline __u64 moat_rest(__u32 off, __u32 n,
 	return r.best;
 }
 
+/*
+ * GCRA: does a packet of @cost conform to the bucket at @tat?  It moves
+ * the bucket on when it does.  A lost race with another CPU is tried
+ * once more, then counted as over: a limit never lets more through.
+ */
+static __always_inline int moat_conform(__u64 *tat, __u64 cost, __u64 tau,
+					__u64 now)
+{
+	for (int i = 0; i < 2; i++) {
+		__u64 old = *tat, t = old > now ? old : now;
+
+		if (t + cost - now > tau + cost)
+			return 0;
+		if (__sync_val_compare_and_swap(tat, old, t + cost) == old)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline void moat_ev_count(__u32 i)
+{
+	__u64 *c = bpf_map_lookup_elem(&ev_stats, &i);
+
+	if (c)
+		(*c)++;
+}
+
+/* A rule's rate limit: 1 when the packet conforms. */
+static __always_inline int moat_limit(const struct moat_rule_ext *x,
+				      __u32 rule, const struct moat_key *k,
+				      __u32 len, __u64 now)
+{
+	__u64 cost = x->cost_ns, *tat;
+
+	if (x->flags & MOAT_X_BYTES)
+		cost = (cost * len) >> 16;
+	if (x->flags & MOAT_X_PER_SOURCE) {
+		struct moat_limit_key lk = { .rule = rule, .fam6 = k->fam6 };
+		__u64 first = now + cost;
+
+		if (k->fam6) {
+			lk.addr[0] = k->src6[0];
+			lk.addr[1] = k->src6[1];
+		} else {
+			lk.addr[0] = k->src4;
+		}
+		tat = bpf_map_lookup_elem(&limits_src, &lk);
+		if (!tat) { /* a new source starts with a full bucket */
+			bpf_map_update_elem(&limits_src, &lk, &first, BPF_NOEXIST);
+			return 1;
+		}
+	} else {
+		tat = bpf_map_lookup_elem(&limits, &rule);
+		if (!tat)
+			return 1;
+	}
+	return moat_conform(tat, cost, x->tau_ns, now);
+}
+
+/* One verdict log event, sampled and under the instance's log rate. */
+static __always_inline void moat_log(const struct moat_rule_ext *x,
+				     const struct moat_key *k, __u32 slot,
+				     __u32 ifindex, __u32 len, __u8 verdict,
+				     __u64 now)
+{
+	struct moat_event *e;
+	__u32 zero = 0;
+	__u64 *tat;
+
+	if (x->log_every > 1 && bpf_get_prandom_u32() % x->log_every)
+		return;
+	tat = bpf_map_lookup_elem(&log_tat, &zero);
+	if (!tat || !moat_conform(tat, layout.log_cost_ns, layout.log_tau_ns, now)) {
+		moat_ev_count(MOAT_EVC_RATE);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		moat_ev_count(MOAT_EVC_FULL);
+		return;
+	}
+	e->time_ns = now;
+	if (k->fam6) {
+		e->src[0] = k->src6[0];
+		e->src[1] = k->src6[1];
+		e->dst[0] = k->dst6[0];
+		e->dst[1] = k->dst6[1];
+	} else {
+		e->src[0] = k->src4;
+		e->dst[0] = k->dst4;
+		e->src[1] = e->dst[1] = 0;
+	}
+	e->ifindex = ifindex;
+	e->slot = slot;
+	e->len = len;
+	e->sport = k->l4 ? k->sport : 0;
+	e->dport = k->l4 ? k->dport : 0;
+	e->fam6 = k->fam6;
+	e->proto = k->proto;
+	e->verdict = verdict;
+	e->ct = k->ct;
+	bpf_ringbuf_submit(e, 0);
+	moat_ev_count(MOAT_EVC_SENT);
+}
+
 SEC("xdp")
 int moat_fw(struct xdp_md *ctx)
 {
@@ -131,7 +280,7 @@ int moat_fw(struct xdp_md *ctx)
 	struct moat_key k = {};
 	struct moat_counter *c;
 	struct moat_ct ct;
-	__u32 slot, drop;
+	__u32 slot, drop, rule;
 	__u64 m;
 
 	switch (moat_parse(&f, &k)) {
@@ -158,9 +307,37 @@ int moat_fw(struct xdp_md *ctx)
 		if (m != MOAT_NO_MATCH) {
 			slot = MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(m));
 			drop = !!(MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_DROP);
+			rule = MOAT_MATCH_RULE(m);
+			if (layout.has_ext &&
+			    (MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_EXT)) {
+				const struct moat_rule_ext *x = bpf_map_lookup_elem(&rulex, &rule);
+				__u32 len = end - data;
+				__u64 now = bpf_ktime_get_ns();
+				__u8 ev = drop ? MOAT_EV_DROP : MOAT_EV_ALLOW;
+
+				if (!x)
+					break;
+				if ((x->flags & MOAT_X_LIMIT) &&
+				    !moat_limit(x, rule, &k, len, now)) {
+					c = bpf_map_lookup_elem(&counters, &x->over_slot);
+					if (c) {
+						c->packets++;
+						c->bytes += len;
+					}
+					drop = !(x->flags & MOAT_X_OVER_ALLOW);
+					ev = MOAT_EV_OVER_LIMIT;
+				}
+				if (drop && (x->flags & MOAT_X_AUDIT)) {
+					drop = 0;
+					ev = MOAT_EV_WOULD_DROP;
+				}
+				if (x->flags & MOAT_X_LOG)
+					moat_log(x, &k, slot, ctx->ingress_ifindex,
+						 len, ev, now);
+			}
 		} else {
 			slot = MOAT_SLOT_POLICY;
-			drop = layout.policy_drop;
+			drop = layout.policy_drop && !layout.audit;
 		}
 		if (layout.ct && !drop)
 			moat_ct_commit(&ct);

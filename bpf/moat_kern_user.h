@@ -109,7 +109,68 @@ struct moat_term6 {
 #define MOAT_IFACES_MAX 15 /* interface ids 1..15; 0 matches any */
 
 #define MOAT_VERDICT_DROP (1u << 31)
-#define MOAT_VERDICT_SLOT(v) ((v) & ~MOAT_VERDICT_DROP)
+#define MOAT_VERDICT_EXT (1u << 30) /* the rule has options: see rulex */
+#define MOAT_VERDICT_SLOT(v) ((v) & ~(MOAT_VERDICT_DROP | MOAT_VERDICT_EXT))
+
+/*
+ * A rule's options (rate limit, audit, log), by rule index in the
+ * generation's rulex map; looked up only for verdicts with
+ * MOAT_VERDICT_EXT.  Rate limits are GCRA: a packet conforms when the
+ * flow's theoretical arrival time, moved on by its cost, stays within
+ * tau of now.
+ */
+#define MOAT_X_LIMIT 0x01
+#define MOAT_X_BYTES 0x02 /* cost is per byte, scaled by 2^16 */
+#define MOAT_X_PER_SOURCE 0x04 /* one bucket per source address */
+#define MOAT_X_OVER_ALLOW 0x08 /* over the limit: pass (default: drop) */
+#define MOAT_X_AUDIT 0x10 /* would-drop packets pass */
+#define MOAT_X_LOG 0x20
+
+struct moat_rule_ext {
+	__u64 cost_ns; /* a packet's cost; MOAT_X_BYTES: a byte's, << 16 */
+	__u64 tau_ns; /* the burst allowance */
+	__u32 over_slot; /* counter of packets over the limit */
+	__u32 log_every; /* log 1 packet in log_every */
+	__u32 flags; /* MOAT_X_* */
+	__u32 pad;
+};
+
+/* The key of a per-source bucket (limits_src). */
+struct moat_limit_key {
+	__u32 rule;
+	__u32 fam6;
+	__u64 addr[2]; /* as struct moat_ct_key's */
+};
+
+/* One verdict log event, on the instance's ring buffer. */
+enum moat_ev_verdict {
+	MOAT_EV_ALLOW = 0,
+	MOAT_EV_DROP,
+	MOAT_EV_WOULD_DROP, /* audit: it passed */
+	MOAT_EV_OVER_LIMIT, /* dropped (or passed, over-limit allow) over the rate */
+};
+
+struct moat_event {
+	__u64 time_ns; /* bpf_ktime_get_ns() */
+	__u64 src[2], dst[2]; /* as struct moat_ct_key's addresses */
+	__u32 ifindex;
+	__u32 slot; /* the rule's counter slot: names follow slots */
+	__u32 len; /* frame bytes */
+	__u16 sport, dport; /* ICMP: type and code */
+	__u8 fam6, proto, verdict, ct;
+};
+
+/* ev_stats: per-CPU u64 counters, by index. */
+enum moat_ev_stat {
+	MOAT_EVC_SENT = 0,
+	MOAT_EVC_RATE, /* not sent: over the instance's log rate */
+	MOAT_EVC_FULL, /* not sent: the ring buffer was full */
+	MOAT_EVC_MAX,
+};
+
+#define MOAT_EVENTS_BYTES (1u << 20)
+#define MOAT_LOG_RATE_DEFAULT 1000 /* events a second, moatd.conf log-rate */
+#define MOAT_LOG_BURST 100
 
 /*
  * A classification result: the rule index in the high half (so that the
@@ -188,6 +249,12 @@ struct moat_layout {
 	 * on the state.
 	 */
 	__u32 ct, ct_pass, ct_rules;
+	/* audit mode: nothing is dropped, would-drops counted */
+	__u32 audit;
+	/* verdict logs: at most one event per log_cost_ns, log_tau_ns of burst */
+	__u64 log_cost_ns, log_tau_ns;
+	__u32 has_ext; /* some rule has options: rulex is filled */
+	__u32 pad_ext;
 };
 
 #define MOAT_ABSENT 0xffffffffu
@@ -202,6 +269,8 @@ struct moat_gen_info {
 	__u32 policy_drop;
 	__u32 prog_id;
 	__u64 compile_ns; /* the apply: compile, load, switch (parsing is the caller's) */
+	__u32 audit; /* "mode audit": nothing is dropped */
+	__u32 pad;
 };
 
 /*
@@ -321,6 +390,8 @@ struct moat_rule_info {
 	__u32 slot;
 	__u32 action; /* 0 allow, 1 drop */
 	__u64 applied_ns; /* when this name first appeared (kept across generations) */
+	__u32 over_slot; /* packets over the rate limit; 0: no limit */
+	__u32 flags; /* MOAT_X_* of the rule (audit: of the ruleset too) */
 };
 
 #endif /* MOAT_KERN_USER_H */

@@ -52,6 +52,26 @@ static size_t redundant_with(const struct match_space *sp, const bool *shadowed,
 	return b;
 }
 
+/*
+ * Options (a rate limit, audit, a log) change what happens to a rule's
+ * packets: removing B would hand them to C, or to a rule with options
+ * between them that meets B.  Then B is not redundant.
+ */
+static bool has_options(const struct moat_rule *r)
+{
+	return r->limit.rate || r->audit || r->log_every;
+}
+
+static bool options_between(const struct match_space *sp, size_t b, size_t c)
+{
+	if (has_options(sp[b].r) || has_options(sp[c].r))
+		return true;
+	for (size_t x = b + 1; x < c; x++)
+		if (has_options(sp[x].r) && match_space_meets(&sp[x], &sp[b]))
+			return true;
+	return false;
+}
+
 static int add_finding(struct moat_analysis *a, enum moat_finding_kind kind,
 		       size_t rule, size_t by)
 {
@@ -120,7 +140,8 @@ int moat_ruleset_find(const struct moat_ruleset *rs, size_t max_rules,
 		if (i < f.shadowed_upto && f.shadowed[i])
 			ret = add_finding(out, MOAT_SHADOWED, i,
 					  f.shadowed_by[i]);
-		else if (i < f.redundant_upto && f.redundant_by[i] != i)
+		else if (i < f.redundant_upto && f.redundant_by[i] != i &&
+			 !options_between(sp, i, f.redundant_by[i]))
 			ret = add_finding(out, MOAT_REDUNDANT, i,
 					  f.redundant_by[i]);
 	}

@@ -389,6 +389,52 @@ static int build_filters(struct moat_image *img)
 	return 0;
 }
 
+bool moat_rule_has_ext(const struct moat_ruleset *rs, const struct moat_rule *r)
+{
+	return r->limit.rate || r->audit || r->log_every ||
+	       (rs->audit && r->action == MOAT_DROP);
+}
+
+/* A rule's options as the program reads them (bpf/moat_kern_user.h). */
+static void build_ext(const struct moat_ruleset *rs, const struct moat_rule *r,
+		      uint32_t over_slot, struct moat_rule_ext *x)
+{
+	const struct moat_limit *l = &r->limit;
+
+	memset(x, 0, sizeof(*x));
+	if (l->rate) {
+		uint64_t period = (uint64_t)l->period_s * 1000000000ull;
+		uint64_t burst = l->burst;
+
+		x->flags |= MOAT_X_LIMIT;
+		if (l->bytes) {
+			/* bytes: ns a byte, in 1/65536 ns */
+			x->flags |= MOAT_X_BYTES;
+			x->cost_ns = (uint64_t)(((unsigned __int128)period << 16) / l->rate);
+			if (!burst) /* a second's worth, and one full frame at least */
+				burst = l->rate / l->period_s > 1500 ? l->rate / l->period_s : 1500;
+			x->tau_ns = (uint64_t)(((unsigned __int128)burst * x->cost_ns) >> 16);
+		} else {
+			x->cost_ns = period / l->rate ? period / l->rate : 1;
+			if (!burst) /* a second's worth, one packet at least */
+				burst = l->rate / l->period_s ? l->rate / l->period_s : 1;
+			x->tau_ns = (burst - 1) * x->cost_ns;
+		}
+		if (l->per_source)
+			x->flags |= MOAT_X_PER_SOURCE;
+		if (l->over_allow)
+			x->flags |= MOAT_X_OVER_ALLOW;
+		x->over_slot = over_slot;
+	}
+	if (r->audit || (rs->audit && r->action == MOAT_DROP) ||
+	    (rs->audit && l->rate && !l->over_allow))
+		x->flags |= MOAT_X_AUDIT;
+	if (r->log_every) {
+		x->flags |= MOAT_X_LOG;
+		x->log_every = r->log_every;
+	}
+}
+
 int moat_compile(const struct moat_ruleset *rs,
 		 const struct moat_compile_opts *o, struct moat_image *img,
 		 struct moat_diags *d)
@@ -442,6 +488,20 @@ int moat_compile(const struct moat_ruleset *rs,
 		uint32_t slot = o->slots ? o->slots[i] : MOAT_SLOT_FIRST_RULE + (uint32_t)i;
 
 		verdicts[i] = slot | (rs->rules[i].action == MOAT_DROP ? MOAT_VERDICT_DROP : 0);
+		if (!moat_rule_has_ext(rs, &rs->rules[i]))
+			continue;
+		verdicts[i] |= MOAT_VERDICT_EXT;
+		if (!img->rulex) {
+			img->rulex = calloc(rs->nrules, sizeof(*img->rulex));
+			if (!img->rulex) {
+				err = -ENOMEM;
+				goto fail;
+			}
+		}
+		build_ext(rs, &rs->rules[i], o->over_slots ? o->over_slots[i] : 0,
+			  &img->rulex[i]);
+		img->limited |= rs->rules[i].limit.rate != 0;
+		img->per_source |= rs->rules[i].limit.per_source;
 	}
 	err = lstore_init(&ls, img, x.v, verdicts);
 	if (err)
@@ -457,6 +517,14 @@ int moat_compile(const struct moat_ruleset *rs,
 	img->layout.max_list = img->max_list;
 	img->layout.policy_drop = rs->policy == MOAT_DROP;
 	img->layout.policy_slot = MOAT_SLOT_POLICY;
+	img->layout.has_ext = img->rulex != NULL;
+	img->layout.audit = rs->audit;
+	{
+		uint32_t rate = o->log_rate ? o->log_rate : MOAT_LOG_RATE_DEFAULT;
+
+		img->layout.log_cost_ns = 1000000000ull / rate;
+		img->layout.log_tau_ns = (MOAT_LOG_BURST - 1) * img->layout.log_cost_ns;
+	}
 	img->layout.ct = !o->no_conntrack;
 	img->layout.ct_pass = img->layout.ct && !rs->established_classify;
 	for (i = 0; i < x.n && !x.v[i].ct; i++)

@@ -28,6 +28,9 @@ struct moat_image {
 	__u64 *filter;
 	size_t nfilter;
 	size_t nrules;
+	struct moat_rule_ext *rulex; /* nrules of them, NULL when no rule has options */
+	bool per_source; /* some limit is per source */
+	bool limited; /* some rule has a limit */
 
 	/* what the compiler saw, for `check`, the apply stats and the bench */
 	uint32_t nterms; /* terms after expanding lists */
@@ -54,7 +57,15 @@ struct moat_compile_opts {
 	 * every packet up in the conntrack table.
 	 */
 	bool no_conntrack;
+	/* counter slot of each rule's over-limit count; NULL: none (tests) */
+	const uint32_t *over_slots;
+	/* verdict log events a second at most (0: MOAT_LOG_RATE_DEFAULT) */
+	uint32_t log_rate;
 };
+
+
+/* Does @r need its options looked up (MOAT_VERDICT_EXT)? */
+bool moat_rule_has_ext(const struct moat_ruleset *rs, const struct moat_rule *r);
 
 /*
  * Compile @rs.  Returns 0, or a negative errno with the reason in @d

@@ -46,6 +46,7 @@ struct moat_dp_opts {
 	const char *instance; /* default "default" */
 	uint32_t capacity; /* rule counter slots; default MOAT_DEFAULT_CAPACITY */
 	struct moat_ct_opts ct;
+	uint32_t log_rate; /* verdict log events a second, at most; 0: 1000 */
 };
 
 /* Default timeouts, in seconds, by enum moat_ct_timeout; and their names. */
@@ -147,6 +148,9 @@ struct moat_dp_row {
 	uint32_t slot;
 	uint64_t packets, bytes;
 	uint64_t applied_ns;
+	uint32_t flags; /* MOAT_X_* of the rule */
+	uint64_t over_packets, over_bytes; /* over its rate limit */
+	uint64_t would_drop; /* audit: packets it would have dropped */
 };
 
 /*

@@ -29,6 +29,9 @@ struct slotent {
 	uint64_t applied_ns;
 };
 
+/* The slot name of a rule's over-limit counter (no rule can be named so). */
+void dp_over_name(const char *name, char out[MOAT_NAME_MAX + 1]);
+
 int slotmap_init(struct slotmap *m, uint32_t nslots);
 void slotmap_fini(struct slotmap *m);
 struct slotent *slotmap_find(const struct slotmap *m, const char *name);
@@ -44,6 +47,8 @@ struct moat_dp {
 	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
 	int gens_fd, counters_fd, sync_fd;
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
+	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */
+	uint32_t log_rate;
 	uint32_t gens_id; /* map id: tells our entry programs from others */
 	uint32_t capacity;
 	int ncpus;

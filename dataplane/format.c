@@ -199,6 +199,50 @@ static void put_flag_set(FILE *f, uint8_t set)
 	}
 }
 
+/* A count of packets, or of bytes in the largest unit that divides it. */
+static void put_amount(FILE *f, uint64_t v, bool bytes)
+{
+	static const struct {
+		const char *name;
+		uint64_t mult;
+	} units[] = { { "gbytes", 1000000000 }, { "mbytes", 1000000 },
+		      { "kbytes", 1000 },	{ "bytes", 1 } };
+	size_t i = 0;
+
+	if (!bytes) {
+		fprintf(f, "%llu", (unsigned long long)v);
+		return;
+	}
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && v % units[i].mult)
+		i++;
+	fprintf(f, "%llu%s", (unsigned long long)(v / units[i].mult), units[i].name);
+}
+
+static void put_options(FILE *f, const struct moat_rule *r)
+{
+	const struct moat_limit *l = &r->limit;
+
+	if (l->rate) {
+		fputs(" limit ", f);
+		put_amount(f, l->rate, l->bytes);
+		fprintf(f, "/%c", l->period_s == 1 ? 's' : l->period_s == 60 ? 'm' : 'h');
+		if (l->burst) {
+			fputs(" burst ", f);
+			put_amount(f, l->burst, l->bytes);
+		}
+		if (l->per_source)
+			fputs(" per-source", f);
+		if (l->over_allow)
+			fputs(" over-limit allow", f);
+	}
+	if (r->audit)
+		fputs(" audit", f);
+	if (r->log_every == 1)
+		fputs(" log", f);
+	else if (r->log_every)
+		fprintf(f, " log 1/%u", r->log_every);
+}
+
 static void put_rule(struct out *o, const struct moat_rule *r, int width)
 {
 	int pad = width - (int)strlen(r->name);
@@ -215,7 +259,7 @@ static void put_rule(struct out *o, const struct moat_rule *r, int width)
 	/* the fields, into a buffer first: the padding depends on them */
 	if (r->protos.n || r->src.n || r->dst.n || r->sport.n || r->dport.n ||
 	    r->icmp_type.n || r->icmp_code.n || r->tcp_flags_mask ||
-	    r->ifaces.n || r->ct)
+	    r->ifaces.n || r->ct || r->limit.rate || r->audit || r->log_every)
 		fprintf(f, "%*s", pad, "");
 
 	put_protos(f, r);
@@ -239,6 +283,7 @@ static void put_rule(struct out *o, const struct moat_rule *r, int width)
 		if (r->ct & (1u << i))
 			fprintf(f, "%s%s", r->ct & ((1u << i) - 1) ? ", " : " ct ",
 				moat_ct_state_name((uint8_t)(1u << i)));
+	put_options(f, r);
 	put_trailing(o, r->trailing);
 }
 
@@ -264,6 +309,12 @@ char *moat_ruleset_format(const struct moat_ruleset *rs)
 		fprintf(o.f, "policy %s",
 			rs->policy == MOAT_DROP ? "drop" : "allow");
 		put_trailing(&o, rs->policy_trailing);
+	}
+	put_comments(&o, rs->mode_comments);
+	if (rs->mode_given) {
+		line_start(&o);
+		fprintf(o.f, "mode %s", rs->audit ? "audit" : "enforce");
+		put_trailing(&o, rs->mode_trailing);
 	}
 	put_comments(&o, rs->established_comments);
 	if (rs->established_given) {

@@ -61,20 +61,26 @@ static int sha256(const char *text, uint8_t out[32])
 /*
  * Slots for the new ruleset: names that stay keep theirs; new names get a
  * slot that neither ruleset uses, zeroed, since the running program may
- * still count into the slots of the names it has.
+ * still count into the slots of the names it has.  A rule with a rate
+ * limit has a second slot, for what goes over it, under dp_over_name().
+ * Names are rs's names, then the over-limit names: @slots has nrules
+ * entries, @over as many (0 where there is no limit).
  */
 static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
-			struct slotmap *next, uint32_t *slots, uint64_t now,
-			struct moat_diags *d)
+			struct slotmap *next, uint32_t *slots, uint32_t *over,
+			uint64_t now, struct moat_diags *d)
 {
-	size_t ncpu = (size_t)dp->ncpus, i;
+	size_t ncpu = (size_t)dp->ncpus, i, nslots = rs->nrules;
+	char oname[MOAT_NAME_MAX + 1];
 	struct moat_counter *zero;
 	int err;
 
-	if (rs->nrules > dp->capacity)
+	for (i = 0; i < rs->nrules; i++)
+		nslots += rs->rules[i].limit.rate != 0;
+	if (nslots > dp->capacity)
 		return moat_diag_add(d, MOAT_ERROR, 0, 0,
-				     "over capacity: %zu rules, this data plane holds %u (raise 'capacity' in moatd.conf and restart with the interfaces detached)",
-				     rs->nrules, dp->capacity),
+				     "over capacity: %zu rules and limits, this data plane holds %u (raise 'capacity' in moatd.conf and restart with the interfaces detached)",
+				     nslots, dp->capacity),
 		       -E2BIG;
 	err = slotmap_init(next, dp->slots.nslots);
 	if (err)
@@ -91,12 +97,36 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 		}
 	}
 	for (i = 0; i < rs->nrules && !err; i++) {
+		const struct slotent *e;
+
+		if (!rs->rules[i].limit.rate)
+			continue;
+		dp_over_name(rs->rules[i].name, oname);
+		e = slotmap_find(&dp->slots, oname);
+		if (e) {
+			over[i] = e->slot;
+			err = slotmap_add(next, e->name, e->slot, e->applied_ns);
+		}
+	}
+	for (i = 0; i < rs->nrules && !err; i++) {
 		if (slotmap_find(&dp->slots, rs->rules[i].name))
 			continue;
 		err = slotmap_take_free(next, &dp->slots, &slots[i]);
 		if (!err)
 			err = slotmap_add(next, rs->rules[i].name, slots[i], now);
 		if (!err && bpf_map_update_elem(dp->counters_fd, &slots[i], zero, 0))
+			err = -errno;
+	}
+	for (i = 0; i < rs->nrules && !err; i++) {
+		if (!rs->rules[i].limit.rate)
+			continue;
+		dp_over_name(rs->rules[i].name, oname);
+		if (slotmap_find(&dp->slots, oname))
+			continue;
+		err = slotmap_take_free(next, &dp->slots, &over[i]);
+		if (!err)
+			err = slotmap_add(next, oname, over[i], now);
+		if (!err && bpf_map_update_elem(dp->counters_fd, &over[i], zero, 0))
 			err = -errno;
 	}
 	free(zero);
@@ -108,7 +138,8 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 /* The names and info maps: what moatctl reads without moatd. */
 static int pin_meta(struct moat_dp *dp, const char *dir,
 		    const struct moat_ruleset *rs, const struct slotmap *next,
-		    const uint32_t *slots, const struct moat_gen_info *gi)
+		    const uint32_t *slots, const uint32_t *over,
+		    const struct moat_image *img, const struct moat_gen_info *gi)
 {
 	char path[PATH_MAX];
 	struct moat_rule_info ri;
@@ -131,6 +162,8 @@ static int pin_meta(struct moat_dp *dp, const char *dir,
 		ri.slot = slots[i];
 		ri.action = rs->rules[i].action == MOAT_DROP;
 		ri.applied_ns = e ? e->applied_ns : 0;
+		ri.over_slot = over[i];
+		ri.flags = img->rulex ? img->rulex[i].flags : 0;
 		if (bpf_map_update_elem(nfd, &i, &ri, 0)) {
 			err = -errno;
 			goto out;
@@ -218,6 +251,12 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
 	if (err)
 		goto fail;
+	bpf_map__set_max_entries(skel->maps.rulex, img->rulex ? (uint32_t)img->nrules : 1);
+	bpf_map__set_max_entries(skel->maps.limits, img->limited ? (uint32_t)img->nrules : 1);
+	bpf_map__set_max_entries(skel->maps.limits_src, img->per_source ? 65536 : 64);
+	if ((err = bpf_map__reuse_fd(skel->maps.events, dp->events_fd)) ||
+	    (err = bpf_map__reuse_fd(skel->maps.ev_stats, dp->ev_stats_fd)))
+		goto fail;
 	if (dp->ct_fd >= 0) {
 		if ((err = bpf_map__reuse_fd(skel->maps.ct, dp->ct_fd)) ||
 		    (err = bpf_map__reuse_fd(skel->maps.ct_conf, dp->ct_conf_fd)) ||
@@ -277,7 +316,9 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	    (err = fill_map(skel->maps.term4, img->term4,
 			    img->nterm4 * sizeof(*img->term4))) ||
 	    (err = fill_map(skel->maps.term6, img->term6,
-			    img->nterm6 * sizeof(*img->term6)))) {
+			    img->nterm6 * sizeof(*img->term6))) ||
+	    (img->rulex && (err = fill_map(skel->maps.rulex, img->rulex,
+					   img->nrules * sizeof(*img->rulex))))) {
 		moat_diag_add(d, MOAT_ERROR, 0, 0,
 			      "cannot fill the generation's maps: %s",
 			      strerror(-err));
@@ -294,7 +335,8 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		  struct moat_diags *d, struct moat_apply_stats *st)
 {
 	struct moat_compile_opts co = { .nifaces = dp->nifaces,
-					.no_conntrack = dp->ct_fd < 0 };
+					.no_conntrack = dp->ct_fd < 0,
+					.log_rate = dp->log_rate };
 	struct moat_apply_stats s = { 0 };
 	struct moat_gen_info gi = { 0 };
 	struct moat_image img = { 0 };
@@ -303,7 +345,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	char dir[PATH_MAX], old[PATH_MAX], cur[PATH_MAX], tmp[PATH_MAX];
 	uint64_t t0 = dp_now_ns(CLOCK_MONOTONIC), t1, now;
 	const char **names = NULL;
-	uint32_t *slots = NULL, k = 0;
+	uint32_t *slots = NULL, *over = NULL, k = 0;
 	char *text = NULL;
 	int i, fd, err;
 	bool pinned = false;
@@ -312,18 +354,20 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		return -EPERM;
 	now = dp_now_ns(CLOCK_REALTIME);
 	slots = calloc(rs->nrules + 1, sizeof(*slots));
+	over = calloc(rs->nrules + 1, sizeof(*over));
 	names = calloc((size_t)dp->nifaces + 1, sizeof(*names));
-	if (!slots || !names) {
+	if (!slots || !over || !names) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = assign_slots(dp, rs, &next, slots, now, d);
+	err = assign_slots(dp, rs, &next, slots, over, now, d);
 	if (err)
 		goto out;
 
 	for (i = 0; i < dp->nifaces; i++)
 		names[i] = dp->ifnames[i];
 	co.slots = slots;
+	co.over_slots = over;
 	co.ifnames = names;
 	co.ifindex = dp->ifindex;
 	err = moat_compile(rs, &co, &img, d);
@@ -342,6 +386,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	gi.nrules = (uint32_t)rs->nrules;
 	gi.nterms = img.nterms;
 	gi.policy_drop = rs->policy == MOAT_DROP;
+	gi.audit = rs->audit;
 	{
 		struct bpf_prog_info pi = {};
 		uint32_t len = sizeof(pi);
@@ -359,7 +404,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	pinned = true;
 	err = pin_generation(skel, dir);
 	if (!err)
-		err = pin_meta(dp, dir, rs, &next, slots, &gi);
+		err = pin_meta(dp, dir, rs, &next, slots, over, &img, &gi);
 	if (err) {
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "cannot pin the generation under %s: %s",
 			      dir, strerror(-err));
@@ -430,6 +475,7 @@ out:
 	slotmap_fini(&next);
 	free(text);
 	free(slots);
+	free(over);
 	free(names);
 	if (st)
 		*st = s;

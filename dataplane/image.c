@@ -268,6 +268,7 @@ void moat_image_free(struct moat_image *img)
 	free(img->term4);
 	free(img->term6);
 	free(img->filter);
+	free(img->rulex);
 	memset(img, 0, sizeof(*img));
 }
 

@@ -176,6 +176,8 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		return -ENOMEM;
 	dp->gens_fd = dp->counters_fd = dp->sync_fd = dp->gen_fd = -1;
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
+	dp->events_fd = dp->ev_stats_fd = -1;
+	dp->log_rate = o ? o->log_rate : 0;
 	dp->pinned_only = !create;
 	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s",
 		 o && o->bpffs ? o->bpffs : "/sys/fs/bpf");
@@ -258,6 +260,15 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 	err = dp_ct_open(dp, o ? &o->ct : NULL, create);
 	if (err)
 		goto fail;
+	/* verdict logs: absent in pins from before them, which moatctl tolerates */
+	dp->events_fd = dp_map_get(dp, "events", BPF_MAP_TYPE_RINGBUF, 0, 0,
+				   MOAT_EVENTS_BYTES, -1, create);
+	dp->ev_stats_fd = dp_map_get(dp, "ev_stats", BPF_MAP_TYPE_PERCPU_ARRAY,
+				     4, 8, MOAT_EVC_MAX, -1, create);
+	if (create && (dp->events_fd < 0 || dp->ev_stats_fd < 0)) {
+		err = dp->events_fd < 0 ? dp->events_fd : dp->ev_stats_fd;
+		goto fail;
+	}
 	err = slotmap_init(&dp->slots, MOAT_SLOT_FIRST_RULE + dp->capacity);
 	if (err)
 		goto fail;
@@ -294,6 +305,10 @@ void moat_dp_close(struct moat_dp *dp)
 	if (dp->gen_fd >= 0)
 		close(dp->gen_fd);
 	dp_ct_close(dp);
+	if (dp->events_fd >= 0)
+		close(dp->events_fd);
+	if (dp->ev_stats_fd >= 0)
+		close(dp->ev_stats_fd);
 	slotmap_fini(&dp->slots);
 	free(dp->ifnames);
 	free(dp->ifindex);
@@ -349,6 +364,12 @@ int dp_load_current(struct moat_dp *dp)
 		}
 		ri.name[MOAT_NAME_MAX] = '\0';
 		err = slotmap_add(&dp->slots, ri.name, ri.slot, ri.applied_ns);
+		if (!err && ri.over_slot) {
+			char oname[MOAT_NAME_MAX + 1];
+
+			dp_over_name(ri.name, oname);
+			err = slotmap_add(&dp->slots, oname, ri.over_slot, ri.applied_ns);
+		}
 		if (err)
 			goto out;
 	}

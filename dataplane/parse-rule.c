@@ -26,7 +26,10 @@ static const struct {
 	{ "type", KW_TYPE },	   { "code", KW_CODE },
 	{ "flags", KW_FLAGS },	   { "in", KW_IN },
 	{ "ct", KW_CT },	   { "established", KW_ESTABLISHED },
-	{ "classify", KW_CLASSIFY },
+	{ "classify", KW_CLASSIFY }, { "mode", KW_MODE },
+	{ "limit", KW_LIMIT },	   { "burst", KW_BURST },
+	{ "per-source", KW_PER_SOURCE }, { "over-limit", KW_OVER_LIMIT },
+	{ "audit", KW_AUDIT },	   { "log", KW_LOG },
 };
 
 enum moat_kw moat_keyword(const char *s, size_t len)
@@ -299,9 +302,138 @@ static const enum moat_field kw_field[] = {
 	[KW_FLAGS] = F_FLAGS,	   [KW_IN] = F_IN,     [KW_CT] = F_CT,
 };
 
+/* Byte units of rates and bursts: decimal, as network people count. */
+static const struct {
+	const char *name;
+	uint64_t mult;
+} byte_units[] = {
+	{ "bytes", 1 },
+	{ "kbytes", 1000 },
+	{ "mbytes", 1000000 },
+	{ "gbytes", 1000000000 },
+};
+
+/*
+ * "N" or "N<unit>" at the start of @s (@len bytes): the count in packets
+ * (no unit) or bytes.  Returns the bytes it read, 0 when it is not one.
+ */
+static size_t read_amount(const char *s, size_t len, uint64_t *v, bool *bytes)
+{
+	size_t i = 0, u;
+
+	*v = 0;
+	*bytes = false;
+	while (i < len && s[i] >= '0' && s[i] <= '9' && *v < (1ull << 40))
+		*v = *v * 10 + (uint64_t)(s[i++] - '0');
+	if (!i || (s[0] == '0' && i > 1) || (i < len && s[i] >= '0' && s[i] <= '9'))
+		return 0;
+	for (u = 0; u < sizeof(byte_units) / sizeof(byte_units[0]); u++) {
+		size_t n = strlen(byte_units[u].name);
+
+		if (len - i >= n && !memcmp(s + i, byte_units[u].name, n) &&
+		    (i + n == len || s[i + n] == '/')) {
+			*v *= byte_units[u].mult;
+			*bytes = true;
+			return i + n;
+		}
+	}
+	return i;
+}
+
+/* "100/s", "2mbytes/s", "30/m", "1000/h" */
+static int read_rate(const struct lex_tok *t, struct moat_limit *l,
+		     struct moat_diags *d)
+{
+	size_t n = read_amount(t->s, t->len, &l->rate, &l->bytes);
+
+	if (!n || n + 2 != t->len || t->s[n] != '/' ||
+	    !strchr("smh", t->s[n + 1]))
+		return tok_error(
+			d, t,
+			"bad rate, expected a number, optionally bytes, kbytes, mbytes or gbytes, then /s, /m or /h (as in 100/s or 2mbytes/s)");
+	if (!l->rate)
+		return tok_error(d, t, "a rate of 0 lets nothing through; drop instead");
+	l->period_s = t->s[n + 1] == 's' ? 1 : t->s[n + 1] == 'm' ? 60 : 3600;
+	return 0;
+}
+
+/* An option at tok[*i]: its keyword, and what follows it. */
+static int read_option(struct moat_rule *r, const struct lex_tok *tok,
+		       size_t ntok, size_t *i, enum moat_kw kw, size_t *seen,
+		       struct moat_diags *d)
+{
+	const struct lex_tok *t = &tok[*i], *v = *i + 1 < ntok ? &tok[*i + 1] : NULL;
+	size_t slot = (size_t)(kw - KW_LIMIT);
+	uint64_t n;
+	bool bytes;
+
+	if (seen[slot] != SIZE_MAX)
+		return tok_error(d, t, "option given twice (first at %u:%u)",
+				 tok[seen[slot]].line, tok[seen[slot]].col);
+	seen[slot] = *i;
+	(*i)++;
+	switch (kw) {
+	case KW_LIMIT:
+		if (!v)
+			return tok_error(d, t, "missing a rate after the keyword (as in limit 100/s)");
+		(*i)++;
+		return read_rate(v, &r->limit, d);
+	case KW_BURST:
+		if (!v)
+			return tok_error(d, t, "missing a number after the keyword");
+		(*i)++;
+		if (read_amount(v->s, v->len, &n, &bytes) != v->len || !n)
+			return tok_error(d, v,
+					 "bad burst, expected a number from 1, optionally bytes, kbytes, mbytes or gbytes");
+		if (seen[0] == SIZE_MAX)
+			return tok_error(d, t, "burst needs a limit before it");
+		if (bytes != r->limit.bytes)
+			return tok_error(d, v, bytes ? "burst in bytes for a limit in packets" :
+						       "burst in packets for a limit in bytes");
+		r->limit.burst = n;
+		return 0;
+	case KW_PER_SOURCE:
+		if (seen[0] == SIZE_MAX)
+			return tok_error(d, t, "per-source needs a limit before it");
+		r->limit.per_source = true;
+		return 0;
+	case KW_OVER_LIMIT:
+		if (!v || (!tok_is(v, "drop") && !tok_is(v, "allow")))
+			return tok_error(d, v ? v : t, "expected drop or allow after over-limit");
+		(*i)++;
+		if (seen[0] == SIZE_MAX)
+			return tok_error(d, t, "over-limit needs a limit before it");
+		r->limit.over_allow = tok_is(v, "allow");
+		return 0;
+	case KW_AUDIT:
+		r->audit = true;
+		return 0;
+	case KW_LOG:
+		r->log_every = 1;
+		if (v && v->len > 2 && v->s[0] == '1' && v->s[1] == '/') {
+			struct lex_tok num = *v;
+			unsigned int every;
+
+			num.s += 2;
+			num.len -= 2;
+			num.col += 2;
+			(*i)++;
+			if (moat_parse_number(&num, 1000000, "sampling rate", &every, d))
+				return -EINVAL;
+			if (!every)
+				return tok_error(d, v, "log 1/0 logs nothing; leave log out");
+			r->log_every = every;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
 		    struct rule_fields *f, struct moat_diags *d)
 {
+	size_t seen[KW_LOG - KW_LIMIT + 1];
 	enum moat_field fld;
 	enum moat_kw kw;
 	size_t i;
@@ -312,6 +444,8 @@ int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
 	f->ntok = ntok;
 	for (i = 0; i < F_NUM; i++)
 		f->key[i] = SIZE_MAX;
+	for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		seen[i] = SIZE_MAX;
 
 	r->action = tok_is(&tok[0], "drop") ? MOAT_DROP : MOAT_ALLOW;
 	r->line = tok[0].line;
@@ -328,10 +462,17 @@ int moat_parse_rule(const struct lex_tok *tok, size_t ntok, struct moat_rule *r,
 		const struct lex_tok *t = &tok[i];
 
 		kw = moat_keyword(t->s, t->len);
+		if (kw >= KW_LIMIT && kw <= KW_LOG) {
+			ret = read_option(r, tok, ntok, &i, kw, seen, d);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (kw < KW_PROTO_NAME || kw > KW_CT)
 			return tok_error(
 				d, t,
-				"unknown field, expected a protocol, proto, from, to, sport, dport, type, code, flags, in or ct");
+				"unknown field, expected a protocol, proto, from, to, sport, dport, type, code, flags, in or ct, or an option: limit, burst, per-source, over-limit, audit, log");
+
 		fld = kw_field[kw];
 		if (f->key[fld] != SIZE_MAX)
 			return tok_error(

@@ -114,6 +114,33 @@ static int read_policy(struct parser *ps, const struct lex_tok *tok,
 	return 0;
 }
 
+/* "mode audit" or "mode enforce" */
+static int read_mode(struct parser *ps, const struct lex_tok *tok, size_t ntok,
+		     const char *trailing, size_t trailing_len)
+{
+	struct moat_ruleset *rs = &ps->rs;
+
+	if (ntok < 2 || (!tok_is(&tok[1], "audit") && !tok_is(&tok[1], "enforce")))
+		return tok_error(ps->d, ntok < 2 ? &tok[0] : &tok[1],
+				 "expected audit or enforce after mode");
+	if (ntok > 2)
+		return tok_error(ps->d, &tok[2], "unexpected text after the mode");
+	if (rs->mode_given)
+		return tok_error(ps->d, &tok[0], "mode given twice (first on line %u)",
+				 rs->mode_line);
+	rs->mode_given = true;
+	rs->audit = tok_is(&tok[1], "audit");
+	rs->mode_line = tok[0].line;
+	if (moat_cbuf_take(&ps->pending, &rs->mode_comments))
+		return -ENOMEM;
+	if (trailing) {
+		rs->mode_trailing = strndup(trailing, trailing_len);
+		if (!rs->mode_trailing)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* "allow established" or "classify established". */
 static int read_established(struct parser *ps, const struct lex_tok *tok,
 			    size_t ntok, const char *trailing,
@@ -246,6 +273,8 @@ static int read_line(struct parser *ps, const char *trailing,
 
 	if (tok_is(&tok[0], "policy"))
 		return read_policy(ps, tok, ntok, trailing, trailing_len);
+	if (tok_is(&tok[0], "mode"))
+		return read_mode(ps, tok, ntok, trailing, trailing_len);
 	if (ntok >= 2 && tok_is(&tok[1], "established") &&
 	    (tok_is(&tok[0], "allow") || tok_is(&tok[0], "classify")))
 		return read_established(ps, tok, ntok, trailing, trailing_len);
@@ -261,9 +290,9 @@ static int read_line(struct parser *ps, const char *trailing,
 		return tok_error(ps->d, &tok[0], "keywords are lower case");
 	if (moat_keyword(tok[0].s, tok[0].len))
 		return tok_error(ps->d, &tok[0],
-				 "a line starts with allow, drop, policy or classify established");
+				 "a line starts with allow, drop, policy, mode or classify established");
 	return tok_error(ps->d, &tok[0],
-			 "unknown keyword, expected allow, drop, policy or classify established");
+			 "unknown keyword, expected allow, drop, policy, mode or classify established");
 }
 
 /*
@@ -361,6 +390,16 @@ int moat_ruleset_parse(const char *text, size_t len, struct moat_ruleset *out,
 	if (ret)
 		goto out;
 
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct moat_rule *r = &rs->rules[i];
+
+		if (r->audit && r->action == MOAT_ALLOW &&
+		    !(r->limit.rate && !r->limit.over_allow))
+			moat_diag_add(
+				ps.d, MOAT_WARNING, r->line, r->col,
+				"audit changes nothing here: the rule drops nothing (audit a drop rule, or a limit): '%s'",
+				r->name);
+	}
 	for (size_t i = 0; i < rs->nrules && !rs->established_classify; i++) {
 		const struct moat_rule *r = &rs->rules[i];
 
@@ -375,6 +414,7 @@ int moat_ruleset_parse(const char *text, size_t len, struct moat_ruleset *out,
 			ps.d, MOAT_WARNING, 0, 0,
 			"no policy line, so the default policy is allow (add 'policy allow' or 'policy drop')");
 	moat_strip_blank_edges(rs->policy_given	? &rs->policy_comments :
+			       rs->mode_given	? &rs->mode_comments :
 			       rs->established_given ? &rs->established_comments :
 			       rs->nrules		? &rs->rules[0].comments :
 							  &rs->tail_comments,
@@ -463,6 +503,8 @@ void moat_ruleset_free(struct moat_ruleset *rs)
 	free(rs->policy_trailing);
 	free(rs->established_comments);
 	free(rs->established_trailing);
+	free(rs->mode_comments);
+	free(rs->mode_trailing);
 	free(rs->tail_comments);
 	memset(rs, 0, sizeof(*rs));
 }

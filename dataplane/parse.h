@@ -111,6 +111,14 @@ enum moat_kw {
 	KW_CT,
 	KW_ESTABLISHED, /* in "allow established" and in ct's states */
 	KW_CLASSIFY, /* "classify established" */
+	KW_MODE, /* "mode audit|enforce" */
+	/* rule options */
+	KW_LIMIT,
+	KW_BURST,
+	KW_PER_SOURCE,
+	KW_OVER_LIMIT,
+	KW_AUDIT,
+	KW_LOG,
 };
 
 enum moat_kw moat_keyword(const char *s, size_t len);

@@ -106,6 +106,7 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 	char path[PATH_MAX];
 	uint32_t i, n = 0;
 	int names = -1, err, policy_drop = 0;
+	bool audit = false;
 	struct moat_gen_info gi;
 	uint32_t zero = 0;
 	size_t f, nfixed = dp->ct_fd >= 0 ? NFIXED_ALL : NFIXED_ALL - NFIXED_CT;
@@ -119,11 +120,15 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 		names = bpf_obj_get(path);
 		if (names < 0)
 			return -errno;
-		n = (uint32_t)dp->slots.used;
+		/* slots also hold over-limit counters: the rules are the info's */
+		n = 0;
 		dp_path(dp, path, sizeof(path), "current/info");
 		info = bpf_obj_get(path);
-		if (info >= 0 && !bpf_map_lookup_elem(info, &zero, &gi))
+		if (info >= 0 && !bpf_map_lookup_elem(info, &zero, &gi)) {
 			policy_drop = (int)gi.policy_drop;
+			audit = gi.audit != 0;
+			n = gi.nrules;
+		}
 		if (info >= 0)
 			close(info);
 	}
@@ -145,10 +150,20 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 		r[i].action = (int)ri.action;
 		r[i].slot = ri.slot;
 		r[i].applied_ns = ri.applied_ns;
+		r[i].flags = ri.flags;
 		if (ri.slot < dp->slots.nslots) {
 			r[i].packets = sum[ri.slot].packets;
 			r[i].bytes = sum[ri.slot].bytes;
 		}
+		if (ri.over_slot && ri.over_slot < dp->slots.nslots) {
+			r[i].over_packets = sum[ri.over_slot].packets;
+			r[i].over_bytes = sum[ri.over_slot].bytes;
+		}
+		/* audit: a drop rule would have dropped all it matched; a
+		 * limit, what went over it */
+		if (ri.flags & MOAT_X_AUDIT)
+			r[i].would_drop = ri.action ? r[i].packets :
+				(ri.flags & MOAT_X_OVER_ALLOW) ? 0 : r[i].over_packets;
 	}
 	for (f = 0; f < nfixed; f++, i++) {
 		struct moat_dp_row *x = &r[i];
@@ -161,6 +176,8 @@ int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)
 			x->action = policy_drop;
 		x->packets = sum[x->slot].packets;
 		x->bytes = sum[x->slot].bytes;
+		if (x->slot == MOAT_SLOT_POLICY && policy_drop && audit)
+			x->would_drop = x->packets;
 	}
 	*rows = r;
 	*nrows = (int)i;

@@ -65,6 +65,18 @@ struct moat_rule {
 	MOAT_LIST(struct moat_iface) ifaces; /* ingress interface names */
 	uint8_t ct; /* MOAT_CT_* bits: conntrack states; 0: any */
 
+	/* options: what happens to the packets the rule matches */
+	struct moat_limit {
+		uint64_t rate; /* per period; 0: no limit */
+		uint32_t period_s; /* 1, 60 or 3600 */
+		bool bytes; /* rate and burst count bytes, not packets */
+		uint64_t burst; /* 0: one period's worth... see docs/ruleset.md */
+		bool per_source;
+		bool over_allow; /* over the limit: pass (default: drop) */
+	} limit;
+	bool audit; /* a drop that only counts (would-drop) */
+	uint32_t log_every; /* 0: no log; N: log 1 packet in N */
+
 	/*
 	 * Kept for the formatter: the lines just above the rule ("# ..."
 	 * comments, and "" for a blank line), joined by '\n', and the comment
@@ -91,6 +103,10 @@ struct moat_ruleset {
 	bool established_classify;
 	bool established_given;
 	uint32_t established_line;
+	/* "mode audit": nothing is dropped, what would be is counted */
+	bool audit;
+	bool mode_given;
+	uint32_t mode_line;
 	struct moat_rule *rules;
 	size_t nrules;
 
@@ -99,6 +115,8 @@ struct moat_ruleset {
 	char *policy_trailing;
 	char *established_comments;
 	char *established_trailing;
+	char *mode_comments;
+	char *mode_trailing;
 	char *tail_comments;
 };
 

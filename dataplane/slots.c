@@ -119,3 +119,16 @@ int slotmap_take_free(struct slotmap *m, const struct slotmap *avoid,
 	}
 	return -ENOSPC;
 }
+
+/*
+ * The slot name of rule @name's over-limit counter: '!' never starts a
+ * rule name, and a hash keeps it within MOAT_NAME_MAX.
+ */
+void dp_over_name(const char *name, char out[MOAT_NAME_MAX + 1])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull; /* FNV-1a */
+	snprintf(out, MOAT_NAME_MAX + 1, "!over-%016llx", (unsigned long long)h);
+}

@@ -229,6 +229,26 @@ kt_check "rule back counted the replies" "back $(row back)" test "$(row back)" -
 kt_eq "ct established rule: ping from the peer still 0 of 3" 0 "$(pings "$PEER" $HOST4)"
 exec {LONG[1]}>&-
 
+echo "# verdict logs"
+cat >"$TMP/gen5.rules" <<EOF
+policy drop
+allow ssh    tcp dport 2222
+allow udplog udp dport 6000 log
+EOF
+mctl ruleset apply "$TMP/gen5.rules" >/dev/null
+mctl log --json --count 3 --duration 20 >"$TMP/log.json" 2>"$TMP/log.err" &
+LOGPID=$!
+kt_bg $LOGPID
+sleep 1
+for w in l1 l2 l3; do
+	udp_echo "$PEER" 4 $HOST4 6000 "$w" >/dev/null
+done
+wait "$LOGPID" || true
+kt_eq "moatctl log: 3 events, one per new flow" 3 "$(wc -l <"$TMP/log.json")"
+kt_eq "moatctl log: rule, verdict, port, source" "udplog allow 6000 $PEER4" \
+	"$(head -1 "$TMP/log.json" | jq -r '"\(.rule) \(.verdict) \(.dport) \(.src)"')"
+kt_eq "log --rate 0: usage error, exit 2" 2 "$(mctl log --rate 0 >/dev/null 2>&1; echo $?)"
+
 echo "# flush"
 N=$(mctl conntrack --json --proto icmp | jq .count)
 kt_check "icmp flows to flush" "count $N" test "$N" -ge 1

@@ -24,6 +24,7 @@
 
 #include "dataplane.h"
 #include "frame.h"
+#include "kt-dp.h"
 #include "kt.h"
 #include "moat_egress.skel.h"
 
@@ -188,18 +189,6 @@ static size_t build(const struct step *s, uint8_t *buf)
 	return len;
 }
 
-static int run_xdp(int prog, const uint8_t *buf, size_t len, uint32_t *ret)
-{
-	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = 1 };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
-		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	if (bpf_prog_test_run_opts(prog, &o))
-		return -errno;
-	*ret = o.retval;
-	return 0;
-}
 
 static int run_tc(int prog, const uint8_t *buf, size_t len)
 {
@@ -245,28 +234,13 @@ static int send_step(struct moat_dp *dp, int egress, const struct step *s,
 	err = moat_dp_rows(dp, &before, &nb);
 	if (err)
 		return err;
-	err = run_xdp(moat_dp_generation_fd(dp), buf, len, verdict);
+	err = kt_xdp_run(moat_dp_generation_fd(dp), buf, len, 1, verdict);
 	if (!err)
 		moved(dp, before, nb, rowbuf, size);
 	free(before);
 	return err;
 }
 
-static int apply(struct moat_dp *dp, const char *text)
-{
-	struct moat_ruleset rs = { 0 };
-	struct moat_diags d = { 0 };
-	int err;
-
-	err = moat_ruleset_parse(text, strlen(text), &rs, &d);
-	if (!err)
-		err = moat_dp_apply(dp, &rs, &d, NULL);
-	if (err)
-		moat_diags_print(&d, "kt-ct", stderr);
-	moat_diags_free(&d);
-	moat_ruleset_free(&rs);
-	return err;
-}
 
 static struct moat_egress *load_egress(struct moat_dp *dp)
 {
@@ -481,14 +455,14 @@ int main(void)
 	if (!kt_check(eg != NULL, "load the egress program on the pinned table", "%s",
 		      strerror(errno)))
 		goto out;
-	if (!kt_check(!apply(dp, classify_rules), "apply the classify ruleset", "see above"))
+	if (!kt_check(!kt_apply_text(dp, classify_rules, "kt-ct"), "apply the classify ruleset", "see above"))
 		goto out;
 	table_steps(dp, bpf_program__fd(eg->progs.moat_egress));
-	if (!kt_check(!apply(dp, allow_rules), "apply the allow-established ruleset",
+	if (!kt_check(!kt_apply_text(dp, allow_rules, "kt-ct"), "apply the allow-established ruleset",
 		      "see above"))
 		goto out;
 	allow_steps(dp, bpf_program__fd(eg->progs.moat_egress));
-	if (!kt_check(!apply(dp, classify_rules), "apply the classify ruleset again",
+	if (!kt_check(!kt_apply_text(dp, classify_rules, "kt-ct"), "apply the classify ruleset again",
 		      "see above"))
 		goto out;
 	timeout_steps(dp, bpf_program__fd(eg->progs.moat_egress));

@@ -21,6 +21,7 @@
 
 #include "dataplane.h"
 #include "frame.h"
+#include "kt-dp.h"
 #include "kt.h"
 #include "randgen.h"
 #include "reference.h"
@@ -48,19 +49,6 @@ static uint32_t fixed_slot(enum moat_ref_kind k)
 	}
 }
 
-static int run_frame(int prog, const uint8_t *buf, size_t len, uint32_t ifindex,
-		     uint32_t *retval)
-{
-	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
-		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	if (bpf_prog_test_run_opts(prog, &o))
-		return -errno;
-	*retval = o.retval;
-	return 0;
-}
 
 /* One ruleset: returns the number of frames that disagreed. */
 static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
@@ -119,7 +107,7 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		slot = v.kind == MOAT_REF_RULE ?
 			       (uint32_t)moat_dp_rule_slot(dp, rs.rules[v.rule].name) :
 			       fixed_slot(v.kind);
-		err = run_frame(prog, buf, len, ifx, &rv);
+		err = kt_xdp_run(prog, buf, len, ifx, &rv);
 		if (err) {
 			kt_check(false, "test run", "frame %zu: %s", f, strerror(-err));
 			bad++;

@@ -20,6 +20,7 @@
 
 #include "dataplane.h"
 #include "frame.h"
+#include "kt-dp.h"
 #include "kt.h"
 #include "reference.h"
 
@@ -393,19 +394,6 @@ static size_t build(const struct row *r, uint8_t *buf)
 	return len;
 }
 
-static int run(int prog, const uint8_t *buf, size_t len, uint32_t *retval)
-{
-	/* ifindex 1, lo: no rule here names an interface */
-	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = 1 };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
-		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	if (bpf_prog_test_run_opts(prog, &o))
-		return -errno;
-	*retval = o.retval;
-	return 0;
-}
 
 static const char *ref_name(const struct moat_ruleset *rs,
 			    struct moat_ref_verdict v)
@@ -442,7 +430,7 @@ static void run_row(struct moat_dp *dp, int prog, const struct moat_ruleset *rs,
 
 	err = moat_dp_rows(dp, &before, &nb);
 	if (!err)
-		err = run(prog, buf, len, &rv);
+		err = kt_xdp_run(prog, buf, len, 1, &rv);
 	if (!err)
 		err = moat_dp_rows(dp, &after, &na);
 	snprintf(name, sizeof(name), "%s: %s", r->name,

@@ -27,6 +27,20 @@ struct analyze_case {
 /* clang-format on */
 
 static const struct analyze_case analyze_cases[] = {
+	/* conntrack states and options */
+	{ "ct new does not hold ct established",
+	  "classify established\nallow a ct new\ndrop b ct established\n", "" },
+	{ "no ct holds ct invalid",
+	  "drop a tcp\nallow b tcp ct invalid\n", SHADOW(2, "b", "a", 1) },
+	{ "plain redundant", "drop a udp dport 53\ndrop b udp\n",
+	  REDUNDANT(1, "a", "b", 2, "drops") },
+	{ "a limit is not redundant",
+	  "drop a udp dport 53 limit 10/s\ndrop b udp\n", "" },
+	{ "nor is what a limit would take over",
+	  "drop a udp dport 53\ndrop b udp log\n", "" },
+	{ "a rule with a log in between",
+	  "drop a udp dport 53\nallow l udp dport 53 audit log\ndrop b udp\n",
+	  SHADOW(2, "l", "a", 1) },
 	/* shadowed: the earlier rule's action does not matter */
 	{ "same rule twice", "allow a tcp dport 22\ndrop b tcp dport 22\n",
 	  SHADOW(2, "b", "a", 1) },

@@ -35,6 +35,18 @@ static const struct valid_case valid_cases[] = {
 	{ "policy drop\r\nallow a tcp\r\n", "policy=drop; allow a p=6" },
 	{ "allow\ta\ttcp\tdport\t22", "policy=none; allow a p=6 dp=22" },
 
+	/* options */
+	{ "mode audit\npolicy drop", "policy=drop mode=audit" },
+	{ "mode enforce", "policy=none mode=enforce" },
+	{ "allow a limit 100/s", "policy=none; allow a lim=100/1 bu=0" },
+	{ "allow a icmp limit 30/m burst 5 per-source over-limit allow",
+	  "policy=none; allow a p=1 lim=30/60 bu=5 ps oa" },
+	{ "allow a limit 2mbytes/s burst 64kbytes", "policy=none; allow a lim=2000000/1B bu=64000" },
+	{ "allow a limit 7bytes/h", "policy=none; allow a lim=7/3600B bu=0" },
+	{ "drop a log", "policy=none; drop a log=1" },
+	{ "drop a log 1/100 audit", "policy=none; drop a audit log=100" },
+	{ "drop a audit tcp dport 22", "policy=none; drop a p=6 dp=22 audit" },
+
 	/* conntrack */
 	{ "policy drop\nallow established\n", "policy=drop est=allow" },
 	{ "allow a\n# c\nclassify established # t\npolicy drop",

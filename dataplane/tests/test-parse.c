@@ -78,6 +78,8 @@ static char *dump(const struct moat_ruleset *rs)
 		!rs->policy_given	? "none" :
 		rs->policy == MOAT_DROP ? "drop" :
 					  "allow");
+	if (rs->mode_given)
+		fprintf(f, " mode=%s", rs->audit ? "audit" : "enforce");
 	if (rs->established_given)
 		fprintf(f, " est=%s",
 			rs->established_classify ? "classify" : "allow");
@@ -102,6 +104,17 @@ static char *dump(const struct moat_ruleset *rs)
 				j ? "," : " in=", r->ifaces.v[j].name);
 		if (r->ct)
 			fprintf(f, " ct=%x", r->ct);
+		if (r->limit.rate)
+			fprintf(f, " lim=%llu/%u%s bu=%llu%s%s",
+				(unsigned long long)r->limit.rate, r->limit.period_s,
+				r->limit.bytes ? "B" : "",
+				(unsigned long long)r->limit.burst,
+				r->limit.per_source ? " ps" : "",
+				r->limit.over_allow ? " oa" : "");
+		if (r->audit)
+			fprintf(f, " audit");
+		if (r->log_every)
+			fprintf(f, " log=%u", r->log_every);
 		dump_text(f, "c", r->comments);
 		dump_text(f, "t", r->trailing);
 	}

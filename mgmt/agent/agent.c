@@ -271,6 +271,7 @@ static int open_dataplane(struct agent *a)
 		.instance = a->cfg.instance,
 		.capacity = a->cfg.capacity,
 		.ct = a->cfg.ct,
+		.log_rate = a->cfg.log_rate,
 	};
 	const char *names[CONFIG_IFACES_MAX];
 	int ret;

@@ -190,6 +190,8 @@ static void warn_fixed(const struct agent_config *old,
 	if (old->capacity != nc->capacity)
 		log_warn(
 			"reload: 'capacity' changed; it takes effect when moatd restarts");
+	if (old->log_rate != nc->log_rate)
+		log_warn("reload: 'log-rate' changed; it takes effect when moatd restarts");
 	if (memcmp(&old->ct, &nc->ct, sizeof(old->ct)))
 		log_warn(
 			"reload: conntrack settings changed; they take effect when moatd restarts");

@@ -304,6 +304,18 @@ static void parse_ct_timeout(struct cursor *cur, const char *line,
 	}
 }
 
+static void parse_log_rate(struct cursor *cur, const char *line,
+			   const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (!number_in(v, n, 1, 1000000, &x)) {
+		bad(cur, line, v, n, "log-rate is not a number from 1 to 1000000");
+		return;
+	}
+	cur->c->log_rate = (uint32_t)x;
+}
+
 static void parse_xdp_mode(struct cursor *cur, const char *line, const char *v,
 			   size_t n)
 {
@@ -357,6 +369,7 @@ static const struct key {
 	{ "conntrack", false, parse_conntrack },
 	{ "conntrack-max", false, parse_ct_max },
 	{ "conntrack-timeout", false, parse_ct_timeout },
+	{ "log-rate", false, parse_log_rate },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -454,6 +467,7 @@ static void set_defaults(struct agent_config *c)
 	c->log_level = LOG_LEVEL_INFO;
 	c->ct.enabled = true;
 	c->ct.max = MOAT_CT_DEFAULT_MAX;
+	c->log_rate = MOAT_LOG_RATE_DEFAULT;
 }
 
 static void nul_error(const char *text, const char *nul, const char *file,

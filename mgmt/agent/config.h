@@ -14,6 +14,7 @@
  *   conntrack yes|no       default yes
  *   conntrack-max N        default 1048576 flows
  *   conntrack-timeout CLASS=SECONDS[, ...]   see docs/conntrack.md
+ *   log-rate N             verdict log events a second, default 1000
  *
  * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
  * errors, so that a typo is never silently a default.
@@ -51,6 +52,7 @@ struct agent_config {
 	enum moat_xdp_mode xdp_mode;
 	int log_level; /* enum log_level */
 	struct moat_ct_opts ct;
+	uint32_t log_rate;
 };
 
 #define CONFIG_MAX_ERRORS 16

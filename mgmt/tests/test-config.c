@@ -182,6 +182,8 @@ static const struct bad_case {
 	{ MIN "xdp-mode offload\n",
 	  { F ":3:10: expected auto, native or generic: 'offload'" } },
 	{ MIN "conntrack maybe\n", { F ":3:11: expected yes or no: 'maybe'" } },
+	{ MIN "log-rate 0\n",
+	  { F ":3:10: log-rate is not a number from 1 to 1000000: '0'" } },
 	{ MIN "conntrack-max 1023\n",
 	  { F ":3:15: conntrack-max is not a number from 1024 to 67108864: '1023'" } },
 	{ MIN "conntrack-timeout udp\n",

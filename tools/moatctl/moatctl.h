@@ -29,6 +29,7 @@ int cmd_status(struct moatctl *g, int argc, char **argv);
 int cmd_detach(struct moatctl *g, int argc, char **argv);
 int cmd_reload(struct moatctl *g, int argc, char **argv);
 int cmd_conntrack(struct moatctl *g, int argc, char **argv);
+int cmd_log(struct moatctl *g, int argc, char **argv);
 
 /* "error: ..." on stderr, prefixed "moatctl: "; returns EXIT_USER. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

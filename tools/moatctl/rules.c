@@ -185,12 +185,21 @@ static void print_table(const struct verdicts *v, const struct reading *prev,
 			const struct reading *now,
 			const struct moat_dp_row *rows, int n)
 {
-	static const char *const heads[] = { "RULE",  "ACTION", "PACKETS",
-					     "BYTES", "PPS",	"BPS" };
-	struct table *t = table_new("llrrrr", heads);
-	char b[4][16];
+	static const char *const heads[] = { "RULE", "ACTION",	 "PACKETS",
+					     "BYTES", "PPS",	 "BPS",
+					     "OVER",  "WOULD-DROP" };
+	static const char *const heads_plain[] = { "RULE",  "ACTION", "PACKETS",
+						   "BYTES", "PPS",    "BPS" };
+	bool extra = false;
+	struct table *t;
+	char b[6][16];
 	double pps, bps;
 
+	/* the rate limit and audit columns, when some rule has them */
+	for (int i = 0; i < n; i++)
+		extra |= (rows[i].flags & (MOAT_X_LIMIT | MOAT_X_AUDIT)) ||
+			 rows[i].would_drop;
+	t = extra ? table_new("llrrrrrr", heads) : table_new("llrrrr", heads_plain);
 	if (!t) {
 		fail("out of memory");
 		return;
@@ -208,6 +217,16 @@ static void print_table(const struct verdicts *v, const struct reading *prev,
 		table_cell(t, "%s", table_human(b[1], rows[i].bytes));
 		table_cell(t, "%s", table_human_rate(b[2], pps));
 		table_cell(t, "%s", table_human_rate(b[3], bps));
+		if (!extra)
+			continue;
+		if (rows[i].flags & MOAT_X_LIMIT)
+			table_cell(t, "%s", table_human(b[4], rows[i].over_packets));
+		else
+			table_cell(t, "-");
+		if ((rows[i].flags & MOAT_X_AUDIT) || rows[i].would_drop)
+			table_cell(t, "%s", table_human(b[5], rows[i].would_drop));
+		else
+			table_cell(t, "-");
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -256,6 +275,12 @@ static void print_json(const struct moatctl *g, const struct verdicts *v,
 		else
 			json_double(&j, bps);
 		json_kuint(&j, "applied_ns", rows[i].applied_ns);
+		json_kbool(&j, "limit", rows[i].flags & MOAT_X_LIMIT);
+		json_kbool(&j, "audit", rows[i].flags & MOAT_X_AUDIT);
+		json_kbool(&j, "log", rows[i].flags & MOAT_X_LOG);
+		json_kuint(&j, "over_limit_packets", rows[i].over_packets);
+		json_kuint(&j, "over_limit_bytes", rows[i].over_bytes);
+		json_kuint(&j, "would_drop", rows[i].would_drop);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kt-dp.h"
+
+int kt_xdp_run(int prog, const uint8_t *buf, size_t len, uint32_t ifindex,
+	       uint32_t *retval)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		return -errno;
+	*retval = o.retval;
+	return 0;
+}
+
+int kt_apply_text(struct moat_dp *dp, const char *text, const char *label)
+{
+	struct moat_ruleset rs = { 0 };
+	struct moat_diags d = { 0 };
+	int err;
+
+	err = moat_ruleset_parse(text, strlen(text), &rs, &d);
+	if (!err)
+		err = moat_dp_apply(dp, &rs, &d, NULL);
+	if (err)
+		moat_diags_print(&d, label, stderr);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+	return err;
+}

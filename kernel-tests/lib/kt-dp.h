@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the kernel tests that drive libmoat-dp directly share. */
+#ifndef MOAT_KT_DP_H
+#define MOAT_KT_DP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane.h"
+
+/*
+ * Run @buf through XDP program @prog once (BPF_PROG_TEST_RUN), as if it
+ * arrived on @ifindex; the program's return value in *retval.  -errno.
+ */
+int kt_xdp_run(int prog, const uint8_t *buf, size_t len, uint32_t ifindex,
+	       uint32_t *retval);
+
+/* Parse @text and apply it; diagnostics on stderr as "@label:line:col". */
+int kt_apply_text(struct moat_dp *dp, const char *text, const char *label);
+
+#endif /* MOAT_KT_DP_H */

@@ -103,7 +103,8 @@ start_moatd() {
 		conntrack yes
 		conntrack-max 4096
 	EOF
-	nsenter --net="/run/netns/$HOST" "$MOATD" -c "$TMP/moatd.conf" >"$TMP/moatd.log" 2>&1 &
+	nsenter --net="/run/netns/$HOST" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
+	MOATD_PID=$!
 	kt_bg $!
 	kt_wait 10 moatd_running || {
 		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
@@ -203,6 +204,24 @@ echo second >&"${LONG[1]}"
 read -r -t 5 got <&"${LONG[0]}" || got=""
 kt_eq "long-lived connection: echo after an apply" second "$got"
 
+echo "# moatd killed and restarted: the table and its flows stay"
+BEFORE=$(mctl --json status | jq -r .conntrack.entries)
+kill -9 "$MOATD_PID"
+wait "$MOATD_PID" 2>/dev/null || true
+echo during >&"${LONG[1]}"
+read -r -t 5 got <&"${LONG[0]}" || got=""
+kt_eq "moatd dead: the established connection still echoes" during "$got"
+kt_eq "moatd dead: a new outbound flow still gets its reply" dead "$(udp_echo "$HOST" 4 $PEER4 5353 dead)"
+kt_check "moatd dead: moatctl conntrack reads the pinned table" "$(mctl conntrack 2>&1)" \
+	test "$(mctl conntrack --json | jq .count)" -ge "$BEFORE"
+start_moatd
+echo after >&"${LONG[1]}"
+read -r -t 5 got <&"${LONG[0]}" || got=""
+kt_eq "new moatd: the connection still echoes" after "$got"
+kt_check "new moatd: adopted the table (no flow lost)" "$(mctl conntrack 2>&1)" \
+	test "$(mctl --json status | jq -r .conntrack.entries)" -ge "$BEFORE"
+kt_eq "new moatd: still the 4096-flow table" 4096 "$(mctl --json status | jq -r .conntrack.max)"
+
 echo "# classify established: replies go through the rules"
 cat >"$TMP/gen3.rules" <<EOF
 policy drop
@@ -247,6 +266,19 @@ wait "$LOGPID" || true
 kt_eq "moatctl log: 3 events, one per new flow" 3 "$(wc -l <"$TMP/log.json")"
 kt_eq "moatctl log: rule, verdict, port, source" "udplog allow 6000 $PEER4" \
 	"$(head -1 "$TMP/log.json" | jq -r '"\(.rule) \(.verdict) \(.dport) \(.src)"')"
+mctl log --json --rate 2 --duration 3 >"$TMP/log2.json" 2>"$TMP/log2.err" &
+LOGPID=$!
+kt_bg $LOGPID
+sleep 0.5
+for w in $(seq 20); do
+	printf 'x%s\n' "$w" | in_peer socat -u - "UDP4-SENDTO:$HOST4:6000"
+done
+wait "$LOGPID" || true
+SHOWN=$(wc -l <"$TMP/log2.json")
+kt_check "moatctl log --rate 2: at most 2 events a second shown" "shown $SHOWN" \
+	test "$SHOWN" -ge 2 -a "$SHOWN" -le 8
+kt_check "moatctl log --rate 2: says how many it left out" "$(cat "$TMP/log2.err")" \
+	grep -q "events not shown (over --rate 2/s)" "$TMP/log2.err"
 kt_eq "log --rate 0: usage error, exit 2" 2 "$(mctl log --rate 0 >/dev/null 2>&1; echo $?)"
 
 echo "# flush"

@@ -36,8 +36,19 @@ int dp_ct_open(struct moat_dp *dp, const struct moat_ct_opts *o, bool create)
 	int i;
 
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
-	if (create && (!o || !o->enabled))
+	if (create && (!o || !o->enabled)) {
+		/*
+		 * Tracking turned off: a table from an earlier run goes (the
+		 * running generation holds it until the next apply).
+		 */
+		static const char *const pins[] = { "ct", "ct_conf", "ct_stats" };
+		char path[PATH_MAX];
+
+		for (i = 0; o && o->off && i < 3; i++)
+			if (!dp_path(dp, path, sizeof(path), "%s", pins[i]))
+				unlink(path);
 		return 0;
+	}
 	max = o && o->max ? o->max : MOAT_CT_DEFAULT_MAX;
 	dp->ct_fd = dp_map_get(dp, "ct", BPF_MAP_TYPE_LRU_HASH,
 			       sizeof(struct moat_ct_key),
@@ -93,6 +104,16 @@ static void tc_opts(struct bpf_tc_opts *o)
 	o->priority = MOAT_TC_PRIO;
 }
 
+uint32_t moat_dp_ct_max(const struct moat_dp *dp)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (dp->ct_fd < 0 || bpf_obj_get_info_by_fd(dp->ct_fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
 int dp_ct_attach(struct moat_dp *dp, int ifindex)
 {
 	struct moat_egress *skel;
@@ -100,8 +121,9 @@ int dp_ct_attach(struct moat_dp *dp, int ifindex)
 	struct bpf_tc_opts o;
 	int err;
 
+	/* not tracking: no learning either, even from an earlier run */
 	if (dp->ct_fd < 0)
-		return 0;
+		return dp_ct_detach(dp, ifindex);
 	skel = moat_egress__open();
 	if (!skel)
 		return -errno;

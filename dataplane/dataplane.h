@@ -37,6 +37,7 @@ enum moat_xdp_mode {
  */
 struct moat_ct_opts {
 	bool enabled;
+	bool off; /* turned off on purpose: remove a table left pinned */
 	uint32_t max; /* flows; 0: MOAT_CT_DEFAULT_MAX */
 	uint32_t timeout_s[MOAT_CTT_MAX]; /* 0: the default of docs/conntrack.md */
 };
@@ -212,6 +213,9 @@ int moat_dp_ct_list(struct moat_dp *dp, const struct moat_ct_filter *f,
 /* Remove the flows @f selects (NULL: all); *removed says how many. */
 int moat_dp_ct_flush(struct moat_dp *dp, const struct moat_ct_filter *f,
 		     size_t *removed);
+
+/* The size of the table in force (0: not tracking); it may differ from opts. */
+uint32_t moat_dp_ct_max(const struct moat_dp *dp);
 
 /* The table's size, fill and pressure counters (enabled false: not tracking). */
 int moat_dp_ct_status(struct moat_dp *dp, struct moat_dp_ct_status *st);

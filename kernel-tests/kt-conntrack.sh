@@ -40,6 +40,7 @@ HOST4=10.91.0.2
 PEER4=10.91.0.1
 HOST6=fd00:91::2
 PEER6=fd00:91::1
+CT=yes # conntrack in moatd.conf
 
 mctl() {
 	nsenter --net="/run/netns/$HOST" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
@@ -100,7 +101,7 @@ start_moatd() {
 		ruleset $TMP/gen1.rules
 		socket $TMP/moatd.sock
 		state-dir $TMP/state
-		conntrack yes
+		conntrack $CT
 		conntrack-max 4096
 	EOF
 	nsenter --net="/run/netns/$HOST" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
@@ -290,6 +291,21 @@ kt_eq "status counts the flushed" "$N" "$(mctl --json status | jq -r .conntrack.
 mctl conntrack flush >/dev/null
 kt_eq "flush: the table is empty" 0 "$(mctl conntrack --json | jq .count)"
 kt_eq "bad --state: usage error, exit 2" 2 "$(mctl conntrack --state bogus >/dev/null 2>&1; echo $?)"
+
+echo "# conntrack no: the table and the egress program go"
+kill "$MOATD_PID"
+wait "$MOATD_PID" 2>/dev/null || true
+CT=no
+cp "$TMP/gen2.rules" "$TMP/gen1.rules"
+start_moatd
+kt_eq "conntrack no: status says off" false "$(mctl --json status | jq -r .conntrack.enabled)"
+kt_eq "conntrack no: moatctl conntrack refuses, exit 1" 1 "$(mctl conntrack >/dev/null 2>&1; echo $?)"
+kt_check "conntrack no: no egress program on host0" "$(in_host tc filter show dev host0 egress)" \
+	sh -c "! ip netns exec $HOST tc filter show dev host0 egress | grep -q moat_egress"
+kt_check "conntrack no: the pinned table is gone" "$(ls "$KT_BPFFS/moat/$INST")" \
+	test ! -e "$KT_BPFFS/moat/$INST/ct"
+kt_eq "conntrack no: replies to the host's flows are dropped (policy drop)" "" \
+	"$(tcp_echo "$HOST" 4 $PEER4 8080 stateless)"
 
 kt_check "moatd still running" "see $TMP/moatd.log" moatd_running
 kt_done

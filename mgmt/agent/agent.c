@@ -282,6 +282,10 @@ static int open_dataplane(struct agent *a)
 			a->cfg.bpffs, a->cfg.instance, strerror(-ret));
 		return ret;
 	}
+	if (a->cfg.ct.enabled && moat_dp_ct_max(a->dp) != a->cfg.ct.max)
+		log_warn("conntrack-max %u does not apply: the pinned table at %s/moat/%s holds %u flows (it keeps its size while anything is pinned; see docs/conntrack.md)",
+			 a->cfg.ct.max, a->cfg.bpffs, a->cfg.instance,
+			 moat_dp_ct_max(a->dp));
 	for (int i = 0; i < a->cfg.nifaces; i++)
 		names[i] = a->cfg.ifaces[i];
 	ret = moat_dp_set_ifaces(a->dp, names, a->cfg.nifaces);

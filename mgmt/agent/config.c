@@ -241,7 +241,7 @@ static void parse_conntrack(struct cursor *cur, const char *line,
 	if (n == 3 && !memcmp(v, "yes", 3))
 		cur->c->ct.enabled = true;
 	else if (n == 2 && !memcmp(v, "no", 2))
-		cur->c->ct.enabled = false;
+		cur->c->ct.enabled = false, cur->c->ct.off = true;
 	else
 		bad(cur, line, v, n, "expected yes or no");
 }

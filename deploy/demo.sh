@@ -122,7 +122,10 @@ for port in 53 5353; do
 	ip netns exec "$SERVER" socat -u "UDP6-RECV:$port,ipv6only=0" "OPEN:$TMP/udp-$port,append" &
 	disown
 done
+ip netns exec "$CLIENT" socat TCP4-LISTEN:9000,reuseaddr,fork EXEC:cat &
+disown
 echo "    listening on the server: tcp 22, 80, 8080 (echo); udp 53, 5353"
+echo "    listening on the client: tcp 9000 (echo)"
 
 # --- moatd ---------------------------------------------------------------------
 
@@ -238,10 +241,20 @@ outcome 3 "$n" "udp 10.10.0.2:53: $n/3 datagrams arrived (allowed by dns)"
 n=$(udp_try 5353)
 outcome 0 "$n" "udp 10.10.0.2:5353: $n/3 datagrams arrived (dropped by the policy)"
 
+step "Traffic the server opens: no rule allows the replies, conntrack does"
+r=$(echo hello | ip netns exec "$SERVER" timeout 10 socat -t 2 - TCP4:10.10.0.1:9000,connect-timeout=2 2>/dev/null) || true
+[ "$r" = hello ] && r=echoed || r="timed out"
+outcome echoed "$r" "tcp 10.10.0.1:9000 from the server: $r (the replies pass as established)"
+n=$(ip netns exec "$SERVER" ping -c 3 -i 0.2 -W 1 10.10.0.1 2>/dev/null | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+outcome 3 "$n" "ping 10.10.0.1 from the server: $n/3 replies (established)"
+
 # --- what moat saw -------------------------------------------------------------
 
 step "moatctl rules: packets and bytes per rule (in parentheses, the fixed rows)"
 moatctl rules | sed 's/^/    /'
+
+step "moatctl conntrack: the flows moat tracks"
+moatctl conntrack | sed 's/^/    /'
 
 step "moatctl status"
 moatctl status | sed 's/^/    /'

@@ -86,6 +86,7 @@ static void print_ifaces(struct moat_dp_status *dp)
 
 static void print_ct(const struct moat_dp_ct_status *ct)
 {
+	putchar('\n');
 	if (!ct->enabled) {
 		printf("conntrack:   off\n");
 		return;

@@ -41,6 +41,24 @@ struct {
 	__type(value, __u64);
 } ct_stats SEC(".maps");
 
+/*
+ * The clock of the table: CLOCK_MONOTONIC at the kernel tick's
+ * resolution (4 ms at HZ=250), plenty for timeouts in seconds.  Read
+ * from jiffies, which the verifier inlines: a helper call, with return
+ * thunks on this kind of CPU, costs a packet tens of ns.  jiffies start
+ * 300 s before zero so that wraps show early; taking that away gives
+ * time since boot.  Without the kernel's config, the coarse clock.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 moat_now(void)
+{
+	if (CONFIG_HZ)
+		return (bpf_jiffies64() - (__u32)(-300 * (int)CONFIG_HZ)) *
+		       (1000000000ull / CONFIG_HZ);
+	return bpf_ktime_get_coarse_ns();
+}
+
 #define MOAT_TCP_F_FIN 0x01
 #define MOAT_TCP_F_SYN 0x02
 #define MOAT_TCP_F_RST 0x04

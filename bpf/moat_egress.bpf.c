@@ -28,7 +28,7 @@ int moat_egress(struct __sk_buff *skb)
 
 	if (moat_parse(&f, &k) != MOAT_K_CLASSIFY)
 		return TC_ACT_OK;
-	moat_ct_look(&ct, &f, &k, bpf_ktime_get_ns(), skb->ifindex, 1);
+	moat_ct_look(&ct, &f, &k, moat_now(), skb->ifindex, 1);
 	moat_ct_commit(&ct);
 	return TC_ACT_OK;
 }

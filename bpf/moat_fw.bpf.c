@@ -288,7 +288,7 @@ int moat_fw(struct xdp_md *ctx)
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);
 		if (layout.ct) {
-			k.ct = moat_ct_look(&ct, &f, &k, bpf_ktime_get_ns(),
+			k.ct = moat_ct_look(&ct, &f, &k, moat_now(),
 					    ctx->ingress_ifindex, 0);
 			if (layout.ct_pass &&
 			    (k.ct & (MOAT_CT_ESTABLISHED | MOAT_CT_RELATED))) {
@@ -312,6 +312,7 @@ int moat_fw(struct xdp_md *ctx)
 			    (MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_EXT)) {
 				const struct moat_rule_ext *x = bpf_map_lookup_elem(&rulex, &rule);
 				__u32 len = end - data;
+				/* limits need ns: a tick would cap bursts per tick */
 				__u64 now = bpf_ktime_get_ns();
 				__u8 ev = drop ? MOAT_EV_DROP : MOAT_EV_ALLOW;
 

@@ -312,7 +312,7 @@ enum moat_ct_state {
 #define MOAT_CTF_PICKUP 0x10 /* learned mid-stream from the host's side */
 
 struct moat_ct_val {
-	__u64 seen_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last packet */
+	__u64 seen_ns; /* CLOCK_MONOTONIC at the tick's resolution (moat_now()) of the last packet */
 	__u64 created_ns;
 	__u32 packets[2]; /* from a, from b */
 	__u8 state; /* enum moat_ct_state */

@@ -7,8 +7,15 @@
  * after XDP (veth drops redirected frames when the receiving side has no
  * XDP program), and counts what reached the stack.  bench_empty is the
  * empty program whose BPF_PROG_TEST_RUN cost test-run subtracts.
+ *
+ * bench_sink, in veth-b's tc ingress hook, drops what an XDP receiver
+ * passed, at the first hook the stack offers: a case whose frames pass
+ * (conntrack's established flows, new flows let in) then measures its
+ * XDP program and veth's skb, not namespace B's routing of frames that
+ * are not addressed to it.
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 const volatile __u32 verdict = XDP_DROP; /* set by userspace before load */
@@ -36,6 +43,12 @@ SEC("xdp")
 int bench_empty(struct xdp_md *ctx)
 {
 	return XDP_DROP;
+}
+
+SEC("tc")
+int bench_sink(struct __sk_buff *skb)
+{
+	return TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -192,6 +192,17 @@ int compare_reports(const struct json *old, const struct json *new, FILE *f)
 	ol = json_get(old, run ? "cases" : "rows");
 	nl = json_get(new, run ? "cases" : "rows");
 	machine(f, old, new);
+	if (run) {
+		/* reports before --baseline were all against the bare drop */
+		const char *a = json_text(json_get(old, "baseline"), "drop");
+		const char *b = json_text(json_get(new, "baseline"), "drop");
+
+		fprintf(f, "%-13s %s%s%s\n", "baseline", a,
+			strcmp(a, b) ? " -> " : "", strcmp(a, b) ? b : "");
+		if (strcmp(a, b))
+			fprintf(f, "(ratios against different baselines do "
+				   "not compare)\n");
+	}
 	fprintf(f, "\n%-20s %-6s %-16s %12s %12s %12s %9s\n", "case", "tx",
 		"metric", "old", "new", "delta", "change");
 	for (size_t i = 0; nl && i < nl->n; i++) {

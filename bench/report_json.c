@@ -4,6 +4,7 @@
  * that `moat-bench compare` reads old results too; json.c reads them.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -137,6 +138,30 @@ static void totals(FILE *f, const char *key, const struct totals *t)
 	fprintf(f, "] }");
 }
 
+static void json_ct(FILE *f, const struct ct_result *t)
+{
+	fprintf(f,
+		",\n      \"conntrack\": { \"max\": %u, \"primed\": %llu, "
+		"\"entries_start\": %llu, \"entries_end\": %llu, "
+		"\"frames\": %llu, \"established\": %llu, \"elsewhere\": %llu, "
+		"\"all_established\": %s, \"created\": %llu, \"reused\": %llu, "
+		"\"evicted\": %llu, \"insert_failed\": %llu, \"invalid\": %llu, "
+		"\"table_bytes\": %llu, \"bytes_per_flow\": %llu }",
+		t->max, (unsigned long long)t->primed,
+		(unsigned long long)t->entries_start,
+		(unsigned long long)t->entries_end,
+		(unsigned long long)t->processed,
+		(unsigned long long)t->established,
+		(unsigned long long)t->elsewhere,
+		t->all_established ? "true" : "false",
+		(unsigned long long)t->created, (unsigned long long)t->reused,
+		(unsigned long long)t->evicted,
+		(unsigned long long)t->insert_failed,
+		(unsigned long long)t->invalid,
+		(unsigned long long)t->table_bytes,
+		(unsigned long long)t->bytes_per_flow);
+}
+
 static void json_case(FILE *f, const struct case_result *c)
 {
 	int r = c->rounds;
@@ -204,6 +229,8 @@ static void json_case(FILE *f, const struct case_result *c)
 	if (c->has_peer_apply)
 		fprintf(f, ",\n      \"peer_apply_ns\": %llu",
 			(unsigned long long)c->peer_apply_ns);
+	if (c->has_ct)
+		json_ct(f, &c->ct);
 	fprintf(f, ",\n      \"xmit_errors_reported\": %s",
 		c->base.xmit_known && c->cas.xmit_known ? "true" : "false");
 	totals(f, "baseline_frames", &c->base);
@@ -236,11 +263,13 @@ int report_run_json(const struct run_report *r, const char *path)
 	fprintf(f,
 		"],\n  \"seconds_per_run\": %.3f,\n  \"packets_per_run\": %llu,\n"
 		"  \"rounds\": %d,\n  \"seed\": %llu,\n  \"ipv6_percent\": %u,\n"
-		"  \"ruleset\": \"%s\",\n"
+		"  \"ruleset\": \"%s\",\n  \"baseline\": \"%s\",\n"
+		"  \"conntrack_max\": %u,\n"
 		"  \"topology\": \"%s\",\n  \"cases\": [\n",
 		o->seconds, (unsigned long long)o->packets, o->rounds,
 		(unsigned long long)o->seed, o->ipv6_pct,
 		o->shape == CB_PORTS ? "ports" : "acl",
+		o->baseline == XDP_PASS ? "pass" : "drop", o->ct_max,
 		o->iface[0] ? "given interfaces" : "veth pair, two namespaces");
 	for (int i = 0; i < r->ncases; i++) {
 		json_case(f, &r->cases[i]);

@@ -3,6 +3,7 @@
  * The tables for people: rates and ratios, latency, the classifier's
  * cost, where the frames went, and whether they add up.
  */
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,7 +43,12 @@ static bool measured(const struct case_result *c)
 
 static void rates_table(const struct run_report *r, FILE *f)
 {
-	fprintf(f, "\n%-36s %-38s %-38s\n", "", "wall clock: Mpps, ratio",
+	fprintf(f, "\nbaseline: %s\n",
+		r->o->baseline == XDP_PASS ?
+			"the bare pass (bench_count, XDP_PASS; the sink drops "
+			"in tc ingress)" :
+			"the bare drop (bench_count, XDP_DROP)");
+	fprintf(f, "%-36s %-38s %-38s\n", "", "wall clock: Mpps, ratio",
 		"busy time: Mpps, ratio");
 	fprintf(f, "%-18s %-5s %6s %5s", "case", "tx", "frame", "own%");
 	for (int k = 0; k < 2; k++)
@@ -62,7 +68,8 @@ static void rates_table(const struct run_report *r, FILE *f)
 				c->skipped[0] ? c->skipped : "not measured");
 			continue;
 		}
-		if (c->nrules)
+		/* cases whose frames never meet a rule own none: "-" */
+		if (c->nrules && c->owned)
 			snprintf(owned, sizeof(owned), "%.0f",
 				 100.0 * (double)c->owned / c->nrules);
 		if (c->target > 0)
@@ -136,6 +143,48 @@ static void extras(const struct run_report *r, FILE *f)
 	}
 }
 
+/* The conntrack cases: the table and moat's rows over each case. */
+static void ct_table(const struct run_report *r, FILE *f)
+{
+	bool head = false;
+
+	for (int i = 0; i < r->ncases; i++) {
+		const struct case_result *c = &r->cases[i];
+		const struct ct_result *t = &c->ct;
+
+		if (!c->has_ct)
+			continue;
+		if (!head)
+			fprintf(f,
+				"\nconntrack, from the end of setup to the last run "
+				"(warm-ups included): entries, frames moat "
+				"counted, entries made\n"
+				"%-18s %-5s %8s %8s %9s %9s %11s %11s %11s %9s "
+				"%10s %8s %8s %9s %6s\n",
+				"case", "tx", "max", "primed", "at start",
+				"at end", "frames", "established", "elsewhere",
+				"made", "evicted", "refused", "invalid",
+				"table MiB", "B/flow");
+		head = true;
+		fprintf(f,
+			"%-18s %-5s %8u %8llu %9llu %9llu %11llu %11llu %11llu "
+			"%9llu %10llu %8llu %8llu %9.1f %6llu\n",
+			c->label, gen_tx_name(c->tx), t->max,
+			(unsigned long long)t->primed,
+			(unsigned long long)t->entries_start,
+			(unsigned long long)t->entries_end,
+			(unsigned long long)t->processed,
+			(unsigned long long)t->established,
+			(unsigned long long)t->elsewhere,
+			(unsigned long long)t->created,
+			(unsigned long long)t->evicted,
+			(unsigned long long)t->insert_failed,
+			(unsigned long long)t->invalid,
+			(double)t->table_bytes / (1 << 20),
+			(unsigned long long)t->bytes_per_flow);
+	}
+}
+
 static void frames_side(FILE *f, const struct case_result *c, int side)
 {
 	const struct totals *t = side ? &c->cas : &c->base;
@@ -170,6 +219,7 @@ void report_run_table(const struct run_report *r, FILE *f)
 {
 	rates_table(r, f);
 	extras(r, f);
+	ct_table(r, f);
 	fprintf(f, "\nframes, all runs of each side: generated = at XDP + "
 		   "xmit err + tx drop (+ unaccounted)\n");
 	fprintf(f, "%-18s %-5s %-4s %12s %12s %12s %9s %8s %9s %11s %6s  %s\n",
@@ -201,6 +251,15 @@ int report_check(const struct run_report *r, FILE *f)
 		if (!measured(c))
 			continue;
 		checked++;
+		if (c->has_ct && c->ct.all_established && c->ct.elsewhere) {
+			fprintf(f,
+				"check: %s/%s: %llu frames of established flows "
+				"did not pass as established\n",
+				c->label, gen_tx_name(c->tx),
+				(unsigned long long)c->ct.elsewhere);
+			bad++;
+			continue;
+		}
 		for (int s = 0; s < 2; s++) {
 			const struct totals *t = s ? &c->cas : &c->base;
 

@@ -39,10 +39,9 @@ static struct case_result *new_case(struct case_list *l)
 static void name_case(const struct scenario *sc, struct bench_case *c)
 {
 	struct case_result *r = c->res;
-	const char *sys = c->peer		       ? c->peer->name :
-			  !strcmp(sc->name, "aa")      ? "baseline" :
-			  !strcmp(sc->name, "reflect") ? "reflect" :
-							 "moat";
+	const char *sys = c->peer    ? c->peer->name :
+			  sc->system ? sc->system :
+				       "moat";
 
 	snprintf(r->scenario, sizeof(r->scenario), "%s", sc->name);
 	snprintf(r->system, sizeof(r->system), "%s", sys);
@@ -200,7 +199,8 @@ int cmd_run(int argc, char **argv)
 				      .limit = { .seconds = o.seconds,
 						 .packets = o.packets },
 				      .rounds = o.rounds };
-	ret = setup_topology(&run) ?: rx_drop_open(&run.base, "baseline");
+	ret = setup_topology(&run) ?:
+		      bench_run_baseline_open(&run, &run.base, "baseline");
 	for (int i = 0; !ret && i < bench_nscenarios; i++)
 		if ((o.scenarios & 1u << i) &&
 		    !(bench_scenarios[i].flags & SC_EACH_COUNT))
@@ -224,6 +224,7 @@ int cmd_run(int argc, char **argv)
 		bench_err("interrupted");
 
 	rx_destroy(run.moat);
+	rx_destroy(run.moat_ct);
 	rx_destroy(run.base);
 	topo_destroy(&run.topo);
 	for (int i = 0; i < cases.n; i++) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,17 @@ static const char run_usage[] =
 	"XDP_DROP program measured in the same run, interleaved.\n"
 	"\n"
 	"What runs:\n"
-	"  --scenarios LIST  aa,reflect,moat,peers,test-run or all (default moat)\n"
+	"  --scenarios LIST  scenarios (listed below) or all (default moat)\n"
 	"  --rules LIST      rule counts, e.g. 1,100,1k (default 1,100,1000,10000,100000;\n"
 	"                    'none': no rule-count case)\n"
 	"  --peers LIST      peer firewalls (adds the peers scenario), listed below\n"
 	"  --aa              add the A/A case: the baseline against itself\n"
+	"  --baseline KIND   drop: bench_count with XDP_DROP (default); pass:\n"
+	"                    bench_count with XDP_PASS, the passed frames dropped\n"
+	"                    in veth-b's tc ingress (what ct-est and ct-new pass costs)\n"
+	"Conntrack (ct-miss, ct-est, ct-new):\n"
+	"  --ct-max N        the table's size in flows (default 1048576); ct-new\n"
+	"                    fills it before it measures\n"
 	"How long:\n"
 	"  --seconds S       length of each measured run (default 1)\n"
 	"  --packets N       frames per measured run instead of --seconds\n"
@@ -38,8 +45,9 @@ static const char run_usage[] =
 	"  --size N          frame length, 64 to 1500 (default: the smallest that fits)\n"
 	"  --flows N         distinct flows: source address and port rewritten per frame\n"
 	"                    within each rule (default: one flow per rule)\n"
-	"  --proto LIST      templates of the reflect scenario: udp4,tcp4,icmp4,\n"
-	"                    udp6,tcp6,icmp6 (default udp4)\n"
+	"  --proto LIST      templates of the reflect and ct-new scenarios: udp4,\n"
+	"                    tcp4,icmp4,udp6,tcp6,icmp6 (default udp4; ct-new: TCP\n"
+	"                    and UDP only, TCP with SYN)\n"
 	"  --seed S          ruleset and traffic seed (default 1)\n"
 	"  --ipv6 PCT        share of IPv6 rules and traffic (default 0)\n"
 	"  --ruleset SHAPE   acl: ClassBench-style ACLs (default); ports: one\n"
@@ -59,6 +67,11 @@ static void usage(FILE *f)
 	const char *peers = bench_peer_names();
 
 	fputs(run_usage, f);
+	fprintf(f, "\nscenarios (per rule count: *):\n");
+	for (int i = 0; i < bench_nscenarios; i++)
+		fprintf(f, "  %-9s %s %s\n", bench_scenarios[i].name,
+			bench_scenarios[i].flags & SC_EACH_COUNT ? "*" : " ",
+			bench_scenarios[i].summary);
 	fprintf(f, "\npeers: %s\n", *peers ? peers : "none built in");
 }
 
@@ -205,6 +218,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "netns", required_argument, NULL, 'm' },
 		{ "peer-netns", required_argument, NULL, 'M' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "ct-max", required_argument, NULL, 'x' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -219,6 +234,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 				.seconds = 1,
 				.rounds = 5,
 				.seed = 1,
+				.ct_max = MOAT_CT_DEFAULT_MAX,
+				.baseline = XDP_DROP,
 				.argc = argc,
 				.argv = argv };
 	optind = 0; /* glibc: start over, this may be a second parse */
@@ -315,6 +332,21 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'k':
 			o->check = true;
+			break;
+		case 'x':
+			/* the LRU hash wants room for a few per-CPU free lists */
+			ret = bench_parse_u64(optarg, &x) ?:
+				      (x < 1024 || x > UINT32_MAX ? -EINVAL :
+								    0);
+			o->ct_max = (uint32_t)x;
+			break;
+		case 'b':
+			if (!strcmp(optarg, "drop"))
+				o->baseline = XDP_DROP;
+			else if (!strcmp(optarg, "pass"))
+				o->baseline = XDP_PASS;
+			else
+				ret = -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);

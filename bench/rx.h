@@ -55,14 +55,26 @@ int rx_drop_open(struct receiver **out, const char *name);
 
 /*
  * moat in an instance of its own (pins under <bpffs>/moat/@instance),
- * with room for @capacity rule counters.
+ * with room for @capacity rule counters; @ct NULL: no connection
+ * tracking.
  */
-int rx_moat_open(struct receiver **out, const char *instance,
-		 uint32_t capacity);
+int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity,
+		 const struct moat_ct_opts *ct);
 int rx_moat_apply(struct receiver *rx, const struct moat_ruleset *rs,
 		  struct moat_apply_stats *st);
 /* The running generation's program (BPF_PROG_TEST_RUN), or -1. */
 int rx_moat_prog_fd(struct receiver *rx);
+/* The data plane behind a moat receiver: rows, conntrack. */
+struct moat_dp *rx_moat_dp(struct receiver *rx);
+
+/*
+ * @inner with a sink behind it (rx_sink.c): what it passes is dropped in
+ * veth-b's tc ingress hook during its turns.  The sink owns @inner when
+ * @own_inner (and destroys it even when the open fails).
+ */
+int rx_sink_open(struct receiver **out, struct receiver *inner, bool own_inner);
+/* bench_count with XDP_PASS, and the sink: the bare pass. */
+int rx_pass_open(struct receiver **out, const char *name);
 
 /* Remove a pin root and everything under it (pins outlive processes). */
 void rx_moat_remove_pins(const char *root);

@@ -3,8 +3,9 @@
  * moat as the receiver: the data plane as moatd drives it, through
  * libmoat-dp, in an instance of its own so that a moatd on this machine
  * is not touched.  Frames are counted by moat's own counters: every rule
- * slot, the policy and the fixed rows, since each frame lands in exactly
- * one of them.
+ * slot, the policy and the fixed rows (with conntrack, established and
+ * related too: moat_dp_rows lists them), since each frame lands in
+ * exactly one of them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -115,7 +116,8 @@ static const struct receiver_ops moat_ops = {
 	.destroy = moat_destroy,
 };
 
-int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity)
+int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity,
+		 const struct moat_ct_opts *ct)
 {
 	struct moat_dp_opts o = { .instance = instance, .capacity = capacity };
 	struct rx_moat *m = calloc(1, sizeof(*m));
@@ -126,6 +128,8 @@ int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity)
 		return -ENOMEM;
 	m->rx.ops = &moat_ops;
 	m->rx.name = "moat";
+	if (ct)
+		o.ct = *ct;
 	/* where the pins will be, so that a failed open is cleaned too */
 	snprintf(m->pin_root, sizeof(m->pin_root), BPFFS "/moat/%s", instance);
 	ret = moat_dp_open(&o, &m->dp);
@@ -162,6 +166,11 @@ int rx_moat_apply(struct receiver *rx, const struct moat_ruleset *rs,
 int rx_moat_prog_fd(struct receiver *rx)
 {
 	return moat_dp_generation_fd(((struct rx_moat *)rx)->dp);
+}
+
+struct moat_dp *rx_moat_dp(struct receiver *rx)
+{
+	return ((struct rx_moat *)rx)->dp;
 }
 
 int rx_moat_remove_stale(void)

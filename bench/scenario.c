@@ -4,6 +4,8 @@
  * the A/A case (the baseline against a second copy of itself: the noise
  * floor of the run), the reflector and moat at each rule count.
  *
+ * The conntrack scenarios and the bare pass live in sc_conntrack.c.
+ *
  * The reflector is the baseline latency of the forwarding cases: frames
  * of the --proto templates carry a stamp after their headers; veth-b
  * sends them back with XDP_TX and veth-a files now - stamp.  The mesh
@@ -11,6 +13,7 @@
  * rx_reflect's return path and histogram.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +52,7 @@ static int aa_setup(struct bench_run *run, struct bench_case *c)
 		return ret;
 	c->own_traffic = true;
 	c->own_rx = true;
-	return rx_drop_open(&c->rx, "baseline-2");
+	return bench_run_baseline_open(run, &c->rx, "baseline-2");
 }
 
 static void aa_teardown(struct bench_run *run, struct bench_case *c)
@@ -79,26 +82,61 @@ static double moat_target(uint32_t nrules)
 	}
 }
 
-int bench_run_moat(struct bench_run *run, struct receiver **moat)
+int bench_run_baseline_open(const struct bench_run *run, struct receiver **out,
+			    const char *name)
+{
+	return run->o->baseline == XDP_PASS ? rx_pass_open(out, name) :
+					      rx_drop_open(out, name);
+}
+
+/* Counter slots for every --rules count: the fixed ones, then one a rule. */
+static uint32_t moat_capacity(const struct run_opts *o)
 {
 	uint32_t max = 0;
+
+	for (int i = 0; i < o->nrules; i++)
+		if (o->rules[i] > max)
+			max = o->rules[i];
+	max += MOAT_SLOT_FIRST_RULE;
+	return max < MOAT_DEFAULT_CAPACITY ? MOAT_DEFAULT_CAPACITY : max;
+}
+
+int bench_run_moat(struct bench_run *run, struct receiver **moat)
+{
 	int ret;
 
 	if (!run->moat) {
-		for (int i = 0; i < run->o->nrules; i++)
-			if (run->o->rules[i] > max)
-				max = run->o->rules[i];
-		/* counter slots: the fixed ones, then one per rule */
-		max += MOAT_SLOT_FIRST_RULE;
-		if (max < MOAT_DEFAULT_CAPACITY)
-			max = MOAT_DEFAULT_CAPACITY;
 		snprintf(run->instance, sizeof(run->instance), "bench-%d",
 			 (int)getpid());
-		ret = rx_moat_open(&run->moat, run->instance, max);
+		ret = rx_moat_open(&run->moat, run->instance,
+				   moat_capacity(run->o), NULL);
 		if (ret)
 			return ret;
 	}
 	*moat = run->moat;
+	return 0;
+}
+
+int bench_run_moat_ct(struct bench_run *run, struct receiver **moat,
+		      struct receiver **inner)
+{
+	struct moat_ct_opts ct = { .enabled = true, .max = run->o->ct_max };
+	struct receiver *m;
+	int ret;
+
+	if (!run->moat_ct) {
+		/* "bench-PID-ct": moat-bench cleanup knows it by its PID */
+		snprintf(run->instance_ct, sizeof(run->instance_ct),
+			 "bench-%d-ct", (int)getpid());
+		ret = rx_moat_open(&m, run->instance_ct, moat_capacity(run->o),
+				   &ct);
+		ret = ret ?: rx_sink_open(&run->moat_ct, m, true);
+		if (ret)
+			return ret;
+		run->moat_ct_inner = m;
+	}
+	*moat = run->moat_ct;
+	*inner = run->moat_ct_inner;
 	return 0;
 }
 
@@ -111,7 +149,10 @@ static int moat_setup(struct bench_run *run, struct bench_case *c)
 		return ret;
 	c->res->owned = c->cb->owned;
 	/* the targets are for the ClassBench-style rulesets */
-	c->res->target = run->o->shape == CB_ACL ? moat_target(c->nrules) : 0;
+	c->res->target =
+		run->o->shape == CB_ACL && run->o->baseline == XDP_DROP ?
+			moat_target(c->nrules) :
+			0;
 	bench_progress("%s: applying (%zu of %u rules own their frame)",
 		       c->res->label, c->cb->owned, c->nrules);
 	ret = rx_moat_apply(moat, c->rs, &c->res->apply);
@@ -145,18 +186,42 @@ static int reflect_setup(struct bench_run *run, struct bench_case *c)
  */
 const struct scenario bench_scenarios[] = {
 	{ .name = "aa",
+	  .system = "baseline",
 	  .summary =
 		  "the baseline against a second copy of itself (noise floor)",
 	  .setup = aa_setup,
 	  .teardown = aa_teardown },
 	{ .name = "reflect",
+	  .system = "reflect",
 	  .summary = "frames returned with XDP_TX: latency percentiles",
 	  .setup = reflect_setup },
+	{ .name = "ct-new",
+	  .system = "ct-new",
+	  .summary = "conntrack: each frame a new flow into a full table",
+	  .setup = sc_ct_new_setup,
+	  .teardown = sc_ct_teardown },
 	{ .name = "moat",
 	  .summary = "moat at each rule count, traffic spread across rules",
 	  .flags = SC_EACH_COUNT,
 	  .by_default = true,
 	  .setup = moat_setup },
+	{ .name = "ct-miss",
+	  .system = "ct-miss",
+	  .summary = "conntrack on, no flow known: lookup, then the rules",
+	  .flags = SC_EACH_COUNT,
+	  .setup = sc_ct_miss_setup,
+	  .teardown = sc_ct_teardown },
+	{ .name = "ct-est",
+	  .system = "ct-est",
+	  .summary = "conntrack on, every flow established: passed at lookup",
+	  .flags = SC_EACH_COUNT,
+	  .setup = sc_ct_est_setup,
+	  .teardown = sc_ct_teardown },
+	{ .name = "pass",
+	  .system = "pass",
+	  .summary = "the bare pass (XDP_PASS, the sink) on ct-est's frames",
+	  .flags = SC_EACH_COUNT,
+	  .setup = sc_pass_setup },
 	{ .name = "peers",
 	  .summary = "each --peers firewall with the same ruleset",
 	  .flags = SC_EACH_COUNT | SC_EACH_PEER,

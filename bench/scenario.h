@@ -46,6 +46,8 @@ struct run_opts {
 	const struct bench_peer *peers[MAX_PEERS];
 	int npeers;
 	const char *iface[2], *netns[2]; /* given interfaces, or NULL */
+	uint32_t ct_max; /* the conntrack scenarios' table, flows */
+	uint32_t baseline; /* XDP_DROP, or XDP_PASS: the bare pass */
 	const char *json;
 	bool check; /* exit 1 when a case's frames do not add up */
 	int argc;
@@ -59,6 +61,9 @@ struct bench_run {
 	struct receiver *base; /* the baseline */
 	struct receiver *moat; /* one moat instance, opened on first use */
 	char instance[64];
+	/* the conntrack scenarios' instance, behind a sink (rx_sink.c) */
+	struct receiver *moat_ct, *moat_ct_inner;
+	char instance_ct[64];
 };
 
 /* One case: a scenario at one rule count, for one peer, one transmitter. */
@@ -85,6 +90,7 @@ struct bench_case {
 
 struct scenario {
 	const char *name; /* for --scenarios */
+	const char *system; /* what runs, in reports and plots; NULL: "moat" */
 	const char *summary;
 	unsigned int flags;
 	bool by_default; /* in `run` without --scenarios */
@@ -106,10 +112,25 @@ int scenario_find(const char *name);
 
 /* The moat instance of the run, opened with room for every --rules count. */
 int bench_run_moat(struct bench_run *run, struct receiver **moat);
+/*
+ * The run's moat instance with connection tracking (--ct-max flows),
+ * opened on first use: *moat is it behind the sink, *inner the moat
+ * receiver itself (rx_moat_apply, rx_moat_dp).
+ */
+int bench_run_moat_ct(struct bench_run *run, struct receiver **moat,
+		      struct receiver **inner);
+/* The baseline's kind (--baseline): the bare drop, or the bare pass. */
+int bench_run_baseline_open(const struct bench_run *run, struct receiver **out,
+			    const char *name);
 
 /* Hooks of the scenarios in their own files. */
 int sc_peer_setup(struct bench_run *run, struct bench_case *c);
 int sc_testrun_measure(struct bench_run *run, struct bench_case *c);
+int sc_ct_miss_setup(struct bench_run *run, struct bench_case *c);
+int sc_ct_est_setup(struct bench_run *run, struct bench_case *c);
+int sc_ct_new_setup(struct bench_run *run, struct bench_case *c);
+int sc_pass_setup(struct bench_run *run, struct bench_case *c);
+void sc_ct_teardown(struct bench_run *run, struct bench_case *c);
 
 /* Peers (peers.c): the ones built in, and any a test adds. */
 const struct bench_peer *bench_peer_find(const char *name);

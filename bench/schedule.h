@@ -43,6 +43,24 @@ struct testrun_result {
 	int rounds;
 };
 
+/*
+ * A conntrack case (sc_conntrack.c): the table and moat's rows from the
+ * end of its setup (flows primed, table filled) to the end of its runs,
+ * warm-ups included.
+ */
+struct ct_result {
+	uint32_t max; /* the table's size, flows */
+	uint64_t primed; /* flows established before the runs (ct-est) */
+	uint64_t entries_start, entries_end;
+	uint64_t processed; /* frames moat counted */
+	uint64_t established; /* ... in the established row */
+	uint64_t elsewhere; /* ... in any other row: rules, policy */
+	bool all_established; /* every frame must land in the established row */
+	uint64_t created, reused, evicted, insert_failed, invalid;
+	/* memory, as the kernel charges the map */
+	uint64_t table_bytes, bytes_per_flow;
+};
+
 struct case_result {
 	char label[48]; /* "moat-10000", "nft-sets-1000", "a/a" */
 	char scenario[24]; /* the scenario table's name */
@@ -74,6 +92,8 @@ struct case_result {
 	double p50, p90, p99;
 	bool has_testrun;
 	struct testrun_result testrun;
+	bool has_ct;
+	struct ct_result ct;
 };
 
 /* One run of @rx, after a warm-up; @pace carries over between runs. */

@@ -3,7 +3,8 @@
  * `moat-bench smoke`: the CI run (meson test bench-smoke, suite kernel).
  * A few hundred thousand frames per run of every scenario (the baseline,
  * moat at 1 and 1,000 rules, one peer if one is built in, the reflector,
- * the classifier alone), sent both ways (live frames and AF_XDP), one
+ * the classifier alone, conntrack's three cases on a table of 65,536
+ * flows and the bare pass), sent both ways (live frames and AF_XDP), one
  * round each.  It measures nothing worth keeping; it fails when a
  * case's frames do not add up (generated = counted by the receiver +
  * drops counted on the way) or when the run leaves anything behind.
@@ -46,10 +47,13 @@ static int leftovers(int pid)
 			left++;
 		}
 	}
-	snprintf(path, sizeof(path), "/sys/fs/bpf/moat/bench-%d", pid);
-	if (access(path, F_OK) == 0) {
-		bench_err("smoke: pins left behind: %s", path);
-		left++;
+	for (int ct = 0; ct < 2; ct++) {
+		snprintf(path, sizeof(path), "/sys/fs/bpf/moat/bench-%d%s", pid,
+			 ct ? "-ct" : "");
+		if (access(path, F_OK) == 0) {
+			bench_err("smoke: pins left behind: %s", path);
+			left++;
+		}
 	}
 	return left;
 }
@@ -105,8 +109,11 @@ int cmd_smoke(int argc, char **argv)
 			peer = peer_order[i];
 
 	args[n++] = "run";
-	args[n++] = "--scenarios=reflect,moat,test-run";
+	args[n++] = "--scenarios=reflect,moat,test-run,ct-miss,ct-est,ct-new,"
+		    "pass";
 	args[n++] = "--rules=1,1000";
+	/* ct-new fills the table before it measures: a small one */
+	args[n++] = "--ct-max=65536";
 	args[n++] = "--rounds=1";
 	args[n++] = "--packets";
 	args[n++] = (char *)packets;

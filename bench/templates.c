@@ -261,7 +261,8 @@ int traffic_from_protos(const enum traffic_proto *p, int n,
 			s[i].dport = 0; /* echo request, code 0 */
 		}
 		if (s[i].proto == MOAT_PROTO_TCP)
-			s[i].tcp_flags = MOAT_TCP_ACK;
+			s[i].tcp_flags =
+				o->tcp_flags ? o->tcp_flags : MOAT_TCP_ACK;
 		if (hdr_len(&s[i]) > hdr)
 			hdr = hdr_len(&s[i]);
 	}
@@ -290,21 +291,33 @@ void traffic_frame(const struct traffic *tr, size_t i, uint8_t *buf)
 	memcpy(buf, tr->t[i].data, tr->copy_len);
 }
 
-void traffic_write(const struct traffic *tr, uint64_t k, uint32_t cpu,
-		   uint8_t *buf)
+/* The headers of @flow over a frame of this traffic (copy_len bytes). */
+static void write_flow(const struct traffic *tr, uint64_t flow, uint8_t *buf)
 {
-	uint64_t flow = 0;
-	size_t idx = k % tr->n;
+	size_t idx = flow % tr->n;
 
-	if (tr->flows) {
-		flow = bench_mix64(k ^ tr->seed ^ (uint64_t)cpu << 48) %
-		       tr->flows;
-		idx = flow % tr->n;
-	}
 	memcpy(buf, tr->t[idx].data, tr->copy_len);
 	if (flow >= tr->n)
 		bench_flow_rewrite(buf, buf + tr->frame_len, &tr->t[idx],
 				   bench_mix64(flow / tr->n ^ tr->seed));
+}
+
+void traffic_flow_frame(const struct traffic *tr, uint64_t flow, uint8_t *buf)
+{
+	memset(buf, 0, tr->frame_len);
+	write_flow(tr, flow, buf);
+}
+
+void traffic_write(const struct traffic *tr, uint64_t k, uint32_t cpu,
+		   uint8_t *buf)
+{
+	/* without many flows, frame k is template k mod n, variant 0 */
+	uint64_t flow = k % tr->n;
+
+	if (tr->flows)
+		flow = bench_mix64(k ^ tr->seed ^ (uint64_t)cpu << 48) %
+		       tr->flows;
+	write_flow(tr, flow, buf);
 	if (tr->stamp_off) {
 		/* CLOCK_MONOTONIC is bpf_ktime_get_ns()'s clock */
 		uint32_t magic = BENCH_STAMP_MAGIC;

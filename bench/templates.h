@@ -38,6 +38,7 @@ struct traffic_opts {
 	uint64_t flows; /* 0: one flow per template */
 	uint64_t seed; /* order of the templates, flow variants */
 	int stamp; /* write a latency stamp after the headers */
+	uint8_t tcp_flags; /* TCP of the protocol templates; 0: ACK */
 	uint8_t src_mac[6], dst_mac[6]; /* veth-a's and veth-b's */
 };
 
@@ -69,6 +70,12 @@ void traffic_free(struct traffic *tr);
 
 /* The whole frame of template @i (frame_len bytes): headers, then zeros. */
 void traffic_frame(const struct traffic *tr, size_t i, uint8_t *buf);
+
+/*
+ * The frame of flow @flow (frame_len bytes): template flow % n, and for
+ * flow >= n its variant flow / n, as the generators draw them.
+ */
+void traffic_flow_frame(const struct traffic *tr, uint64_t flow, uint8_t *buf);
 
 /* Write frame number @k of a sequence into @buf (frame_len bytes, already
  * holding a frame of this traffic): what bench_gen does, for AF_XDP. */

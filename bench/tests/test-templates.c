@@ -167,12 +167,42 @@ static void variants_stay_in_their_rule(void **state)
 	moat_ruleset_free(&rs);
 }
 
+/*
+ * ct-est establishes each flow by its number (traffic_flow_frame): the
+ * frames must be the very ones the generators send.  ct-new's TCP
+ * templates open connections.
+ */
+static void flows_by_number(void **state)
+{
+	enum traffic_proto p[2] = { TP_UDP4, TP_TCP6 };
+	struct traffic_opts o = { .seed = 7,
+				  .flows = 300,
+				  .tcp_flags = MOAT_TCP_SYN };
+	uint8_t a[BENCH_FRAME_MAX], b[BENCH_FRAME_MAX];
+	struct traffic tr;
+
+	assert_int_equal(traffic_from_protos(p, 2, &o, &tr), 0);
+	assert_int_equal(tr.t[1].data[14 + 40 + 13], MOAT_TCP_SYN);
+	for (uint64_t k = 0; k < 2000; k++) {
+		uint64_t flow =
+			bench_mix64(k ^ tr.seed ^ 3ull << 48) % tr.flows;
+
+		traffic_frame(&tr, 0, a);
+		traffic_write(&tr, k, 3, a);
+		traffic_flow_frame(&tr, flow, b);
+		assert_memory_equal(a, b, tr.frame_len);
+		assert_checksums(b, tr.frame_len);
+	}
+	traffic_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(protocol_templates_valid),
 		cmocka_unit_test(variants_differ),
 		cmocka_unit_test(variants_stay_in_their_rule),
+		cmocka_unit_test(flows_by_number),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,11 +91,26 @@ static __always_inline __u8 moat_ct_invalid(struct moat_ct *c)
 	return c->state = MOAT_CT_INVALID;
 }
 
-static __always_inline int moat_ct_expired(const struct moat_ct_val *v,
-					   __u8 proto, __u64 now)
+/*
+ * ICMP of the packet's own IP version.  ICMP in IPv6 and ICMPv6 in IPv4
+ * carry no ports for the rules (docs/ruleset.md): flows of other
+ * protocols, like GRE.
+ */
+static __always_inline int moat_ct_icmp(__u8 fam6, __u8 proto)
 {
-	__u32 zero = 0, c = moat_ct_class(proto, v->state);
+	return proto == (fam6 ? 58 : 1);
+}
+
+static __always_inline int moat_ct_expired(const struct moat_ct_val *v,
+					   __u8 fam6, __u8 proto, __u64 now)
+{
+	__u32 zero = 0, c;
 	const struct moat_ct_conf *conf = bpf_map_lookup_elem(&ct_conf, &zero);
+
+	if ((proto == 1 || proto == 58) && !moat_ct_icmp(fam6, proto))
+		c = MOAT_CTT_OTHER;
+	else
+		c = moat_ct_class(proto, v->state);
 
 	if (!conf || c >= MOAT_CTT_MAX)
 		return 0;
@@ -171,7 +186,7 @@ static __always_inline int moat_ct_ports(const struct moat_frame *f,
 	__u8 id[2];
 
 	*sp = *dp = 0;
-	if (k->proto == 1 || k->proto == 58) {
+	if (moat_ct_icmp(k->fam6, k->proto)) {
 		if (!k->l4 || !moat_icmp_echo(k->fam6, (__u8)k->sport))
 			return 0;
 		if (MOAT_LOAD(f, (__u32)k->l4_off + 4, id, 2))
@@ -218,7 +233,7 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 			return 0;
 		sp = (__u16)(p[0] << 8 | p[1]);
 		dp = (__u16)(p[2] << 8 | p[3]);
-	} else if (proto == (k->fam6 ? 58 : 1)) {
+	} else if (moat_ct_icmp(k->fam6, proto)) {
 		if (MOAT_LOAD(f, l4, p, 8) || !moat_icmp_echo(k->fam6, p[0]))
 			return 0;
 		sp = dp = (__u16)(p[4] << 8 | p[5]);
@@ -234,7 +249,7 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 			     proto, &from_b);
 	}
 	v = bpf_map_lookup_elem(&ct, &ck);
-	return v && !moat_ct_expired(v, proto, now);
+	return v && !moat_ct_expired(v, k->fam6, proto, now);
 }
 
 /* TCP: the step a packet takes the flow through; returns its MOAT_CT_*. */
@@ -333,7 +348,7 @@ static __always_inline __u8 moat_ct_look(struct moat_ct *c,
 		return moat_ct_invalid(c);
 	if (!r) {
 		/* an ICMP error about a tracked flow is related to it */
-		if (k->l4 && (k->proto == 1 || k->proto == 58) &&
+		if (k->l4 && moat_ct_icmp(k->fam6, k->proto) &&
 		    moat_icmp_error(k->fam6, (__u8)k->sport)) {
 			if (moat_ct_related(f, k, now))
 				return c->state = MOAT_CT_RELATED;
@@ -349,7 +364,7 @@ static __always_inline __u8 moat_ct_look(struct moat_ct *c,
 		moat_ct_key4(&c->key, k->src4, sp, k->dst4, dp, k->proto, &c->from_b);
 
 	c->v = bpf_map_lookup_elem(&ct, &c->key);
-	if (c->v && moat_ct_expired(c->v, k->proto, now)) {
+	if (c->v && moat_ct_expired(c->v, k->fam6, k->proto, now)) {
 		c->v = NULL;
 		c->reuse = 1;
 	}
@@ -360,7 +375,7 @@ static __always_inline __u8 moat_ct_look(struct moat_ct *c,
 		     (!egress && (fl & (MOAT_TCP_F_SYN | MOAT_TCP_F_ACK)) !=
 					 MOAT_TCP_F_SYN)))
 			return moat_ct_invalid(c);
-		if ((k->proto == 1 || k->proto == 58) &&
+		if (moat_ct_icmp(k->fam6, k->proto) &&
 		    !moat_icmp_echo_request(k->fam6, (__u8)k->sport))
 			return moat_ct_invalid(c);
 		moat_ct_fresh(c, k, now, ifindex, egress);

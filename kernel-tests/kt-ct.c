@@ -46,12 +46,13 @@ static const char allow_rules[] = "policy drop\n"
 #define FIN 0x01
 #define RST 0x04
 
-enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH };
+enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP };
 
 /*
  * One packet.  @out: the host sends it (egress); otherwise it arrives.
  * Ports are the host's and the remote's; for ICMP echo, hport is the
  * identifier.  UNREACH quotes the host's UDP or TCP packet hport->rport.
+ * XICMP is ICMP in IPv6 or ICMPv6 in IPv4: a protocol without ports.
  */
 struct step {
 	const char *what;
@@ -117,6 +118,10 @@ static const struct step steps[] = {
 	/* the host picks up a flow it had before moat */
 	{ "host ACK out, no flow: picked up", true, false, TCP, 40040, 80, ACK, NULL },
 	{ "data in: established", false, false, TCP, 40040, 80, ACK, "est" },
+	/* the other version's ICMP has no ports: a flow like GRE's, not invalid */
+	{ "icmp in ipv6 in: new", false, true, XICMP, 0, 0, 0, "new" },
+	{ "host icmp in ipv6 out", true, true, XICMP, 0, 0, 0, NULL },
+	{ "icmp in ipv6 in again: established", false, true, XICMP, 0, 0, 0, "est" },
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
@@ -155,6 +160,10 @@ static size_t build(const struct step *s, uint8_t *buf)
 		f.sport = s->v6 ? 2 : 3; /* packet too big; destination unreachable */
 		f.dport = s->v6 ? 0 : 3;
 		f.payload = 4 + (s->v6 ? 40 : 20) + 8;
+		break;
+	case XICMP:
+		f.proto = s->v6 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+		f.payload = 8;
 		break;
 	}
 	len = moat_frame_build(&f, buf, MOAT_FRAME_MAX);

@@ -176,6 +176,33 @@ static __always_inline int moat_icmp_error(__u8 fam6, __u8 type)
 }
 
 /*
+ * Where the IP packet ends, as a frame offset.  The key says where the
+ * transport header starts, not where the packet ends, and the frame may
+ * go on past it (Ethernet pads short frames): what lies there is no
+ * header.  moat_parse() has read this frame: at most two VLAN tags, then
+ * the IP header.  0 when it cannot be read.
+ */
+static __always_inline __u32 moat_ct_ip_end(const struct moat_frame *f,
+					    __u8 fam6)
+{
+	__u32 off = MOAT_ETH_HLEN;
+	__u8 h[6];
+	int i;
+
+	for (i = 0; i < MOAT_VLAN_MAX; i++) {
+		if (MOAT_LOAD(f, off - 2, h, 2))
+			return 0;
+		if (moat_be16(h) != MOAT_ETH_P_8021Q &&
+		    moat_be16(h) != MOAT_ETH_P_8021AD)
+			break;
+		off += 4;
+	}
+	if (MOAT_LOAD(f, off, h, 6))
+		return 0;
+	return fam6 ? off + 40 + moat_be16(h + 4) : off + moat_be16(h + 2);
+}
+
+/*
  * The ports of a packet as the table keys it; 0 when it is not tracked
  * (a later fragment, an ICMP type that is not echo), -1 when unreadable.
  */
@@ -189,7 +216,9 @@ static __always_inline int moat_ct_ports(const struct moat_frame *f,
 	if (moat_ct_icmp(k->fam6, k->proto)) {
 		if (!k->l4 || !moat_icmp_echo(k->fam6, (__u8)k->sport))
 			return 0;
-		if (MOAT_LOAD(f, (__u32)k->l4_off + 4, id, 2))
+		/* the identifier is in the echo header's second half */
+		if ((__u32)k->l4_off + 8 > moat_ct_ip_end(f, k->fam6) ||
+		    MOAT_LOAD(f, (__u32)k->l4_off + 4, id, 2))
 			return -1;
 		*sp = *dp = (__u16)(id[0] << 8 | id[1]);
 		return 1;
@@ -206,35 +235,38 @@ static __always_inline int moat_ct_ports(const struct moat_frame *f,
 /*
  * An ICMP error: is the packet it quotes one of a tracked flow?  The
  * quoted IP header follows the 8 bytes of the ICMP header; IPv6's is read
- * without extension headers.
+ * without extension headers.  All of it must lie inside the error's own
+ * IP packet.
  */
 static __always_inline int moat_ct_related(const struct moat_frame *f,
 					   const struct moat_key *k, __u64 now)
 {
 	struct moat_ct_key ck;
 	struct moat_ct_val *v;
-	__u32 off = (__u32)k->l4_off + 8, l4;
+	__u32 off = (__u32)k->l4_off + 8, l4, end = moat_ct_ip_end(f, k->fam6);
 	__u16 sp = 0, dp = 0;
 	__u8 h[40], p[8], proto, from_b;
 
 	if (k->fam6) {
-		if (MOAT_LOAD(f, off, h, 40))
+		if (off + 40 > end || MOAT_LOAD(f, off, h, 40))
 			return 0;
 		proto = h[6];
 		l4 = off + 40;
 	} else {
-		if (MOAT_LOAD(f, off, h, 20) || (h[0] >> 4) != 4)
+		if (off + 20 > end || MOAT_LOAD(f, off, h, 20) ||
+		    (h[0] >> 4) != 4)
 			return 0;
 		proto = h[9];
 		l4 = off + (__u32)(h[0] & 0x0f) * 4;
 	}
 	if (proto == 6 || proto == 17 || proto == 132) {
-		if (MOAT_LOAD(f, l4, p, 4))
+		if (l4 + 4 > end || MOAT_LOAD(f, l4, p, 4))
 			return 0;
 		sp = (__u16)(p[0] << 8 | p[1]);
 		dp = (__u16)(p[2] << 8 | p[3]);
 	} else if (moat_ct_icmp(k->fam6, proto)) {
-		if (MOAT_LOAD(f, l4, p, 8) || !moat_icmp_echo(k->fam6, p[0]))
+		if (l4 + 8 > end || MOAT_LOAD(f, l4, p, 8) ||
+		    !moat_icmp_echo(k->fam6, p[0]))
 			return 0;
 		sp = dp = (__u16)(p[4] << 8 | p[5]);
 	}

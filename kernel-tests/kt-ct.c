@@ -46,13 +46,16 @@ static const char allow_rules[] = "policy drop\n"
 #define FIN 0x01
 #define RST 0x04
 
-enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP };
+enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT };
 
 /*
  * One packet.  @out: the host sends it (egress); otherwise it arrives.
  * Ports are the host's and the remote's; for ICMP echo, hport is the
  * identifier.  UNREACH quotes the host's UDP or TCP packet hport->rport.
  * XICMP is ICMP in IPv6 or ICMPv6 in IPv4: a protocol without ports.
+ * ECHO_CUT is an echo reply, UNREACH_CUT an UNREACH, whose IP packet
+ * ends early (inside the echo header, inside the quoted ports) while
+ * the frame goes on.
  */
 struct step {
 	const char *what;
@@ -122,12 +125,25 @@ static const struct step steps[] = {
 	{ "icmp in ipv6 in: new", false, true, XICMP, 0, 0, 0, "new" },
 	{ "host icmp in ipv6 out", true, true, XICMP, 0, 0, 0, NULL },
 	{ "icmp in ipv6 in again: established", false, true, XICMP, 0, 0, 0, "est" },
+	/* headers are read inside the IP packet, not in what follows it */
+	{ "host echo request out", true, false, ECHO_REQ, 0x2468, 0, 0, NULL },
+	{ "echo reply cut inside its header: invalid", false, false, ECHO_CUT, 0x2468, 0, 0, "inv" },
+	{ "the whole reply: established", false, false, ECHO_REP, 0x2468, 0, 0, "est" },
+	{ "host udp out", true, false, UDP, 40050, 53, 0, NULL },
+	{ "unreachable cut inside the quoted ports: invalid", false, false, UNREACH_CUT, 40050, 53, 0, "inv" },
+	{ "the same, whole: related", false, false, UNREACH, 40050, 53, 0, "rel" },
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
 static const uint8_t host4[4] = { 10, 92, 0, 2 }, remote4[4] = { 10, 92, 0, 1 };
 static uint8_t host6[16], remote6[16];
+
+/* The kinds that quote the host's packet. */
+static bool unreach(enum kind k)
+{
+	return k == UNREACH || k == UNREACH_CUT;
+}
 
 /* Write the packet of @s into @buf; returns its length. */
 static size_t build(const struct step *s, uint8_t *buf)
@@ -151,11 +167,13 @@ static size_t build(const struct step *s, uint8_t *buf)
 		break;
 	case ECHO_REQ:
 	case ECHO_REP:
+	case ECHO_CUT:
 		f.proto = s->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 		f.sport = s->kind == ECHO_REQ ? (s->v6 ? 128 : 8) : (s->v6 ? 129 : 0);
 		f.payload = 8;
 		break;
 	case UNREACH:
+	case UNREACH_CUT:
 		f.proto = s->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 		f.sport = s->v6 ? 2 : 3; /* packet too big; destination unreachable */
 		f.dport = s->v6 ? 0 : 3;
@@ -168,11 +186,11 @@ static size_t build(const struct step *s, uint8_t *buf)
 	}
 	len = moat_frame_build(&f, buf, MOAT_FRAME_MAX);
 	l4 = moat_frame_l4_offset(&f);
-	if (s->kind == ECHO_REQ || s->kind == ECHO_REP) {
+	if (s->kind == ECHO_REQ || s->kind == ECHO_REP || s->kind == ECHO_CUT) {
 		buf[l4 + 4] = (uint8_t)(s->hport >> 8);
 		buf[l4 + 5] = (uint8_t)s->hport;
 	}
-	if (s->kind == UNREACH) {
+	if (unreach(s->kind)) {
 		/* the quoted packet: the host's own, host:hport -> remote:rport */
 		uint8_t *q = buf + l4 + 8;
 
@@ -194,6 +212,14 @@ static size_t build(const struct step *s, uint8_t *buf)
 		q[1] = (uint8_t)s->hport;
 		q[2] = (uint8_t)(s->rport >> 8);
 		q[3] = (uint8_t)s->rport;
+	}
+	if (s->kind == ECHO_CUT || s->kind == UNREACH_CUT) {
+		/* IPv4 total or IPv6 payload length: 4 bytes of the echo, 2 of the ports */
+		uint16_t n = s->kind == ECHO_CUT ? 4 : 8 + (s->v6 ? 40 : 20) + 2;
+
+		n += s->v6 ? 0 : 20;
+		buf[l4 - (s->v6 ? 36 : 18)] = (uint8_t)(n >> 8);
+		buf[l4 - (s->v6 ? 35 : 17)] = (uint8_t)n;
 	}
 	return len;
 }

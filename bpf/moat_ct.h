@@ -236,7 +236,7 @@ static __always_inline int moat_ct_ports(const struct moat_frame *f,
  * An ICMP error: is the packet it quotes one of a tracked flow?  The
  * quoted IP header follows the 8 bytes of the ICMP header; IPv6's is read
  * without extension headers.  All of it must lie inside the error's own
- * IP packet.
+ * IP packet, and a quoted later fragment has no ports to read.
  */
 static __always_inline int moat_ct_related(const struct moat_frame *f,
 					   const struct moat_key *k, __u64 now)
@@ -245,10 +245,11 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 	struct moat_ct_val *v;
 	__u32 off = (__u32)k->l4_off + 8, l4, end = moat_ct_ip_end(f, k->fam6);
 	__u16 sp = 0, dp = 0;
-	__u8 h[40], p[8], proto, from_b;
+	__u8 h[40], p[8], proto, from_b, later = 0;
 
 	if (k->fam6) {
-		if (off + 40 > end || MOAT_LOAD(f, off, h, 40))
+		if (off + 40 > end || MOAT_LOAD(f, off, h, 40) ||
+		    (h[0] >> 4) != 6)
 			return 0;
 		proto = h[6];
 		l4 = off + 40;
@@ -257,15 +258,16 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 		    (h[0] >> 4) != 4)
 			return 0;
 		proto = h[9];
+		later = (moat_be16(h + 6) & 0x1fff) != 0;
 		l4 = off + (__u32)(h[0] & 0x0f) * 4;
 	}
 	if (proto == 6 || proto == 17 || proto == 132) {
-		if (l4 + 4 > end || MOAT_LOAD(f, l4, p, 4))
+		if (later || l4 + 4 > end || MOAT_LOAD(f, l4, p, 4))
 			return 0;
 		sp = (__u16)(p[0] << 8 | p[1]);
 		dp = (__u16)(p[2] << 8 | p[3]);
 	} else if (moat_ct_icmp(k->fam6, proto)) {
-		if (l4 + 8 > end || MOAT_LOAD(f, l4, p, 8) ||
+		if (later || l4 + 8 > end || MOAT_LOAD(f, l4, p, 8) ||
 		    !moat_icmp_echo(k->fam6, p[0]))
 			return 0;
 		sp = dp = (__u16)(p[4] << 8 | p[5]);

@@ -46,7 +46,10 @@ static const char allow_rules[] = "policy drop\n"
 #define FIN 0x01
 #define RST 0x04
 
-enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT };
+enum kind {
+	TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT,
+	UNREACH_FRAG, UNREACH_BADV,
+};
 
 /*
  * One packet.  @out: the host sends it (egress); otherwise it arrives.
@@ -55,7 +58,8 @@ enum kind { TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT 
  * XICMP is ICMP in IPv6 or ICMPv6 in IPv4: a protocol without ports.
  * ECHO_CUT is an echo reply, UNREACH_CUT an UNREACH, whose IP packet
  * ends early (inside the echo header, inside the quoted ports) while
- * the frame goes on.
+ * the frame goes on.  UNREACH_FRAG quotes a later fragment of the
+ * host's packet, UNREACH_BADV an IPv6 header whose version is 4.
  */
 struct step {
 	const char *what;
@@ -132,6 +136,11 @@ static const struct step steps[] = {
 	{ "host udp out", true, false, UDP, 40050, 53, 0, NULL },
 	{ "unreachable cut inside the quoted ports: invalid", false, false, UNREACH_CUT, 40050, 53, 0, "inv" },
 	{ "the same, whole: related", false, false, UNREACH, 40050, 53, 0, "rel" },
+	/* the quote must be a first packet, in an IP header of the error's version */
+	{ "unreachable quoting a later fragment of it: invalid", false, false, UNREACH_FRAG, 40050, 53, 0, "inv" },
+	{ "host SYN out (v6)", true, true, TCP, 40051, 80, SYN, NULL },
+	{ "packet too big quoting no IPv6 header: invalid", false, true, UNREACH_BADV, 40051, 80, 0, "inv" },
+	{ "packet too big about it: related", false, true, UNREACH, 40051, 80, 0, "rel" },
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
@@ -142,7 +151,7 @@ static uint8_t host6[16], remote6[16];
 /* The kinds that quote the host's packet. */
 static bool unreach(enum kind k)
 {
-	return k == UNREACH || k == UNREACH_CUT;
+	return k == UNREACH || k == UNREACH_CUT || k == UNREACH_FRAG || k == UNREACH_BADV;
 }
 
 /* Write the packet of @s into @buf; returns its length. */
@@ -174,6 +183,8 @@ static size_t build(const struct step *s, uint8_t *buf)
 		break;
 	case UNREACH:
 	case UNREACH_CUT:
+	case UNREACH_FRAG:
+	case UNREACH_BADV:
 		f.proto = s->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 		f.sport = s->v6 ? 2 : 3; /* packet too big; destination unreachable */
 		f.dport = s->v6 ? 0 : 3;
@@ -196,13 +207,14 @@ static size_t build(const struct step *s, uint8_t *buf)
 
 		memset(q, 0, s->v6 ? 48 : 28);
 		if (s->v6) {
-			q[0] = 0x60;
+			q[0] = s->kind == UNREACH_BADV ? 0x40 : 0x60;
 			q[6] = IPPROTO_TCP;
 			memcpy(q + 8, host6, 16);
 			memcpy(q + 24, remote6, 16);
 			q += 40;
 		} else {
 			q[0] = 0x45;
+			q[7] = s->kind == UNREACH_FRAG ? 32 : 0; /* offset 256 bytes */
 			q[9] = IPPROTO_UDP;
 			memcpy(q + 12, host4, 4);
 			memcpy(q + 16, remote4, 4);

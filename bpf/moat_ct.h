@@ -3,7 +3,7 @@
  * Connection tracking in BPF, shared by the XDP firewall (ingress) and
  * the TC egress program.  docs/conntrack.md states what it does; the
  * reference model (dataplane/ct-reference.c) states it again, naively,
- * and kt-ct holds this file to it.
+ * and kt-ct-diff holds this file to it.
  *
  * A packet is looked up, the step it would take the flow through is
  * worked out on a copy of the entry, and the step is committed only when

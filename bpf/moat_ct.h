@@ -104,13 +104,8 @@ static __always_inline int moat_ct_icmp(__u8 fam6, __u8 proto)
 static __always_inline int moat_ct_expired(const struct moat_ct_val *v,
 					   __u8 fam6, __u8 proto, __u64 now)
 {
-	__u32 zero = 0, c;
+	__u32 zero = 0, c = moat_ct_class(fam6, proto, v->state);
 	const struct moat_ct_conf *conf = bpf_map_lookup_elem(&ct_conf, &zero);
-
-	if ((proto == 1 || proto == 58) && !moat_ct_icmp(fam6, proto))
-		c = MOAT_CTT_OTHER;
-	else
-		c = moat_ct_class(proto, v->state);
 
 	if (!conf || c >= MOAT_CTT_MAX)
 		return 0;
@@ -255,7 +250,7 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 		l4 = off + 40;
 	} else {
 		if (off + 20 > end || MOAT_LOAD(f, off, h, 20) ||
-		    (h[0] >> 4) != 4)
+		    (h[0] >> 4) != 4 || (h[0] & 0x0f) < 5)
 			return 0;
 		proto = h[9];
 		later = (moat_be16(h + 6) & 0x1fff) != 0;

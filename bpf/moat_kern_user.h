@@ -346,8 +346,11 @@ struct moat_ct_conf {
 	__u64 timeout_ns[MOAT_CTT_MAX];
 };
 
-/* The timeout class of a flow in @state. */
-static inline __u32 moat_ct_class(__u8 proto, __u8 state)
+/*
+ * The timeout class of a flow in @state.  ICMP of the other IP version
+ * (ICMPv6 in IPv4, ICMP in IPv6) is a protocol like any other.
+ */
+static inline __u32 moat_ct_class(__u8 fam6, __u8 proto, __u8 state)
 {
 	if (proto == 6) {
 		switch (state) {
@@ -365,7 +368,7 @@ static inline __u32 moat_ct_class(__u8 proto, __u8 state)
 	}
 	if (proto == 17)
 		return state == MOAT_CTS_REPLIED ? MOAT_CTT_UDP_REPLIED : MOAT_CTT_UDP;
-	if (proto == 1 || proto == 58)
+	if (proto == (fam6 ? 58 : 1))
 		return MOAT_CTT_ICMP;
 	return MOAT_CTT_OTHER;
 }

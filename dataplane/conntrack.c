@@ -219,7 +219,7 @@ static void flow_of(const struct moat_ct_key *k, const struct moat_ct_val *v,
 		    struct moat_ct_flow *f)
 {
 	const __u64 *oa = v->orig_b ? k->b : k->a, *ra = v->orig_b ? k->a : k->b;
-	uint64_t to = conf->timeout_ns[moat_ct_class(k->proto, v->state)];
+	uint64_t to = conf->timeout_ns[moat_ct_class(k->fam6, k->proto, v->state)];
 
 	memset(f, 0, sizeof(*f));
 	f->family = k->fam6 ? AF_INET6 : AF_INET;

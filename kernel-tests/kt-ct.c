@@ -48,7 +48,7 @@ static const char allow_rules[] = "policy drop\n"
 
 enum kind {
 	TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT,
-	UNREACH_FRAG, UNREACH_BADV,
+	UNREACH_FRAG, UNREACH_BADV, UNREACH_IHL,
 };
 
 /*
@@ -140,6 +140,9 @@ static const struct step steps[] = {
 	{ "unreachable quoting a later fragment of it: invalid", false, false, UNREACH_FRAG, 40050, 53, 0, "inv" },
 	{ "host SYN out (v6)", true, true, TCP, 40051, 80, SYN, NULL },
 	{ "packet too big quoting no IPv6 header: invalid", false, true, UNREACH_BADV, 40051, 80, 0, "inv" },
+	{ "host udp out 2652 -> 1", true, false, UDP, 2652, 1, 0, NULL },
+	{ "unreachable quoting an IPv4 header of 16 bytes: invalid", false, false, UNREACH_IHL, 2652, 1, 0, "inv" },
+	{ "the same, a 20-byte header: related", false, false, UNREACH, 2652, 1, 0, "rel" },
 	{ "packet too big about it: related", false, true, UNREACH, 40051, 80, 0, "rel" },
 };
 
@@ -151,7 +154,8 @@ static uint8_t host6[16], remote6[16];
 /* The kinds that quote the host's packet. */
 static bool unreach(enum kind k)
 {
-	return k == UNREACH || k == UNREACH_CUT || k == UNREACH_FRAG || k == UNREACH_BADV;
+	return k == UNREACH || k == UNREACH_CUT || k == UNREACH_FRAG || k == UNREACH_BADV ||
+	       k == UNREACH_IHL;
 }
 
 /* Write the packet of @s into @buf; returns its length. */
@@ -185,6 +189,7 @@ static size_t build(const struct step *s, uint8_t *buf)
 	case UNREACH_CUT:
 	case UNREACH_FRAG:
 	case UNREACH_BADV:
+	case UNREACH_IHL:
 		f.proto = s->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 		f.sport = s->v6 ? 2 : 3; /* packet too big; destination unreachable */
 		f.dport = s->v6 ? 0 : 3;
@@ -213,7 +218,9 @@ static size_t build(const struct step *s, uint8_t *buf)
 			memcpy(q + 24, remote6, 16);
 			q += 40;
 		} else {
-			q[0] = 0x45;
+			/* UNREACH_IHL: a 16-byte header, whose "ports" would be the
+			 * remote address 10.92.0.1: 2652 -> 1 */
+			q[0] = s->kind == UNREACH_IHL ? 0x44 : 0x45;
 			q[7] = s->kind == UNREACH_FRAG ? 32 : 0; /* offset 256 bytes */
 			q[9] = IPPROTO_UDP;
 			memcpy(q + 12, host4, 4);

@@ -316,9 +316,7 @@ int moat_fw(struct xdp_md *ctx)
 				__u64 now = bpf_ktime_get_ns();
 				__u8 ev = drop ? MOAT_EV_DROP : MOAT_EV_ALLOW;
 
-				if (!x)
-					break;
-				if ((x->flags & MOAT_X_LIMIT) &&
+				if (x && (x->flags & MOAT_X_LIMIT) &&
 				    !moat_limit(x, rule, &k, len, now)) {
 					c = bpf_map_lookup_elem(&counters, &x->over_slot);
 					if (c) {
@@ -328,11 +326,11 @@ int moat_fw(struct xdp_md *ctx)
 					drop = !(x->flags & MOAT_X_OVER_ALLOW);
 					ev = MOAT_EV_OVER_LIMIT;
 				}
-				if (drop && (x->flags & MOAT_X_AUDIT)) {
+				if (x && drop && (x->flags & MOAT_X_AUDIT)) {
 					drop = 0;
 					ev = MOAT_EV_WOULD_DROP;
 				}
-				if (x->flags & MOAT_X_LOG)
+				if (x && (x->flags & MOAT_X_LOG))
 					moat_log(x, &k, slot, ctx->ingress_ifindex,
 						 len, ev, now);
 			}

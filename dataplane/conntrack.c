@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,8 +146,19 @@ out:
 	return err;
 }
 
+/*
+ * An interface without a clsact qdisc has no egress program to find or
+ * remove; libbpf would print the kernel's "Parent Qdisc doesn't exists"
+ * for it.  Asking quietly: the caller says what matters.
+ */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
 int dp_ct_detach(struct moat_dp *dp, int ifindex)
 {
+	libbpf_print_fn_t old = libbpf_set_print(quiet);
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;
 	int err;
@@ -155,20 +167,23 @@ int dp_ct_detach(struct moat_dp *dp, int ifindex)
 	tc_hook(&h, ifindex);
 	tc_opts(&o);
 	err = bpf_tc_detach(&h, &o);
+	libbpf_set_print(old);
 	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
 uint32_t dp_ct_egress_id(const struct moat_dp *dp, int ifindex)
 {
+	libbpf_print_fn_t old = libbpf_set_print(quiet);
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;
+	int err;
 
 	(void)dp;
 	tc_hook(&h, ifindex);
 	tc_opts(&o);
-	if (bpf_tc_query(&h, &o))
-		return 0;
-	return o.prog_id;
+	err = bpf_tc_query(&h, &o);
+	libbpf_set_print(old);
+	return err ? 0 : o.prog_id;
 }
 
 /* Call @fn on every entry, read in batches. */

@@ -35,6 +35,13 @@ struct {
 } ct_conf SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MOAT_FRAGS_MAX);
+	__type(key, struct moat_frag_key);
+	__type(value, struct moat_frag_val);
+} frags SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MOAT_CTC_MAX);
 	__type(key, __u32);
@@ -279,6 +286,60 @@ static __always_inline int moat_ct_related(const struct moat_frame *f,
 	}
 	v = bpf_map_lookup_elem(&ct, &ck);
 	return v && !moat_ct_expired(v, k->fam6, proto, now);
+}
+
+/* A packet's addresses as the maps key them (IPv4: [0] host order, [1] 0). */
+static __always_inline void moat_key_addrs(const struct moat_key *k, __u64 *src,
+					   __u64 *dst)
+{
+	if (k->fam6) {
+		src[0] = k->src6[0];
+		src[1] = k->src6[1];
+		dst[0] = k->dst6[0];
+		dst[1] = k->dst6[1];
+	} else {
+		src[0] = k->src4;
+		dst[0] = k->dst4;
+		src[1] = dst[1] = 0;
+	}
+}
+
+static __always_inline void moat_frag_key_of(const struct moat_key *k,
+					     struct moat_frag_key *fk)
+{
+	moat_key_addrs(k, fk->src, fk->dst);
+	fk->id = k->frag_id;
+	fk->proto = k->proto;
+	fk->fam6 = k->fam6;
+	fk->pad = 0;
+}
+
+/* A later fragment: the verdict its first fragment got, or NULL. */
+static __always_inline const struct moat_frag_val *
+moat_frag_find(const struct moat_key *k, __u64 now, __u32 generation)
+{
+	struct moat_frag_key fk;
+	const struct moat_frag_val *v;
+
+	moat_frag_key_of(k, &fk);
+	v = bpf_map_lookup_elem(&frags, &fk);
+	if (!v || now - v->seen_ns > MOAT_FRAG_TIMEOUT_NS ||
+	    v->generation != generation)
+		return NULL;
+	return v;
+}
+
+/* A first fragment: its verdict, for the rest of its packet. */
+static __always_inline void moat_frag_note(const struct moat_key *k,
+					   __u32 slot, __u32 drop, __u64 now,
+					   __u32 generation)
+{
+	struct moat_frag_key fk;
+	struct moat_frag_val v = { .seen_ns = now, .slot = slot,
+				   .generation = generation, .drop = !!drop };
+
+	moat_frag_key_of(k, &fk);
+	bpf_map_update_elem(&frags, &fk, &v, BPF_ANY);
 }
 
 /* TCP: the step a packet takes the flow through; returns its MOAT_CT_*. */

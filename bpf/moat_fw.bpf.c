@@ -248,16 +248,7 @@ static __always_inline void moat_log(const struct moat_rule_ext *x,
 		return;
 	}
 	e->time_ns = now;
-	if (k->fam6) {
-		e->src[0] = k->src6[0];
-		e->src[1] = k->src6[1];
-		e->dst[0] = k->dst6[0];
-		e->dst[1] = k->dst6[1];
-	} else {
-		e->src[0] = k->src4;
-		e->dst[0] = k->dst4;
-		e->src[1] = e->dst[1] = 0;
-	}
+	moat_key_addrs(k, e->src, e->dst);
 	e->ifindex = ifindex;
 	e->slot = slot;
 	e->len = len;
@@ -281,14 +272,26 @@ int moat_fw(struct xdp_md *ctx)
 	struct moat_counter *c;
 	struct moat_ct ct;
 	__u32 slot, drop, rule;
-	__u64 m;
+	__u64 m, now = 0;
 
 	switch (moat_parse(&f, &k)) {
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);
 		if (layout.ct) {
-			k.ct = moat_ct_look(&ct, &f, &k, moat_now(),
+			now = moat_now();
+			/* a later fragment goes where its first fragment went */
+			if (k.frag == MOAT_FRAG_LATER) {
+				const struct moat_frag_val *fv =
+					moat_frag_find(&k, now, layout.generation);
+
+				if (fv) {
+					slot = fv->slot;
+					drop = fv->drop;
+					break;
+				}
+			}
+			k.ct = moat_ct_look(&ct, &f, &k, now,
 					    ctx->ingress_ifindex, 0);
 			if (layout.ct_pass &&
 			    (k.ct & (MOAT_CT_ESTABLISHED | MOAT_CT_RELATED))) {
@@ -359,6 +362,8 @@ int moat_fw(struct xdp_md *ctx)
 		break;
 	}
 
+	if (layout.ct && k.frag == MOAT_FRAG_FIRST)
+		moat_frag_note(&k, slot, drop, now, layout.generation);
 	c = bpf_map_lookup_elem(&counters, &slot);
 	if (c) {
 		c->packets++;

@@ -254,7 +254,7 @@ struct moat_layout {
 	/* verdict logs: at most one event per log_cost_ns, log_tau_ns of burst */
 	__u64 log_cost_ns, log_tau_ns;
 	__u32 has_ext; /* some rule has options: rulex is filled */
-	__u32 pad_ext;
+	__u32 generation; /* this generation's number (low 32 bits) */
 };
 
 #define MOAT_ABSENT 0xffffffffu
@@ -384,6 +384,29 @@ enum moat_ct_stat {
 };
 
 #define MOAT_CT_DEFAULT_MAX (1u << 20)
+
+/*
+ * Fragments (with conntrack): a first fragment's verdict, kept for the
+ * later fragments of its packet, which carry no ports to classify.
+ */
+struct moat_frag_key {
+	__u64 src[2], dst[2]; /* as struct moat_ct_key's addresses */
+	__u32 id;
+	__u8 proto;
+	__u8 fam6;
+	__u16 pad;
+};
+
+struct moat_frag_val {
+	__u64 seen_ns; /* moat_now() of the first fragment */
+	__u32 slot; /* the counter it went to */
+	__u32 generation; /* of the ruleset that decided: later ones ignore it */
+	__u8 drop;
+	__u8 pad[7];
+};
+
+#define MOAT_FRAGS_MAX 8192
+#define MOAT_FRAG_TIMEOUT_NS (30ull * 1000000000ull) /* as Linux's ipfrag_time */
 
 #define MOAT_NAME_MAX 63
 

@@ -35,8 +35,12 @@ struct moat_key {
 	__u32 iface; /* interface id, 0 when the ruleset names none */
 	__u16 l4_off; /* where the transport header starts, when l4 */
 	__u8 ct; /* the packet's MOAT_CT_* state; 0: not tracked */
-	__u8 pad;
+	__u8 frag; /* MOAT_FRAG_FIRST or _LATER; 0: a whole packet */
+	__u32 frag_id; /* the fragments' identification */
 };
+
+#define MOAT_FRAG_FIRST 1
+#define MOAT_FRAG_LATER 2
 
 enum moat_kind {
 	MOAT_K_CLASSIFY = 0,
@@ -233,8 +237,12 @@ static __always_inline int moat_parse_ipv4(const struct moat_frame *f,
 	k->src4 = moat_be32(ip + 12);
 	k->dst4 = moat_be32(ip + 16);
 	frag = moat_be16(ip + 6);
-	if (frag & 0x1fff)
-		return MOAT_K_CLASSIFY; /* a later fragment: no transport header */
+	if (frag & 0x3fff) { /* more fragments, or an offset */
+		k->frag_id = moat_be16(ip + 4);
+		k->frag = frag & 0x1fff ? MOAT_FRAG_LATER : MOAT_FRAG_FIRST;
+		if (frag & 0x1fff)
+			return MOAT_K_CLASSIFY; /* no transport header */
+	}
 	return moat_parse_l4(f, off + ihl, off + tot, k);
 }
 
@@ -256,7 +264,16 @@ static __always_inline int moat_walk_ext(const struct moat_frame *f, __u32 off,
 		if (off + 8 > ip_end || MOAT_LOAD(f, off, h, 4))
 			return MOAT_K_MALFORMED;
 		if (nh == 44) {
-			/* fragment header: offset in the top 13 bits of bytes 2-3 */
+			/* fragment header: offset in the top 13 bits of bytes 2-3, M in bit 0 */
+			__u8 id[4];
+
+			if (MOAT_LOAD(f, off + 4, id, 4))
+				return MOAT_K_MALFORMED;
+			if (moat_be16(h + 2) & 0xfff9) {
+				k->frag_id = moat_be32(id);
+				k->frag = moat_be16(h + 2) & 0xfff8 ? MOAT_FRAG_LATER :
+								      MOAT_FRAG_FIRST;
+			}
 			if (moat_be16(h + 2) & 0xfff8) {
 				k->proto = h[0];
 				return MOAT_K_CLASSIFY; /* a later fragment */

@@ -36,16 +36,16 @@ int dp_ct_open(struct moat_dp *dp, const struct moat_ct_opts *o, bool create)
 	uint32_t k = 0, max;
 	int i;
 
-	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
+	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
 	if (create && (!o || !o->enabled)) {
 		/*
 		 * Tracking turned off: a table from an earlier run goes (the
 		 * running generation holds it until the next apply).
 		 */
-		static const char *const pins[] = { "ct", "ct_conf", "ct_stats" };
+		static const char *const pins[] = { "ct", "ct_conf", "ct_stats", "frags" };
 		char path[PATH_MAX];
 
-		for (i = 0; o && o->off && i < 3; i++)
+		for (i = 0; o && o->off && i < 4; i++)
 			if (!dp_path(dp, path, sizeof(path), "%s", pins[i]))
 				unlink(path);
 		return 0;
@@ -69,6 +69,12 @@ int dp_ct_open(struct moat_dp *dp, const struct moat_ct_opts *o, bool create)
 				     4, 8, MOAT_CTC_MAX, -1, create);
 	if (dp->ct_stats_fd < 0)
 		return dp->ct_stats_fd;
+	dp->frags_fd = dp_map_get(dp, "frags", BPF_MAP_TYPE_LRU_HASH,
+				  sizeof(struct moat_frag_key),
+				  sizeof(struct moat_frag_val), MOAT_FRAGS_MAX, -1,
+				  create);
+	if (dp->frags_fd < 0 && (create || dp->frags_fd != -ENOENT))
+		return dp->frags_fd;
 	if (!create)
 		return 0;
 	for (i = 0; i < MOAT_CTT_MAX; i++)
@@ -86,7 +92,9 @@ void dp_ct_close(struct moat_dp *dp)
 		close(dp->ct_conf_fd);
 	if (dp->ct_stats_fd >= 0)
 		close(dp->ct_stats_fd);
-	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
+	if (dp->frags_fd >= 0)
+		close(dp->frags_fd);
+	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
 }
 
 static void tc_hook(struct bpf_tc_hook *h, int ifindex)
@@ -131,6 +139,8 @@ int dp_ct_attach(struct moat_dp *dp, int ifindex)
 	if ((err = bpf_map__reuse_fd(skel->maps.ct, dp->ct_fd)) ||
 	    (err = bpf_map__reuse_fd(skel->maps.ct_conf, dp->ct_conf_fd)) ||
 	    (err = bpf_map__reuse_fd(skel->maps.ct_stats, dp->ct_stats_fd)) ||
+	    (dp->frags_fd >= 0 &&
+	     (err = bpf_map__reuse_fd(skel->maps.frags, dp->frags_fd))) ||
 	    (err = moat_egress__load(skel)))
 		goto out;
 	tc_hook(&h, ifindex);

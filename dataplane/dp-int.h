@@ -47,6 +47,7 @@ struct moat_dp {
 	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
 	int gens_fd, counters_fd, sync_fd;
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
+	int frags_fd; /* first fragments' verdicts, with ct_fd */
 	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */
 	uint32_t log_rate;
 	uint32_t gens_id; /* map id: tells our entry programs from others */

@@ -260,11 +260,14 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	if (dp->ct_fd >= 0) {
 		if ((err = bpf_map__reuse_fd(skel->maps.ct, dp->ct_fd)) ||
 		    (err = bpf_map__reuse_fd(skel->maps.ct_conf, dp->ct_conf_fd)) ||
-		    (err = bpf_map__reuse_fd(skel->maps.ct_stats, dp->ct_stats_fd)))
+		    (err = bpf_map__reuse_fd(skel->maps.ct_stats, dp->ct_stats_fd)) ||
+		    (dp->frags_fd >= 0 &&
+		     (err = bpf_map__reuse_fd(skel->maps.frags, dp->frags_fd))))
 			goto fail;
 	} else {
 		/* not tracking: the program never looks, the map stays tiny */
 		bpf_map__set_max_entries(skel->maps.ct, 64);
+		bpf_map__set_max_entries(skel->maps.frags, 64);
 	}
 	log[0] = '\0';
 	bpf_program__set_log_buf(skel->progs.moat_fw, log, sizeof(log));
@@ -376,6 +379,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	if (err)
 		goto out;
 
+	img.layout.generation = (uint32_t)(dp->generation + 1);
 	err = load_generation(dp, &img, &skel, d);
 	s.load_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
 	if (err)

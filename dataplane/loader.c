@@ -175,7 +175,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 	if (!dp)
 		return -ENOMEM;
 	dp->gens_fd = dp->counters_fd = dp->sync_fd = dp->gen_fd = -1;
-	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = -1;
+	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
 	dp->events_fd = dp->ev_stats_fd = -1;
 	dp->log_rate = o ? o->log_rate : 0;
 	dp->pinned_only = !create;

@@ -109,6 +109,11 @@ static enum moat_ref_kind read_ipv4(const uint8_t *p, size_t n,
 	memcpy(pkt->src, p + 12, 4);
 	memcpy(pkt->dst, p + 16, 4);
 
+	/* a fragment: more to come (MF), or an offset */
+	if (get16(p + 6) & 0x3fff) {
+		pkt->frag = get16(p + 6) & 0x1fff ? 2 : 1;
+		pkt->frag_id = get16(p + 4);
+	}
 	/* a later fragment: no transport header to read */
 	if (get16(p + 6) & 0x1fff)
 		return MOAT_REF_RULE;
@@ -158,6 +163,12 @@ static enum moat_ref_kind read_ipv6(const uint8_t *p, size_t n,
 			hlen = ((size_t)p[off + 1] + 1) * 8;
 		if (end - off < hlen)
 			return MOAT_REF_MALFORMED;
+		/* an offset, or M: a fragment (neither: an atomic one, whole) */
+		if (nh == 44 && (get16(p + off + 2) & 0xfff9)) {
+			pkt->frag = get16(p + off + 2) >> 3 ? 2 : 1;
+			pkt->frag_id = (uint32_t)get16(p + off + 4) << 16 |
+				       get16(p + off + 6);
+		}
 		if (nh == 44 && get16(p + off + 2) >> 3) {
 			/*
 			 * reading: a later fragment's next header is the last

@@ -43,6 +43,8 @@ struct moat_ref_packet {
 	uint16_t sport, dport; /* ICMP(v6): type and code */
 	uint8_t tcp_flags;
 	uint8_t ct; /* the packet's MOAT_CT_* state, set by the caller; 0: untracked */
+	uint8_t frag; /* 1: a first fragment, 2: a later one; 0: whole */
+	uint32_t frag_id; /* the IPv4 identification or IPv6 fragment header's */
 };
 
 /* Read a frame; returns the kind it is before any rule (RULE meaning "classify"). */

@@ -494,6 +494,20 @@ struct run {
 		char line[240];
 	} trail[TRAIL];
 	size_t ntrail;
+	/*
+	 * First fragments that arrived, newest last: where each went, for
+	 * the later fragments of its packet (docs/conntrack.md).  Notes of
+	 * an earlier ruleset do not count.
+	 */
+	struct frag_note {
+		int family;
+		uint8_t src[16], dst[16], proto;
+		uint32_t id, slot, generation;
+		bool drop;
+		uint64_t at_ns;
+	} notes[64];
+	size_t nnotes;
+	uint32_t generation; /* rulesets applied */
 };
 
 /* Apply rulesets[i]; counters go on from what the rows say. */
@@ -520,7 +534,60 @@ static int apply(struct run *r, size_t i)
 			r->want[rows[k].slot] = rows[k].packets;
 	free(rows);
 	r->xdp = moat_dp_generation_fd(r->dp);
+	r->generation++;
 	return 0;
+}
+
+static bool same_packet(const struct frag_note *n, const struct moat_ref_packet *p)
+{
+	return n->family == p->family && n->proto == p->proto &&
+	       n->id == p->frag_id && !memcmp(n->src, p->src, 16) &&
+	       !memcmp(n->dst, p->dst, 16);
+}
+
+/* The note a later fragment follows, or NULL: the newest of its packet. */
+static const struct frag_note *frag_find(const struct run *r,
+					 const struct moat_ref_packet *p,
+					 uint64_t now)
+{
+	for (size_t i = r->nnotes; i-- > 0;) {
+		const struct frag_note *n = &r->notes[i];
+
+		if (same_packet(n, p))
+			return n->generation == r->generation &&
+					       now - n->at_ns <= MOAT_FRAG_TIMEOUT_NS ?
+				       n :
+				       NULL;
+	}
+	return NULL;
+}
+
+static void frag_note(struct run *r, const struct moat_ref_packet *p,
+		      uint32_t slot, bool drop, uint64_t now)
+{
+	struct frag_note *n;
+	size_t i;
+
+	for (i = 0; i < r->nnotes && !same_packet(&r->notes[i], p); i++)
+		;
+	/* the packet's note, or else the oldest when full, makes room at the end */
+	if (i == r->nnotes && r->nnotes == sizeof(r->notes) / sizeof(r->notes[0]))
+		i = 0;
+	if (i < r->nnotes)
+		memmove(&r->notes[i], &r->notes[i + 1],
+			(r->nnotes - i - 1) * sizeof(r->notes[0]));
+	else
+		r->nnotes++;
+	n = &r->notes[r->nnotes - 1];
+	n->family = p->family;
+	memcpy(n->src, p->src, 16);
+	memcpy(n->dst, p->dst, 16);
+	n->proto = p->proto;
+	n->id = p->frag_id;
+	n->slot = slot;
+	n->drop = drop;
+	n->generation = r->generation;
+	n->at_ns = now;
 }
 
 static uint32_t slot_of(const struct run *r, const struct moat_ref_verdict *v)
@@ -645,7 +712,7 @@ static void send_pkt(struct run *r, const struct pkt *p)
 	char *line = r->trail[r->ntrail % TRAIL].line, why[512] = "";
 	const char *fw;
 	uint32_t ret = 0;
-	bool changed = false, ok;
+	bool changed = false, ok, followed = false;
 	int err;
 
 	describe(p, &s, line, sizeof(r->trail[0].line));
@@ -658,10 +725,30 @@ static void send_pkt(struct run *r, const struct pkt *p)
 			 strerror(-err), ret,
 			 changed ? ", changed the packet" : "");
 	} else {
+		struct moat_ref_packet rp;
+		const struct frag_note *fn;
+		uint64_t now = kt_now_ns();
+		uint32_t slot;
+
+		moat_reference_read(buf, len, &rp);
 		r->arrived++;
 		r->states[s.ct]++;
-		v = moat_reference_classify_ct(&r->rs, buf, len, NULL, s.ct);
-		r->want[slot_of(r, &v)]++;
+		fn = rp.frag == 2 ? frag_find(r, &rp, now) : NULL;
+		if (fn) {
+			/* it goes where its first fragment went, not looked up */
+			v.kind = MOAT_REF_POLICY;
+			v.drop = fn->drop;
+			slot = fn->slot;
+			if (s.ct == MOAT_CT_INVALID)
+				r->m.invalid--;
+			followed = true;
+		} else {
+			v = moat_reference_classify_ct(&r->rs, buf, len, NULL, s.ct);
+			slot = slot_of(r, &v);
+		}
+		if (rp.frag == 1)
+			frag_note(r, &rp, slot, v.drop, now);
+		r->want[slot]++;
 		err = kt_xdp_run(r->xdp, buf, len, 1, &ret);
 		ok = !err && ret == (v.drop ? XDP_DROP : XDP_PASS);
 		if (err)
@@ -675,7 +762,7 @@ static void send_pkt(struct run *r, const struct pkt *p)
 		ok = rows_agree(r, why, sizeof(why)) && ok;
 	}
 	/* the host's packets always go; arriving ones when the rules say so */
-	if ((p->out || !v.drop) && ct_ref_commit(&r->m, &s))
+	if ((p->out || !v.drop) && !followed && ct_ref_commit(&r->m, &s))
 		ok = false;
 	if (!ok && r->bad++ < 3) {
 		struct fkey k = pkt_key(p);

@@ -49,6 +49,7 @@ static const char allow_rules[] = "policy drop\n"
 enum kind {
 	TCP, UDP, ECHO_REQ, ECHO_REP, UNREACH, XICMP, ECHO_CUT, UNREACH_CUT,
 	UNREACH_FRAG, UNREACH_BADV, UNREACH_IHL,
+	FRAG_FIRST, FRAG_LATER, FRAG_OTHER, /* UDP fragments; OTHER: another packet's */
 };
 
 /*
@@ -140,6 +141,17 @@ static const struct step steps[] = {
 	{ "unreachable quoting a later fragment of it: invalid", false, false, UNREACH_FRAG, 40050, 53, 0, "inv" },
 	{ "host SYN out (v6)", true, true, TCP, 40051, 80, SYN, NULL },
 	{ "packet too big quoting no IPv6 header: invalid", false, true, UNREACH_BADV, 40051, 80, 0, "inv" },
+	/* fragments: the later ones go where the first went */
+	{ "host udp out 53000 -> 53", true, false, UDP, 53000, 53, 0, NULL },
+	{ "first fragment of the reply: established", false, false, FRAG_FIRST, 53000, 53, 0, "est" },
+	{ "its later fragment: where the first went", false, false, FRAG_LATER, 53000, 53, 0, "est" },
+	{ "a later fragment of another packet: invalid", false, false, FRAG_OTHER, 53000, 53, 0, "inv" },
+	{ "first fragment to 9: refused", false, false, FRAG_FIRST, 9, 53, 0, "refused" },
+	{ "its later fragment: refused too", false, false, FRAG_LATER, 9, 53, 0, "refused" },
+	{ "host udp out (v6)", true, true, UDP, 53001, 53, 0, NULL },
+	{ "first fragment of the reply (v6): established", false, true, FRAG_FIRST, 53001, 53, 0, "est" },
+	{ "its later fragment (v6): where the first went", false, true, FRAG_LATER, 53001, 53, 0, "est" },
+	{ "a later fragment of another packet (v6): invalid", false, true, FRAG_OTHER, 53001, 53, 0, "inv" },
 	{ "host udp out 2652 -> 1", true, false, UDP, 2652, 1, 0, NULL },
 	{ "unreachable quoting an IPv4 header of 16 bytes: invalid", false, false, UNREACH_IHL, 2652, 1, 0, "inv" },
 	{ "the same, a 20-byte header: related", false, false, UNREACH, 2652, 1, 0, "rel" },
@@ -171,6 +183,14 @@ static size_t build(const struct step *s, uint8_t *buf)
 	memcpy(f.dst, from_host ? (s->v6 ? remote6 : remote4) : (s->v6 ? host6 : host4),
 	       s->v6 ? 16 : 4);
 	switch (s->kind) {
+	case FRAG_FIRST:
+	case FRAG_LATER:
+	case FRAG_OTHER:
+		f.fragment = true;
+		f.more_fragments = s->kind == FRAG_FIRST;
+		f.frag_offset = s->kind == FRAG_FIRST ? 0 : 185;
+		f.payload = 32;
+		/* fall through */
 	case TCP:
 	case UDP:
 		f.proto = s->kind == TCP ? IPPROTO_TCP : IPPROTO_UDP;
@@ -201,6 +221,11 @@ static size_t build(const struct step *s, uint8_t *buf)
 		break;
 	}
 	len = moat_frame_build(&f, buf, MOAT_FRAME_MAX);
+	if (s->kind == FRAG_OTHER) { /* another identification */
+		size_t id = s->v6 ? 14 + 40 + 4 : 14 + 4;
+
+		buf[id] ^= 0xff;
+	}
 	l4 = moat_frame_l4_offset(&f);
 	if (s->kind == ECHO_REQ || s->kind == ECHO_REP || s->kind == ECHO_CUT) {
 		buf[l4 + 4] = (uint8_t)(s->hport >> 8);

@@ -25,7 +25,7 @@ static const struct command {
 	  "generation, interfaces, programs, kernel features" },
 	{ "conntrack", cmd_conntrack, "[list|flush] [FILTERS]",
 	  "the tracked flows: list them, or remove them" },
-	{ "log", cmd_log, "[--json] [--rate N] [--count N]",
+	{ "log", cmd_log, "[--json] [--rate N]",
 	  "follow the verdict log events of rules that log" },
 	{ "detach", cmd_detach, "IFACE", "remove the firewall from IFACE" },
 	{ "reload", cmd_reload, "",

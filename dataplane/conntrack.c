@@ -443,12 +443,32 @@ static int count_one(const struct moat_ct_key *k, const struct moat_ct_val *v,
 	return 0;
 }
 
+int moat_dp_ct_counters(struct moat_dp *dp, uint64_t stat[MOAT_CTC_MAX])
+{
+	uint64_t *v;
+
+	memset(stat, 0, MOAT_CTC_MAX * sizeof(*stat));
+	if (dp->ct_stats_fd < 0)
+		return -ENOENT;
+	v = calloc((size_t)dp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < MOAT_CTC_MAX; i++) {
+		if (bpf_map_lookup_elem(dp->ct_stats_fd, &i, v))
+			continue;
+		for (int c = 0; c < dp->ncpus; c++)
+			stat[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
 int moat_dp_ct_status(struct moat_dp *dp, struct moat_dp_ct_status *st)
 {
 	struct bpf_map_info info = {};
 	struct moat_ct_conf conf;
 	uint32_t len = sizeof(info), i, k = 0;
-	uint64_t *v, made;
+	uint64_t made;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -461,16 +481,9 @@ int moat_dp_ct_status(struct moat_dp *dp, struct moat_dp_ct_status *st)
 	if (!bpf_map_lookup_elem(dp->ct_conf_fd, &k, &conf))
 		for (i = 0; i < MOAT_CTT_MAX; i++)
 			st->timeout_s[i] = (uint32_t)(conf.timeout_ns[i] / 1000000000ull);
-	v = calloc((size_t)dp->ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < MOAT_CTC_MAX; i++) {
-		if (bpf_map_lookup_elem(dp->ct_stats_fd, &i, v))
-			continue;
-		for (int c = 0; c < dp->ncpus; c++)
-			st->stat[i] += v[c];
-	}
-	free(v);
+	err = moat_dp_ct_counters(dp, st->stat);
+	if (err)
+		return err;
 	err = ct_walk(dp, count_one, &st->entries);
 	if (err)
 		return err;

@@ -214,6 +214,12 @@ int moat_dp_ct_list(struct moat_dp *dp, const struct moat_ct_filter *f,
 int moat_dp_ct_flush(struct moat_dp *dp, const struct moat_ct_filter *f,
 		     size_t *removed);
 
+/*
+ * The conntrack counters summed over CPUs, without counting the entries:
+ * cheap enough to call every few seconds.  -ENOENT when not tracking.
+ */
+int moat_dp_ct_counters(struct moat_dp *dp, uint64_t stat[MOAT_CTC_MAX]);
+
 /* The size of the table in force (0: not tracking); it may differ from opts. */
 uint32_t moat_dp_ct_max(const struct moat_dp *dp);
 

@@ -41,6 +41,7 @@ PEER4=10.91.0.1
 HOST6=fd00:91::2
 PEER6=fd00:91::1
 CT=yes # conntrack in moatd.conf
+CTMAX=4096
 
 mctl() {
 	nsenter --net="/run/netns/$HOST" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
@@ -102,7 +103,7 @@ start_moatd() {
 		socket $TMP/moatd.sock
 		state-dir $TMP/state
 		conntrack $CT
-		conntrack-max 4096
+		conntrack-max $CTMAX
 	EOF
 	nsenter --net="/run/netns/$HOST" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
 	MOATD_PID=$!
@@ -306,6 +307,21 @@ kt_check "conntrack no: the pinned table is gone" "$(ls "$KT_BPFFS/moat/$INST")"
 	test ! -e "$KT_BPFFS/moat/$INST/ct"
 kt_eq "conntrack no: replies to the host's flows are dropped (policy drop)" "" \
 	"$(tcp_echo "$HOST" 4 $PEER4 8080 stateless)"
+
+echo "# a full table: moatd says so in its log"
+kill "$MOATD_PID"
+wait "$MOATD_PID" 2>/dev/null || true
+CT=yes
+CTMAX=1024
+start_moatd
+kt_eq "a new table of 1024 flows" 1024 "$(mctl --json status | jq -r .conntrack.max)"
+in_host bash -c "for i in \$(seq 1500); do echo x >/dev/udp/$PEER4/7; done" 2>/dev/null || true
+kt_check "moatd logs the evictions" "see $TMP/moatd.log" \
+	kt_wait 15 grep -q "conntrack table full: at least" "$TMP/moatd.log"
+kt_check "status counts them" "$(mctl status | grep -A1 '^conntrack:')" \
+	test "$(mctl --json status | jq -r .conntrack.evicted)" -ge 476
+mctl status | grep -q "warning: the table is under pressure" ||
+	kt_check "status warns of the pressure" "$(mctl status)" false
 
 kt_check "moatd still running" "see $TMP/moatd.log" moatd_running
 kt_done

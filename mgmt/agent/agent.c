@@ -226,6 +226,40 @@ static void handle(void *ctx, const struct ctl_request *r,
 	agent_outcome_free(&o);
 }
 
+/*
+ * Table pressure is never silent: every CT_WATCH_NS, moatd logs flows the
+ * table certainly evicted (made, less flushed, beyond its size: a count
+ * that needs no walk of the table) and inserts the kernel refused.
+ */
+#define CT_WATCH_NS (5ull * 1000000000ull)
+
+static void on_ct_watch(struct loop *l, struct loop_op *op, int res)
+{
+	struct agent *a = op->data;
+	uint64_t st[MOAT_CTC_MAX], max = moat_dp_ct_max(a->dp), held, evicted = 0;
+
+	if (res == -ECANCELED)
+		return;
+	if (!moat_dp_ct_counters(a->dp, st)) {
+		held = st[MOAT_CTC_CREATED] - st[MOAT_CTC_FLUSHED];
+		if (st[MOAT_CTC_FLUSHED] <= st[MOAT_CTC_CREATED] && held > max)
+			evicted = held - max;
+		if (evicted > a->ct_evicted)
+			log_warn("conntrack table full: at least %llu flows evicted so far (%llu since the last warning), table of %llu; raise conntrack-max",
+				 (unsigned long long)evicted,
+				 (unsigned long long)(evicted - a->ct_evicted),
+				 (unsigned long long)max);
+		if (st[MOAT_CTC_INSERT_FAILED] > a->ct_failed)
+			log_warn("conntrack: the kernel refused %llu new flows (%llu so far): they are not tracked",
+				 (unsigned long long)(st[MOAT_CTC_INSERT_FAILED] - a->ct_failed),
+				 (unsigned long long)st[MOAT_CTC_INSERT_FAILED]);
+		a->ct_evicted = evicted > a->ct_evicted ? evicted : a->ct_evicted;
+		a->ct_failed = st[MOAT_CTC_INSERT_FAILED];
+	}
+	if (loop_timeout(l, op, CT_WATCH_NS, on_ct_watch) < 0)
+		log_err("conntrack watch: cannot arm its timer; pressure is only in 'moatctl status' now");
+}
+
 static void on_signal(struct loop *l, struct loop_op *op, int signo)
 {
 	struct agent_outcome o = { 0 };
@@ -364,6 +398,25 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot set up signals: %s", strerror(-ret));
 		return ret;
 	}
+	if (moat_dp_ct_max(a->dp)) {
+		uint64_t st[MOAT_CTC_MAX];
+
+		/* what an adopted table had before this moatd is not news */
+		if (!moat_dp_ct_counters(a->dp, st)) {
+			a->ct_failed = st[MOAT_CTC_INSERT_FAILED];
+			if (st[MOAT_CTC_CREATED] > st[MOAT_CTC_FLUSHED] +
+							   moat_dp_ct_max(a->dp))
+				a->ct_evicted = st[MOAT_CTC_CREATED] -
+						st[MOAT_CTC_FLUSHED] -
+						moat_dp_ct_max(a->dp);
+		}
+		a->ct_op.data = a;
+		ret = loop_timeout(&a->loop, &a->ct_op, CT_WATCH_NS, on_ct_watch);
+		if (ret < 0) {
+			log_err("cannot arm the conntrack watch: %s", strerror(-ret));
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -392,6 +445,8 @@ void agent_stop(struct agent *a)
 		/* let the connections' ops finish before their memory goes */
 		control_shutdown(a->ctl);
 		loop_cancel(&a->loop, &a->sig_op);
+		if (loop_op_busy(&a->ct_op))
+			loop_cancel(&a->loop, &a->ct_op);
 		loop_run(&a->loop);
 		control_free(a->ctl);
 		a->ctl = NULL;

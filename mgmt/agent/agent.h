@@ -25,6 +25,8 @@ struct agent {
 	struct loop loop;
 	bool loop_ready;
 	struct loop_op sig_op;
+	struct loop_op ct_op; /* the conntrack pressure watch */
+	uint64_t ct_evicted, ct_failed; /* what the watch has said so far */
 	struct control *ctl;
 	uint64_t started_ns; /* CLOCK_MONOTONIC */
 	int lock_fd;

@@ -97,21 +97,20 @@ void dp_ct_close(struct moat_dp *dp)
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
 }
 
-static void tc_hook(struct bpf_tc_hook *h, int ifindex)
+/* moat's filter in the clsact egress hook of @ifindex. */
+static void tc_egress(int ifindex, struct bpf_tc_hook *h, struct bpf_tc_opts *o)
 {
 	memset(h, 0, sizeof(*h));
 	h->sz = sizeof(*h);
 	h->ifindex = ifindex;
 	h->attach_point = BPF_TC_EGRESS;
-}
-
-static void tc_opts(struct bpf_tc_opts *o)
-{
 	memset(o, 0, sizeof(*o));
 	o->sz = sizeof(*o);
 	o->handle = MOAT_TC_HANDLE;
 	o->priority = MOAT_TC_PRIO;
 }
+
+
 
 uint32_t moat_dp_ct_max(const struct moat_dp *dp)
 {
@@ -143,11 +142,10 @@ int dp_ct_attach(struct moat_dp *dp, int ifindex)
 	     (err = bpf_map__reuse_fd(skel->maps.frags, dp->frags_fd))) ||
 	    (err = moat_egress__load(skel)))
 		goto out;
-	tc_hook(&h, ifindex);
+	tc_egress(ifindex, &h, &o);
 	err = bpf_tc_hook_create(&h);
 	if (err && err != -EEXIST)
 		goto out;
-	tc_opts(&o);
 	o.prog_fd = bpf_program__fd(skel->progs.moat_egress);
 	o.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&h, &o);
@@ -166,34 +164,37 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-int dp_ct_detach(struct moat_dp *dp, int ifindex)
+/* Detach (@query false) or query moat's egress filter, quietly. */
+static int tc_quietly(int ifindex, bool query, uint32_t *prog_id)
 {
 	libbpf_print_fn_t old = libbpf_set_print(quiet);
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;
 	int err;
 
-	(void)dp;
-	tc_hook(&h, ifindex);
-	tc_opts(&o);
-	err = bpf_tc_detach(&h, &o);
+	tc_egress(ifindex, &h, &o);
+	err = query ? bpf_tc_query(&h, &o) : bpf_tc_detach(&h, &o);
 	libbpf_set_print(old);
+	if (prog_id)
+		*prog_id = err ? 0 : o.prog_id;
+	return err;
+}
+
+int dp_ct_detach(struct moat_dp *dp, int ifindex)
+{
+	int err = tc_quietly(ifindex, false, NULL);
+
+	(void)dp;
 	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
 uint32_t dp_ct_egress_id(const struct moat_dp *dp, int ifindex)
 {
-	libbpf_print_fn_t old = libbpf_set_print(quiet);
-	struct bpf_tc_hook h;
-	struct bpf_tc_opts o;
-	int err;
+	uint32_t id;
 
 	(void)dp;
-	tc_hook(&h, ifindex);
-	tc_opts(&o);
-	err = bpf_tc_query(&h, &o);
-	libbpf_set_print(old);
-	return err ? 0 : o.prog_id;
+	tc_quietly(ifindex, true, &id);
+	return id;
 }
 
 /* Call @fn on every entry, read in batches. */

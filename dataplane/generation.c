@@ -58,6 +58,43 @@ static int sha256(const char *text, uint8_t out[32])
 		       -EINVAL;
 }
 
+/* Slot @kind of rule @r: 0 its own, 1 its over-limit count (NULL: none). */
+static const char *slot_name(const struct moat_rule *r, int kind,
+			     char buf[MOAT_NAME_MAX + 1])
+{
+	if (!kind)
+		return r->name;
+	if (!r->limit.rate)
+		return NULL;
+	dp_over_name(r->name, buf);
+	return buf;
+}
+
+/*
+ * @keep: give @name its slot of the running ruleset, if it has one;
+ * otherwise a free slot, zeroed, if it has none.  @name NULL: nothing.
+ */
+static int place_slot(struct moat_dp *dp, struct slotmap *next,
+		      const char *name, uint32_t *slot, bool keep, uint64_t now,
+		      const struct moat_counter *zero)
+{
+	const struct slotent *e = name ? slotmap_find(&dp->slots, name) : NULL;
+	int err;
+
+	if (!name || keep != (e != NULL))
+		return 0;
+	if (e) {
+		*slot = e->slot;
+		return slotmap_add(next, e->name, e->slot, e->applied_ns);
+	}
+	err = slotmap_take_free(next, &dp->slots, slot);
+	if (!err)
+		err = slotmap_add(next, name, *slot, now);
+	if (!err && bpf_map_update_elem(dp->counters_fd, slot, zero, 0))
+		err = -errno;
+	return err;
+}
+
 /*
  * Slots for the new ruleset: names that stay keep theirs; new names get a
  * slot that neither ruleset uses, zeroed, since the running program may
@@ -73,7 +110,7 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 	size_t ncpu = (size_t)dp->ncpus, i, nslots = rs->nrules;
 	char oname[MOAT_NAME_MAX + 1];
 	struct moat_counter *zero;
-	int err;
+	int err, keep, kind;
 
 	for (i = 0; i < rs->nrules; i++)
 		nslots += rs->rules[i].limit.rate != 0;
@@ -88,47 +125,15 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	for (i = 0; i < rs->nrules && !err; i++) {
-		const struct slotent *e = slotmap_find(&dp->slots, rs->rules[i].name);
-
-		if (e) {
-			slots[i] = e->slot;
-			err = slotmap_add(next, e->name, e->slot, e->applied_ns);
-		}
-	}
-	for (i = 0; i < rs->nrules && !err; i++) {
-		const struct slotent *e;
-
-		if (!rs->rules[i].limit.rate)
-			continue;
-		dp_over_name(rs->rules[i].name, oname);
-		e = slotmap_find(&dp->slots, oname);
-		if (e) {
-			over[i] = e->slot;
-			err = slotmap_add(next, e->name, e->slot, e->applied_ns);
-		}
-	}
-	for (i = 0; i < rs->nrules && !err; i++) {
-		if (slotmap_find(&dp->slots, rs->rules[i].name))
-			continue;
-		err = slotmap_take_free(next, &dp->slots, &slots[i]);
-		if (!err)
-			err = slotmap_add(next, rs->rules[i].name, slots[i], now);
-		if (!err && bpf_map_update_elem(dp->counters_fd, &slots[i], zero, 0))
-			err = -errno;
-	}
-	for (i = 0; i < rs->nrules && !err; i++) {
-		if (!rs->rules[i].limit.rate)
-			continue;
-		dp_over_name(rs->rules[i].name, oname);
-		if (slotmap_find(&dp->slots, oname))
-			continue;
-		err = slotmap_take_free(next, &dp->slots, &over[i]);
-		if (!err)
-			err = slotmap_add(next, oname, over[i], now);
-		if (!err && bpf_map_update_elem(dp->counters_fd, &over[i], zero, 0))
-			err = -errno;
-	}
+	/*
+	 * Names that stay keep their slots first, so that no new name takes
+	 * one; then the new names, each with a slot zeroed for it.
+	 */
+	for (keep = 1; keep >= 0 && !err; keep--)
+		for (kind = 0; kind < 2 && !err; kind++)
+			for (i = 0; i < rs->nrules && !err; i++)
+				err = place_slot(dp, next, slot_name(&rs->rules[i], kind, oname),
+						 kind ? &over[i] : &slots[i], keep, now, zero);
 	free(zero);
 	if (err == -EEXIST)
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "duplicate rule name");

@@ -3,8 +3,8 @@
 #
 # kt-conntrack: the stateful firewall end to end, with real traffic.
 #
-# Two network namespaces joined by a veth pair: a host (host0) that moatd
-# protects with "policy drop" and one inbound rule, and a peer (peer0)
+# Two network namespaces joined by a veth pair: a host (srv0) that moatd
+# protects with "policy drop" and one inbound rule, and a peer (cli0)
 # with TCP, UDP and ICMP services of its own.  The host opens connections
 # out, over IPv4 and IPv6: their replies must come back although no rule
 # allows them (conntrack's egress program learns the flows, and "allow
@@ -18,19 +18,19 @@
 set -eu
 # shellcheck source=SCRIPTDIR/lib/kt.sh
 . "$(dirname "$0")/lib/kt.sh"
+# shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
+. "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 2 ] || {
-	echo "usage: $0 MOATD MOATCTL" >&2
-	exit 2
-}
-MOATD=$1
-MOATCTL=$2
+kt_moatd_args "$@"
 
 kt_require_kernel ip nsenter socat ping jq ss timeout tc
 kt_init
 
-HOST=$(kt_name ktch)
-PEER=$(kt_name ktcp)
+# moatd protects the host (kt-moatd.sh's SRV, srv0); the peer is CLI
+SRV=$(kt_name ktch)
+CLI=$(kt_name ktcp)
+HOST=$SRV
+PEER=$CLI
 INST=$(kt_name ktct)
 TMP=$(kt_tmpdir kt-conntrack)
 kt_keep_dir "$TMP"
@@ -43,40 +43,30 @@ PEER6=fd00:91::1
 CT=yes # conntrack in moatd.conf
 CTMAX=4096
 
-mctl() {
-	nsenter --net="/run/netns/$HOST" "$MOATCTL" -i "$INST" -s "$TMP/moatd.sock" "$@"
-}
-
 in_host() {
 	ip netns exec "$HOST" "$@"
 }
 
-in_peer() {
-	ip netns exec "$PEER" "$@"
-}
-
 setup_net() {
-	kt_netns "$HOST"
-	kt_netns "$PEER"
-	ip -n "$PEER" link add peer0 type veth peer name host0 netns "$HOST"
-	in_peer sysctl -qw net.ipv6.conf.peer0.disable_ipv6=0
-	in_host sysctl -qw net.ipv6.conf.host0.disable_ipv6=0
-	ip -n "$PEER" addr add "$PEER4/24" dev peer0
-	ip -n "$PEER" addr add "$PEER6/64" dev peer0 nodad
-	ip -n "$HOST" addr add "$HOST4/24" dev host0
-	ip -n "$HOST" addr add "$HOST6/64" dev host0 nodad
-	ip -n "$PEER" link set peer0 up
-	ip -n "$HOST" link set host0 up
+	kt_veth_pair
+	in_cli sysctl -qw net.ipv6.conf.cli0.disable_ipv6=0
+	in_host sysctl -qw net.ipv6.conf.srv0.disable_ipv6=0
+	ip -n "$PEER" addr add "$PEER4/24" dev cli0
+	ip -n "$PEER" addr add "$PEER6/64" dev cli0 nodad
+	ip -n "$HOST" addr add "$HOST4/24" dev srv0
+	ip -n "$HOST" addr add "$HOST6/64" dev srv0 nodad
+	ip -n "$PEER" link set cli0 up
+	ip -n "$HOST" link set srv0 up
 	# veth drops what XDP passes up unless the peer side can take it
-	in_peer ethtool -K peer0 gro on >/dev/null 2>&1 || true
+	in_cli ethtool -K cli0 gro on >/dev/null 2>&1 || true
 }
 
 # Echo services, dual-stack: TCP 8080 and UDP 5353 on the peer; TCP
 # 9090 (no rule lets it in) and 2222 (rule ssh) and UDP 6000 on the host.
 start_servers() {
-	in_peer socat TCP6-LISTEN:8080,ipv6only=0,reuseaddr,fork EXEC:cat &
+	in_cli socat TCP6-LISTEN:8080,ipv6only=0,reuseaddr,fork EXEC:cat &
 	kt_bg $!
-	in_peer socat UDP6-RECVFROM:5353,ipv6only=0,fork EXEC:cat &
+	in_cli socat UDP6-RECVFROM:5353,ipv6only=0,fork EXEC:cat &
 	kt_bg $!
 	in_host socat TCP6-LISTEN:9090,ipv6only=0,reuseaddr,fork EXEC:cat &
 	kt_bg $!
@@ -91,27 +81,8 @@ start_servers() {
 	kt_wait 5 kt_listening "$HOST" udp 6000
 }
 
-moatd_running() {
-	mctl --json status | jq -e .moatd.running >/dev/null
-}
-
 start_moatd() {
-	cat >"$TMP/moatd.conf" <<-EOF
-		instance $INST
-		interfaces host0
-		ruleset $TMP/gen1.rules
-		socket $TMP/moatd.sock
-		state-dir $TMP/state
-		conntrack $CT
-		conntrack-max $CTMAX
-	EOF
-	nsenter --net="/run/netns/$HOST" "$MOATD" -c "$TMP/moatd.conf" >>"$TMP/moatd.log" 2>&1 &
-	MOATD_PID=$!
-	kt_bg $!
-	kt_wait 10 moatd_running || {
-		sed 's/^/# moatd: /' "$TMP/moatd.log" >&2
-		return 1
-	}
+	kt_moatd_start "$TMP/gen1.rules" "conntrack $CT" "conntrack-max $CTMAX"
 }
 
 # tcp_echo NS 4|6 ADDR PORT WORD: what comes back ("" when nothing does)
@@ -152,8 +123,8 @@ start_moatd
 
 echo "# the host opens flows: their replies come back without a rule"
 kt_eq "status: conntrack on, 4096 flows" 4096 "$(mctl --json status | jq -r .conntrack.max)"
-kt_check "egress program on host0" "no tc egress filter" \
-	sh -c "ip netns exec $HOST tc filter show dev host0 egress | grep -q moat_egress"
+kt_check "egress program on srv0" "no tc egress filter" \
+	sh -c "ip netns exec $HOST tc filter show dev srv0 egress | grep -q moat_egress"
 kt_eq "tcp out $PEER4:8080 echoes" one "$(tcp_echo "$HOST" 4 $PEER4 8080 one)"
 kt_eq "tcp out [$PEER6]:8080 echoes" two "$(tcp_echo "$HOST" 6 "[$PEER6]" 8080 two)"
 kt_eq "udp out $PEER4:5353 gets its reply" three "$(udp_echo "$HOST" 4 $PEER4 5353 three)"
@@ -248,7 +219,7 @@ read -r -t 5 got <&"${LONG[0]}" || got=""
 kt_eq "long-lived connection: the held echo arrives" third "$got"
 kt_check "rule back counted the replies" "back $(row back)" test "$(row back)" -gt 0
 kt_eq "ct established rule: ping from the peer still 0 of 3" 0 "$(pings "$PEER" $HOST4)"
-exec {LONG[1]}>&-
+eval "exec ${LONG[1]}>&-" # the long connection ends
 
 echo "# verdict logs"
 cat >"$TMP/gen5.rules" <<EOF
@@ -273,7 +244,7 @@ LOGPID=$!
 kt_bg $LOGPID
 sleep 0.5
 for w in $(seq 20); do
-	printf 'x%s\n' "$w" | in_peer socat -u - "UDP4-SENDTO:$HOST4:6000"
+	printf 'x%s\n' "$w" | in_cli socat -u - "UDP4-SENDTO:$HOST4:6000"
 done
 wait "$LOGPID" || true
 SHOWN=$(wc -l <"$TMP/log2.json")
@@ -301,8 +272,8 @@ cp "$TMP/gen2.rules" "$TMP/gen1.rules"
 start_moatd
 kt_eq "conntrack no: status says off" false "$(mctl --json status | jq -r .conntrack.enabled)"
 kt_eq "conntrack no: moatctl conntrack refuses, exit 1" 1 "$(mctl conntrack >/dev/null 2>&1; echo $?)"
-kt_check "conntrack no: no egress program on host0" "$(in_host tc filter show dev host0 egress)" \
-	sh -c "! ip netns exec $HOST tc filter show dev host0 egress | grep -q moat_egress"
+kt_check "conntrack no: no egress program on srv0" "$(in_host tc filter show dev srv0 egress)" \
+	sh -c "! ip netns exec $HOST tc filter show dev srv0 egress | grep -q moat_egress"
 kt_check "conntrack no: the pinned table is gone" "$(ls "$KT_BPFFS/moat/$INST")" \
 	test ! -e "$KT_BPFFS/moat/$INST/ct"
 kt_eq "conntrack no: replies to the host's flows are dropped (policy drop)" "" \
@@ -323,5 +294,5 @@ kt_check "status counts them" "$(mctl status | grep -A1 '^conntrack:')" \
 mctl status | grep -q "warning: the table is under pressure" ||
 	kt_check "status warns of the pressure" "$(mctl status)" false
 
-kt_check "moatd still running" "see $TMP/moatd.log" moatd_running
+kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

@@ -510,17 +510,11 @@ static void full_steps(struct moat_dp *dp, int egress, uint32_t max)
 
 int main(void)
 {
-	const char *ns = kt_name("ktct"), *inst = kt_name("ktct");
-	struct moat_dp_opts o = { .instance = inst, .capacity = 64 };
+	struct moat_dp_opts o = { .instance = kt_dp_begin("ktct"), .capacity = 64 };
 	struct moat_egress *eg = NULL;
 	struct moat_dp *dp = NULL;
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	kt_require_kernel();
-	kt_cleanup_instance(inst);
-	if (kt_netns(ns) || kt_enter(ns))
-		kt_skip("cannot create a network namespace");
 	inet_pton(AF_INET6, "fd00:92::2", host6);
 	inet_pton(AF_INET6, "fd00:92::1", remote6);
 

@@ -336,16 +336,10 @@ static void audit_checks(struct moat_dp *dp)
 
 int main(void)
 {
-	const char *ns = kt_name("ktlim"), *inst = kt_name("ktlim");
-	struct moat_dp_opts o = { .instance = inst, .capacity = 64, .log_rate = 1000000 };
+	struct moat_dp_opts o = { .instance = kt_dp_begin("ktlim"), .capacity = 64,
+				  .log_rate = 1000000 };
 	struct moat_dp *dp = NULL;
 	int err;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	kt_require_kernel();
-	kt_cleanup_instance(inst);
-	if (kt_netns(ns) || kt_enter(ns))
-		kt_skip("cannot create a network namespace");
 
 	err = moat_dp_open(&o, &dp);
 	if (!kt_check(!err, "open an instance", "%s", strerror(-err)))

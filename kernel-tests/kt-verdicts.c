@@ -463,20 +463,15 @@ static void run_row(struct moat_dp *dp, int prog, const struct moat_ruleset *rs,
 
 int main(void)
 {
-	const char *ns = kt_name("ktverd"), *inst = kt_name("ktverd");
-	struct moat_dp_opts o = { .instance = inst, .capacity = 64 };
+	/* BPF_PROG_TEST_RUN needs no traffic; the namespace keeps lo ours */
+	const char *ns = kt_dp_begin("ktverd");
+	struct moat_dp_opts o = { .instance = ns, .capacity = 64 };
 	struct moat_ruleset rs = { 0 };
 	struct moat_diags d = { 0 };
 	struct moat_dp *dp = NULL;
 	size_t i;
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	kt_require_kernel();
-	kt_cleanup_instance(inst);
-	/* BPF_PROG_TEST_RUN needs no traffic; the namespace keeps lo ours */
-	if (kt_netns(ns) || kt_enter(ns))
-		kt_skip("cannot create a network namespace");
 	kt_sh("ip netns exec %s ip link set lo up", ns);
 
 	err = moat_ruleset_parse(ruleset, strlen(ruleset), &rs, &d);

@@ -6,6 +6,19 @@
 #include <string.h>
 
 #include "kt-dp.h"
+#include "kt.h"
+
+const char *kt_dp_begin(const char *base)
+{
+	const char *name = kt_name(base);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	kt_require_kernel();
+	kt_cleanup_instance(name);
+	if (kt_netns(name) || kt_enter(name))
+		kt_skip("cannot create a network namespace");
+	return name;
+}
 
 int kt_xdp_run(int prog, const uint8_t *buf, size_t len, uint32_t ifindex,
 	       uint32_t *retval)

@@ -15,6 +15,15 @@
 int kt_xdp_run(int prog, const uint8_t *buf, size_t len, uint32_t ifindex,
 	       uint32_t *retval);
 
+/*
+ * The start of a test that drives the data plane under
+ * BPF_PROG_TEST_RUN: root and the kernel's features, output by lines, and
+ * a network namespace of its own (entered) named after @base, which is
+ * also the name of its moat instance, returned; both go when the test
+ * ends.  Skips when the namespace cannot be made.
+ */
+const char *kt_dp_begin(const char *base);
+
 /* Parse @text and apply it; diagnostics on stderr as "@label:line:col". */
 int kt_apply_text(struct moat_dp *dp, const char *text, const char *label);
 

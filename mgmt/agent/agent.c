@@ -233,17 +233,23 @@ static void handle(void *ctx, const struct ctl_request *r,
  */
 #define CT_WATCH_NS (5ull * 1000000000ull)
 
+/* Flows made, less flushed, beyond what the table holds went by eviction. */
+static uint64_t ct_evicted_at_least(const uint64_t st[MOAT_CTC_MAX], uint64_t max)
+{
+	uint64_t made = st[MOAT_CTC_CREATED], flushed = st[MOAT_CTC_FLUSHED];
+
+	return made > flushed + max ? made - flushed - max : 0;
+}
+
 static void on_ct_watch(struct loop *l, struct loop_op *op, int res)
 {
 	struct agent *a = op->data;
-	uint64_t st[MOAT_CTC_MAX], max = moat_dp_ct_max(a->dp), held, evicted = 0;
+	uint64_t st[MOAT_CTC_MAX], max = moat_dp_ct_max(a->dp), evicted;
 
 	if (res == -ECANCELED)
 		return;
 	if (!moat_dp_ct_counters(a->dp, st)) {
-		held = st[MOAT_CTC_CREATED] - st[MOAT_CTC_FLUSHED];
-		if (st[MOAT_CTC_FLUSHED] <= st[MOAT_CTC_CREATED] && held > max)
-			evicted = held - max;
+		evicted = ct_evicted_at_least(st, max);
 		if (evicted > a->ct_evicted)
 			log_warn("conntrack table full: at least %llu flows evicted so far (%llu since the last warning), table of %llu; raise conntrack-max",
 				 (unsigned long long)evicted,
@@ -404,11 +410,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		/* what an adopted table had before this moatd is not news */
 		if (!moat_dp_ct_counters(a->dp, st)) {
 			a->ct_failed = st[MOAT_CTC_INSERT_FAILED];
-			if (st[MOAT_CTC_CREATED] > st[MOAT_CTC_FLUSHED] +
-							   moat_dp_ct_max(a->dp))
-				a->ct_evicted = st[MOAT_CTC_CREATED] -
-						st[MOAT_CTC_FLUSHED] -
-						moat_dp_ct_max(a->dp);
+			a->ct_evicted = ct_evicted_at_least(st, moat_dp_ct_max(a->dp));
 		}
 		a->ct_op.data = a;
 		ret = loop_timeout(&a->loop, &a->ct_op, CT_WATCH_NS, on_ct_watch);

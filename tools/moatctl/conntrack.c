@@ -180,9 +180,9 @@ int cmd_conntrack(struct moatctl *g, int argc, char **argv)
 	struct moat_dp_opts o;
 	struct moat_dp *dp;
 	bool flush = false, filtered = false;
-	char root[256], *end;
+	char root[256];
 	size_t n = 0;
-	long x;
+	uint64_t x;
 	int ch, ret;
 
 	if (argc > 1 && (!strcmp(argv[1], "list") || !strcmp(argv[1], "flush"))) {
@@ -199,8 +199,7 @@ int cmd_conntrack(struct moatctl *g, int argc, char **argv)
 			f.has_addr = filtered = true;
 			break;
 		case 'p':
-			x = strtol(optarg, &end, 10);
-			if (*end || end == optarg || x < 0 || x > 65535)
+			if (!moatctl_uint(optarg, 0, 65535, &x))
 				return usage_error("conntrack",
 						   "--port: '%s' is not a port (0-65535)",
 						   optarg);
@@ -210,8 +209,7 @@ int cmd_conntrack(struct moatctl *g, int argc, char **argv)
 		case 'P':
 			f.proto = moat_proto_lookup(optarg);
 			if (f.proto < 0) {
-				x = strtol(optarg, &end, 10);
-				if (*end || end == optarg || x < 0 || x > 255)
+				if (!moatctl_uint(optarg, 0, 255, &x))
 					return usage_error(
 						"conntrack",
 						"--proto: '%s' is not tcp, udp, sctp, icmp, icmpv6 or a number 0-255",

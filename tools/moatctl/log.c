@@ -174,16 +174,10 @@ static int on_event(void *ctx, void *data, size_t size)
 static int number(const char *cmd, const char *opt, const char *s, uint64_t lo,
 		  uint64_t hi, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+	if (!moatctl_uint(s, lo, hi, out))
 		return usage_error(cmd, "%s: '%s' is not a number from %llu to %llu",
 				   opt, s, (unsigned long long)lo,
 				   (unsigned long long)hi);
-	*out = v;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* moatctl: the operator's tool for moat.  docs/moatctl.md is its manual. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,20 @@ int usage_hint(const char *cmd)
 	fprintf(stderr, "Try 'moatctl %s%s--help'.\n", cmd ? cmd : "",
 		cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+bool moatctl_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < lo ||
+	    v > hi)
+		return false;
+	*out = v;
+	return true;
 }
 
 void moatctl_dp_opts(const struct moatctl *g, struct moat_dp_opts *o)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctl.h"
 #include "dataplane.h"
@@ -38,6 +39,9 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Only the "Try" line, after getopt has said what was wrong. */
 int usage_hint(const char *cmd);
+
+/* A decimal number from @lo to @hi, all of @s: true and *out, or false. */
+bool moatctl_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* The data plane options of the instance the global options name. */
 void moatctl_dp_opts(const struct moatctl *g, struct moat_dp_opts *o);

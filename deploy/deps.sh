@@ -8,7 +8,8 @@ packages="
 	clang llvm bpftool
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	liburing-dev libssl-dev libmsgpack-dev libcmocka-dev
-	libsqlite3-dev sqlite3
+	libsqlite3-dev sqlite3 libjson-c-dev libhttp-parser-dev
+	libcurl4-openssl-dev libseccomp-dev
 	iproute2 iputils-ping netcat-openbsd socat procps
 	nftables iptables gnuplot-nox jq
 "

@@ -7,21 +7,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "config-key.h"
 #include "log.h"
 
 /* A config file is a few lines; anything this big is the wrong file. */
 #define CONFIG_FILE_MAX (1u << 20)
-
-/* What an error message quotes of the offending text. */
-#define QUOTE_MAX 80
-
-struct cursor {
-	const char *file;
-	struct agent_config *c;
-	struct config_errors *errs;
-	unsigned line;
-	unsigned seen[16]; /* line a key was first given on, by key index */
-};
 
 static void add_err(struct config_errors *errs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -39,7 +29,7 @@ static void add_err(struct config_errors *errs, const char *fmt, ...)
 }
 
 /* "FILE:LINE:COL: what: 'text'" for @n bytes of @text in @line. */
-static void bad(struct cursor *cur, const char *line, const char *text,
+void config_bad(struct cursor *cur, const char *line, const char *text,
 		size_t n, const char *what)
 {
 	int q = n > QUOTE_MAX ? QUOTE_MAX : (int)n;
@@ -49,7 +39,7 @@ static void bad(struct cursor *cur, const char *line, const char *text,
 		n > QUOTE_MAX ? "..." : "");
 }
 
-static bool is_space(char ch)
+bool config_is_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' ||
 	       ch == '\f';
@@ -63,13 +53,13 @@ static bool valid_ifname(const char *s, size_t n)
 	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '/' || s[i] == ':' || is_space(s[i]))
+		if (s[i] == '/' || s[i] == ':' || config_is_space(s[i]))
 			return false;
 	}
 	return true;
 }
 
-static void set_str(char *dst, size_t size, const char *s, size_t n)
+void config_set_str(char *dst, size_t size, const char *s, size_t n)
 {
 	if (n >= size)
 		n = size - 1;
@@ -81,11 +71,11 @@ static void parse_instance(struct cursor *cur, const char *line, const char *v,
 			   size_t n)
 {
 	if (!ctl_instance_valid(v, n)) {
-		bad(cur, line, v, n,
+		config_bad(cur, line, v, n,
 		    "bad instance name (1-32 of A-Z a-z 0-9 _ . -, starting with a letter or digit)");
 		return;
 	}
-	set_str(cur->c->instance, sizeof(cur->c->instance), v, n);
+	config_set_str(cur->c->instance, sizeof(cur->c->instance), v, n);
 }
 
 static void parse_one_iface(struct cursor *cur, const char *line,
@@ -94,31 +84,31 @@ static void parse_one_iface(struct cursor *cur, const char *line,
 	struct agent_config *c = cur->c;
 
 	for (size_t i = 0; i < n; i++) {
-		if (is_space(item[i])) {
-			while (is_space(item[i]))
+		if (config_is_space(item[i])) {
+			while (config_is_space(item[i]))
 				i++;
-			bad(cur, line, item + i, n - i,
+			config_bad(cur, line, item + i, n - i,
 			    "expected ',' between interface names");
 			return;
 		}
 	}
 	if (!valid_ifname(item, n)) {
-		bad(cur, line, item, n,
+		config_bad(cur, line, item, n,
 		    "bad interface name (1-15 bytes, no '/', ':' or spaces)");
 		return;
 	}
 	for (int i = 0; i < c->nifaces; i++) {
 		if (strlen(c->ifaces[i]) == n &&
 		    !memcmp(c->ifaces[i], item, n)) {
-			bad(cur, line, item, n, "interface listed twice");
+			config_bad(cur, line, item, n, "interface listed twice");
 			return;
 		}
 	}
 	if (c->nifaces == CONFIG_IFACES_MAX) {
-		bad(cur, line, item, n, "more than 15 interfaces");
+		config_bad(cur, line, item, n, "more than 15 interfaces");
 		return;
 	}
-	set_str(c->ifaces[c->nifaces++], sizeof(c->ifaces[0]), item, n);
+	config_set_str(c->ifaces[c->nifaces++], sizeof(c->ifaces[0]), item, n);
 }
 
 static void parse_ifaces(struct cursor *cur, const char *line, const char *v,
@@ -128,15 +118,15 @@ static void parse_ifaces(struct cursor *cur, const char *line, const char *v,
 	int before;
 
 	for (;;) {
-		while (i < n && is_space(v[i]))
+		while (i < n && config_is_space(v[i]))
 			i++;
 		for (j = i; j < n && v[j] != ','; j++)
 			;
 		/* the item is v[i..e), the comma (if any) at v[j] */
-		for (e = j; e > i && is_space(v[e - 1]); e--)
+		for (e = j; e > i && config_is_space(v[e - 1]); e--)
 			;
 		if (e == i) {
-			bad(cur, line, v + (j < n ? j : n - 1), 1,
+			config_bad(cur, line, v + (j < n ? j : n - 1), 1,
 			    "empty item in the list of interfaces");
 			return;
 		}
@@ -148,62 +138,68 @@ static void parse_ifaces(struct cursor *cur, const char *line, const char *v,
 	}
 }
 
-static bool check_path(struct cursor *cur, const char *line, const char *v,
+bool config_check_path(struct cursor *cur, const char *line, const char *v,
 		       size_t n, size_t size)
 {
 	char what[64];
 
 	if (v[0] != '/') {
-		bad(cur, line, v, n, "expected an absolute path");
+		config_bad(cur, line, v, n, "expected an absolute path");
 		return false;
 	}
 	if (n >= size) {
 		snprintf(what, sizeof(what), "path longer than %zu bytes",
 			 size - 1);
-		bad(cur, line, v, n, what);
+		config_bad(cur, line, v, n, what);
 		return false;
 	}
 	return true;
 }
 
-static void parse_ruleset(struct cursor *cur, const char *line, const char *v,
-			  size_t n)
+void config_near_file(struct cursor *cur, const char *line, const char *v,
+		      size_t n, char *dst, size_t size)
 {
-	char *r = cur->c->ruleset;
 	const char *slash = strrchr(cur->file, '/');
 	size_t dl = 0;
 
 	/* a relative path is next to the config file, not in moatd's cwd */
 	if (v[0] != '/' && slash)
 		dl = (size_t)(slash - cur->file) + 1;
-	if (dl + n >= sizeof(cur->c->ruleset)) {
-		bad(cur, line, v, n, "path too long");
+	if (dl + n >= size) {
+		config_bad(cur, line, v, n, "path too long");
 		return;
 	}
-	memcpy(r, cur->file, dl);
-	memcpy(r + dl, v, n);
-	r[dl + n] = '\0';
+	memcpy(dst, cur->file, dl);
+	memcpy(dst + dl, v, n);
+	dst[dl + n] = '\0';
+}
+
+static void parse_ruleset(struct cursor *cur, const char *line, const char *v,
+			  size_t n)
+{
+	config_near_file(cur, line, v, n, cur->c->ruleset,
+			 sizeof(cur->c->ruleset));
 }
 
 static void parse_bpffs(struct cursor *cur, const char *line, const char *v,
 			size_t n)
 {
-	if (check_path(cur, line, v, n, sizeof(cur->c->bpffs)))
-		set_str(cur->c->bpffs, sizeof(cur->c->bpffs), v, n);
+	if (config_check_path(cur, line, v, n, sizeof(cur->c->bpffs)))
+		config_set_str(cur->c->bpffs, sizeof(cur->c->bpffs), v, n);
 }
 
 static void parse_socket(struct cursor *cur, const char *line, const char *v,
 			 size_t n)
 {
-	if (check_path(cur, line, v, n, sizeof(cur->c->socket)))
-		set_str(cur->c->socket, sizeof(cur->c->socket), v, n);
+	if (config_check_path(cur, line, v, n, sizeof(cur->c->socket)))
+		config_set_str(cur->c->socket, sizeof(cur->c->socket), v, n);
 }
 
 static void parse_state_dir(struct cursor *cur, const char *line, const char *v,
 			    size_t n)
 {
-	if (check_path(cur, line, v, n, sizeof(cur->c->state_dir)))
-		set_str(cur->c->state_dir, sizeof(cur->c->state_dir), v, n);
+	if (config_check_path(cur, line, v, n, sizeof(cur->c->state_dir)))
+		config_set_str(cur->c->state_dir, sizeof(cur->c->state_dir), v, n);
 }
 
 static void parse_capacity(struct cursor *cur, const char *line, const char *v,
@@ -215,7 +211,7 @@ static void parse_capacity(struct cursor *cur, const char *line, const char *v,
 	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9' && x <= UINT32_MAX; i++)
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	if (i != n || x < CONFIG_CAPACITY_MIN || x > CONFIG_CAPACITY_MAX) {
-		bad(cur, line, v, n,
+		config_bad(cur, line, v, n,
 		    "capacity is not a number from 64 to 16777216");
 		return;
 	}
@@ -223,7 +219,7 @@ static void parse_capacity(struct cursor *cur, const char *line, const char *v,
 }
 
 /* A decimal number from @lo to @hi, all of v[0..n) */
-static bool number_in(const char *v, size_t n, uint64_t lo, uint64_t hi,
+bool config_number_in(const char *v, size_t n, uint64_t lo, uint64_t hi,
 		      uint64_t *out)
 {
 	uint64_t x = 0;
@@ -243,7 +239,7 @@ static void parse_conntrack(struct cursor *cur, const char *line,
 	else if (n == 2 && !memcmp(v, "no", 2))
 		cur->c->ct.enabled = false, cur->c->ct.off = true;
 	else
-		bad(cur, line, v, n, "expected yes or no");
+		config_bad(cur, line, v, n, "expected yes or no");
 }
 
 static void parse_ct_max(struct cursor *cur, const char *line, const char *v,
@@ -251,8 +247,8 @@ static void parse_ct_max(struct cursor *cur, const char *line, const char *v,
 {
 	uint64_t x;
 
-	if (!number_in(v, n, CONFIG_CT_MAX_MIN, CONFIG_CT_MAX_MAX, &x)) {
-		bad(cur, line, v, n,
+	if (!config_number_in(v, n, CONFIG_CT_MAX_MIN, CONFIG_CT_MAX_MAX, &x)) {
+		config_bad(cur, line, v, n,
 		    "conntrack-max is not a number from 1024 to 67108864");
 		return;
 	}
@@ -273,11 +269,11 @@ static void parse_ct_timeout(struct cursor *cur, const char *line,
 		while (p < end && *p != ',')
 			p++;
 		ie = p;
-		while (ie > item && is_space(ie[-1]))
+		while (ie > item && config_is_space(ie[-1]))
 			ie--;
 		eq = memchr(item, '=', (size_t)(ie - item));
 		if (!eq) {
-			bad(cur, line, item, (size_t)(ie - item),
+			config_bad(cur, line, item, (size_t)(ie - item),
 			    "expected CLASS=SECONDS");
 			return;
 		}
@@ -286,20 +282,20 @@ static void parse_ct_timeout(struct cursor *cur, const char *line,
 			    !memcmp(moat_ct_timeout_name[i], item, (size_t)(eq - item)))
 				break;
 		if (i == MOAT_CTT_MAX) {
-			bad(cur, line, item, (size_t)(eq - item),
+			config_bad(cur, line, item, (size_t)(eq - item),
 			    "unknown timeout, expected tcp-syn, tcp-established, tcp-fin, tcp-close, udp, udp-replied, icmp or other");
 			return;
 		}
-		if (!number_in(eq + 1, (size_t)(ie - eq - 1), 1,
+		if (!config_number_in(eq + 1, (size_t)(ie - eq - 1), 1,
 			       CONFIG_CT_TIMEOUT_MAX, &x)) {
-			bad(cur, line, eq + 1, (size_t)(ie - eq - 1),
+			config_bad(cur, line, eq + 1, (size_t)(ie - eq - 1),
 			    "timeout is not a number of seconds from 1 to 2592000");
 			return;
 		}
 		cur->c->ct.timeout_s[i] = (uint32_t)x;
 		if (p < end)
 			p++;
-		while (p < end && is_space(*p))
+		while (p < end && config_is_space(*p))
 			p++;
 	}
 }
@@ -309,8 +305,8 @@ static void parse_log_rate(struct cursor *cur, const char *line,
 {
 	uint64_t x;
 
-	if (!number_in(v, n, 1, 1000000, &x)) {
-		bad(cur, line, v, n, "log-rate is not a number from 1 to 1000000");
+	if (!config_number_in(v, n, 1, 1000000, &x)) {
+		config_bad(cur, line, v, n, "log-rate is not a number from 1 to 1000000");
 		return;
 	}
 	cur->c->log_rate = (uint32_t)x;
@@ -331,7 +327,7 @@ static void parse_xdp_mode(struct cursor *cur, const char *line, const char *v,
 			return;
 		}
 	}
-	bad(cur, line, v, n, "expected auto, native or generic");
+	config_bad(cur, line, v, n, "expected auto, native or generic");
 }
 
 static void parse_log_level(struct cursor *cur, const char *line, const char *v,
@@ -341,11 +337,11 @@ static void parse_log_level(struct cursor *cur, const char *line, const char *v,
 	int l = -1;
 
 	if (n < sizeof(s)) {
-		set_str(s, sizeof(s), v, n);
+		config_set_str(s, sizeof(s), v, n);
 		l = log_level_parse(s);
 	}
 	if (l < 0) {
-		bad(cur, line, v, n, "expected error, warning, info or debug");
+		config_bad(cur, line, v, n, "expected error, warning, info or debug");
 		return;
 	}
 	cur->c->log_level = l;
@@ -370,6 +366,10 @@ static const struct key {
 	{ "conntrack-max", false, parse_ct_max },
 	{ "conntrack-timeout", false, parse_ct_timeout },
 	{ "log-rate", false, parse_log_rate },
+	{ "controlplane", false, config_parse_controlplane },
+	{ "controlplane-ca", false, config_parse_controlplane_ca },
+	{ "install-token-file", false, config_parse_token_file },
+	{ "user", false, config_parse_user },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -408,24 +408,24 @@ static void parse_line(struct cursor *cur, const char *line, size_t len)
 	char what[64];
 	size_t kn;
 
-	while (p < end && is_space(*p))
+	while (p < end && config_is_space(*p))
 		p++;
 	if (p == end || *p == '#')
 		return;
 	k = p;
-	while (p < end && !is_space(*p))
+	while (p < end && !config_is_space(*p))
 		p++;
 	kn = (size_t)(p - k);
-	while (p < end && is_space(*p))
+	while (p < end && config_is_space(*p))
 		p++;
 
 	/* the value runs to a comment ('#' after a space) or the end */
 	v = p;
 	for (ve = v; ve < end; ve++) {
-		if (*ve == '#' && is_space(ve[-1]))
+		if (*ve == '#' && config_is_space(ve[-1]))
 			break;
 	}
-	while (ve > v && is_space(ve[-1]))
+	while (ve > v && config_is_space(ve[-1]))
 		ve--;
 
 	key = find_key(k, kn, false);
@@ -436,9 +436,9 @@ static void parse_line(struct cursor *cur, const char *line, size_t len)
 			snprintf(what, sizeof(what),
 				 "unknown key (did you mean '%s'?)",
 				 hint->name);
-			bad(cur, line, k, kn, what);
+			config_bad(cur, line, k, kn, what);
 		} else {
-			bad(cur, line, k, kn, "unknown key");
+			config_bad(cur, line, k, kn, "unknown key");
 		}
 		return;
 	}
@@ -446,12 +446,12 @@ static void parse_line(struct cursor *cur, const char *line, size_t len)
 		snprintf(what, sizeof(what),
 			 "key given twice (first on line %u)",
 			 cur->seen[key - keys]);
-		bad(cur, line, k, kn, what);
+		config_bad(cur, line, k, kn, what);
 		return;
 	}
 	cur->seen[key - keys] = cur->line;
 	if (ve == v) {
-		bad(cur, line, k, kn, "key needs a value");
+		config_bad(cur, line, k, kn, "key needs a value");
 		return;
 	}
 	key->parse(cur, line, v, (size_t)(ve - v));
@@ -468,6 +468,7 @@ static void set_defaults(struct agent_config *c)
 	c->ct.enabled = true;
 	c->ct.max = MOAT_CT_DEFAULT_MAX;
 	c->log_rate = MOAT_LOG_RATE_DEFAULT;
+	strcpy(c->user, CONFIG_DEFAULT_USER);
 }
 
 static void nul_error(const char *text, const char *nul, const char *file,
@@ -516,6 +517,15 @@ int config_parse(const char *text, size_t len, const char *file,
 			add_err(errs, "%s: missing required key: '%s'", file,
 				keys[i].name);
 	}
+	/* only on an otherwise good file: a bad value is not also "missing" */
+	if (!errs->n && c->cp_host[0] && !c->cp_pin[0])
+		add_err(errs,
+			"%s: 'controlplane' needs 'controlplane-ca' (the control plane's CA fingerprint, sha256:...; moat-controlplane prints it)",
+			file);
+	if (!errs->n && !c->cp_host[0] && (c->cp_pin[0] || c->token_file[0]))
+		add_err(errs,
+			"%s: 'controlplane-ca' and 'install-token-file' need 'controlplane' (HOST[:PORT])",
+			file);
 	if (errs->n)
 		return -EINVAL;
 

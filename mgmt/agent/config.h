@@ -15,6 +15,10 @@
  *   conntrack-max N        default 1048576 flows
  *   conntrack-timeout CLASS=SECONDS[, ...]   see docs/conntrack.md
  *   log-rate N             verdict log events a second, default 1000
+ *   controlplane HOST[:PORT]            join a fleet (default port 7443)
+ *   controlplane-ca sha256:HEX          the control plane's CA, pinned
+ *   install-token-file PATH             the token to enroll with, once
+ *   user NAME              the unprivileged user of the session process
  *
  * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
  * errors, so that a typo is never silently a default.
@@ -39,6 +43,13 @@
 /* sockaddr_un.sun_path holds 108 bytes with the NUL */
 #define CONFIG_SOCKET_MAX 107
 
+#define CONFIG_DEFAULT_USER "moat"
+#define CONFIG_CP_PORT 7443
+#define CONFIG_CP_HOST_MAX 253
+/* "sha256:" and 64 hex digits */
+#define CONFIG_PIN_LEN 71
+#define CONFIG_USER_MAX 32
+
 struct agent_config {
 	char path[PATH_MAX]; /* the file it came from */
 	char instance[CTL_INSTANCE_MAX + 1];
@@ -53,6 +64,13 @@ struct agent_config {
 	int log_level; /* enum log_level */
 	struct moat_ct_opts ct;
 	uint32_t log_rate;
+
+	/* the control plane; none when cp_host is empty */
+	char cp_host[CONFIG_CP_HOST_MAX + 1]; /* a name or an address */
+	uint16_t cp_port;
+	char cp_pin[CONFIG_PIN_LEN + 1];
+	char token_file[PATH_MAX];
+	char user[CONFIG_USER_MAX + 1];
 };
 
 #define CONFIG_MAX_ERRORS 16

@@ -94,6 +94,24 @@ static char *print_config(const struct agent_config *c, size_t *len)
 		c->ruleset, c->bpffs, c->socket, c->state_dir, c->capacity,
 		config_xdp_mode_name(c->xdp_mode),
 		log_level_name(c->log_level));
+	fprintf(f, "conntrack %s\nconntrack-max %u\nlog-rate %u\n",
+		c->ct.off ? "no" : "yes", c->ct.max, c->log_rate);
+	for (int i = 0, first = 1; i < MOAT_CTT_MAX; i++) {
+		if (!c->ct.timeout_s[i])
+			continue;
+		fprintf(f, "%s%s=%u", first ? "conntrack-timeout " : ", ",
+			moat_ct_timeout_name[i], c->ct.timeout_s[i]);
+		first = 0;
+	}
+	fprintf(f, "\nuser %s\n", c->user);
+	if (c->cp_host[0])
+		fprintf(f, strchr(c->cp_host, ':') ? "controlplane [%s]:%u\n" :
+						     "controlplane %s:%u\n",
+			c->cp_host, c->cp_port);
+	if (c->cp_pin[0])
+		fprintf(f, "controlplane-ca %s\n", c->cp_pin);
+	if (c->token_file[0])
+		fprintf(f, "install-token-file %s\n", c->token_file);
 	if (fclose(f))
 		abort();
 	return text;

@@ -20,6 +20,7 @@
 #define BAD_INSTANCE                                                          \
 	":3:10: bad instance name (1-32 of A-Z a-z 0-9 _ . -, starting with " \
 	"a letter or digit): "
+#define PIN "sha256:abababababababababababababababababababababababababababababababab"
 #define BAD_IFACE "bad interface name (1-15 bytes, no '/', ':' or spaces): "
 
 static void parse_ok(const char *text, struct agent_config *c)
@@ -94,6 +95,39 @@ static void test_every_key(void **state)
 	assert_int_equal(c.capacity, 1048576);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_GENERIC);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+}
+
+static void test_controlplane(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *host;
+		unsigned port;
+	} cases[] = {
+		{ "controlplane cp.example.org\n", "cp.example.org", 7443 },
+		{ "controlplane 10.1.2.3:9443\n", "10.1.2.3", 9443 },
+		{ "controlplane [fd00::1]:8443\n", "fd00::1", 8443 },
+		{ "controlplane fd00::1\n", "fd00::1", 7443 },
+	};
+	struct agent_config c;
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 MIN "%scontrolplane-ca " PIN "\n"
+			     "install-token-file token\nuser nobody\n",
+			 cases[i].text);
+		parse_ok(text, &c);
+		assert_string_equal(c.cp_host, cases[i].host);
+		assert_int_equal(c.cp_port, cases[i].port);
+		assert_string_equal(c.cp_pin, PIN);
+		/* relative to the config file's directory, as the ruleset */
+		assert_string_equal(c.token_file, "/etc/moat/token");
+		assert_string_equal(c.user, "nobody");
+	}
+	parse_ok(MIN, &c);
+	assert_string_equal(c.cp_host, "");
+	assert_string_equal(c.user, CONFIG_DEFAULT_USER);
 }
 
 static void test_instance_defaults(void **state)
@@ -196,6 +230,22 @@ static const struct bad_case {
 	  { F ":3:24: timeout is not a number of seconds from 1 to 2592000: ''" } },
 	{ MIN "log-level verbose\n",
 	  { F ":3:11: expected error, warning, info or debug: 'verbose'" } },
+	{ MIN "controlplane 10.0.0.1:0\ncontrolplane-ca " PIN "\n",
+	  { F ":3:23: port is not a number from 1 to 65535: '0'" } },
+	{ MIN "controlplane [::1\ncontrolplane-ca " PIN "\n",
+	  { F ":3:14: expected ']' after an IPv6 address: '[::1'" } },
+	{ MIN "controlplane [::1]8443\ncontrolplane-ca " PIN "\n",
+	  { F ":3:19: expected ':PORT' after ']': '8443'" } },
+	{ MIN "controlplane -cp:1\ncontrolplane-ca " PIN "\n",
+	  { F ":3:14: expected a host name or address, as HOST[:PORT] or [IPV6]:PORT: '-cp'" } },
+	{ MIN "controlplane cp\n",
+	  { F ": 'controlplane' needs 'controlplane-ca' (the control plane's CA fingerprint, sha256:...; moat-controlplane prints it)" } },
+	{ MIN "controlplane cp\ncontrolplane-ca sha256:abc\n",
+	  { F ":4:17: expected sha256: and 64 hex digits, as moat-controlplane prints it: 'sha256:abc'" } },
+	{ MIN "install-token-file t\n",
+	  { F ": 'controlplane-ca' and 'install-token-file' need 'controlplane' (HOST[:PORT])" } },
+	{ MIN "user 0day\n",
+	  { F ":3:6: bad user name (1-32 of a-z 0-9 _ -, starting with a letter or _): '0day'" } },
 	{ "ruleset r\n", { F ": missing required key: 'interfaces'" } },
 	{ "",
 	  { F ": missing required key: 'interfaces'",
@@ -288,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_controlplane),
 		cmocka_unit_test(test_instance_defaults),
 		cmocka_unit_test(test_hash_inside_word),
 		cmocka_unit_test(test_fifteen_ifaces),

@@ -310,10 +310,13 @@ static int check_dataplane(const struct proto_dataplane *d, struct wire_err *e)
 			e, "%s: key 'interfaces' holds more than %d items",
 			what, PROTO_IFACES_MAX);
 	for (uint32_t i = 0; i < d->nifaces && !ret; i++) {
-		ret = STR(what, &d->ifaces[i], name, ifname_valid,
+		char item[64];
+
+		snprintf(item, sizeof(item), "%s: interfaces item %u", what, i);
+		ret = STR(item, &d->ifaces[i], name, ifname_valid,
 			  "an interface name");
 		if (!ret)
-			ret = STR(what, &d->ifaces[i], mode, mode_valid,
+			ret = STR(item, &d->ifaces[i], mode, mode_valid,
 				  "1-15 of a-z");
 	}
 	if (!ret && (size_t)d->state >= PROTO_DP_NSTATES)
@@ -393,8 +396,9 @@ int proto_check(const struct proto_msg *m, struct wire_err *e)
 		return check_blob(what, "cert", &m->renewed.cert, e);
 	case PROTO_ERROR:
 		if (m->error.code == PROTO_E_OTHER)
-			ret = STR(what, &m->error, code_name, code_valid,
-				  "1-31 of a-z _");
+			ret = check_str(what, "code", m->error.code_name,
+					sizeof(m->error.code_name), code_valid,
+					"1-31 of a-z _", e);
 		else if ((size_t)m->error.code >= ARRAY_LEN(code_names))
 			return wire_errf(e, "error: code %d is out of range",
 					 (int)m->error.code);

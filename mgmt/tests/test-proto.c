@@ -77,8 +77,10 @@ static void sample(enum proto_type t, struct proto_msg *m)
 		m->heartbeat.mem_available = 5ull << 30;
 		strcpy(m->heartbeat.dataplane.instance, "default");
 		m->heartbeat.dataplane.generation = 3;
-		memset(m->heartbeat.dataplane.ruleset_hash, 'e',
-		       PROTO_HASH_LEN);
+		/* sha256 of the empty text */
+		strcpy(m->heartbeat.dataplane.ruleset_hash,
+		       "e3b0c44298fc1c149afbf4c8996fb924"
+		       "27ae41e4649b934ca495991b7852b855");
 		m->heartbeat.dataplane.ifaces = ifaces;
 		m->heartbeat.dataplane.nifaces = 2;
 		m->heartbeat.dataplane.ct_entries = 117;
@@ -501,6 +503,481 @@ static void test_optional_and_unknown_keys(void **state)
 	expect_accepted(PROTO_HEARTBEAT, &extra_sub);
 }
 
+/* A string of @n times 'a', for the edits that test a bound. */
+static char *repeat(size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memset(s, 'a', n);
+	s[n] = '\0';
+	return s;
+}
+
+static const struct {
+	enum proto_type type;
+	const char *sub;
+	const char *key;
+	size_t max;
+} string_bounds[] = {
+	{ PROTO_ENROLL, NULL, "token", PROTO_TOKEN_MAX },
+	{ PROTO_ENROLL, NULL, "hostname", PROTO_HOSTNAME_MAX },
+	{ PROTO_ENROLL, NULL, "machine_id", PROTO_MACHINE_ID_MAX },
+	{ PROTO_ENROLL, NULL, "agent_version", PROTO_VERSION_MAX },
+	{ PROTO_ENROLLED, NULL, "host_id", PROTO_ID_MAX },
+	{ PROTO_ENROLLED, NULL, "workspace_id", PROTO_ID_MAX },
+	{ PROTO_ENROLLED, NULL, "workspace", PROTO_WORKSPACE_MAX },
+	{ PROTO_HELLO, NULL, "agent_version", PROTO_VERSION_MAX },
+	{ PROTO_HELLO, NULL, "hostname", PROTO_HOSTNAME_MAX },
+	{ PROTO_WELCOME, NULL, "host_id", PROTO_ID_MAX },
+	{ PROTO_WELCOME, NULL, "workspace_id", PROTO_ID_MAX },
+	{ PROTO_HEARTBEAT, NULL, "agent_version", PROTO_VERSION_MAX },
+	{ PROTO_HEARTBEAT, NULL, "kernel", PROTO_KERNEL_MAX },
+	{ PROTO_HEARTBEAT, "dataplane", "instance", PROTO_INSTANCE_MAX },
+	{ PROTO_ERROR, NULL, "code", PROTO_CODE_MAX },
+	{ PROTO_ERROR, NULL, "msg", PROTO_MSG_MAX },
+};
+
+static void test_string_bounds(void **state)
+{
+	for (size_t i = 0; i < sizeof(string_bounds) / sizeof(string_bounds[0]);
+	     i++) {
+		enum proto_type t = string_bounds[i].type;
+		const char *sub = string_bounds[i].sub;
+		char *at = repeat(string_bounds[i].max);
+		char *over = repeat(string_bounds[i].max + 1);
+		struct edit ok = { sub, string_bounds[i].key, put_str, at };
+		struct edit bad = { sub, string_bounds[i].key, put_str, over };
+		char want[200];
+
+		expect_accepted(t, &ok);
+		snprintf(want, sizeof(want),
+			 "%s: %s%skey '%s' is longer than %zu bytes",
+			 proto_type_name(t), sub ? sub : "", sub ? ": " : "",
+			 string_bounds[i].key, string_bounds[i].max);
+		expect_refused(t, &bad, want);
+		free(at);
+		free(over);
+	}
+}
+
+static void put_bin(struct wire_writer *w, const void *arg)
+{
+	size_t n = *(const size_t *)arg;
+	char *p = calloc(1, n + 1);
+
+	assert_non_null(p);
+	wire_bin(w, p, n);
+	free(p);
+}
+
+static void test_blob_bounds(void **state)
+{
+	static const size_t at = PROTO_BLOB_MAX, over = PROTO_BLOB_MAX + 1,
+			    none = 0;
+	static const struct {
+		enum proto_type type;
+		const char *key;
+	} blobs[] = {
+		{ PROTO_ENROLL, "csr" },   { PROTO_ENROLLED, "cert" },
+		{ PROTO_ENROLLED, "ca" },  { PROTO_RENEW, "csr" },
+		{ PROTO_RENEWED, "cert" },
+	};
+
+	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+		struct edit ok = { NULL, blobs[i].key, put_bin, &at };
+		struct edit big = { NULL, blobs[i].key, put_bin, &over };
+		struct edit empty = { NULL, blobs[i].key, put_bin, &none };
+		const char *name = proto_type_name(blobs[i].type);
+		char want[200];
+
+		expect_accepted(blobs[i].type, &ok);
+		snprintf(want, sizeof(want),
+			 "%s: key '%s' is longer than 16384 bytes", name,
+			 blobs[i].key);
+		expect_refused(blobs[i].type, &big, want);
+		snprintf(want, sizeof(want), "%s: key '%s' is empty", name,
+			 blobs[i].key);
+		expect_refused(blobs[i].type, &empty, want);
+	}
+}
+
+struct labels_arg {
+	uint32_t n;
+	size_t key_len, value_len;
+	const char *key0; /* the first key, instead of a made-up one */
+};
+
+static void put_labels(struct wire_writer *w, const void *arg)
+{
+	const struct labels_arg *a = arg;
+	char *v = repeat(a->value_len);
+
+	wire_map_open(w);
+	for (uint32_t i = 0; i < a->n; i++) {
+		char k[128];
+
+		/* unique keys of key_len bytes: a number, padded with 'k' */
+		snprintf(
+			k, sizeof(k), "%u%s", i,
+			"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+		k[a->key_len] = '\0';
+		wire_put_str(w, i == 0 && a->key0 ? a->key0 : k, v);
+	}
+	wire_map_close(w);
+	free(v);
+}
+
+static void test_label_bounds(void **state)
+{
+	static const struct labels_arg full = { 64, 63, 255 },
+				       many = { 65, 8, 1 },
+				       long_key = { 1, 64, 1 },
+				       long_value = { 2, 8, 256 },
+				       bad_key = { 1, 8, 1, "-x" },
+				       none = { 0 };
+	struct edit e_full = { NULL, "labels", put_labels, &full };
+	struct edit e_none = { NULL, "labels", put_labels, &none };
+	struct edit e_many = { NULL, "labels", put_labels, &many };
+	struct edit e_long_key = { NULL, "labels", put_labels, &long_key };
+	struct edit e_long_value = { NULL, "labels", put_labels, &long_value };
+	struct edit e_bad_key = { NULL, "labels", put_labels, &bad_key };
+
+	expect_accepted(PROTO_ENROLLED, &e_full);
+	expect_accepted(PROTO_ENROLLED, &e_none);
+	expect_refused(PROTO_ENROLLED, &e_many,
+		       "enrolled: key 'labels' holds more than 64 pairs");
+	expect_refused(PROTO_ENROLLED, &e_long_key,
+		       "enrolled: label key 0 is longer than 63 bytes");
+	expect_refused(PROTO_ENROLLED, &e_long_value,
+		       "enrolled: label '0kkkkkkk' is longer than 255 bytes");
+	expect_refused(
+		PROTO_ENROLLED, &e_bad_key,
+		"enrolled: label key '-x' is not 1-63 of A-Z a-z 0-9 . _ / - starting with a letter or digit");
+}
+
+static void put_dup_labels(struct wire_writer *w, const void *arg)
+{
+	wire_map_open(w);
+	wire_put_str(w, "env", "prod");
+	wire_put_str(w, "env", "dev");
+	wire_map_close(w);
+}
+
+static void put_tab_label(struct wire_writer *w, const void *arg)
+{
+	wire_map_open(w);
+	wire_put_str(w, "env", "pr\tod");
+	wire_map_close(w);
+}
+
+static void test_label_values(void **state)
+{
+	struct edit dup = { NULL, "labels", put_dup_labels };
+	struct edit tab = { NULL, "labels", put_tab_label };
+
+	expect_refused(PROTO_ENROLLED, &dup,
+		       "enrolled: label 'env' is given twice");
+	expect_refused(
+		PROTO_ENROLLED, &tab,
+		"enrolled: label 'env' is not 0-255 bytes of printable ASCII");
+	assert_true(proto_label_value_valid("", 0));
+	assert_true(proto_label_key_valid("k8s.io/role", 11));
+	assert_false(proto_label_key_valid("", 0));
+	assert_false(proto_label_key_valid("a b", 3));
+}
+
+struct ifaces_arg {
+	uint32_t n;
+	const char *name; /* of the first */
+};
+
+static void put_ifaces(struct wire_writer *w, const void *arg)
+{
+	const struct ifaces_arg *a = arg;
+
+	wire_array_open(w);
+	for (uint32_t i = 0; i < a->n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "veth%u", i);
+		wire_map_open(w);
+		wire_put_str(w, "name", i == 0 && a->name ? a->name : name);
+		wire_put_str(w, "mode", "generic");
+		wire_map_close(w);
+	}
+	wire_array_close(w);
+}
+
+static void test_iface_bounds(void **state)
+{
+	static const struct ifaces_arg full = { 256 }, over = { 257 },
+				       at15 = { 1, "abcdefghijklmno" },
+				       at16 = { 1, "abcdefghijklmnop" },
+				       slash = { 2, "a/b" };
+	struct edit e_full = { "dataplane", "interfaces", put_ifaces, &full };
+	struct edit e_over = { "dataplane", "interfaces", put_ifaces, &over };
+	struct edit e_15 = { "dataplane", "interfaces", put_ifaces, &at15 };
+	struct edit e_16 = { "dataplane", "interfaces", put_ifaces, &at16 };
+	struct edit e_slash = { "dataplane", "interfaces", put_ifaces, &slash };
+	struct edit e_item = { "dataplane", "interfaces", put_str, "eth0" };
+
+	expect_accepted(PROTO_HEARTBEAT, &e_full);
+	expect_refused(
+		PROTO_HEARTBEAT, &e_over,
+		"heartbeat: dataplane: key 'interfaces' holds more than 256 items");
+	expect_accepted(PROTO_HEARTBEAT, &e_15);
+	expect_refused(
+		PROTO_HEARTBEAT, &e_16,
+		"heartbeat: dataplane: interfaces item 0: key 'name' is longer than 15 bytes");
+	expect_refused(
+		PROTO_HEARTBEAT, &e_slash,
+		"heartbeat: dataplane: interfaces item 0: key 'name' is not an interface name: 'a/b'");
+	expect_refused(
+		PROTO_HEARTBEAT, &e_item,
+		"heartbeat: dataplane: key 'interfaces' is not an array");
+}
+
+struct load_arg {
+	int n;
+	uint64_t v;
+};
+
+static void put_load(struct wire_writer *w, const void *arg)
+{
+	const struct load_arg *a = arg;
+
+	wire_array_open(w);
+	for (int i = 0; i < a->n; i++)
+		wire_uint(w, a->v);
+	wire_array_close(w);
+}
+
+static void put_int(struct wire_writer *w, const void *arg)
+{
+	wire_int(w, *(const int64_t *)arg);
+}
+
+static void test_number_bounds(void **state)
+{
+	static const struct load_arg top = { 3, UINT32_MAX },
+				     wide = { 3, UINT32_MAX + 1ull },
+				     two = { 2, 1 };
+	static const uint64_t interval_max = PROTO_INTERVAL_MAX,
+			      interval_over = PROTO_INTERVAL_MAX + 1, zero = 0,
+			      past_int64 = INT64_MAX + 1ull;
+	static const int64_t negative = -5;
+	struct edit load_top = { NULL, "load", put_load, &top };
+	struct edit load_wide = { NULL, "load", put_load, &wide };
+	struct edit load_two = { NULL, "load", put_load, &two };
+	struct edit iv_max = { NULL, "heartbeat_interval", put_uint,
+			       &interval_max };
+	struct edit iv_over = { NULL, "heartbeat_interval", put_uint,
+				&interval_over };
+	struct edit iv_zero = { NULL, "heartbeat_interval", put_uint, &zero };
+	struct edit time_wide = { NULL, "not_after", put_uint, &past_int64 };
+	struct edit seq_negative = { NULL, "seq", put_int, &negative };
+
+	expect_accepted(PROTO_HEARTBEAT, &load_top);
+	expect_refused(
+		PROTO_HEARTBEAT, &load_wide,
+		"heartbeat: load item 0 is not an unsigned 32-bit integer");
+	expect_refused(PROTO_HEARTBEAT, &load_two,
+		       "heartbeat: key 'load' holds 2 items, not 3");
+	expect_accepted(PROTO_WELCOME, &iv_max);
+	expect_accepted(PROTO_ENROLLED, &iv_max);
+	expect_refused(
+		PROTO_WELCOME, &iv_over,
+		"welcome: key 'heartbeat_interval' is not 1-86400 seconds: 86401");
+	expect_refused(
+		PROTO_ENROLLED, &iv_zero,
+		"enrolled: key 'heartbeat_interval' is not 1-86400 seconds: 0");
+	expect_refused(
+		PROTO_RENEWED, &time_wide,
+		"renewed: key 'not_after' is out of range: 9223372036854775808");
+	expect_refused(PROTO_HEARTBEAT_ACK, &seq_negative,
+		       "heartbeat_ack: key 'seq' is not an unsigned integer");
+}
+
+static void test_values(void **state)
+{
+	struct edit space = { NULL, "hostname", put_str, "web 1" };
+	struct edit empty = { NULL, "machine_id", put_str, "" };
+	struct edit ws = { NULL, "workspace", put_str, "-prod" };
+	struct edit id = { NULL, "host_id", put_str, "H1" };
+	struct edit hash = { "dataplane", "ruleset_hash", put_str, "ABCD" };
+	struct edit st = { "dataplane", "state", put_str, "broken" };
+	struct edit code = { NULL, "code", put_str, "teapot" };
+	struct edit code_bad = { NULL, "code", put_str, "Tea pot" };
+	struct edit ctl = { NULL, "kernel", put_str, "6.8\x1b[2J" };
+	struct wire_err e = { "" };
+	struct proto_msg out;
+
+	expect_refused(
+		PROTO_ENROLL, &space,
+		"enroll: key 'hostname' is not 1 or more bytes of printable ASCII without spaces: 'web 1'");
+	expect_refused(
+		PROTO_ENROLL, &empty,
+		"enroll: key 'machine_id' is not 1 or more bytes of printable ASCII without spaces: ''");
+	expect_refused(
+		PROTO_ENROLLED, &ws,
+		"enrolled: key 'workspace' is not a workspace name: '-prod'");
+	expect_refused(PROTO_WELCOME, &id,
+		       "welcome: key 'host_id' is not 1-32 of a-z 0-9: 'H1'");
+	expect_refused(
+		PROTO_HEARTBEAT, &hash,
+		"heartbeat: dataplane: key 'ruleset_hash' is not 64 lowercase hex digits: 'ABCD'");
+	expect_refused(
+		PROTO_HEARTBEAT, &st,
+		"heartbeat: dataplane: key 'state' is not enforcing, none or error: 'broken'");
+	/* control bytes are quoted, not passed on to a terminal */
+	expect_refused(
+		PROTO_HEARTBEAT, &ctl,
+		"heartbeat: key 'kernel' is not 1 or more bytes of printable ASCII: '6.8\\x1b[2J'");
+	expect_refused(PROTO_ERROR, &code_bad,
+		       "error: key 'code' is not 1-31 of a-z _: 'Tea pot'");
+
+	/* a code of a later revision is kept, and said again as it came */
+	assert_int_equal(decode_edited(PROTO_ERROR, &code, &out, &e), 0);
+	assert_int_equal(out.error.code, PROTO_E_OTHER);
+	assert_string_equal(out.error.code_name, "teapot");
+	proto_msg_free(&out);
+	expect_accepted(PROTO_ERROR, &code);
+}
+
+/* docs/protocol.md's worked example, byte for byte. */
+static const uint8_t heartbeat_frame[] = {
+	0x00, 0x00, 0x01, 0x86, 0xdf, 0x00, 0x00, 0x00, 0x0b, 0xa1, 0x76, 0x01,
+	0xa4, 0x74, 0x79, 0x70, 0x65, 0xa9, 0x68, 0x65, 0x61, 0x72, 0x74, 0x62,
+	0x65, 0x61, 0x74, 0xa3, 0x73, 0x65, 0x71, 0x2a, 0xa4, 0x74, 0x69, 0x6d,
+	0x65, 0xce, 0x6b, 0x0b, 0x42, 0xdb, 0xad, 0x61, 0x67, 0x65, 0x6e, 0x74,
+	0x5f, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0xa5, 0x30, 0x2e, 0x32,
+	0x2e, 0x30, 0xa6, 0x75, 0x70, 0x74, 0x69, 0x6d, 0x65, 0xce, 0x00, 0x01,
+	0x51, 0x80, 0xa6, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c, 0xb0, 0x36, 0x2e,
+	0x38, 0x2e, 0x30, 0x2d, 0x34, 0x35, 0x2d, 0x67, 0x65, 0x6e, 0x65, 0x72,
+	0x69, 0x63, 0xa4, 0x6c, 0x6f, 0x61, 0x64, 0xdd, 0x00, 0x00, 0x00, 0x03,
+	0x0c, 0x1e, 0x05, 0xa9, 0x6d, 0x65, 0x6d, 0x5f, 0x74, 0x6f, 0x74, 0x61,
+	0x6c, 0xcf, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0xad, 0x6d,
+	0x65, 0x6d, 0x5f, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x6c, 0x65,
+	0xcf, 0x00, 0x00, 0x00, 0x01, 0x40, 0x00, 0x00, 0x00, 0xa9, 0x64, 0x61,
+	0x74, 0x61, 0x70, 0x6c, 0x61, 0x6e, 0x65, 0xdf, 0x00, 0x00, 0x00, 0x07,
+	0xa8, 0x69, 0x6e, 0x73, 0x74, 0x61, 0x6e, 0x63, 0x65, 0xa7, 0x64, 0x65,
+	0x66, 0x61, 0x75, 0x6c, 0x74, 0xaa, 0x67, 0x65, 0x6e, 0x65, 0x72, 0x61,
+	0x74, 0x69, 0x6f, 0x6e, 0x03, 0xac, 0x72, 0x75, 0x6c, 0x65, 0x73, 0x65,
+	0x74, 0x5f, 0x68, 0x61, 0x73, 0x68, 0xd9, 0x40, 0x65, 0x33, 0x62, 0x30,
+	0x63, 0x34, 0x34, 0x32, 0x39, 0x38, 0x66, 0x63, 0x31, 0x63, 0x31, 0x34,
+	0x39, 0x61, 0x66, 0x62, 0x66, 0x34, 0x63, 0x38, 0x39, 0x39, 0x36, 0x66,
+	0x62, 0x39, 0x32, 0x34, 0x32, 0x37, 0x61, 0x65, 0x34, 0x31, 0x65, 0x34,
+	0x36, 0x34, 0x39, 0x62, 0x39, 0x33, 0x34, 0x63, 0x61, 0x34, 0x39, 0x35,
+	0x39, 0x39, 0x31, 0x62, 0x37, 0x38, 0x35, 0x32, 0x62, 0x38, 0x35, 0x35,
+	0xaa, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x66, 0x61, 0x63, 0x65, 0x73, 0xdd,
+	0x00, 0x00, 0x00, 0x02, 0xdf, 0x00, 0x00, 0x00, 0x02, 0xa4, 0x6e, 0x61,
+	0x6d, 0x65, 0xa4, 0x65, 0x74, 0x68, 0x30, 0xa4, 0x6d, 0x6f, 0x64, 0x65,
+	0xa6, 0x6e, 0x61, 0x74, 0x69, 0x76, 0x65, 0xdf, 0x00, 0x00, 0x00, 0x02,
+	0xa4, 0x6e, 0x61, 0x6d, 0x65, 0xab, 0x76, 0x65, 0x74, 0x68, 0x2d, 0x6d,
+	0x6f, 0x61, 0x74, 0x2d, 0x61, 0xa4, 0x6d, 0x6f, 0x64, 0x65, 0xa7, 0x67,
+	0x65, 0x6e, 0x65, 0x72, 0x69, 0x63, 0xaa, 0x63, 0x74, 0x5f, 0x65, 0x6e,
+	0x74, 0x72, 0x69, 0x65, 0x73, 0x75, 0xa6, 0x63, 0x74, 0x5f, 0x6d, 0x61,
+	0x78, 0xce, 0x00, 0x01, 0x00, 0x00, 0xa5, 0x73, 0x74, 0x61, 0x74, 0x65,
+	0xa9, 0x65, 0x6e, 0x66, 0x6f, 0x72, 0x63, 0x69, 0x6e, 0x67,
+};
+
+static void test_documented_frame(void **state)
+{
+	struct wire_err e = { "" };
+	struct wire_writer w;
+	struct proto_msg m;
+	const char *f;
+	size_t n;
+
+	wire_writer_init(&w);
+	sample(PROTO_HEARTBEAT, &m);
+	assert_int_equal(proto_encode(&w, &m, &f, &n, &e), 0);
+	assert_int_equal(n, sizeof(heartbeat_frame));
+	assert_memory_equal(f, heartbeat_frame, n);
+	wire_writer_free(&w);
+}
+
+/* Decode a payload that is not made from a sample. */
+static void expect_payload(const void *p, size_t n, int want_ret,
+			   const char *want)
+{
+	struct wire_err e = { "" };
+	struct proto_msg m;
+
+	assert_int_equal(proto_decode(p, n, &m, &e), want_ret);
+	assert_string_equal(e.msg, want);
+	proto_msg_free(&m);
+}
+
+static void test_frames(void **state)
+{
+	static const char v2[] = "\x82\xa1v\x02\xa4type\xa5hello";
+	static const char no_map[] = "\x93\x01\x02\x03";
+	struct wire_err e = { "" };
+	struct wire_writer w;
+	struct proto_msg m;
+	const char *f;
+	size_t n;
+	char *copy;
+
+	wire_writer_init(&w);
+	wire_begin(&w, "goodbye");
+	assert_int_equal(wire_end(&w, WIRE_MAX_FRAME, &f, &n), 0);
+	expect_payload(f + WIRE_HDR_LEN, n - WIRE_HDR_LEN, -EBADMSG,
+		       "unknown message type 'goodbye'");
+
+	/* the name is quoted safely, whatever it holds */
+	wire_begin(&w, "a\nb");
+	assert_int_equal(wire_end(&w, WIRE_MAX_FRAME, &f, &n), 0);
+	expect_payload(f + WIRE_HDR_LEN, n - WIRE_HDR_LEN, -EBADMSG,
+		       "unknown message type 'a\\x0ab'");
+
+	/* a version this end does not speak has its own error code */
+	expect_payload(
+		v2, sizeof(v2) - 1, -EPROTONOSUPPORT,
+		"protocol version 2 is not supported (this end speaks 1)");
+	expect_payload(no_map, sizeof(no_map) - 1, -EBADMSG,
+		       "message is not a map");
+	expect_payload("", 0, -EBADMSG, "empty message");
+
+	/* a byte after the map */
+	sample(PROTO_HELLO, &m);
+	assert_int_equal(proto_encode(&w, &m, &f, &n, &e), 0);
+	copy = malloc(n + 1);
+	assert_non_null(copy);
+	memcpy(copy, f, n);
+	copy[n] = '\0';
+	expect_payload(copy + WIRE_HDR_LEN, n + 1 - WIRE_HDR_LEN, -EBADMSG,
+		       "1 bytes after the message's map");
+	/* and one missing at the end */
+	expect_payload(copy + WIRE_HDR_LEN, n - 1 - WIRE_HDR_LEN, -EBADMSG,
+		       "message is truncated");
+	free(copy);
+
+	/* a key given twice: the first counts */
+	wire_begin(&w, "heartbeat_ack");
+	wire_put_uint(&w, "seq", 7);
+	wire_put_uint(&w, "seq", 8);
+	wire_put_str(&w, "server_time", "later");
+	wire_key(&w, "server_time");
+	wire_int(&w, -3);
+	assert_int_equal(wire_end(&w, WIRE_MAX_FRAME, &f, &n), 0);
+	expect_payload(f + WIRE_HDR_LEN, n - WIRE_HDR_LEN, -EBADMSG,
+		       "heartbeat_ack: key 'server_time' is not an integer");
+	wire_begin(&w, "heartbeat_ack");
+	wire_put_uint(&w, "seq", 7);
+	wire_put_uint(&w, "seq", 8);
+	wire_key(&w, "server_time");
+	wire_int(&w, -3);
+	assert_int_equal(wire_end(&w, WIRE_MAX_FRAME, &f, &n), 0);
+	assert_int_equal(decode_frame(f, n, &m, &e), 0);
+	assert_int_equal(m.heartbeat_ack.seq, 7);
+	assert_int_equal(m.heartbeat_ack.server_time, -3);
+	proto_msg_free(&m);
+	wire_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +986,15 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_optional_and_unknown_keys),
+		cmocka_unit_test(test_string_bounds),
+		cmocka_unit_test(test_blob_bounds),
+		cmocka_unit_test(test_label_bounds),
+		cmocka_unit_test(test_label_values),
+		cmocka_unit_test(test_iface_bounds),
+		cmocka_unit_test(test_number_bounds),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_documented_frame),
+		cmocka_unit_test(test_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

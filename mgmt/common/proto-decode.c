@@ -251,9 +251,15 @@ static int get_dataplane(const msgpack_object *o, struct proto_dataplane *d,
 	ret = wire_get_str(o, "instance", d->instance, sizeof(d->instance), e);
 	if (!ret)
 		ret = wire_get_uint(o, "generation", &d->generation, e);
-	if (!ret && wire_find(o, "ruleset_hash"))
+	if (!ret && wire_find(o, "ruleset_hash")) {
 		ret = wire_get_str(o, "ruleset_hash", d->ruleset_hash,
 				   sizeof(d->ruleset_hash), e);
+		/* "" is how the struct says absent: the key is not sent so */
+		if (!ret && !d->ruleset_hash[0])
+			ret = wire_errf(
+				e,
+				"key 'ruleset_hash' is not 64 lowercase hex digits: ''");
+	}
 	if (!ret)
 		ret = get_ifaces(o, d, e);
 	if (!ret)

@@ -807,6 +807,7 @@ static void test_values(void **state)
 	struct edit id = { NULL, "host_id", put_str, "H1" };
 	struct edit hash = { "dataplane", "ruleset_hash", put_str, "ABCD" };
 	struct edit st = { "dataplane", "state", put_str, "broken" };
+	struct edit no_hash = { "dataplane", "ruleset_hash", put_str, "" };
 	struct edit code = { NULL, "code", put_str, "teapot" };
 	struct edit code_bad = { NULL, "code", put_str, "Tea pot" };
 	struct edit ctl = { NULL, "kernel", put_str, "6.8\x1b[2J" };
@@ -827,6 +828,9 @@ static void test_values(void **state)
 	expect_refused(
 		PROTO_HEARTBEAT, &hash,
 		"heartbeat: dataplane: key 'ruleset_hash' is not 64 lowercase hex digits: 'ABCD'");
+	expect_refused(
+		PROTO_HEARTBEAT, &no_hash,
+		"heartbeat: dataplane: key 'ruleset_hash' is not 64 lowercase hex digits: ''");
 	expect_refused(
 		PROTO_HEARTBEAT, &st,
 		"heartbeat: dataplane: key 'state' is not enforcing, none or error: 'broken'");

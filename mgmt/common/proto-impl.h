@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What proto.c, proto-decode.c and proto-encode.c share, and nobody else. */
+/* What the proto*.c files share, and nobody else. */
 #ifndef MOAT_PROTO_IMPL_H
 #define MOAT_PROTO_IMPL_H
 

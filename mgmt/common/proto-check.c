@@ -224,6 +224,19 @@ static int check_dataplane(const struct proto_dataplane *d, struct wire_err *e)
 
 #define GRAPH "1 or more bytes of printable ASCII without spaces"
 
+/* The pair of ids by which the server's messages name the host. */
+static int check_ids(const char *what, const char *host_id,
+		     const char *workspace_id, struct wire_err *e)
+{
+	int ret = check_str(what, "host_id", host_id, PROTO_ID_MAX + 1,
+			    id_valid, "1-32 of a-z 0-9", e);
+
+	return ret ? ret :
+		     check_str(what, "workspace_id", workspace_id,
+			       PROTO_ID_MAX + 1, id_valid, "1-32 of a-z 0-9",
+			       e);
+}
+
 int proto_check(const struct proto_msg *m, struct wire_err *e)
 {
 	const char *what = proto_type_name(m->type);
@@ -245,11 +258,8 @@ int proto_check(const struct proto_msg *m, struct wire_err *e)
 				  GRAPH);
 		return ret;
 	case PROTO_ENROLLED:
-		ret = STR(what, &m->enrolled, host_id, id_valid,
-			  "1-32 of a-z 0-9");
-		if (!ret)
-			ret = STR(what, &m->enrolled, workspace_id, id_valid,
-				  "1-32 of a-z 0-9");
+		ret = check_ids(what, m->enrolled.host_id,
+				m->enrolled.workspace_id, e);
 		if (!ret)
 			ret = STR(what, &m->enrolled, workspace,
 				  workspace_valid, "a workspace name");
@@ -270,11 +280,8 @@ int proto_check(const struct proto_msg *m, struct wire_err *e)
 				  GRAPH);
 		return ret;
 	case PROTO_WELCOME:
-		ret = STR(what, &m->welcome, host_id, id_valid,
-			  "1-32 of a-z 0-9");
-		if (!ret)
-			ret = STR(what, &m->welcome, workspace_id, id_valid,
-				  "1-32 of a-z 0-9");
+		ret = check_ids(what, m->welcome.host_id,
+				m->welcome.workspace_id, e);
 		if (!ret)
 			ret = check_interval(what,
 					     m->welcome.heartbeat_interval, e);

@@ -132,36 +132,43 @@ static int get_labels(const msgpack_object *map, struct proto_labels *l,
 	return 0;
 }
 
+/* A string key into the field of the same name. */
+#define GET_STR(o, m, key) wire_get_str(o, #key, (m)->key, sizeof((m)->key), e)
+
+/* The pair of ids by which the server's messages name the host. */
+static int get_ids(const msgpack_object *o, char *host_id, char *workspace_id,
+		   struct wire_err *e)
+{
+	int ret = wire_get_str(o, "host_id", host_id, PROTO_ID_MAX + 1, e);
+
+	return ret ? ret :
+		     wire_get_str(o, "workspace_id", workspace_id,
+				  PROTO_ID_MAX + 1, e);
+}
+
 static int get_enroll(const msgpack_object *o, struct proto_enroll *m,
 		      struct wire_err *e)
 {
-	int ret = wire_get_str(o, "token", m->token, sizeof(m->token), e);
+	int ret = GET_STR(o, m, token);
 
 	if (!ret)
 		ret = get_blob(o, "csr", &m->csr, e);
 	if (!ret)
-		ret = wire_get_str(o, "hostname", m->hostname,
-				   sizeof(m->hostname), e);
+		ret = GET_STR(o, m, hostname);
 	if (!ret)
-		ret = wire_get_str(o, "machine_id", m->machine_id,
-				   sizeof(m->machine_id), e);
+		ret = GET_STR(o, m, machine_id);
 	if (!ret)
-		ret = wire_get_str(o, "agent_version", m->agent_version,
-				   sizeof(m->agent_version), e);
+		ret = GET_STR(o, m, agent_version);
 	return ret;
 }
 
 static int get_enrolled(const msgpack_object *o, struct proto_enrolled *m,
 			struct wire_err *e)
 {
-	int ret = wire_get_str(o, "host_id", m->host_id, sizeof(m->host_id), e);
+	int ret = get_ids(o, m->host_id, m->workspace_id, e);
 
 	if (!ret)
-		ret = wire_get_str(o, "workspace_id", m->workspace_id,
-				   sizeof(m->workspace_id), e);
-	if (!ret)
-		ret = wire_get_str(o, "workspace", m->workspace,
-				   sizeof(m->workspace), e);
+		ret = GET_STR(o, m, workspace);
 	if (!ret)
 		ret = get_blob(o, "cert", &m->cert, e);
 	if (!ret)
@@ -179,12 +186,10 @@ static int get_enrolled(const msgpack_object *o, struct proto_enrolled *m,
 static int get_hello(const msgpack_object *o, struct proto_hello *m,
 		     struct wire_err *e)
 {
-	int ret = wire_get_str(o, "agent_version", m->agent_version,
-			       sizeof(m->agent_version), e);
+	int ret = GET_STR(o, m, agent_version);
 
 	if (!ret)
-		ret = wire_get_str(o, "hostname", m->hostname,
-				   sizeof(m->hostname), e);
+		ret = GET_STR(o, m, hostname);
 	if (!ret)
 		ret = get_int(o, "boot_time", &m->boot_time, e);
 	return ret;
@@ -193,11 +198,8 @@ static int get_hello(const msgpack_object *o, struct proto_hello *m,
 static int get_welcome(const msgpack_object *o, struct proto_welcome *m,
 		       struct wire_err *e)
 {
-	int ret = wire_get_str(o, "host_id", m->host_id, sizeof(m->host_id), e);
+	int ret = get_ids(o, m->host_id, m->workspace_id, e);
 
-	if (!ret)
-		ret = wire_get_str(o, "workspace_id", m->workspace_id,
-				   sizeof(m->workspace_id), e);
 	if (!ret)
 		ret = wire_get_u32(o, "heartbeat_interval",
 				   &m->heartbeat_interval, e);
@@ -231,7 +233,7 @@ static int get_ifaces(const msgpack_object *o, struct proto_dataplane *d,
 		if (it->type != MSGPACK_OBJECT_MAP)
 			return wire_errf(e, "interfaces item %u is not a map",
 					 i);
-		ret = wire_get_str(it, "name", f->name, sizeof(f->name), e);
+		ret = GET_STR(it, f, name);
 		if (!ret)
 			ret = wire_get_str(it, "mode", f->mode, sizeof(f->mode),
 					   e);
@@ -248,12 +250,11 @@ static int get_dataplane(const msgpack_object *o, struct proto_dataplane *d,
 	char state[16];
 	int ret;
 
-	ret = wire_get_str(o, "instance", d->instance, sizeof(d->instance), e);
+	ret = GET_STR(o, d, instance);
 	if (!ret)
 		ret = wire_get_uint(o, "generation", &d->generation, e);
 	if (!ret && wire_find(o, "ruleset_hash")) {
-		ret = wire_get_str(o, "ruleset_hash", d->ruleset_hash,
-				   sizeof(d->ruleset_hash), e);
+		ret = GET_STR(o, d, ruleset_hash);
 		/* "" is how the struct says absent: the key is not sent so */
 		if (!ret && !d->ruleset_hash[0])
 			ret = wire_errf(
@@ -291,8 +292,7 @@ static int get_heartbeat(const msgpack_object *o, struct proto_heartbeat *m,
 	if (!ret)
 		ret = get_int(o, "time", &m->time, e);
 	if (!ret)
-		ret = wire_get_str(o, "agent_version", m->agent_version,
-				   sizeof(m->agent_version), e);
+		ret = GET_STR(o, m, agent_version);
 	if (!ret)
 		ret = wire_get_uint(o, "uptime", &m->uptime, e);
 	if (!ret)
@@ -334,7 +334,7 @@ static int get_error(const msgpack_object *o, struct proto_error *m,
 		wire_get_str(o, "code", m->code_name, sizeof(m->code_name), e);
 
 	if (!ret)
-		ret = wire_get_str(o, "msg", m->msg, sizeof(m->msg), e);
+		ret = GET_STR(o, m, msg);
 	m->code = proto_code_parse(m->code_name);
 	return ret;
 }

@@ -242,6 +242,62 @@ void wire_array_close(struct wire_writer *w)
 	writer_close(w, false);
 }
 
+static void object_key(struct wire_writer *w, const msgpack_object *k)
+{
+	char *s;
+
+	if (k->type != MSGPACK_OBJECT_STR ||
+	    memchr(k->via.str.ptr, '\0', k->via.str.size)) {
+		w->err = w->err ? w->err : -EINVAL;
+		return;
+	}
+	s = strndup(k->via.str.ptr, k->via.str.size);
+	if (!s) {
+		w->err = w->err ? w->err : -ENOMEM;
+		return;
+	}
+	wire_key(w, s);
+	free(s);
+}
+
+void wire_object(struct wire_writer *w, const msgpack_object *o)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_BOOLEAN:
+		wire_bool(w, o->via.boolean);
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		wire_uint(w, o->via.u64);
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		wire_int(w, o->via.i64);
+		break;
+	case MSGPACK_OBJECT_STR:
+		wire_strn(w, o->via.str.ptr, o->via.str.size);
+		break;
+	case MSGPACK_OBJECT_BIN:
+		wire_bin(w, o->via.bin.ptr, o->via.bin.size);
+		break;
+	case MSGPACK_OBJECT_ARRAY:
+		wire_array_open(w);
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			wire_object(w, &o->via.array.ptr[i]);
+		wire_array_close(w);
+		break;
+	case MSGPACK_OBJECT_MAP:
+		wire_map_open(w);
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			object_key(w, &o->via.map.ptr[i].key);
+			wire_object(w, &o->via.map.ptr[i].val);
+		}
+		wire_map_close(w);
+		break;
+	default: /* nil, floats, ext */
+		w->err = w->err ? w->err : -EINVAL;
+		break;
+	}
+}
+
 void wire_put_str(struct wire_writer *w, const char *key, const char *s)
 {
 	wire_key(w, key);

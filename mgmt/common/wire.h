@@ -92,6 +92,14 @@ void wire_map_close(struct wire_writer *w);
 void wire_array_open(struct wire_writer *w);
 void wire_array_close(struct wire_writer *w);
 
+/*
+ * Any value the reader can hand out, written again: strings, binaries,
+ * integers, booleans, and arrays and maps of them with string keys.  nil,
+ * floats, ext types and keys that are not C strings set the writer's
+ * error (-EINVAL): the protocol never writes them.
+ */
+void wire_object(struct wire_writer *w, const msgpack_object *o);
+
 /* A key and its value. */
 void wire_put_str(struct wire_writer *w, const char *key, const char *s);
 void wire_put_uint(struct wire_writer *w, const char *key, uint64_t v);

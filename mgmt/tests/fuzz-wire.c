@@ -195,45 +195,6 @@ static void put_key(struct wire_writer *w, const msgpack_object *k)
 	free(s);
 }
 
-static void put(struct wire_writer *w, const msgpack_object *o)
-{
-	uint32_t i;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_BOOLEAN:
-		wire_bool(w, o->via.boolean);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		wire_uint(w, o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		wire_int(w, o->via.i64);
-		break;
-	case MSGPACK_OBJECT_STR:
-		wire_strn(w, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		wire_bin(w, o->via.bin.ptr, o->via.bin.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		wire_array_open(w);
-		for (i = 0; i < o->via.array.size; i++)
-			put(w, &o->via.array.ptr[i]);
-		wire_array_close(w);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		wire_map_open(w);
-		for (i = 0; i < o->via.map.size; i++) {
-			put_key(w, &o->via.map.ptr[i].key);
-			put(w, &o->via.map.ptr[i].val);
-		}
-		wire_map_close(w);
-		break;
-	default:
-		abort();
-	}
-}
-
 /* The root's entries other than the envelope, which the writer puts first. */
 static bool is_envelope(const msgpack_object_kv *kv)
 {
@@ -293,7 +254,7 @@ static void round_trip(const struct wire_msg *m)
 		if (is_envelope(kv))
 			continue;
 		put_key(&w, &kv->key);
-		put(&w, &kv->val);
+		wire_object(&w, &kv->val);
 	}
 	if (wire_end(&w, WIRE_MAX_FRAME_LOCAL, &frame, &len)) {
 		fprintf(stderr, "the writer cannot say what the reader read\n");

@@ -114,52 +114,6 @@ int decode_frame(const char *f, size_t n, struct proto_msg *m,
 	return proto_decode(f + WIRE_HDR_LEN, n - WIRE_HDR_LEN, m, e);
 }
 
-/* Write any msgpack object again. */
-static void emit(struct wire_writer *w, const msgpack_object *o)
-{
-	char k[256];
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_STR:
-		wire_strn(w, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		wire_bin(w, o->via.bin.ptr, o->via.bin.size);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		wire_uint(w, o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		wire_int(w, o->via.i64);
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		wire_bool(w, o->via.boolean);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		wire_array_open(w);
-		for (uint32_t i = 0; i < o->via.array.size; i++)
-			emit(w, &o->via.array.ptr[i]);
-		wire_array_close(w);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		wire_map_open(w);
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			const msgpack_object *key = &o->via.map.ptr[i].key;
-
-			assert_int_equal(key->type, MSGPACK_OBJECT_STR);
-			assert_true(key->via.str.size < sizeof(k));
-			memcpy(k, key->via.str.ptr, key->via.str.size);
-			k[key->via.str.size] = '\0';
-			wire_key(w, k);
-			emit(w, &o->via.map.ptr[i].val);
-		}
-		wire_map_close(w);
-		break;
-	default:
-		fail_msg("the encoder wrote msgpack type %d", o->type);
-	}
-}
-
 static bool key_is(const msgpack_object *k, const char *s)
 {
 	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(s) &&
@@ -191,7 +145,7 @@ static void emit_map(struct wire_writer *w, const msgpack_object *map,
 			wire_map_close(w);
 		} else {
 			wire_key(w, k);
-			emit(w, &kv->val);
+			wire_object(w, &kv->val);
 		}
 	}
 	/* a key the sample lacks (optional, or made up) is added */

@@ -32,7 +32,7 @@ bool proto_label_key_valid(const char *s, size_t n)
 	if (n == 0 || n > PROTO_LABEL_KEY_MAX || !is_alnum(s[0]))
 		return false;
 	for (size_t i = 1; i < n; i++) {
-		if (!is_alnum(s[i]) && !strchr("._/-", s[i]))
+		if (!is_alnum(s[i]) && !(s[i] && strchr("._/-", s[i])))
 			return false;
 	}
 	return true;
@@ -128,11 +128,6 @@ static bool msg_valid(const char *s, size_t n)
 	return true; /* anything but NUL, which the buffer cannot hold */
 }
 
-static bool instance_valid(const char *s, size_t n)
-{
-	return ctl_instance_valid(s, n);
-}
-
 #define STR(what, m, key, ok, expect) \
 	check_str(what, #key, (m)->key, sizeof((m)->key), ok, expect, e)
 
@@ -196,7 +191,7 @@ static int check_dataplane(const struct proto_dataplane *d, struct wire_err *e)
 	const char *what = "heartbeat: dataplane";
 	int ret;
 
-	ret = STR(what, d, instance, instance_valid,
+	ret = STR(what, d, instance, ctl_instance_valid,
 		  "1-32 of A-Z a-z 0-9 _ . - starting with a letter or digit");
 	if (!ret)
 		ret = STR(what, d, ruleset_hash, hash_valid,
@@ -304,7 +299,7 @@ int proto_check(const struct proto_msg *m, struct wire_err *e)
 			ret = check_str(what, "code", m->error.code_name,
 					sizeof(m->error.code_name), code_valid,
 					"1-31 of a-z _", e);
-		else if ((size_t)m->error.code >= PROTO_E_OTHER)
+		else if ((size_t)m->error.code > PROTO_E_OTHER)
 			return wire_errf(e, "error: code %d is out of range",
 					 (int)m->error.code);
 		if (!ret)

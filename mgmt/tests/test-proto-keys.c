@@ -331,6 +331,7 @@ static void test_label_values(void **state)
 	assert_true(proto_label_key_valid("k8s.io/role", 11));
 	assert_false(proto_label_key_valid("", 0));
 	assert_false(proto_label_key_valid("a b", 3));
+	assert_false(proto_label_key_valid("a\0b", 3));
 }
 
 struct ifaces_arg {

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the store's files share: the handle, statements, transactions. */
+#ifndef MOAT_STORE_INT_H
+#define MOAT_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_MAX_STMTS 96
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int64_t fixed_now;
+	bool in_txn;
+	/* prepared once, keyed by the address of their SQL text */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} stmts[STORE_MAX_STMTS];
+	size_t n_stmts;
+};
+
+/*
+ * The prepared statement for @sql (a string literal: its address is the
+ * key), reset and unbound; NULL (logged) when it cannot be prepared.
+ */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql);
+
+/* Logs SQLite's message for @what and returns -EIO. */
+int store_db_err(struct store *st, const char *what);
+
+/* Runs a statement that returns no rows: 0, or -EIO (logged).  A
+ * constraint violation is -EEXIST. */
+int store_exec_step(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* BEGIN IMMEDIATE: the write lock up front, so no upgrade can fail. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+/* Keeps @ret: for "goto out" paths. */
+int store_end(struct store *st, int ret);
+
+/* Binds @s (NULL binds NULL) as text at @i. */
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Column @i as text ("" for NULL) into @buf, truncated to @len. */
+void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
+/* Column @i as malloc'd text; NULL when out of memory. */
+char *store_col_dup(sqlite3_stmt *s, int i);
+int store_col_blob(sqlite3_stmt *s, int i, struct store_blob *b);
+
+/* Appends a record inside the caller's transaction. */
+int store_audit_add(struct store *st, const struct store_who *who,
+		    const char *action, const char *workspace,
+		    const char *target, const char *result,
+		    const char *detail);
+
+/* Random base64url text (no padding) of @n bytes. */
+int store_random_b64(size_t n, char *out, size_t out_len);
+
+/* The built-in roles' permissions, as a role's text; NULL if not one. */
+const char *store_builtin_role(const char *name);
+/* Creates the built-in roles in @workspace_id (inside a transaction). */
+int store_roles_builtin_add(struct store *st, const char *workspace_id);
+/* Whether @perms (space-separated) contains @perm. */
+bool store_perms_have(const char *perms, const char *perm);
+
+/* The token whose secret hashes to @hash (clear @out); -ENOENT. */
+int store_token_by_hash(struct store *st, const char *hash,
+			struct store_token *out);
+
+/* store_key_create() inside the caller's transaction, unaudited. */
+int store_key_add(struct store *st, const char *user,
+		  const struct store_binding *bindings, size_t n,
+		  struct store_key *out, char secret[STORE_SECRET_LEN]);
+
+#endif /* MOAT_STORE_INT_H */

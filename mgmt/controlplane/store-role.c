@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Roles: named sets of permissions per workspace.  The built-in roles are
+ * the same in every workspace and cannot be changed, so that a binding on
+ * "*" to a built-in role means one thing everywhere.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+
+const char *const store_permissions[] = {
+	"token:create", "token:read",	  "token:revoke",     "host:read",
+	"host:remove",	"role:read",	  "role:admin",	      "key:admin",
+	"audit:read",	"workspace:create", "workspace:read", NULL,
+};
+
+static const struct {
+	const char *name;
+	const char *perms;
+} builtin_roles[] = {
+	{ "admin", "token:create token:read token:revoke host:read host:remove"
+		   " role:read role:admin key:admin audit:read"
+		   " workspace:create workspace:read" },
+	{ "operator", "token:create token:read token:revoke host:read"
+		      " host:remove role:read audit:read workspace:read" },
+	{ "viewer", "token:read host:read role:read workspace:read" },
+};
+
+bool store_permission_valid(const char *perm)
+{
+	for (size_t i = 0; store_permissions[i]; i++)
+		if (!strcmp(perm, store_permissions[i]))
+			return true;
+	return false;
+}
+
+const char *store_builtin_role(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtin_roles) / sizeof(*builtin_roles);
+	     i++)
+		if (!strcmp(name, builtin_roles[i].name))
+			return builtin_roles[i].perms;
+	return NULL;
+}
+
+bool store_perms_have(const char *perms, const char *perm)
+{
+	size_t n = strlen(perm);
+
+	for (const char *p = perms; (p = strstr(p, perm)); p += n)
+		if ((p == perms || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+static const char sql_insert[] =
+	"INSERT INTO roles (workspace_id, name, permissions, builtin)"
+	" VALUES (?, ?, ?, ?)"
+	" ON CONFLICT (workspace_id, name) DO UPDATE SET"
+	" permissions = excluded.permissions";
+
+static int role_write(struct store *st, const char *ws, const char *name,
+		      const char *perms, bool builtin)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_insert);
+
+	if (!s)
+		return -EIO;
+	store_bind_text(s, 1, ws);
+	store_bind_text(s, 2, name);
+	store_bind_text(s, 3, perms);
+	sqlite3_bind_int(s, 4, builtin);
+	return store_exec_step(st, s, "writing a role");
+}
+
+int store_roles_builtin_add(struct store *st, const char *workspace_id)
+{
+	int ret = 0;
+
+	for (size_t i = 0;
+	     !ret && i < sizeof(builtin_roles) / sizeof(*builtin_roles); i++)
+		ret = role_write(st, workspace_id, builtin_roles[i].name,
+				 builtin_roles[i].perms, true);
+	return ret;
+}
+
+static const char sql_list[] =
+	"SELECT name, builtin, permissions FROM roles"
+	" WHERE workspace_id = ?1 AND (?2 IS NULL OR name = ?2)"
+	" ORDER BY name";
+
+static int role_query(struct store *st, const char *ws, const char *name,
+		      store_role_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_list);
+	struct store_role r;
+	int rc, ret = 0;
+
+	if (!s)
+		return -EIO;
+	store_bind_text(s, 1, ws);
+	store_bind_text(s, 2, name);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		store_col_copy(s, 0, r.name, sizeof(r.name));
+		r.builtin = sqlite3_column_int(s, 1);
+		store_col_copy(s, 2, r.permissions, sizeof(r.permissions));
+		ret = cb(arg, &r);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_db_err(st, "listing roles");
+	sqlite3_reset(s);
+	return ret;
+}
+
+int store_role_list(struct store *st, const char *workspace_id,
+		    store_role_cb cb, void *arg)
+{
+	return role_query(st, workspace_id, NULL, cb, arg);
+}
+
+static int role_copy(void *arg, const struct store_role *r)
+{
+	*(struct store_role *)arg = *r;
+	return 1;
+}
+
+int store_role_get(struct store *st, const char *workspace_id,
+		   const char *name, struct store_role *out)
+{
+	int ret = role_query(st, workspace_id, name, role_copy, out);
+
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+}
+
+/* The permissions as one canonical text: known ones, in table order. */
+static int perms_text(const char *const *perms, size_t n, char *buf,
+		      size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!store_permission_valid(perms[i])) {
+			log_warn("role: unknown permission `%s'", perms[i]);
+			return -EINVAL;
+		}
+	}
+	buf[0] = '\0';
+	for (size_t p = 0; store_permissions[p]; p++) {
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(perms[i], store_permissions[p]))
+				continue;
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+					      o ? " " : "",
+					      store_permissions[p]);
+			break;
+		}
+	}
+	return 0;
+}
+
+int store_role_put(struct store *st, const struct store_who *who,
+		   const char *workspace_id, const char *name,
+		   const char *const *perms, size_t n, struct store_role *out)
+{
+	char text[sizeof(out->permissions)], detail[700];
+	int ret;
+
+	if (!store_name_valid(name)) {
+		log_warn("role: bad name `%s'", name);
+		return -EINVAL;
+	}
+	if (store_builtin_role(name))
+		return -EPERM;
+	ret = perms_text(perms, n, text, sizeof(text));
+	if (!ret)
+		ret = store_json_detail(detail, sizeof(detail), "permissions",
+					text, NULL);
+	if (!ret)
+		ret = store_begin(st);
+	if (ret)
+		return ret;
+	ret = role_write(st, workspace_id, name, text, false);
+	/* the workspace is missing when the reference fails */
+	if (ret == -EEXIST)
+		ret = -ENOENT;
+	if (!ret)
+		ret = store_audit_add(st, who, "role.put", workspace_id, name,
+				      "ok", detail);
+	ret = store_end(st, ret);
+	if (!ret && out)
+		ret = store_role_get(st, workspace_id, name, out);
+	return ret;
+}
+
+static const char sql_delete[] =
+	"DELETE FROM roles WHERE workspace_id = ? AND name = ? AND NOT builtin";
+
+int store_role_delete(struct store *st, const struct store_who *who,
+		      const char *workspace_id, const char *name)
+{
+	sqlite3_stmt *s;
+	int ret;
+
+	if (store_builtin_role(name))
+		return -EPERM;
+	ret = store_begin(st);
+	if (ret)
+		return ret;
+	s = store_stmt(st, sql_delete);
+	if (!s) {
+		ret = -EIO;
+		goto out;
+	}
+	store_bind_text(s, 1, workspace_id);
+	store_bind_text(s, 2, name);
+	ret = store_exec_step(st, s, "deleting a role");
+	if (!ret && sqlite3_changes(st->db) == 0)
+		ret = -ENOENT;
+	if (!ret)
+		ret = store_audit_add(st, who, "role.delete", workspace_id,
+				      name, "ok", NULL);
+out:
+	return store_end(st, ret);
+}

@@ -104,10 +104,16 @@ int audit_verify_next(struct audit_verifier *v, const struct audit_record *r)
 
 	if (v->err)
 		return v->err;
+	if (r->seq > v->next_seq && r->seq == v->next_seq + 1)
+		return fail(v,
+			    "record %" PRId64 ": follows record %" PRId64
+			    " (record %" PRId64 " removed or moved)",
+			    r->seq, v->next_seq - 1, v->next_seq);
 	if (r->seq > v->next_seq)
 		return fail(v,
 			    "record %" PRId64 ": follows record %" PRId64
-			    " (records %" PRId64 "-%" PRId64 " missing)",
+			    " (records %" PRId64 "-%" PRId64
+			    " removed or moved)",
 			    r->seq, v->next_seq - 1, v->next_seq, r->seq - 1);
 	if (r->seq < v->next_seq)
 		return fail(v,

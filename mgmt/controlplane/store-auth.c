@@ -227,12 +227,19 @@ int store_key_list(struct store *st, store_key_cb cb, void *arg)
 int store_key_get(struct store *st, const char *id, struct store_key *out)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_key_get);
+	char id_buf[STORE_ID_LEN];
 	int rc, ret = 0;
 
+	if (strlen(id) >= STORE_ID_LEN) {
+		memset(out, 0, sizeof(*out));
+		return -ENOENT;
+	}
+	/* a copy first: the id may live in @out, which is cleared */
+	snprintf(id_buf, sizeof(id_buf), "%s", id);
 	memset(out, 0, sizeof(*out));
 	if (!s)
 		return -EIO;
-	store_bind_text(s, 1, id);
+	store_bind_text(s, 1, id_buf);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		ret = key_from_row(st, s, out);

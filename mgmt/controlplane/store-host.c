@@ -4,6 +4,7 @@
  * whether a certificate a host presents is still accepted.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,10 +108,17 @@ static int host_take(void *arg, const struct store_host *h)
 int store_host_get(struct store *st, const char *workspace_id, const char *id,
 		   struct store_host *out)
 {
+	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = host_query(st, workspace_id, id, host_take, out);
+	if (strlen(workspace_id) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
+		return -ENOENT;
+	/* copies first: the ids may live in @out, which is cleared */
+	snprintf(ws_buf, sizeof(ws_buf), "%s", workspace_id);
+	snprintf(id_buf, sizeof(id_buf), "%s", id);
+	memset(out, 0, sizeof(*out));
+	ret = host_query(st, ws_buf, id_buf, host_take, out);
 	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 

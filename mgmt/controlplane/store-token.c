@@ -144,10 +144,17 @@ static int token_take(void *arg, const struct store_token *t)
 int store_token_get(struct store *st, const char *workspace_id,
 		    const char *id, struct store_token *out)
 {
+	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = token_query(st, workspace_id, id, NULL, token_take, out);
+	if (strlen(workspace_id) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
+		return -ENOENT;
+	/* copies first: the ids may live in @out, which is cleared */
+	snprintf(ws_buf, sizeof(ws_buf), "%s", workspace_id);
+	snprintf(id_buf, sizeof(id_buf), "%s", id);
+	memset(out, 0, sizeof(*out));
+	ret = token_query(st, ws_buf, id_buf, NULL, token_take, out);
 	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 

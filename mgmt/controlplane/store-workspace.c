@@ -239,12 +239,19 @@ int store_workspace_get(struct store *st, const char *id_or_name,
 			struct store_workspace *out)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_ws_get);
+	char key[STORE_NAME_LEN + 1];
 	int rc, ret;
 
+	if (strlen(id_or_name) >= sizeof(key)) {
+		memset(out, 0, sizeof(*out));
+		return -ENOENT;
+	}
+	/* a copy first: it may live in @out, which is cleared */
+	snprintf(key, sizeof(key), "%s", id_or_name);
 	memset(out, 0, sizeof(*out));
 	if (!s)
 		return -EIO;
-	store_bind_text(s, 1, id_or_name);
+	store_bind_text(s, 1, key);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);

@@ -85,8 +85,8 @@ void audit_verify_init_at(struct audit_verifier *v, int64_t seq,
 	snprintf(v->prev, sizeof(v->prev), "%s", hash);
 }
 
-__attribute__((format(printf, 2, 3))) static int
-fail(struct audit_verifier *v, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct audit_verifier *v,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,7 +123,8 @@ int audit_verify_next(struct audit_verifier *v, const struct audit_record *r)
 	if (!r->prev || strcmp(r->prev, v->prev))
 		return fail(v,
 			    "record %" PRId64 ": prev `%s' is not the hash of "
-			    "record %" PRId64 " (removed, replaced or reordered?)",
+			    "record %" PRId64
+			    " (removed, replaced or reordered?)",
 			    r->seq, r->prev ? r->prev : "", r->seq - 1);
 	ret = audit_hash(r, want);
 	if (ret)

@@ -80,7 +80,8 @@ int store_key_revoke(struct store *st, const struct store_who *who,
 			ret = -EALREADY;
 	}
 	if (!ret)
-		ret = store_audit_add(st, who, "key.revoke", "", id, "ok", NULL);
+		ret = store_audit_add(st, who, "key.revoke", "", id, "ok",
+				      NULL);
 out:
 	return store_end(st, ret);
 }
@@ -153,7 +154,8 @@ static int allowed(struct store *st, const char *key_id, const char *ws,
 		const struct store_binding *b = &k.bindings[i];
 
 		if (any)
-			ret = role_grants(st, b->workspace, b->role, perm, &yes);
+			ret = role_grants(st, b->workspace, b->role, perm,
+					  &yes);
 		else if (!strcmp(b->workspace, "*") ||
 			 !strcmp(b->workspace, ws))
 			/* a "*" binding's role is read in @ws itself */

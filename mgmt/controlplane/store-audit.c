@@ -22,8 +22,7 @@ static const char sql_insert[] =
 
 int store_audit_add(struct store *st, const struct store_who *who,
 		    const char *action, const char *workspace,
-		    const char *target, const char *result,
-		    const char *detail)
+		    const char *target, const char *result, const char *detail)
 {
 	char prev[AUDIT_HEX_LEN], hash[AUDIT_HEX_LEN];
 	struct audit_record r = {

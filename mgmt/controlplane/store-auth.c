@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "log.h"
 #include "store-int.h"
 
@@ -167,8 +166,8 @@ int store_key_create(struct store *st, const struct store_who *who,
 	return ret;
 }
 
-#define KEY_SELECT                                                            \
-	"SELECT k.id, u.name, k.created, k.revoked FROM keys k"              \
+#define KEY_SELECT                                              \
+	"SELECT k.id, u.name, k.created, k.revoked FROM keys k" \
 	" JOIN users u ON u.id = k.user_id"
 static const char sql_key_list[] = KEY_SELECT " ORDER BY k.created, k.id";
 static const char sql_key_get[] = KEY_SELECT " WHERE k.id = ?";
@@ -176,8 +175,7 @@ static const char sql_bindings[] =
 	"SELECT workspace, role FROM bindings WHERE key_id = ?"
 	" ORDER BY workspace, role";
 
-static int key_from_row(struct store *st, sqlite3_stmt *s,
-			struct store_key *k)
+static int key_from_row(struct store *st, sqlite3_stmt *s, struct store_key *k)
 {
 	sqlite3_stmt *b = store_stmt(st, sql_bindings);
 	int rc;

@@ -20,8 +20,8 @@ void store_host_clear(struct store_host *h)
 }
 
 #define HOST_SELECT                                                           \
-	"SELECT id, workspace_id, hostname, machine_id, token_id, serial,"   \
-	" prev_serial, enrolled, first_seen, last_seen, cert_not_after,"     \
+	"SELECT id, workspace_id, hostname, machine_id, token_id, serial,"    \
+	" prev_serial, enrolled, first_seen, last_seen, cert_not_after,"      \
 	" uptime, removed, agent_version, kernel, address, labels, dataplane" \
 	" FROM hosts"
 
@@ -175,8 +175,7 @@ int store_host_renew(struct store *st, const struct store_who *who,
 	sqlite3_stmt *s;
 	int ret;
 
-	ret = store_json_detail(detail, sizeof(detail), "serial", serial,
-				NULL);
+	ret = store_json_detail(detail, sizeof(detail), "serial", serial, NULL);
 	if (!ret)
 		ret = store_begin(st);
 	if (ret)
@@ -227,9 +226,8 @@ int store_host_heartbeat(struct store *st, const char *id,
 	return ret;
 }
 
-static const char sql_cert[] =
-	"SELECT removed, serial, prev_serial FROM hosts"
-	" WHERE workspace_id = ? AND id = ?";
+static const char sql_cert[] = "SELECT removed, serial, prev_serial FROM hosts"
+			       " WHERE workspace_id = ? AND id = ?";
 
 int store_host_cert_ok(struct store *st, const char *workspace_id,
 		       const char *host_id, const char *serial)

@@ -52,8 +52,7 @@ int store_col_blob(sqlite3_stmt *s, int i, struct store_blob *b);
 /* Appends a record inside the caller's transaction. */
 int store_audit_add(struct store *st, const struct store_who *who,
 		    const char *action, const char *workspace,
-		    const char *target, const char *result,
-		    const char *detail);
+		    const char *target, const char *result, const char *detail);
 
 /* Random base64url text (no padding) of @n bytes. */
 int store_random_b64(size_t n, char *out, size_t out_len);

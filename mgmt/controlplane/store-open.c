@@ -120,8 +120,8 @@ static int user_version(struct store *st, int *version)
 	sqlite3_stmt *s;
 	int ret = -EIO;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
 		return store_db_err(st, "reading the schema version");
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*version = sqlite3_column_int(s, 0);

@@ -12,8 +12,8 @@
 #include "store-int.h"
 
 const char *const store_permissions[] = {
-	"token:create", "token:read",	  "token:revoke",     "host:read",
-	"host:remove",	"role:read",	  "role:admin",	      "key:admin",
+	"token:create", "token:read",	    "token:revoke",   "host:read",
+	"host:remove",	"role:read",	    "role:admin",     "key:admin",
 	"audit:read",	"workspace:create", "workspace:read", NULL,
 };
 
@@ -129,8 +129,8 @@ static int role_copy(void *arg, const struct store_role *r)
 	return 1;
 }
 
-int store_role_get(struct store *st, const char *workspace_id,
-		   const char *name, struct store_role *out)
+int store_role_get(struct store *st, const char *workspace_id, const char *name,
+		   struct store_role *out)
 {
 	int ret = role_query(st, workspace_id, name, role_copy, out);
 
@@ -138,8 +138,7 @@ int store_role_get(struct store *st, const char *workspace_id,
 }
 
 /* The permissions as one canonical text: known ones, in table order. */
-static int perms_text(const char *const *perms, size_t n, char *buf,
-		      size_t len)
+static int perms_text(const char *const *perms, size_t n, char *buf, size_t len)
 {
 	size_t o = 0;
 

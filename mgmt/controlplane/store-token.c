@@ -38,8 +38,8 @@ void store_token_clear(struct store_token *t)
 	t->description = NULL;
 }
 
-#define TOKEN_COLUMNS                                                         \
-	"id, workspace_id, created_by, created, expires, uses, max_uses,"    \
+#define TOKEN_COLUMNS                                                     \
+	"id, workspace_id, created_by, created, expires, uses, max_uses," \
 	" revoked, labels, description"
 
 /* Revoked first: a revoked token says so even once it has expired. */
@@ -141,8 +141,8 @@ static int token_take(void *arg, const struct store_token *t)
 	return 1;
 }
 
-int store_token_get(struct store *st, const char *workspace_id,
-		    const char *id, struct store_token *out)
+int store_token_get(struct store *st, const char *workspace_id, const char *id,
+		    struct store_token *out)
 {
 	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
 	int ret;

@@ -126,8 +126,8 @@ int store_bootstrap(struct store *st, const struct store_bootstrap *b,
 		ret = store_key_add(st, "admin", &all, 1, &key, key_secret);
 	if (!ret)
 		ret = store_json_detail(detail, sizeof(detail), "organization",
-					b->org, "workspace", b->ws_name,
-					"key", key.id, NULL);
+					b->org, "workspace", b->ws_name, "key",
+					key.id, NULL);
 	if (!ret)
 		ret = store_audit_add(st, &system, "store.bootstrap", b->ws_id,
 				      key.id, "ok", detail);
@@ -142,8 +142,9 @@ out:
 
 int store_server_get(struct store *st, struct store_server *out)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT name, server_ca, server_ca_key,"
-					 " server_cert, server_key FROM org");
+	sqlite3_stmt *s =
+		store_stmt(st, "SELECT name, server_ca, server_ca_key,"
+			       " server_cert, server_key FROM org");
 	int rc, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -224,8 +225,8 @@ int store_workspace_create(struct store *st, const struct store_who *who,
 		return ret;
 	ret = workspace_add(st, id, name, ca, ca_key);
 	if (!ret)
-		ret = store_audit_add(st, who, "workspace.create", id, id,
-				      "ok", detail);
+		ret = store_audit_add(st, who, "workspace.create", id, id, "ok",
+				      detail);
 	return store_end(st, ret);
 }
 
@@ -255,8 +256,9 @@ int store_workspace_get(struct store *st, const char *id_or_name,
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? -ENOENT :
-					   store_db_err(st, "reading a workspace");
+		return rc == SQLITE_DONE ?
+			       -ENOENT :
+			       store_db_err(st, "reading a workspace");
 	}
 	store_col_copy(s, 0, out->id, sizeof(out->id));
 	store_col_copy(s, 1, out->name, sizeof(out->name));

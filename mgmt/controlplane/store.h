@@ -38,7 +38,7 @@ struct store;
 
 /* Who acts, for the audit record. */
 struct store_who {
-	const char *actor;  /* "key:KEYID/USER", "host:HOSTID", "system" */
+	const char *actor; /* "key:KEYID/USER", "host:HOSTID", "system" */
 	const char *source; /* peer "ip:port", or "" */
 };
 
@@ -66,15 +66,15 @@ struct store_blob {
 void store_blob_clear(struct store_blob *b);
 
 struct store_bootstrap {
-	const char *org;	    /* organization name */
-	const char *ws_id;	    /* from store_new_id('w') */
+	const char *org; /* organization name */
+	const char *ws_id; /* from store_new_id('w') */
 	const char *ws_name;
-	struct store_blob ws_ca;    /* DER */
-	struct store_blob ws_key;   /* PEM */
-	struct store_blob server_ca;	  /* DER */
-	struct store_blob server_ca_key;  /* PEM */
-	struct store_blob server_cert;	  /* DER */
-	struct store_blob server_key;	  /* PEM */
+	struct store_blob ws_ca; /* DER */
+	struct store_blob ws_key; /* PEM */
+	struct store_blob server_ca; /* DER */
+	struct store_blob server_ca_key; /* PEM */
+	struct store_blob server_cert; /* DER */
+	struct store_blob server_key; /* PEM */
 };
 
 /* Whether bootstrap happened (so that the caller makes no CAs in vain). */
@@ -105,7 +105,7 @@ struct store_workspace {
 	char id[STORE_ID_LEN];
 	char name[STORE_NAME_LEN + 1];
 	int64_t created;
-	struct store_blob ca;	  /* DER, filled by the get calls only */
+	struct store_blob ca; /* DER, filled by the get calls only */
 	struct store_blob ca_key; /* PEM, filled by the get calls only */
 };
 void store_workspace_clear(struct store_workspace *w);
@@ -145,7 +145,7 @@ struct store_token {
 	int64_t uses;
 	int64_t max_uses;
 	int64_t revoked; /* unix s, 0: not revoked */
-	char *labels;	   /* JSON object text, malloc'd */
+	char *labels; /* JSON object text, malloc'd */
 	char *description; /* malloc'd */
 	enum store_token_state state; /* at store_now() */
 };
@@ -164,8 +164,8 @@ typedef int (*store_token_cb)(void *arg, const struct store_token *t);
 /* Newest first. */
 int store_token_list(struct store *st, const char *workspace_id,
 		     store_token_cb cb, void *arg);
-int store_token_get(struct store *st, const char *workspace_id,
-		    const char *id, struct store_token *out);
+int store_token_get(struct store *st, const char *workspace_id, const char *id,
+		    struct store_token *out);
 /* -EALREADY when revoked before (nothing recorded). */
 int store_token_revoke(struct store *st, const struct store_who *who,
 		       const char *workspace_id, const char *id,
@@ -179,18 +179,18 @@ struct store_host {
 	char hostname[256];
 	char machine_id[128];
 	char token_id[STORE_ID_LEN];
-	char serial[STORE_SERIAL_LEN];	    /* current certificate */
+	char serial[STORE_SERIAL_LEN]; /* current certificate */
 	char prev_serial[STORE_SERIAL_LEN]; /* the one before, or "" */
-	int64_t enrolled;   /* last (re-)enrollment */
+	int64_t enrolled; /* last (re-)enrollment */
 	int64_t first_seen; /* first heartbeat, 0: never */
-	int64_t last_seen;  /* 0: never */
+	int64_t last_seen; /* 0: never */
 	int64_t cert_not_after;
 	int64_t uptime;
 	int64_t removed; /* unix s, 0: not removed */
 	char agent_version[64];
 	char kernel[128];
 	char address[64];
-	char *labels;	 /* JSON object text, malloc'd */
+	char *labels; /* JSON object text, malloc'd */
 	char *dataplane; /* JSON object text, malloc'd */
 };
 void store_host_clear(struct store_host *h);
@@ -324,8 +324,8 @@ struct store_role {
 typedef int (*store_role_cb)(void *arg, const struct store_role *r);
 int store_role_list(struct store *st, const char *workspace_id,
 		    store_role_cb cb, void *arg);
-int store_role_get(struct store *st, const char *workspace_id,
-		   const char *name, struct store_role *out);
+int store_role_get(struct store *st, const char *workspace_id, const char *name,
+		   struct store_role *out);
 /* Create or replace; -EINVAL names an unknown permission, -EPERM for a
  * built-in role (they are the same everywhere, so "*" bindings mean one
  * thing). */

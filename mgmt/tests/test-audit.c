@@ -43,13 +43,15 @@ static void test_hash_known(void **state)
 
 	assert_int_equal(audit_hash(&r, h), 0);
 	assert_string_equal(
-		h, "8aef7d8c22f51a2674360cdd4199056f3d6c85eba081566d2763ce21d0d6fd88");
+		h,
+		"8aef7d8c22f51a2674360cdd4199056f3d6c85eba081566d2763ce21d0d6fd88");
 	/* lengths are hashed: moving a byte between fields changes it */
 	r.source = "127.0.0.1:500";
 	r.action = "0store.bootstrap";
 	assert_int_equal(audit_hash(&r, h), 0);
 	assert_string_not_equal(
-		h, "8aef7d8c22f51a2674360cdd4199056f3d6c85eba081566d2763ce21d0d6fd88");
+		h,
+		"8aef7d8c22f51a2674360cdd4199056f3d6c85eba081566d2763ce21d0d6fd88");
 }
 
 #define N 5
@@ -109,25 +111,25 @@ static void test_verify_memory(void **state)
 	assert_int_equal(v.checked, N);
 
 	assert_int_equal(chain_verify(&c, gap, 4, &v), -EBADMSG);
-	assert_string_equal(v.why,
-			    "record 4: follows record 2 (record 3 removed or moved)");
+	assert_string_equal(
+		v.why,
+		"record 4: follows record 2 (record 3 removed or moved)");
 	assert_int_equal(v.checked, 2);
 
 	assert_int_equal(chain_verify(&c, swapped, N, &v), -EBADMSG);
-	assert_string_equal(v.why,
-			    "record 3: follows record 1 (record 2 removed or moved)");
+	assert_string_equal(
+		v.why,
+		"record 3: follows record 1 (record 2 removed or moved)");
 
 	/* an edit of any field, seq kept: the hash says so */
 	c.r[2].detail = "{\"x\":1}";
 	assert_int_equal(chain_verify(&c, good, N, &v), -EBADMSG);
-	assert_string_equal(v.why,
-			    "record 3: hash does not match its contents "
-			    "(edited?)");
+	assert_string_equal(v.why, "record 3: hash does not match its contents "
+				   "(edited?)");
 	/* later calls keep the first error */
 	assert_int_equal(audit_verify_next(&v, &c.r[3]), -EBADMSG);
-	assert_string_equal(v.why,
-			    "record 3: hash does not match its contents "
-			    "(edited?)");
+	assert_string_equal(v.why, "record 3: hash does not match its contents "
+				   "(edited?)");
 
 	/* an edit that also recomputed its hash: the next link breaks */
 	assert_int_equal(audit_hash(&c.r[2], c.hash[2]), 0);
@@ -150,10 +152,9 @@ static void add_records(struct fixture *f, int n)
 
 	for (int i = 0; i < n; i++) {
 		snprintf(target, sizeof(target), "x%d", i);
-		assert_int_equal(store_audit_append(f->st, &test_who,
-						    "auth.deny", f->ws, target,
-						    "denied: token:create",
-						    NULL),
+		assert_int_equal(store_audit_append(
+					 f->st, &test_who, "auth.deny", f->ws,
+					 target, "denied: token:create", NULL),
 				 0);
 	}
 }
@@ -191,7 +192,8 @@ static void test_store_deleted(void **state)
 
 	add_records(f, 8);
 	fixture_raw_sql(f, "DELETE FROM audit WHERE seq = 6");
-	expect_broken(f, "record 7: follows record 5 (record 6 removed or moved)");
+	expect_broken(f,
+		      "record 7: follows record 5 (record 6 removed or moved)");
 }
 
 static void test_store_swapped(void **state)
@@ -258,18 +260,19 @@ static void test_crash(void **state)
 	assert_true(n > 10);
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
-					    &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
 	sqlite3_finalize(s);
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT (SELECT count(*) FROM tokens),"
-					    " (SELECT count(*) FROM audit"
-					    " WHERE action = 'token.create')",
-					    -1, &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(db,
+				   "SELECT (SELECT count(*) FROM tokens),"
+				   " (SELECT count(*) FROM audit"
+				   " WHERE action = 'token.create')",
+				   -1, &s, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	tokens = sqlite3_column_int64(s, 0);
 	creates = sqlite3_column_int64(s, 1);
@@ -284,15 +287,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_known),
 		cmocka_unit_test(test_verify_memory),
-		cmocka_unit_test_setup_teardown(test_store_edited,
-						fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_store_deleted,
-						fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_store_swapped,
-						fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_edited, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_deleted, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_swapped, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_crash, fixture_setup,
 						fixture_teardown),
 	};

@@ -40,9 +40,9 @@ int fixture_setup(void **state)
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_new_id('w', f->ws), 0);
 	boot.ws_id = f->ws;
-	assert_int_equal(store_bootstrap(f->st, &boot, f->admin_key,
-					 f->admin_secret),
-			 0);
+	assert_int_equal(
+		store_bootstrap(f->st, &boot, f->admin_key, f->admin_secret),
+		0);
 	*state = f;
 	return 0;
 }

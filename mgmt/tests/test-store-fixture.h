@@ -12,8 +12,8 @@ struct fixture {
 	char dir[64];
 	char path[96];
 	struct store *st;
-	char ws[STORE_ID_LEN];		 /* the first workspace */
-	char admin_key[STORE_ID_LEN];	 /* bound to admin on "*" */
+	char ws[STORE_ID_LEN]; /* the first workspace */
+	char admin_key[STORE_ID_LEN]; /* bound to admin on "*" */
 	char admin_secret[STORE_SECRET_LEN];
 };
 

@@ -123,7 +123,8 @@ static void test_bootstrap_once(void **state)
 {
 	struct fixture *f = *state;
 	char id[STORE_ID_LEN], secret[STORE_SECRET_LEN] = "";
-	struct store_bootstrap boot = { .org = "other", .ws_id = "wbbbbbbbbbb",
+	struct store_bootstrap boot = { .org = "other",
+					.ws_id = "wbbbbbbbbbb",
 					.ws_name = "second" };
 	struct store_workspace w;
 	struct store_server srv;
@@ -176,9 +177,9 @@ static void test_workspaces(void **state)
 	int n = 0;
 
 	assert_int_equal(store_new_id('w', id), 0);
-	assert_int_equal(store_workspace_create(f->st, &test_who, id, "prod",
-						&b, &b),
-			 0);
+	assert_int_equal(
+		store_workspace_create(f->st, &test_who, id, "prod", &b, &b),
+		0);
 	assert_int_equal(store_workspace_create(f->st, &test_who, "wcccccccccc",
 						"prod", &b, &b),
 			 -EEXIST);
@@ -263,9 +264,9 @@ static void test_token_states(void **state)
 	assert_int_equal(store_token_get(f->st, f->ws, rid, &t), 0);
 	assert_int_equal(t.uses, 0);
 	store_token_clear(&t);
-	assert_int_equal(store_token_revoke(f->st, &test_who, f->ws, "tnone",
-					    NULL),
-			 -ENOENT);
+	assert_int_equal(
+		store_token_revoke(f->st, &test_who, f->ws, "tnone", NULL),
+		-ENOENT);
 }
 
 static void test_usage_limit(void **state)
@@ -348,9 +349,9 @@ static void test_reenroll_remove(void **state)
 			 -EKEYREVOKED);
 	assert_int_equal(store_host_remove(f->st, &test_who, f->ws, host, NULL),
 			 -EALREADY);
-	assert_int_equal(store_host_remove(f->st, &test_who, f->ws, "hnone",
-					   NULL),
-			 -ENOENT);
+	assert_int_equal(
+		store_host_remove(f->st, &test_who, f->ws, "hnone", NULL),
+		-ENOENT);
 	assert_int_equal(store_host_renew(f->st, &test_who, f->ws, host, "s9",
 					  2000000000),
 			 -ENOENT);
@@ -435,15 +436,13 @@ static void test_heartbeat(void **state)
 }
 
 static void key(struct fixture *f, const char *user,
-		const struct store_binding *b, size_t n,
-		char id[STORE_ID_LEN])
+		const struct store_binding *b, size_t n, char id[STORE_ID_LEN])
 {
 	char secret[STORE_SECRET_LEN];
 	struct store_key k;
 
-	assert_int_equal(store_key_create(f->st, &test_who, user, b, n, &k,
-					  secret),
-			 0);
+	assert_int_equal(
+		store_key_create(f->st, &test_who, user, b, n, &k, secret), 0);
 	assert_int_equal(k.n_bindings, n);
 	memcpy(id, k.id, STORE_ID_LEN);
 }
@@ -470,8 +469,7 @@ static void test_rbac(void **state)
 					       store_permissions[i]),
 				 0);
 	}
-	assert_int_equal(store_allowed(f->st, f->admin_key, f->ws,
-				       "token:fly"),
+	assert_int_equal(store_allowed(f->st, f->admin_key, f->ws, "token:fly"),
 			 -EINVAL);
 
 	b = (struct store_binding){ .role = "viewer" };
@@ -500,19 +498,18 @@ static void test_rbac(void **state)
 	assert_int_equal(store_allowed(f->st, star_op, ws2, "token:create"), 0);
 	assert_int_equal(store_allowed(f->st, star_op, f->ws, "host:remove"),
 			 0);
-	assert_int_equal(store_allowed(f->st, star_op, "*",
-				       "workspace:create"),
+	assert_int_equal(store_allowed(f->st, star_op, "*", "workspace:create"),
 			 -EACCES);
 	assert_int_equal(store_allowed(f->st, star_op, ws2, "role:admin"),
 			 -EACCES);
 
 	/* custom roles: validated, per workspace; built-ins fixed */
-	assert_int_equal(store_role_put(f->st, &test_who, f->ws, "auditor",
-					bad, 2, &r),
-			 -EINVAL);
-	assert_int_equal(store_role_put(f->st, &test_who, f->ws, "viewer",
-					perms, 2, &r),
-			 -EPERM);
+	assert_int_equal(
+		store_role_put(f->st, &test_who, f->ws, "auditor", bad, 2, &r),
+		-EINVAL);
+	assert_int_equal(
+		store_role_put(f->st, &test_who, f->ws, "viewer", perms, 2, &r),
+		-EPERM);
 	assert_int_equal(store_role_delete(f->st, &test_who, f->ws, "admin"),
 			 -EPERM);
 	assert_int_equal(store_role_put(f->st, &test_who, f->ws, "auditor",
@@ -529,13 +526,13 @@ static void test_rbac(void **state)
 			 -EACCES);
 	/* not a built-in: no binding on "*", nor to a role not there */
 	b = (struct store_binding){ "*", "auditor" };
-	assert_int_equal(store_key_create(f->st, &test_who, "dave", &b, 1, &k,
-					  secret),
-			 -EINVAL);
+	assert_int_equal(
+		store_key_create(f->st, &test_who, "dave", &b, 1, &k, secret),
+		-EINVAL);
 	snprintf(b.workspace, sizeof(b.workspace), "%s", ws2);
-	assert_int_equal(store_key_create(f->st, &test_who, "dave", &b, 1, &k,
-					  secret),
-			 -ENOENT);
+	assert_int_equal(
+		store_key_create(f->st, &test_who, "dave", &b, 1, &k, secret),
+		-ENOENT);
 	assert_int_equal(store_role_delete(f->st, &test_who, f->ws, "auditor"),
 			 0);
 	assert_int_equal(store_role_delete(f->st, &test_who, f->ws, "auditor"),
@@ -557,12 +554,13 @@ static void test_rbac(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
+#define T(fn) \
+	cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_bootstrap_once), T(test_workspaces),
-		T(test_token_states),	T(test_usage_limit),
+		T(test_bootstrap_once),	 T(test_workspaces),
+		T(test_token_states),	 T(test_usage_limit),
 		T(test_reenroll_remove), T(test_renew),
-		T(test_heartbeat),	T(test_rbac),
+		T(test_heartbeat),	 T(test_rbac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

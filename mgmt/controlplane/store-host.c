@@ -203,7 +203,7 @@ static const char sql_heartbeat[] =
 	"UPDATE hosts SET last_seen = ?1,"
 	" first_seen = CASE first_seen WHEN 0 THEN ?1 ELSE first_seen END,"
 	" agent_version = ?2, kernel = ?3, uptime = ?4, address = ?5,"
-	" dataplane = ?6 WHERE id = ?7";
+	" dataplane = ?6 WHERE id = ?7 AND removed = 0";
 
 int store_host_heartbeat(struct store *st, const char *id,
 			 const struct store_heartbeat *hb)

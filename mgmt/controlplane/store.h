@@ -250,7 +250,8 @@ struct store_heartbeat {
 	const char *address;
 	const char *dataplane; /* JSON object text */
 };
-/* One prepared UPDATE, no audit record; -ENOENT for an unknown host. */
+/* One prepared UPDATE, no audit record; -ENOENT for an unknown or
+ * removed host (its session should end). */
 int store_host_heartbeat(struct store *st, const char *id,
 			 const struct store_heartbeat *hb);
 

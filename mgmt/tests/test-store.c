@@ -433,6 +433,9 @@ static void test_heartbeat(void **state)
 	assert_string_equal(h.dataplane, "{\"state\":\"enforcing\"}");
 	store_host_clear(&h);
 	assert_int_equal(store_host_heartbeat(f->st, "hnone", &hb), -ENOENT);
+	assert_int_equal(store_host_remove(f->st, &test_who, f->ws, host, NULL),
+			 0);
+	assert_int_equal(store_host_heartbeat(f->st, host, &hb), -ENOENT);
 }
 
 static void key(struct fixture *f, const char *user,

@@ -214,6 +214,61 @@ static void test_store_swapped(void **state)
 	assert_non_null(strstr(why, "is not the hash of record 3"));
 }
 
+struct seen {
+	int n;
+	int64_t seqs[16];
+};
+
+static int collect(void *arg, const struct audit_record *r)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		s->seqs[s->n] = r->seq;
+	s->n++;
+	return 0;
+}
+
+/* Paging by seq and filtering by workspace, as GET /v1/audit does. */
+static void test_store_list(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = { 0 };
+
+	add_records(f, 3);
+	assert_int_equal(store_audit_append(f->st, &test_who, "auth.deny",
+					    "wother00000", "", "denied: x",
+					    NULL),
+			 0);
+	assert_int_equal(store_audit_list(f->st, 2, 2, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seqs[0], 3);
+	assert_int_equal(s.seqs[1], 4);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(
+		store_audit_list(f->st, 0, 0, "wother00000", collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.seqs[0], 5);
+	memset(&s, 0, sizeof(s));
+	/* the bootstrap's record and add_records' 3 */
+	assert_int_equal(store_audit_list(f->st, 0, 0, f->ws, collect, &s), 0);
+	assert_int_equal(s.n, 4);
+}
+
+static void test_json_detail(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(store_json_detail(buf, sizeof(buf), "a", "x\"y\n", "b",
+					   "\\", NULL),
+			 0);
+	assert_string_equal(buf, "{\"a\":\"x\\\"y\\u000a\",\"b\":\"\\\\\"}");
+	assert_int_equal(store_json_detail(buf, sizeof(buf), NULL), 0);
+	assert_string_equal(buf, "{}");
+	assert_int_equal(store_json_detail(buf, 8, "key", "value", NULL),
+			 -ENOSPC);
+}
+
 /* A store killed at any point: its file is whole and its chain verifies,
  * and every token has the audit record that created it. */
 static void test_crash(void **state)
@@ -287,6 +342,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_known),
 		cmocka_unit_test(test_verify_memory),
+		cmocka_unit_test(test_json_detail),
+		cmocka_unit_test_setup_teardown(test_store_list, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_store_edited, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -165,6 +165,15 @@ static void test_bootstrap_once(void **state)
 
 	fixture_reopen(f);
 	assert_int_equal(store_bootstrap(f->st, &boot, id, secret), -EALREADY);
+
+	/* a schema newer than this program: refused, not touched */
+	store_close(f->st);
+	f->st = NULL;
+	fixture_raw_sql(f, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(f->path, &f->st), -EPROTO);
+	assert_null(f->st);
+	fixture_raw_sql(f, "PRAGMA user_version = 1");
+	fixture_reopen(f);
 }
 
 static void test_workspaces(void **state)

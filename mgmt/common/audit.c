@@ -42,9 +42,19 @@ static bool put_num(EVP_MD_CTX *ctx, int64_t v)
 	return put_field(ctx, num, (size_t)n);
 }
 
-int audit_hash(const struct audit_record *r, char out[AUDIT_HEX_LEN])
+void audit_hex(const unsigned char *bytes, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[bytes[i] >> 4];
+		out[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int audit_hash(const struct audit_record *r, char out[AUDIT_HEX_LEN])
+{
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -64,11 +74,7 @@ int audit_hash(const struct audit_record *r, char out[AUDIT_HEX_LEN])
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -EINVAL;
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	audit_hex(md, mdlen, out);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #ifndef MOAT_AUDIT_H
 #define MOAT_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 64 lowercase hex digits and a NUL */
@@ -34,6 +35,9 @@ struct audit_record {
 
 /* The 64 zeros that seq 1 names as its prev. */
 extern const char audit_genesis[AUDIT_HEX_LEN];
+
+/* @n bytes as 2 @n lowercase hex digits and a NUL. */
+void audit_hex(const unsigned char *bytes, size_t n, char *out);
 
 /* The hash @r should carry (r->hash is not read); 0 or -ENOMEM/-EINVAL. */
 int audit_hash(const struct audit_record *r, char out[AUDIT_HEX_LEN]);

@@ -105,41 +105,44 @@ static const char *col(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+struct audit_call {
+	store_audit_cb cb;
+	void *arg;
+};
+
+static int audit_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct audit_call *c = arg;
+	struct audit_record r = {
+		.seq = sqlite3_column_int64(s, 0),
+		.time = sqlite3_column_int64(s, 1),
+	};
+
+	/* column text stays valid until the next step */
+	r.actor = col(s, 2);
+	r.source = col(s, 3);
+	r.action = col(s, 4);
+	r.workspace = col(s, 5);
+	r.target = col(s, 6);
+	r.result = col(s, 7);
+	r.detail = col(s, 8);
+	r.prev = col(s, 9);
+	r.hash = col(s, 10);
+	return c->cb(c->arg, &r);
+}
+
 int store_audit_list(struct store *st, int64_t after, int64_t limit,
 		     const char *workspace, store_audit_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_list);
-	int rc, ret = 0;
+	struct audit_call c = { cb, arg };
 
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, after);
 	store_bind_text(s, 2, workspace);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct audit_record r = {
-			.seq = sqlite3_column_int64(s, 0),
-			.time = sqlite3_column_int64(s, 1),
-		};
-
-		/* column text stays valid until the next step */
-		r.actor = col(s, 2);
-		r.source = col(s, 3);
-		r.action = col(s, 4);
-		r.workspace = col(s, 5);
-		r.target = col(s, 6);
-		r.result = col(s, 7);
-		r.detail = col(s, 8);
-		r.prev = col(s, 9);
-		r.hash = col(s, 10);
-		ret = cb(arg, &r);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "listing the audit log");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, audit_row, &c, "listing the audit log");
 }
 
 static int verify_one(void *arg, const struct audit_record *r)

@@ -15,18 +15,7 @@
 
 bool store_user_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n < 1 || n > STORE_NAME_LEN - 1)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      (i > 0 && (c == '.' || c == '_' || c == '-'))))
-			return false;
-	}
-	return true;
+	return store_name_valid_with(name, "._-");
 }
 
 static const char sql_user_find[] = "SELECT id FROM users WHERE name = ?";
@@ -201,25 +190,28 @@ static int key_from_row(struct store *st, sqlite3_stmt *s, struct store_key *k)
 	return 0;
 }
 
+struct key_call {
+	store_key_cb cb;
+	void *arg;
+};
+
+static int key_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct key_call *c = arg;
+	struct store_key k;
+	int ret = key_from_row(st, s, &k);
+
+	return ret ? ret : c->cb(c->arg, &k);
+}
+
 int store_key_list(struct store *st, store_key_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_key_list);
-	struct store_key k;
-	int rc, ret = 0;
+	struct key_call c = { cb, arg };
 
 	if (!s)
 		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		ret = key_from_row(st, s, &k);
-		if (!ret)
-			ret = cb(arg, &k);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "listing keys");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, key_row, &c, "listing keys");
 }
 
 int store_key_get(struct store *st, const char *id, struct store_key *out)

@@ -59,30 +59,35 @@ static int host_from_row(sqlite3_stmt *s, struct store_host *h)
 	return 0;
 }
 
+struct host_call {
+	store_host_cb cb;
+	void *arg;
+};
+
+static int host_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct host_call *c = arg;
+	struct store_host h;
+	int ret = host_from_row(s, &h);
+
+	if (!ret)
+		ret = c->cb(c->arg, &h);
+	store_host_clear(&h);
+	return ret;
+}
+
 static int host_query(struct store *st, const char *ws, const char *id,
 		      store_host_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, id ? sql_get : sql_list);
-	struct store_host h;
-	int rc, ret = 0;
+	struct host_call c = { cb, arg };
 
 	if (!s)
 		return -EIO;
 	store_bind_text(s, 1, ws);
 	if (id)
 		store_bind_text(s, 2, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		ret = host_from_row(s, &h);
-		if (!ret)
-			ret = cb(arg, &h);
-		store_host_clear(&h);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "reading hosts");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, host_row, &c, "reading hosts");
 }
 
 int store_host_list(struct store *st, const char *workspace_id,
@@ -96,13 +101,7 @@ static int host_take(void *arg, const struct store_host *h)
 	struct store_host *out = arg;
 
 	*out = *h;
-	out->labels = strdup(h->labels);
-	out->dataplane = strdup(h->dataplane);
-	if (!out->labels || !out->dataplane) {
-		store_host_clear(out);
-		return -ENOMEM;
-	}
-	return 1;
+	return store_dup_pair(&out->labels, &out->dataplane) ?: 1;
 }
 
 int store_host_get(struct store *st, const char *workspace_id, const char *id,
@@ -111,15 +110,12 @@ int store_host_get(struct store *st, const char *workspace_id, const char *id,
 	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
 	int ret;
 
+	ret = store_ids_copy(workspace_id, id, ws_buf, id_buf);
 	memset(out, 0, sizeof(*out));
-	if (strlen(workspace_id) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
-		return -ENOENT;
-	/* copies first: the ids may live in @out, which is cleared */
-	snprintf(ws_buf, sizeof(ws_buf), "%s", workspace_id);
-	snprintf(id_buf, sizeof(id_buf), "%s", id);
-	memset(out, 0, sizeof(*out));
-	ret = host_query(st, ws_buf, id_buf, host_take, out);
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+	if (!ret)
+		ret = store_found(
+			host_query(st, ws_buf, id_buf, host_take, out));
+	return ret;
 }
 
 static const char sql_remove[] =

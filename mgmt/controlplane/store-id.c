@@ -52,16 +52,11 @@ int store_random_b64(size_t n, char *out, size_t out_len)
 
 int store_sha256_hex(const void *s, size_t len, char out[STORE_HASH_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
 	if (!EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) || n != 32)
 		return -EIO;
-	for (unsigned int i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	audit_hex(md, n, out);
 	return 0;
 }

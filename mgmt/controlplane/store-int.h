@@ -49,6 +49,33 @@ void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
 char *store_col_dup(sqlite3_stmt *s, int i);
 int store_col_blob(sqlite3_stmt *s, int i, struct store_blob *b);
 
+/*
+ * Steps @s through its rows, calling @row for each until it returns
+ * non-zero (returned); then resets @s.  -EIO (logged, naming @what) when
+ * SQLite fails.
+ */
+typedef int (*store_row_fn)(struct store *st, sqlite3_stmt *s, void *arg);
+int store_rows(struct store *st, sqlite3_stmt *s, store_row_fn row, void *arg,
+	       const char *what);
+
+/*
+ * Copies of a workspace id and an id (either may live in a struct the
+ * caller is about to clear); -ENOENT when too long to be one.
+ */
+int store_ids_copy(const char *ws, const char *id, char ws_buf[STORE_ID_LEN],
+		   char id_buf[STORE_ID_LEN]);
+/* Replaces *@a and *@b by copies of themselves: a record's strings
+ * change owner.  Both NULL and -ENOMEM on failure. */
+int store_dup_pair(char **a, char **b);
+/* A get's result from a query whose callback returned 1 on its row. */
+static inline int store_found(int ret)
+{
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+}
+
+/* [a-z0-9] then up to 62 of [a-z0-9] and @also. */
+bool store_name_valid_with(const char *name, const char *also);
+
 /* Appends a record inside the caller's transaction. */
 int store_audit_add(struct store *st, const struct store_who *who,
 		    const char *action, const char *workspace,

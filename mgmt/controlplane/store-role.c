@@ -92,29 +92,33 @@ static const char sql_list[] =
 	" WHERE workspace_id = ?1 AND (?2 IS NULL OR name = ?2)"
 	" ORDER BY name";
 
+struct role_call {
+	store_role_cb cb;
+	void *arg;
+};
+
+static int role_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct role_call *c = arg;
+	struct store_role r;
+
+	store_col_copy(s, 0, r.name, sizeof(r.name));
+	r.builtin = sqlite3_column_int(s, 1);
+	store_col_copy(s, 2, r.permissions, sizeof(r.permissions));
+	return c->cb(c->arg, &r);
+}
+
 static int role_query(struct store *st, const char *ws, const char *name,
 		      store_role_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_list);
-	struct store_role r;
-	int rc, ret = 0;
+	struct role_call c = { cb, arg };
 
 	if (!s)
 		return -EIO;
 	store_bind_text(s, 1, ws);
 	store_bind_text(s, 2, name);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		store_col_copy(s, 0, r.name, sizeof(r.name));
-		r.builtin = sqlite3_column_int(s, 1);
-		store_col_copy(s, 2, r.permissions, sizeof(r.permissions));
-		ret = cb(arg, &r);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "listing roles");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, role_row, &c, "listing roles");
 }
 
 int store_role_list(struct store *st, const char *workspace_id,
@@ -132,9 +136,7 @@ static int role_copy(void *arg, const struct store_role *r)
 int store_role_get(struct store *st, const char *workspace_id, const char *name,
 		   struct store_role *out)
 {
-	int ret = role_query(st, workspace_id, name, role_copy, out);
-
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+	return store_found(role_query(st, workspace_id, name, role_copy, out));
 }
 
 /* The permissions as one canonical text: known ones, in table order. */

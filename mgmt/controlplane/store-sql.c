@@ -140,6 +140,46 @@ int store_col_blob(sqlite3_stmt *s, int i, struct store_blob *b)
 	return 0;
 }
 
+int store_rows(struct store *st, sqlite3_stmt *s, store_row_fn row, void *arg,
+	       const char *what)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = row(st, s, arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_db_err(st, what);
+	sqlite3_reset(s);
+	return ret;
+}
+
+int store_ids_copy(const char *ws, const char *id, char ws_buf[STORE_ID_LEN],
+		   char id_buf[STORE_ID_LEN])
+{
+	if (strlen(ws) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
+		return -ENOENT;
+	memcpy(ws_buf, ws, strlen(ws) + 1);
+	memcpy(id_buf, id, strlen(id) + 1);
+	return 0;
+}
+
+int store_dup_pair(char **a, char **b)
+{
+	char *x = strdup(*a), *y = strdup(*b);
+
+	*a = x;
+	*b = y;
+	if (x && y)
+		return 0;
+	free(x);
+	free(y);
+	*a = *b = NULL;
+	return -ENOMEM;
+}
+
 void store_blob_clear(struct store_blob *b)
 {
 	free(b->data);

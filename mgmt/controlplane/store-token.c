@@ -86,14 +86,30 @@ static const char sql_get[] = "SELECT " TOKEN_COLUMNS " FROM tokens"
 static const char sql_by_hash[] = "SELECT " TOKEN_COLUMNS " FROM tokens"
 				  " WHERE hash = ?3";
 
+struct token_call {
+	store_token_cb cb;
+	void *arg;
+};
+
+static int token_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct token_call *c = arg;
+	struct store_token t;
+	int ret = token_from_row(st, s, &t);
+
+	if (!ret)
+		ret = c->cb(c->arg, &t);
+	store_token_clear(&t);
+	return ret;
+}
+
 static int token_query(struct store *st, const char *ws, const char *id,
 		       const char *hash, store_token_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, hash ? sql_by_hash :
 					 id   ? sql_get :
 						sql_list);
-	struct store_token t;
-	int rc, ret = 0;
+	struct token_call c = { cb, arg };
 
 	if (!s)
 		return -EIO;
@@ -104,18 +120,7 @@ static int token_query(struct store *st, const char *ws, const char *id,
 		if (id)
 			store_bind_text(s, 2, id);
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		ret = token_from_row(st, s, &t);
-		if (!ret)
-			ret = cb(arg, &t);
-		store_token_clear(&t);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "reading tokens");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, token_row, &c, "reading tokens");
 }
 
 int store_token_list(struct store *st, const char *workspace_id,
@@ -132,13 +137,7 @@ static int token_take(void *arg, const struct store_token *t)
 	struct store_token *out = arg;
 
 	*out = *t;
-	out->labels = strdup(t->labels);
-	out->description = strdup(t->description);
-	if (!out->labels || !out->description) {
-		store_token_clear(out);
-		return -ENOMEM;
-	}
-	return 1;
+	return store_dup_pair(&out->labels, &out->description) ?: 1;
 }
 
 int store_token_get(struct store *st, const char *workspace_id, const char *id,
@@ -147,15 +146,12 @@ int store_token_get(struct store *st, const char *workspace_id, const char *id,
 	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
 	int ret;
 
+	ret = store_ids_copy(workspace_id, id, ws_buf, id_buf);
 	memset(out, 0, sizeof(*out));
-	if (strlen(workspace_id) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
-		return -ENOENT;
-	/* copies first: the ids may live in @out, which is cleared */
-	snprintf(ws_buf, sizeof(ws_buf), "%s", workspace_id);
-	snprintf(id_buf, sizeof(id_buf), "%s", id);
-	memset(out, 0, sizeof(*out));
-	ret = token_query(st, ws_buf, id_buf, NULL, token_take, out);
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+	if (!ret)
+		ret = store_found(
+			token_query(st, ws_buf, id_buf, NULL, token_take, out));
+	return ret;
 }
 
 int store_token_by_hash(struct store *st, const char *hash,
@@ -165,7 +161,7 @@ int store_token_by_hash(struct store *st, const char *hash,
 
 	memset(out, 0, sizeof(*out));
 	ret = token_query(st, NULL, NULL, hash, token_take, out);
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+	return store_found(ret);
 }
 
 static const char sql_insert[] =

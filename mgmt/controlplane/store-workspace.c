@@ -11,7 +11,7 @@
 #include "log.h"
 #include "store-int.h"
 
-bool store_name_valid(const char *name)
+bool store_name_valid_with(const char *name, const char *also)
 {
 	size_t n = strlen(name);
 
@@ -21,10 +21,15 @@ bool store_name_valid(const char *name)
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      (c == '-' && i > 0)))
+		      (i > 0 && strchr(also, c))))
 			return false;
 	}
 	return true;
+}
+
+bool store_name_valid(const char *name)
+{
+	return store_name_valid_with(name, "-");
 }
 
 int store_bootstrapped(struct store *st, bool *done)
@@ -275,31 +280,35 @@ int store_workspace_get(struct store *st, const char *id_or_name,
 static const char sql_ws_list[] =
 	"SELECT id, name, created, ca FROM workspaces ORDER BY name";
 
+struct ws_call {
+	bool with_ca;
+	store_workspace_cb cb;
+	void *arg;
+};
+
+static int ws_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct ws_call *c = arg;
+	struct store_workspace w = { 0 };
+
+	store_col_copy(s, 0, w.id, sizeof(w.id));
+	store_col_copy(s, 1, w.name, sizeof(w.name));
+	w.created = sqlite3_column_int64(s, 2);
+	if (c->with_ca) {
+		/* points into SQLite's row: valid during the callback */
+		w.ca.data = (unsigned char *)sqlite3_column_blob(s, 3);
+		w.ca.len = (size_t)sqlite3_column_bytes(s, 3);
+	}
+	return c->cb(c->arg, &w);
+}
+
 int store_workspace_list(struct store *st, bool with_ca, store_workspace_cb cb,
 			 void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_ws_list);
-	struct store_workspace w;
-	int rc, ret = 0;
+	struct ws_call c = { with_ca, cb, arg };
 
 	if (!s)
 		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&w, 0, sizeof(w));
-		store_col_copy(s, 0, w.id, sizeof(w.id));
-		store_col_copy(s, 1, w.name, sizeof(w.name));
-		w.created = sqlite3_column_int64(s, 2);
-		if (with_ca) {
-			/* points into SQLite's row: valid during @cb */
-			w.ca.data = (unsigned char *)sqlite3_column_blob(s, 3);
-			w.ca.len = (size_t)sqlite3_column_bytes(s, 3);
-		}
-		ret = cb(arg, &w);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = store_db_err(st, "listing workspaces");
-	sqlite3_reset(s);
-	return ret;
+	return store_rows(st, s, ws_row, &c, "listing workspaces");
 }

@@ -269,44 +269,83 @@ static void test_json_detail(void **state)
 			 -ENOSPC);
 }
 
-/* A store killed at any point: its file is whole and its chain verifies,
- * and every token has the audit record that created it. */
+static int crash_sign(void *arg, const char *ws, const char *host,
+		      char serial[STORE_SERIAL_LEN], int64_t *not_after)
+{
+	snprintf(serial, STORE_SERIAL_LEN, "%s-1", host);
+	*not_after = 2000000000;
+	return 0;
+}
+
+/* The child: mints a token, enrolls a machine with it, records a denial;
+ * over and over until killed. */
+static void __attribute__((noreturn)) crash_writer(struct fixture *f, int round)
+{
+	char secret[STORE_SECRET_LEN], hash[STORE_HASH_LEN], machine[32];
+	struct store_enroll_req req = { .token_hash = hash,
+					.hostname = "crash",
+					.machine_id = machine };
+	struct store_host h;
+	struct store *st;
+
+	if (store_open(f->path, &st))
+		_exit(2);
+	for (int i = 0;; i++) {
+		snprintf(machine, sizeof(machine), "m-%d-%d", round, i);
+		if (store_token_create(st, &test_who, f->ws, time(NULL) + 3600,
+				       1, NULL, "crash", NULL, secret) ||
+		    store_sha256_hex(secret, strlen(secret), hash) ||
+		    store_enroll(st, &test_who, &req, crash_sign, NULL, &h))
+			_exit(3);
+		store_host_clear(&h);
+		store_audit_append(st, &test_who, "auth.deny", f->ws, "",
+				   "denied: x", NULL);
+	}
+}
+
+static int64_t count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/*
+ * A store killed at any point: its file is whole, its chain verifies,
+ * every token and host has the audit record that made it, and a token's
+ * use is counted exactly when its host exists.
+ */
 static void test_crash(void **state)
 {
 	struct fixture *f = *state;
-	char secret[STORE_SECRET_LEN], why[256];
-	struct timespec ts = { 0, 150 * 1000 * 1000 };
+	struct timespec ts = { 0 };
 	sqlite3_stmt *s;
+	char why[256];
 	sqlite3 *db;
-	int64_t n, tokens, creates;
+	int64_t n, hosts;
 	pid_t pid;
 	int status;
 
 	store_close(f->st);
 	f->st = NULL;
-	for (int round = 0; round < 3; round++) {
+	/* many kills at different moments: each lands in some step of a
+	 * transaction, or between two */
+	for (int round = 0; round < 12; round++) {
+		ts.tv_nsec = (20 + 7 * round) * 1000 * 1000;
 		pid = fork();
 		assert_true(pid >= 0);
-		if (pid == 0) {
-			struct store *st;
-
-			if (store_open(f->path, &st))
-				_exit(2);
-			for (;;) {
-				if (store_token_create(st, &test_who, f->ws,
-						       time(NULL) + 3600, 1,
-						       NULL, "crash", NULL,
-						       secret))
-					_exit(3);
-				store_audit_append(st, &test_who, "auth.deny",
-						   f->ws, "", "denied: x",
-						   NULL);
-			}
-		}
+		if (pid == 0)
+			crash_writer(f, round);
 		/* killed mid-loop: some transaction is under way */
 		nanosleep(&ts, NULL);
 		assert_int_equal(kill(pid, SIGKILL), 0);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
+		/* a signal, not an early exit of the writer */
 		assert_true(WIFSIGNALED(status));
 	}
 	assert_int_equal(store_open(f->path, &f->st), 0);
@@ -321,20 +360,15 @@ static void test_crash(void **state)
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
 	sqlite3_finalize(s);
-	assert_int_equal(
-		sqlite3_prepare_v2(db,
-				   "SELECT (SELECT count(*) FROM tokens),"
-				   " (SELECT count(*) FROM audit"
-				   " WHERE action = 'token.create')",
-				   -1, &s, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	tokens = sqlite3_column_int64(s, 0);
-	creates = sqlite3_column_int64(s, 1);
-	sqlite3_finalize(s);
+	hosts = count(db, "SELECT count(*) FROM hosts");
+	assert_true(hosts > 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM tokens"),
+			 count(db, "SELECT count(*) FROM audit"
+				   " WHERE action = 'token.create'"));
+	assert_int_equal(hosts, count(db, "SELECT count(*) FROM audit"
+					  " WHERE action = 'host.enroll'"));
+	assert_int_equal(hosts, count(db, "SELECT sum(uses) FROM tokens"));
 	sqlite3_close(db);
-	assert_true(tokens > 0);
-	assert_int_equal(tokens, creates);
 }
 
 int main(void)

@@ -263,7 +263,8 @@ int store_host_heartbeat(struct store *st, const char *id,
 int store_host_cert_ok(struct store *st, const char *workspace_id,
 		       const char *host_id, const char *serial);
 
-/* ---- users, API keys, roles, permissions (store-auth.c, store-role.c) */
+/* ---- users, API keys, roles, permissions (store-auth.c, store-allow.c,
+ * store-role.c) ---- */
 
 /* The permissions, NULL-terminated. */
 extern const char *const store_permissions[];

@@ -164,9 +164,10 @@ static const char sql_bindings[] =
 	"SELECT workspace, role FROM bindings WHERE key_id = ?"
 	" ORDER BY workspace, role";
 
-static int key_from_row(struct store *st, sqlite3_stmt *s, struct store_key *k)
+static int key_from_row(struct store *st, sqlite3_stmt *s, void *arg)
 {
 	sqlite3_stmt *b = store_stmt(st, sql_bindings);
+	struct store_key *k = arg;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
@@ -206,37 +207,18 @@ static int key_row(struct store *st, sqlite3_stmt *s, void *arg)
 
 int store_key_list(struct store *st, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_key_list);
 	struct key_call c = { cb, arg };
 
-	if (!s)
-		return -EIO;
-	return store_rows(st, s, key_row, &c, "listing keys");
+	return store_query(st, sql_key_list, NULL, NULL, key_row, &c,
+			   "listing keys");
 }
 
 int store_key_get(struct store *st, const char *id, struct store_key *out)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_key_get);
-	char id_buf[STORE_ID_LEN];
-	int rc, ret = 0;
+	int ret = store_query_one(st, sql_key_get, id, NULL, key_from_row, out,
+				  "reading a key");
 
-	if (strlen(id) >= STORE_ID_LEN) {
+	if (ret)
 		memset(out, 0, sizeof(*out));
-		return -ENOENT;
-	}
-	/* a copy first: the id may live in @out, which is cleared */
-	snprintf(id_buf, sizeof(id_buf), "%s", id);
-	memset(out, 0, sizeof(*out));
-	if (!s)
-		return -EIO;
-	store_bind_text(s, 1, id_buf);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		ret = key_from_row(st, s, out);
-	else if (rc == SQLITE_DONE)
-		ret = -ENOENT;
-	else
-		ret = store_db_err(st, "reading a key");
-	sqlite3_reset(s);
 	return ret;
 }

@@ -31,8 +31,10 @@ static const char sql_list[] =
 static const char sql_get[] =
 	HOST_SELECT " WHERE id = ?2 AND workspace_id = ?1";
 
-static int host_from_row(sqlite3_stmt *s, struct store_host *h)
+static int host_from_row(struct store *st, sqlite3_stmt *s, void *arg)
 {
+	struct store_host *h = arg;
+
 	memset(h, 0, sizeof(*h));
 	store_col_copy(s, 0, h->id, sizeof(h->id));
 	store_col_copy(s, 1, h->workspace_id, sizeof(h->workspace_id));
@@ -68,7 +70,7 @@ static int host_row(struct store *st, sqlite3_stmt *s, void *arg)
 {
 	struct host_call *c = arg;
 	struct store_host h;
-	int ret = host_from_row(s, &h);
+	int ret = host_from_row(st, s, &h);
 
 	if (!ret)
 		ret = c->cb(c->arg, &h);
@@ -76,45 +78,23 @@ static int host_row(struct store *st, sqlite3_stmt *s, void *arg)
 	return ret;
 }
 
-static int host_query(struct store *st, const char *ws, const char *id,
-		      store_host_cb cb, void *arg)
-{
-	sqlite3_stmt *s = store_stmt(st, id ? sql_get : sql_list);
-	struct host_call c = { cb, arg };
-
-	if (!s)
-		return -EIO;
-	store_bind_text(s, 1, ws);
-	if (id)
-		store_bind_text(s, 2, id);
-	return store_rows(st, s, host_row, &c, "reading hosts");
-}
-
 int store_host_list(struct store *st, const char *workspace_id,
 		    store_host_cb cb, void *arg)
 {
-	return host_query(st, workspace_id, NULL, cb, arg);
-}
+	struct host_call c = { cb, arg };
 
-static int host_take(void *arg, const struct store_host *h)
-{
-	struct store_host *out = arg;
-
-	*out = *h;
-	return store_dup_pair(&out->labels, &out->dataplane) ?: 1;
+	return store_query(st, sql_list, workspace_id, NULL, host_row, &c,
+			   "listing hosts");
 }
 
 int store_host_get(struct store *st, const char *workspace_id, const char *id,
 		   struct store_host *out)
 {
-	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
-	int ret;
+	int ret = store_query_one(st, sql_get, workspace_id, id, host_from_row,
+				  out, "reading a host");
 
-	ret = store_ids_copy(workspace_id, id, ws_buf, id_buf);
-	memset(out, 0, sizeof(*out));
-	if (!ret)
-		ret = store_found(
-			host_query(st, ws_buf, id_buf, host_take, out));
+	if (ret)
+		memset(out, 0, sizeof(*out));
 	return ret;
 }
 

@@ -58,20 +58,21 @@ typedef int (*store_row_fn)(struct store *st, sqlite3_stmt *s, void *arg);
 int store_rows(struct store *st, sqlite3_stmt *s, store_row_fn row, void *arg,
 	       const char *what);
 
+/* The one row of @s through @row (into @out); -ENOENT when none. */
+int store_row_one(struct store *st, sqlite3_stmt *s, store_row_fn row,
+		  void *out, const char *what);
+
 /*
- * Copies of a workspace id and an id (either may live in a struct the
- * caller is about to clear); -ENOENT when too long to be one.
+ * Runs @sql with text parameters @a and @b (NULL: left unbound) through
+ * store_rows(), or store_row_one() into @out.  SQLite reads the
+ * parameters during the step, before @row fills @out: they may live in
+ * @out.
  */
-int store_ids_copy(const char *ws, const char *id, char ws_buf[STORE_ID_LEN],
-		   char id_buf[STORE_ID_LEN]);
-/* Replaces *@a and *@b by copies of themselves: a record's strings
- * change owner.  Both NULL and -ENOMEM on failure. */
-int store_dup_pair(char **a, char **b);
-/* A get's result from a query whose callback returned 1 on its row. */
-static inline int store_found(int ret)
-{
-	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
-}
+int store_query(struct store *st, const char *sql, const char *a, const char *b,
+		store_row_fn row, void *arg, const char *what);
+int store_query_one(struct store *st, const char *sql, const char *a,
+		    const char *b, store_row_fn row, void *out,
+		    const char *what);
 
 /* [a-z0-9] then up to 62 of [a-z0-9] and @also. */
 bool store_name_valid_with(const char *name, const char *also);

@@ -87,10 +87,20 @@ int store_roles_builtin_add(struct store *st, const char *workspace_id)
 	return ret;
 }
 
-static const char sql_list[] =
-	"SELECT name, builtin, permissions FROM roles"
-	" WHERE workspace_id = ?1 AND (?2 IS NULL OR name = ?2)"
-	" ORDER BY name";
+static const char sql_list[] = "SELECT name, builtin, permissions FROM roles"
+			       " WHERE workspace_id = ? ORDER BY name";
+static const char sql_get[] = "SELECT name, builtin, permissions FROM roles"
+			      " WHERE workspace_id = ? AND name = ?";
+
+static int role_from_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct store_role *r = arg;
+
+	store_col_copy(s, 0, r->name, sizeof(r->name));
+	r->builtin = sqlite3_column_int(s, 1);
+	store_col_copy(s, 2, r->permissions, sizeof(r->permissions));
+	return 0;
+}
 
 struct role_call {
 	store_role_cb cb;
@@ -102,41 +112,24 @@ static int role_row(struct store *st, sqlite3_stmt *s, void *arg)
 	struct role_call *c = arg;
 	struct store_role r;
 
-	store_col_copy(s, 0, r.name, sizeof(r.name));
-	r.builtin = sqlite3_column_int(s, 1);
-	store_col_copy(s, 2, r.permissions, sizeof(r.permissions));
+	role_from_row(st, s, &r);
 	return c->cb(c->arg, &r);
-}
-
-static int role_query(struct store *st, const char *ws, const char *name,
-		      store_role_cb cb, void *arg)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_list);
-	struct role_call c = { cb, arg };
-
-	if (!s)
-		return -EIO;
-	store_bind_text(s, 1, ws);
-	store_bind_text(s, 2, name);
-	return store_rows(st, s, role_row, &c, "listing roles");
 }
 
 int store_role_list(struct store *st, const char *workspace_id,
 		    store_role_cb cb, void *arg)
 {
-	return role_query(st, workspace_id, NULL, cb, arg);
-}
+	struct role_call c = { cb, arg };
 
-static int role_copy(void *arg, const struct store_role *r)
-{
-	*(struct store_role *)arg = *r;
-	return 1;
+	return store_query(st, sql_list, workspace_id, NULL, role_row, &c,
+			   "listing roles");
 }
 
 int store_role_get(struct store *st, const char *workspace_id, const char *name,
 		   struct store_role *out)
 {
-	return store_found(role_query(st, workspace_id, name, role_copy, out));
+	return store_query_one(st, sql_get, workspace_id, name, role_from_row,
+			       out, "reading a role");
 }
 
 /* The permissions as one canonical text: known ones, in table order. */

@@ -156,28 +156,48 @@ int store_rows(struct store *st, sqlite3_stmt *s, store_row_fn row, void *arg,
 	return ret;
 }
 
-int store_ids_copy(const char *ws, const char *id, char ws_buf[STORE_ID_LEN],
-		   char id_buf[STORE_ID_LEN])
+int store_row_one(struct store *st, sqlite3_stmt *s, store_row_fn row,
+		  void *out, const char *what)
 {
-	if (strlen(ws) >= STORE_ID_LEN || strlen(id) >= STORE_ID_LEN)
-		return -ENOENT;
-	memcpy(ws_buf, ws, strlen(ws) + 1);
-	memcpy(id_buf, id, strlen(id) + 1);
-	return 0;
+	int rc = sqlite3_step(s), ret;
+
+	if (rc == SQLITE_ROW)
+		ret = row(st, s, out);
+	else if (rc == SQLITE_DONE)
+		ret = -ENOENT;
+	else
+		ret = store_db_err(st, what);
+	sqlite3_reset(s);
+	return ret;
 }
 
-int store_dup_pair(char **a, char **b)
+static sqlite3_stmt *query(struct store *st, const char *sql, const char *a,
+			   const char *b)
 {
-	char *x = strdup(*a), *y = strdup(*b);
+	sqlite3_stmt *s = store_stmt(st, sql);
 
-	*a = x;
-	*b = y;
-	if (x && y)
-		return 0;
-	free(x);
-	free(y);
-	*a = *b = NULL;
-	return -ENOMEM;
+	if (s && a)
+		store_bind_text(s, 1, a);
+	if (s && b)
+		store_bind_text(s, 2, b);
+	return s;
+}
+
+int store_query(struct store *st, const char *sql, const char *a, const char *b,
+		store_row_fn row, void *arg, const char *what)
+{
+	sqlite3_stmt *s = query(st, sql, a, b);
+
+	return s ? store_rows(st, s, row, arg, what) : -EIO;
+}
+
+int store_query_one(struct store *st, const char *sql, const char *a,
+		    const char *b, store_row_fn row, void *out,
+		    const char *what)
+{
+	sqlite3_stmt *s = query(st, sql, a, b);
+
+	return s ? store_row_one(st, s, row, out, what) : -EIO;
 }
 
 void store_blob_clear(struct store_blob *b)

@@ -55,9 +55,10 @@ static enum store_token_state token_state(const struct store_token *t,
 	return STORE_TOKEN_VALID;
 }
 
-static int token_from_row(struct store *st, sqlite3_stmt *s,
-			  struct store_token *t)
+static int token_from_row(struct store *st, sqlite3_stmt *s, void *arg)
 {
+	struct store_token *t = arg;
+
 	memset(t, 0, sizeof(*t));
 	store_col_copy(s, 0, t->id, sizeof(t->id));
 	store_col_copy(s, 1, t->workspace_id, sizeof(t->workspace_id));
@@ -82,9 +83,9 @@ static const char sql_list[] = "SELECT " TOKEN_COLUMNS " FROM tokens"
 			       " WHERE workspace_id = ?1"
 			       " ORDER BY created DESC, id";
 static const char sql_get[] = "SELECT " TOKEN_COLUMNS " FROM tokens"
-			      " WHERE id = ?2 AND workspace_id = ?1";
+			      " WHERE workspace_id = ?1 AND id = ?2";
 static const char sql_by_hash[] = "SELECT " TOKEN_COLUMNS " FROM tokens"
-				  " WHERE hash = ?3";
+				  " WHERE hash = ?1";
 
 struct token_call {
 	store_token_cb cb;
@@ -103,65 +104,35 @@ static int token_row(struct store *st, sqlite3_stmt *s, void *arg)
 	return ret;
 }
 
-static int token_query(struct store *st, const char *ws, const char *id,
-		       const char *hash, store_token_cb cb, void *arg)
-{
-	sqlite3_stmt *s = store_stmt(st, hash ? sql_by_hash :
-					 id   ? sql_get :
-						sql_list);
-	struct token_call c = { cb, arg };
-
-	if (!s)
-		return -EIO;
-	if (hash) {
-		store_bind_text(s, 3, hash);
-	} else {
-		store_bind_text(s, 1, ws);
-		if (id)
-			store_bind_text(s, 2, id);
-	}
-	return store_rows(st, s, token_row, &c, "reading tokens");
-}
-
 int store_token_list(struct store *st, const char *workspace_id,
 		     store_token_cb cb, void *arg)
 {
-	if (!workspace_id)
-		return -EINVAL;
-	return token_query(st, workspace_id, NULL, NULL, cb, arg);
-}
+	struct token_call c = { cb, arg };
 
-/* Moves the record to the caller's struct: its strings change owner. */
-static int token_take(void *arg, const struct store_token *t)
-{
-	struct store_token *out = arg;
-
-	*out = *t;
-	return store_dup_pair(&out->labels, &out->description) ?: 1;
+	return store_query(st, sql_list, workspace_id, NULL, token_row, &c,
+			   "listing tokens");
 }
 
 int store_token_get(struct store *st, const char *workspace_id, const char *id,
 		    struct store_token *out)
 {
-	char ws_buf[STORE_ID_LEN], id_buf[STORE_ID_LEN];
-	int ret;
+	int ret = store_query_one(st, sql_get, workspace_id, id, token_from_row,
+				  out, "reading a token");
 
-	ret = store_ids_copy(workspace_id, id, ws_buf, id_buf);
-	memset(out, 0, sizeof(*out));
-	if (!ret)
-		ret = store_found(
-			token_query(st, ws_buf, id_buf, NULL, token_take, out));
+	if (ret)
+		memset(out, 0, sizeof(*out));
 	return ret;
 }
 
 int store_token_by_hash(struct store *st, const char *hash,
 			struct store_token *out)
 {
-	int ret;
+	int ret = store_query_one(st, sql_by_hash, hash, NULL, token_from_row,
+				  out, "reading a token");
 
-	memset(out, 0, sizeof(*out));
-	ret = token_query(st, NULL, NULL, hash, token_take, out);
-	return store_found(ret);
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	return ret;
 }
 
 static const char sql_insert[] =

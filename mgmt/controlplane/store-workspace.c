@@ -305,10 +305,8 @@ static int ws_row(struct store *st, sqlite3_stmt *s, void *arg)
 int store_workspace_list(struct store *st, bool with_ca, store_workspace_cb cb,
 			 void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_ws_list);
 	struct ws_call c = { with_ca, cb, arg };
 
-	if (!s)
-		return -EIO;
-	return store_rows(st, s, ws_row, &c, "listing workspaces");
+	return store_query(st, sql_ws_list, NULL, NULL, ws_row, &c,
+			   "listing workspaces");
 }

@@ -165,9 +165,27 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 	return 0;
 }
 
+/* RFC 9110's tchar: http_parser lets some others through */
+static bool is_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn *c = conn_of(p);
+
+	if (!c->in_value && !is_token(c->field ? c->field : ""))
+		return fail(c, 400, "bad header name: '%.64s'",
+			    c->field ? c->field : "");
 
 	/* said now, not at the header's end: http_parser may stop first */
 	if (!c->in_value && c->field &&

@@ -69,7 +69,8 @@ int jsonv_parse(const char *text, size_t len, size_t max_len, int max_depth,
 		return fail(e, "request body: a NUL byte at offset %zu",
 			    (size_t)((const char *)memchr(text, '\0', len) -
 				     text));
-	tok = json_tokener_new_ex(max_depth);
+	/* json-c's depth counts one more than the containers it lets in */
+	tok = json_tokener_new_ex(max_depth + 1);
 	if (!tok)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |

@@ -36,9 +36,11 @@ struct jsonv_err {
 
 /*
  * @text of @len bytes (no NUL needed) into an object in *@root (the
- * caller puts it).  Refuses more than @max_len bytes, nesting deeper than
- * @max_depth, anything but strict JSON in valid UTF-8, bytes after the
- * value, and a value that is not an object.
+ * caller puts it).  Refuses more than @max_len bytes, more than
+ * @max_depth containers nested (the root object is one), anything but
+ * JSON in valid UTF-8 (json-c's strict mode, which still takes
+ * 'single-quoted' strings and NaN), bytes after the value, and a value
+ * that is not an object.
  */
 int jsonv_parse(const char *text, size_t len, size_t max_len, int max_depth,
 		struct json_object **root, struct jsonv_err *e);

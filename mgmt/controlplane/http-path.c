@@ -15,13 +15,31 @@
 /* Bad input is quoted, cut to this many bytes */
 #define QUOTE 64
 
+void http_quote(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t i, max = n > QUOTE ? QUOTE : n;
+
+	if (!size)
+		return;
+	/* the message goes back in a JSON string: ASCII, no controls */
+	for (i = 0; i < max && i + 4 < size; i++)
+		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (i < n && i + 4 <= size) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+}
+
 /* "@what: '@s'" */
 static int bad(struct http_error *err, const char *what, const char *s,
 	       size_t n)
 {
+	char q[QUOTE + 4];
+
+	http_quote(q, sizeof(q), s, n);
 	err->status = 400;
-	snprintf(err->msg, sizeof(err->msg), "%s: '%.*s%s'", what,
-		 (int)(n > QUOTE ? QUOTE : n), s, n > QUOTE ? "..." : "");
+	snprintf(err->msg, sizeof(err->msg), "%s: '%s'", what, q);
 	return -EINVAL;
 }
 

@@ -12,6 +12,9 @@
 
 #include "http.h"
 
+static const char no_te[] =
+	"Transfer-Encoding is not accepted; send the body with Content-Length";
+
 enum hdr {
 	HDR_OTHER,
 	HDR_AUTHORIZATION,
@@ -25,6 +28,15 @@ static struct http_conn *conn_of(http_parser *p)
 	return p->data;
 }
 
+static void set_err(struct http_conn *c, int status, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 3, 0)));
+static void set_err(struct http_conn *c, int status, const char *fmt,
+		    va_list ap)
+{
+	c->err.status = status;
+	vsnprintf(c->err.msg, sizeof(c->err.msg), fmt, ap);
+}
+
 /* Returns -1, which stops http_parser; the first failure is the one said. */
 static int fail(struct http_conn *c, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -35,11 +47,34 @@ static int fail(struct http_conn *c, int status, const char *fmt, ...)
 	if (c->failed)
 		return -1;
 	c->failed = true;
-	c->err.status = status;
 	va_start(ap, fmt);
-	vsnprintf(c->err.msg, sizeof(c->err.msg), fmt, ap);
+	set_err(c, status, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/*
+ * What is wrong with a header is noted as its bytes come, and said at the
+ * end of the headers.  http_parser hands a header's bytes over when they
+ * end or when a receive does, so a check made on the spot would see them
+ * earlier in a stream cut small than in one read whole, and could beat
+ * or lose to http_parser's own error on a later byte: the answer would
+ * depend on the cuts.  Noted, the first note wins unless http_parser
+ * finds the stream bad first, at a byte that does not move.
+ */
+static int note(struct http_conn *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int note(struct http_conn *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->noted)
+		return 0;
+	c->noted = true;
+	va_start(ap, fmt);
+	set_err(c, status, fmt, ap);
+	va_end(ap);
+	return 0;
 }
 
 static int append(char **s, size_t *len, const char *at, size_t n)
@@ -55,16 +90,6 @@ static int append(char **s, size_t *len, const char *at, size_t n)
 	return 0;
 }
 
-/* Our own bound on what we buffer, whatever http_parser counts. */
-static int count_head(struct http_conn *c, size_t n)
-{
-	c->head_len += n;
-	if (c->head_len > HTTP_MAX_HEAD)
-		return fail(c, 431, "request line and headers exceed %u bytes",
-			    HTTP_MAX_HEAD);
-	return 0;
-}
-
 static int on_message_begin(http_parser *p)
 {
 	struct http_conn *c = conn_of(p);
@@ -73,7 +98,7 @@ static int on_message_begin(http_parser *p)
 	if (!c->cur)
 		return fail(c, 500, "out of memory");
 	c->nheaders = 0;
-	c->head_len = 0;
+	c->noted = false;
 	c->in_value = false;
 	c->field_len = c->value_len = 0;
 	return 0;
@@ -84,8 +109,6 @@ static int on_url(http_parser *p, const char *at, size_t n)
 	struct http_conn *c = conn_of(p);
 	size_t len = c->cur->target ? strlen(c->cur->target) : 0;
 
-	if (count_head(c, n))
-		return -1;
 	if (append(&c->cur->target, &len, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
@@ -122,7 +145,7 @@ static char **hdr_slot(struct http_request *r, enum hdr k)
 static int end_header(struct http_conn *c)
 {
 	enum hdr k;
-	char **slot;
+	char **slot, q[72];
 	size_t n = c->value_len;
 
 	c->in_value = false;
@@ -130,12 +153,10 @@ static int end_header(struct http_conn *c)
 		return 0;
 	k = hdr_kind(c->field);
 	slot = hdr_slot(c->cur, k);
-	if (k == HDR_TRANSFER_ENCODING)
-		return fail(c, 411,
-			    "Transfer-Encoding is not accepted; send the body with Content-Length");
-	if (slot && *slot)
-		return fail(c, 400, "more than one %s header", c->field);
-	if (slot) {
+	if (slot && *slot) {
+		http_quote(q, sizeof(q), c->field, c->field_len);
+		note(c, 400, "more than one %s header", q);
+	} else if (slot) {
 		while (n && (c->value[n - 1] == ' ' || c->value[n - 1] == '\t'))
 			n--;
 		*slot = strndup(c->value ? c->value : "", n);
@@ -156,10 +177,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 	if (c->in_value && end_header(c))
 		return -1;
 	if (!c->field_len && ++c->nheaders > HTTP_MAX_HEADERS)
-		return fail(c, 431, "more than %d header fields",
-			    HTTP_MAX_HEADERS);
-	if (count_head(c, n))
-		return -1;
+		note(c, 431, "more than %d header fields", HTTP_MAX_HEADERS);
 	if (append(&c->field, &c->field_len, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
@@ -183,17 +201,16 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn *c = conn_of(p);
 
-	if (!c->in_value && !is_token(c->field ? c->field : ""))
-		return fail(c, 400, "bad header name: '%.64s'",
-			    c->field ? c->field : "");
+	char q[72];
 
-	/* said now, not at the header's end: http_parser may stop first */
+	if (!c->in_value && !is_token(c->field ? c->field : "")) {
+		http_quote(q, sizeof(q), c->field, c->field_len);
+		note(c, 400, "bad header name: '%s'", q);
+	}
 	if (!c->in_value && c->field &&
 	    hdr_kind(c->field) == HDR_TRANSFER_ENCODING)
-		return end_header(c);
+		note(c, 411, "%s", no_te);
 	c->in_value = true;
-	if (count_head(c, n))
-		return -1;
 	if (append(&c->value, &c->value_len, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
@@ -209,6 +226,10 @@ static int on_headers_complete(http_parser *p)
 	if (p->http_major != 1)
 		return fail(c, 505, "HTTP/%u.%u is not supported; speak HTTP/1.1",
 			    p->http_major, p->http_minor);
+	if (c->noted) {
+		c->failed = true;
+		return -1;
+	}
 	r->method = p->method;
 	r->version_minor = p->http_minor;
 	if (!r->host && p->http_minor >= 1)
@@ -344,8 +365,13 @@ static void parser_failed(struct http_conn *c, enum http_errno e)
 		fail(c, 400, "not an HTTP/1.x request line");
 		break;
 	case HPE_INVALID_TRANSFER_ENCODING:
-		fail(c, 411,
-		     "Transfer-Encoding is not accepted; send the body with Content-Length");
+	case HPE_UNEXPECTED_CONTENT_LENGTH:
+		/* Transfer-Encoding with Content-Length, or not ending in chunked */
+		if (c->parser.uses_transfer_encoding) {
+			fail(c, 411, "%s", no_te);
+			break;
+		}
+		fail(c, 400, "bad request: %s", what);
 		break;
 	default:
 		fail(c, 400, "bad request: %s", what);

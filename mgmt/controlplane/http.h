@@ -40,7 +40,11 @@
 
 struct json_object;
 
-/* The request line and the headers together (431 past this) */
+/*
+ * The request line and the headers together, with their separators (431
+ * past this).  http_parser counts them, with a bound that is one for the
+ * whole process: http_conn_init() sets it.
+ */
 #define HTTP_MAX_HEAD (16u << 10)
 /* A body (413 past this, said before it is read) */
 #define HTTP_MAX_BODY (1u << 20)
@@ -80,7 +84,7 @@ struct http_conn {
 	size_t field_len, value_len;
 	bool in_value;
 	unsigned nheaders;
-	size_t head_len; /* URL and header bytes so far */
+	bool noted; /* err holds what is wrong with a header, said at their end */
 	bool done; /* no more requests: the last one closes, or an error */
 	bool failed; /* err is set: returned once the queue is empty */
 	struct http_error err;
@@ -118,6 +122,9 @@ const char *http_request_query(const struct http_request *r,
  * -ENOMEM.  (http-path.c)
  */
 int http_split_target(struct http_request *r, struct http_error *err);
+
+/* @s of @n bytes into @dst for a message: cut, non-printables as '?' */
+void http_quote(char *dst, size_t size, const char *s, size_t n);
 
 /* Responses are appended to a buffer, so that pipelined answers keep order. */
 struct http_buf {

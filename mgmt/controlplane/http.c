@@ -99,6 +99,7 @@ static int on_message_begin(http_parser *p)
 		return fail(c, 500, "out of memory");
 	c->nheaders = 0;
 	c->noted = false;
+	c->body_want = c->body_cap = 0;
 	c->in_value = false;
 	c->field_len = c->value_len = 0;
 	return 0;
@@ -249,9 +250,7 @@ static int on_headers_complete(http_parser *p)
 				    "a body of %llu bytes, more than %u",
 				    (unsigned long long)p->content_length,
 				    HTTP_MAX_BODY);
-		r->body = malloc(p->content_length + 1);
-		if (!r->body)
-			return fail(c, 500, "out of memory");
+		c->body_want = p->content_length;
 	}
 	r->keep_alive = http_should_keep_alive(p) && !p->upgrade;
 	return 0;
@@ -262,9 +261,28 @@ static int on_body(http_parser *p, const char *at, size_t n)
 	struct http_conn *c = conn_of(p);
 	struct http_request *r = c->cur;
 
-	/* Content-Length only (Transfer-Encoding is refused): fits the buffer */
-	if (!r->body)
-		return fail(c, 400, "a body without Content-Length");
+	size_t cap = c->body_cap;
+	char *nb;
+
+	/* Content-Length only (Transfer-Encoding is refused) */
+	if (r->body_len + n > c->body_want)
+		return fail(c, 400, "a body longer than its Content-Length");
+	/*
+	 * Grown as the bytes come, not at once: a connection that promises
+	 * a megabyte costs a megabyte only once it has sent one.
+	 */
+	if (r->body_len + n + 1 > cap) {
+		cap = cap ? cap * 2 : 4096;
+		if (cap < r->body_len + n + 1)
+			cap = r->body_len + n + 1;
+		if (cap > c->body_want + 1)
+			cap = c->body_want + 1;
+		nb = realloc(r->body, cap);
+		if (!nb)
+			return fail(c, 500, "out of memory");
+		r->body = nb;
+		c->body_cap = cap;
+	}
 	memcpy(r->body + r->body_len, at, n);
 	r->body_len += n;
 	return 0;

@@ -85,6 +85,7 @@ struct http_conn {
 	bool in_value;
 	unsigned nheaders;
 	bool noted; /* err holds what is wrong with a header, said at their end */
+	size_t body_want, body_cap; /* Content-Length; room in cur->body */
 	bool done; /* no more requests: the last one closes, or an error */
 	bool failed; /* err is set: returned once the queue is empty */
 	struct http_error err;

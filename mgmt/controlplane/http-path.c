@@ -160,11 +160,9 @@ int http_split_target(struct http_request *r, struct http_error *err)
 	int ret;
 
 	if (t[0] != '/')
-		return bad(err, "request target is not a path", t,
-			   strlen(t));
+		return bad(err, "request target is not a path", t, strlen(t));
 	if (strchr(t, '#'))
-		return bad(err, "a fragment in request target", t,
-			   strlen(t));
+		return bad(err, "a fragment in request target", t, strlen(t));
 	/* "/" has no segments; "/a/b" has two */
 	for (i = 1; plen > 1 && i <= plen; i = end + 1) {
 		end = i + strcspn(t + i, "/?");
@@ -187,8 +185,7 @@ int http_split_target(struct http_request *r, struct http_error *err)
 	return 0;
 }
 
-const char *http_request_query(const struct http_request *r,
-			       const char *name)
+const char *http_request_query(const struct http_request *r, const char *name)
 {
 	for (size_t i = 0; i < r->nquery; i++)
 		if (!strcmp(r->query[i].name, name))

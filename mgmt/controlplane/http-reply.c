@@ -49,29 +49,6 @@ static int buf_printf(struct http_buf *b, const char *fmt, ...)
 	return buf_add(b, line, n);
 }
 
-const char *http_reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
-}
-
 int http_reply_write(struct http_buf *b, const struct http_reply *r)
 {
 	const char *text = NULL;
@@ -81,14 +58,16 @@ int http_reply_write(struct http_buf *b, const struct http_reply *r)
 	if (r->status < 100 || r->status > 999)
 		return -EINVAL;
 	if (r->body) {
-		text = json_object_to_json_string_ext(r->body,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		text = json_object_to_json_string_ext(
+			r->body, JSON_C_TO_STRING_PLAIN |
+					 JSON_C_TO_STRING_NOSLASHESCAPE);
 		if (!text)
 			return -ENOMEM;
-		len = strlen(text) + 1; /* and a newline, for people with curl */
+		len = strlen(text) +
+		      1; /* and a newline, for people with curl */
 	}
 	ret = buf_printf(b, "HTTP/1.1 %d %s\r\n", r->status,
-			 http_reason(r->status));
+			 http_status_str(r->status));
 	if (!ret && text)
 		ret = buf_printf(b, "Content-Type: application/json\r\n");
 	/* answers carry secrets (tokens, keys): no cache keeps them */

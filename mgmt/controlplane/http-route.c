@@ -55,8 +55,8 @@ static void allow_add(char *allow, size_t size, enum http_method method)
 }
 
 int http_route(const struct http_route *routes, size_t n,
-	       const struct http_request *r, struct http_match *m,
-	       char *allow, size_t allow_size)
+	       const struct http_request *r, struct http_match *m, char *allow,
+	       size_t allow_size)
 {
 	struct http_match tmp;
 	bool path_found = false;

@@ -225,7 +225,8 @@ static int on_headers_complete(http_parser *p)
 	if (c->in_value && end_header(c))
 		return -1;
 	if (p->http_major != 1)
-		return fail(c, 505, "HTTP/%u.%u is not supported; speak HTTP/1.1",
+		return fail(c, 505,
+			    "HTTP/%u.%u is not supported; speak HTTP/1.1",
 			    p->http_major, p->http_minor);
 	if (c->noted) {
 		c->failed = true;

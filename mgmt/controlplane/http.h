@@ -113,8 +113,7 @@ bool http_conn_done(const struct http_conn *c);
 void http_request_free(struct http_request *r);
 
 /* The first query parameter of that name, or NULL. */
-const char *http_request_query(const struct http_request *r,
-			       const char *name);
+const char *http_request_query(const struct http_request *r, const char *name);
 
 /*
  * The path and query of @target into @r->seg and @r->query.  Refuses (-EINVAL
@@ -145,7 +144,6 @@ int http_reply_write(struct http_buf *b, const struct http_reply *r);
 int http_reply_error(struct http_buf *b, int status, const char *msg,
 		     bool close);
 void http_buf_free(struct http_buf *b);
-const char *http_reason(int status);
 
 /* Routes: "/v1/workspaces/:ws/tokens/:id", a ':' segment captures. */
 struct http_route {
@@ -172,8 +170,8 @@ struct http_match {
  * lists them ("GET, POST").  (http-route.c)
  */
 int http_route(const struct http_route *routes, size_t n,
-	       const struct http_request *r, struct http_match *m,
-	       char *allow, size_t allow_size);
+	       const struct http_request *r, struct http_match *m, char *allow,
+	       size_t allow_size);
 
 /* The captured segment of that name, or NULL. */
 const char *http_match_param(const struct http_match *m, const char *name);

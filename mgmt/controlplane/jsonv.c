@@ -66,21 +66,23 @@ int jsonv_parse(const char *text, size_t len, size_t max_len, int max_depth,
 			    max_len);
 	/* json-c would take a NUL as the end of the text */
 	if (memchr(text, '\0', len))
-		return fail(e, "request body: a NUL byte at offset %zu",
-			    (size_t)((const char *)memchr(text, '\0', len) -
-				     text));
+		return fail(
+			e, "request body: a NUL byte at offset %zu",
+			(size_t)((const char *)memchr(text, '\0', len) - text));
 	/* json-c's depth counts one more than the containers it lets in */
 	tok = json_tokener_new_ex(max_depth + 1);
 	if (!tok)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-				    JSON_TOKENER_VALIDATE_UTF8);
+					    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, text, len);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
-	if (err == json_tokener_continue || (!o && err == json_tokener_success)) {
-		fail(e, "request body: %s", len ? "ends inside a JSON value" :
-						  "empty, expected a JSON object");
+	if (err == json_tokener_continue ||
+	    (!o && err == json_tokener_success)) {
+		fail(e, "request body: %s",
+		     len ? "ends inside a JSON value" :
+			   "empty, expected a JSON object");
 		goto out;
 	}
 	if (err != json_tokener_success) {
@@ -91,7 +93,8 @@ int jsonv_parse(const char *text, size_t len, size_t max_len, int max_depth,
 	while (end < len && strchr(" \t\r\n", text[end]))
 		end++;
 	if (end != len) {
-		fail(e, "request body: bytes after the JSON value, at offset %zu",
+		fail(e,
+		     "request body: bytes after the JSON value, at offset %zu",
 		     end);
 		goto out;
 	}
@@ -186,7 +189,8 @@ static bool in_set(unsigned char c, const char *set)
 {
 	for (const char *s = set; *s; s++) {
 		if (s[1] == '-' && s[2]) {
-			if (c >= (unsigned char)s[0] && c <= (unsigned char)s[2])
+			if (c >= (unsigned char)s[0] &&
+			    c <= (unsigned char)s[2])
 				return true;
 			s += 2;
 		} else if (c == (unsigned char)*s) {
@@ -225,7 +229,8 @@ static void str_what(const struct jsonv_str *spec, char *buf, size_t size)
 			 spec->max_len);
 
 	if (spec->charset && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - n, " of [%s] starting with a letter or digit",
+		snprintf(buf + n, size - n,
+			 " of [%s] starting with a letter or digit",
 			 spec->charset);
 }
 
@@ -307,21 +312,26 @@ int jsonv_opt_labels(struct json_object *o, const char *field,
 	if (!v)
 		return 0;
 	if (!json_object_is_type(v, json_type_object))
-		return fail(e, "field '%s%s': expected an object of label strings, got %s",
-			    e->prefix, field, got(v, buf, sizeof(buf)));
+		return fail(
+			e,
+			"field '%s%s': expected an object of label strings, got %s",
+			e->prefix, field, got(v, buf, sizeof(buf)));
 	if (json_object_object_length(v) > JSONV_MAX_LABELS)
 		return fail(e, "field '%s%s': %d labels, more than %d",
 			    e->prefix, field, json_object_object_length(v),
 			    JSONV_MAX_LABELS);
-	json_object_object_foreach(v, key, val) {
+	json_object_object_foreach(v, key, val)
+	{
 		const char *s;
 		size_t n;
 		bool ok = true;
 
 		if (!str_ok(key, strlen(key), &label_key)) {
 			str_what(&label_key, what, sizeof(what));
-			return fail(e, "field '%s%s': label key \"%.*s\": expected %s",
-				    e->prefix, field, GOT_MAX, key, what);
+			return fail(
+				e,
+				"field '%s%s': label key \"%.*s\": expected %s",
+				e->prefix, field, GOT_MAX, key, what);
 		}
 		if (!json_object_is_type(val, json_type_string)) {
 			ok = false;
@@ -333,10 +343,11 @@ int jsonv_opt_labels(struct json_object *o, const char *field,
 				ok = s[i] >= 0x20 && s[i] < 0x7f;
 		}
 		if (!ok)
-			return fail(e, "field '%s%s': label '%s': expected a string of 0-%d printable ASCII bytes, got %s",
-				    e->prefix, field, key,
-				    JSONV_LABEL_VALUE_MAX,
-				    got(val, buf, sizeof(buf)));
+			return fail(
+				e,
+				"field '%s%s': label '%s': expected a string of 0-%d printable ASCII bytes, got %s",
+				e->prefix, field, key, JSONV_LABEL_VALUE_MAX,
+				got(val, buf, sizeof(buf)));
 	}
 	*out = v;
 	return 0;
@@ -368,8 +379,8 @@ static int strings_value(struct json_object *v, const char *field,
 	ret = array_value(v, field, max_items, "strings", e);
 	for (size_t i = 0; !ret && i < json_object_array_length(v); i++) {
 		snprintf(name, sizeof(name), "%s[%zu]", field, i);
-		ret = str_value(json_object_array_get_idx(v, i), name, spec,
-				&s, e);
+		ret = str_value(json_object_array_get_idx(v, i), name, spec, &s,
+				e);
 	}
 	if (!ret)
 		*out = v;
@@ -414,9 +425,10 @@ int jsonv_get_objects(struct json_object *o, const char *field,
 		struct json_object *it = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(it, json_type_object))
-			ret = fail(e, "field '%s%s[%zu]': expected an object, got %s",
-				   e->prefix, field, i,
-				   got(it, buf, sizeof(buf)));
+			ret = fail(
+				e,
+				"field '%s%s[%zu]': expected an object, got %s",
+				e->prefix, field, i, got(it, buf, sizeof(buf)));
 	}
 	if (!ret)
 		*out = v;

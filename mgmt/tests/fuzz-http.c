@@ -42,6 +42,14 @@ static const struct http_route routes[] = {
 	{ HTTP_PUT, "/v1/workspaces/:ws/roles/:name", 5 },
 };
 
+/* Each getter either gives a value or says which field is wrong. */
+static void said(struct jsonv_err *e, int ret)
+{
+	if (ret && (ret != -EINVAL || !strstr(e->msg, "field '")))
+		abort();
+	e->msg[0] = '\0';
+}
+
 static void check_body(const struct http_request *r, struct http_buf *out)
 {
 	static const struct jsonv_int ttl = { 1, 2592000, "seconds" };
@@ -62,28 +70,20 @@ static void check_body(const struct http_request *r, struct http_buf *out)
 	}
 	if (!json_object_is_type(o, json_type_object))
 		abort();
-	/* each getter either gives a value or says which field is wrong */
-#define CHECK(call)                                            \
-	do {                                                   \
-		e.msg[0] = '\0';                               \
-		if ((call) && (!e.msg[0] || !strstr(e.msg, "field '"))) \
-			abort();                               \
-	} while (0)
-	CHECK(jsonv_opt_int(o, "ttl", &ttl, 3600, &n, &e));
-	CHECK(jsonv_get_str(o, "name", &name, &s, &e));
-	CHECK(jsonv_opt_str(o, "description", &(struct jsonv_str){ 0, 256 },
-			    "", &s, &e));
-	CHECK(jsonv_opt_bool(o, "revoked", false, &b, &e));
-	CHECK(jsonv_opt_labels(o, "labels", &v, &e));
-	CHECK(jsonv_opt_strings(o, "permissions", 32, &perm, &v, &e));
+	said(&e, jsonv_opt_int(o, "ttl", &ttl, 3600, &n, &e));
+	said(&e, jsonv_get_str(o, "name", &name, &s, &e));
+	said(&e, jsonv_opt_str(o, "description", &(struct jsonv_str){ 0, 256 },
+			       "", &s, &e));
+	said(&e, jsonv_opt_bool(o, "revoked", false, &b, &e));
+	said(&e, jsonv_opt_labels(o, "labels", &v, &e));
+	said(&e, jsonv_opt_strings(o, "permissions", 32, &perm, &v, &e));
 	if (!jsonv_get_objects(o, "bindings", 16, &v, &e)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			jsonv_prefix(&e, "bindings[%zu].", i);
-			CHECK(jsonv_get_str(json_object_array_get_idx(v, i),
-					    "role", &name, &s, &e));
+			said(&e, jsonv_get_str(json_object_array_get_idx(v, i),
+					       "role", &name, &s, &e));
 		}
 	}
-#undef CHECK
 	http_reply_write(out, &(struct http_reply){ .status = 200, .body = o });
 	json_object_put(o);
 }
@@ -109,8 +109,10 @@ static void check_request(const struct http_request *r, struct http_buf *out)
 	if (ret == -EOPNOTSUPP) {
 		if (!allow[0])
 			abort();
-		http_reply_write(out, &(struct http_reply){
-			.status = 405, .allow = allow, .close = !r->keep_alive });
+		http_reply_write(
+			out, &(struct http_reply){ .status = 405,
+						   .allow = allow,
+						   .close = !r->keep_alive });
 	} else if (ret == -ENOENT) {
 		http_reply_error(out, 404, "no such path", !r->keep_alive);
 	} else if (ret || m.nparam > HTTP_MAX_PARAMS) {
@@ -130,8 +132,8 @@ struct outcome {
 
 static void describe(FILE *f, const struct http_request *r)
 {
-	fprintf(f, "%d 1.%u %s ka=%d\n", r->method, r->version_minor,
-		r->target, r->keep_alive);
+	fprintf(f, "%d 1.%u %s ka=%d\n", r->method, r->version_minor, r->target,
+		r->keep_alive);
 	for (size_t i = 0; i < r->nseg; i++)
 		fprintf(f, " seg %s\n", r->seg[i]);
 	for (size_t i = 0; i < r->nquery; i++)
@@ -218,7 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned mode = 1; mode <= 2; mode++) {
 		run(data + 1, size - 1, mode, data[0] & 0x7f, &o);
 		if (o.len != whole.len || memcmp(o.text, whole.text, o.len)) {
-			fprintf(stderr, "receives of mode %u:\n%.*s\nwhole:\n%.*s\n",
+			fprintf(stderr,
+				"receives of mode %u:\n%.*s\nwhole:\n%.*s\n",
 				mode, (int)o.len, o.text, (int)whole.len,
 				whole.text);
 			abort();

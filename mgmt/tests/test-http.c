@@ -28,13 +28,14 @@ static void describe(struct outcome *o, const struct http_request *r)
 {
 	size_t len = strlen(o->text);
 
-	snprintf(o->text + len, sizeof(o->text) - len,
-		 "%s %s 1.%u segs=%zu q=%zu auth=%s ct=%s host=%s body=%zu:%.16s ka=%d\n",
-		 http_method_str(r->method), r->target, r->version_minor,
-		 r->nseg, r->nquery, r->authorization ? r->authorization : "-",
-		 r->content_type ? r->content_type : "-",
-		 r->host ? r->host : "-", r->body_len,
-		 r->body ? r->body : "", r->keep_alive);
+	snprintf(
+		o->text + len, sizeof(o->text) - len,
+		"%s %s 1.%u segs=%zu q=%zu auth=%s ct=%s host=%s body=%zu:%.16s ka=%d\n",
+		http_method_str(r->method), r->target, r->version_minor,
+		r->nseg, r->nquery, r->authorization ? r->authorization : "-",
+		r->content_type ? r->content_type : "-",
+		r->host ? r->host : "-", r->body_len, r->body ? r->body : "",
+		r->keep_alive);
 }
 
 /* Feed @in in pieces of @step bytes (0: at once), cut first at @cut. */
@@ -114,7 +115,8 @@ static const struct pcase cases[] = {
 	  "bad %-escape: '%g0'" },
 	{ "nameless query", GET("/v1/audit?=1"), 0, 400,
 	  "query parameter without a name" },
-	{ "dot-dot", GET("/v1/../keys"), 0, 400, "a dot segment in path: '..'" },
+	{ "dot-dot", GET("/v1/../keys"), 0, 400,
+	  "a dot segment in path: '..'" },
 	{ "encoded dot-dot", GET("/v1/%2e%2E/keys"), 0, 400,
 	  "a dot segment in path" },
 	{ "dot", GET("/v1/./keys"), 0, 400, "a dot segment" },
@@ -124,43 +126,55 @@ static const struct pcase cases[] = {
 	  "request target is not a path" },
 	{ "asterisk", "OPTIONS * HTTP/1.1\r\nHost: cp\r\n\r\n", 0, 400,
 	  "not a path" },
-	{ "chunked", "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
-		     "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+	{ "chunked",
+	  "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
 	  0, 411, "Transfer-Encoding is not accepted" },
-	{ "chunked and length", "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
-		"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+	{ "chunked and length",
+	  "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
+	  "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
 	  0, 411, "Content-Length" },
-	{ "body", "POST /v1/keys HTTP/1.1\r\nHost: cp\r\nContent-Length: 7\r\n"
-		  "Content-Type: application/json\r\n\r\n{\"a\":1}",
+	{ "body",
+	  "POST /v1/keys HTTP/1.1\r\nHost: cp\r\nContent-Length: 7\r\n"
+	  "Content-Type: application/json\r\n\r\n{\"a\":1}",
 	  1, 0, "ct=application/json host=cp body=7:{\"a\":1} ka=1" },
-	{ "body too large", "POST / HTTP/1.1\r\nHost: cp\r\n"
-			    "Content-Length: 1048577\r\n\r\n",
+	{ "body too large",
+	  "POST / HTTP/1.1\r\nHost: cp\r\n"
+	  "Content-Length: 1048577\r\n\r\n",
 	  0, 413, "a body of 1048577 bytes, more than 1048576" },
-	{ "bad length", "POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 1x\r\n\r\n",
+	{ "bad length",
+	  "POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 1x\r\n\r\n", 0, 400,
+	  "error 400" },
+	{ "two lengths",
+	  "POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 1\r\n"
+	  "Content-Length: 1\r\n\r\nx",
 	  0, 400, "error 400" },
-	{ "two lengths", "POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 1\r\n"
-			 "Content-Length: 1\r\n\r\nx",
-	  0, 400, "error 400" },
-	{ "two authorizations", "GET / HTTP/1.1\r\nHost: cp\r\n"
-		"Authorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
+	{ "two authorizations",
+	  "GET / HTTP/1.1\r\nHost: cp\r\n"
+	  "Authorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
 	  0, 400, "more than one authorization header" },
-	{ "authorization trimmed", "GET / HTTP/1.1\r\nHost: cp\r\n"
-		"Authorization:   Bearer moat-key-x  \r\n\r\n",
+	{ "authorization trimmed",
+	  "GET / HTTP/1.1\r\nHost: cp\r\n"
+	  "Authorization:   Bearer moat-key-x  \r\n\r\n",
 	  1, 0, "auth=Bearer moat-key-x ct" },
 	{ "empty header value", "GET / HTTP/1.1\r\nX-A:\r\nHost: cp\r\n\r\n", 1,
 	  0, "host=cp" },
 	{ "pipelined", GET("/a") GET("/b") GET("/c"), 3, 0,
 	  "GET /a 1.1 segs=1 q=0 auth=- ct=- host=cp body=0: ka=1\nGET /b" },
-	{ "close stops", "GET /a HTTP/1.1\r\nHost: cp\r\nConnection: close\r\n\r\n"
-		GET("/b"), 1, 0, "ka=0\n" },
-	{ "good then bad", GET("/a") "GET /%zz HTTP/1.1\r\nHost: cp\r\n\r\n"
-		GET("/c"), 1, 400, "GET /a 1.1" },
-	{ "upgrade ends", "GET /a HTTP/1.1\r\nHost: cp\r\nConnection: Upgrade\r\n"
-		"Upgrade: websocket\r\n\r\n" GET("/b"), 1, 0, "ka=0\n" },
+	{ "close stops",
+	  "GET /a HTTP/1.1\r\nHost: cp\r\nConnection: close\r\n\r\n" GET("/b"),
+	  1, 0, "ka=0\n" },
+	{ "good then bad",
+	  GET("/a") "GET /%zz HTTP/1.1\r\nHost: cp\r\n\r\n" GET("/c"), 1, 400,
+	  "GET /a 1.1" },
+	{ "upgrade ends",
+	  "GET /a HTTP/1.1\r\nHost: cp\r\nConnection: Upgrade\r\n"
+	  "Upgrade: websocket\r\n\r\n" GET("/b"),
+	  1, 0, "ka=0\n" },
 	{ "bad header name", "GET / HTTP/1.1\r\nHost: cp\r\nA B: c\r\n\r\n", 0,
 	  400, "error 400" },
-	{ "control character in value", "GET / HTTP/1.1\r\nHost: c\x01p\r\n\r\n",
-	  0, 400, "error 400" },
+	{ "control character in value",
+	  "GET / HTTP/1.1\r\nHost: c\x01p\r\n\r\n", 0, 400, "error 400" },
 };
 
 /* Whole, at every cut, and a byte at a time: the same outcome. */
@@ -195,8 +209,9 @@ static char *big_request(size_t pad, int n, size_t body)
 	char *s = malloc(cap);
 
 	assert_non_null(s);
-	len = snprintf(s, cap, "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
-			       "Content-Length: %zu\r\nX-Pad: ",
+	len = snprintf(s, cap,
+		       "POST /v1/keys HTTP/1.1\r\nHost: cp\r\n"
+		       "Content-Length: %zu\r\nX-Pad: ",
 		       body);
 	memset(s + len, 'p', pad);
 	len += pad;
@@ -254,7 +269,8 @@ static void test_limits(void **state)
 /* A body that has not all come is not a request yet. */
 static void test_incomplete(void **state)
 {
-	const char *in = "POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 4\r\n\r\nab";
+	const char *in =
+		"POST / HTTP/1.1\r\nHost: cp\r\nContent-Length: 4\r\n\r\nab";
 	struct http_conn c;
 	struct http_request *r;
 
@@ -273,7 +289,8 @@ static void test_incomplete(void **state)
 
 static void test_decoding(void **state)
 {
-	const char *in = GET("/v1/workspaces/my%20ws/tokens/t%41?after=1%2B2&q=a+b&flag");
+	const char *in = GET(
+		"/v1/workspaces/my%20ws/tokens/t%41?after=1%2B2&q=a+b&flag");
 	struct http_conn c;
 	struct http_request *r;
 
@@ -291,7 +308,14 @@ static void test_decoding(void **state)
 	http_conn_free(&c);
 }
 
-enum { H_WHOAMI, H_WS_LIST, H_WS_CREATE, H_TOK_LIST, H_TOK_CREATE, H_TOK_REVOKE };
+enum {
+	H_WHOAMI,
+	H_WS_LIST,
+	H_WS_CREATE,
+	H_TOK_LIST,
+	H_TOK_CREATE,
+	H_TOK_REVOKE
+};
 
 static const struct http_route routes[] = {
 	{ HTTP_GET, "/v1/whoami", H_WHOAMI },
@@ -302,8 +326,7 @@ static const struct http_route routes[] = {
 	{ HTTP_DELETE, "/v1/workspaces/:ws/tokens/:id", H_TOK_REVOKE },
 };
 
-static int route(const char *in, struct http_match *m, char *allow,
-		 size_t size)
+static int route(const char *in, struct http_match *m, char *allow, size_t size)
 {
 	struct http_conn c;
 	struct http_request *r;
@@ -318,8 +341,7 @@ static int route(const char *in, struct http_match *m, char *allow,
 	if (!ret && m->nparam) {
 		assert_string_equal(http_match_param(m, "ws"), "prod");
 		if (m->nparam > 1)
-			assert_string_equal(http_match_param(m, "id"),
-					    "tabc");
+			assert_string_equal(http_match_param(m, "id"), "tabc");
 		assert_null(http_match_param(m, "w"));
 	}
 	http_request_free(r);
@@ -336,20 +358,28 @@ static void test_router(void **state)
 	assert_int_equal(m.handler, H_WHOAMI);
 	assert_int_equal(m.nparam, 0);
 	assert_int_equal(route("POST /v1/workspaces/prod/tokens HTTP/1.1\r\n"
-			       "Host: cp\r\n\r\n", &m, allow, sizeof(allow)), 0);
+			       "Host: cp\r\n\r\n",
+			       &m, allow, sizeof(allow)),
+			 0);
 	assert_int_equal(m.handler, H_TOK_CREATE);
 	assert_int_equal(m.nparam, 1);
-	assert_int_equal(route("DELETE /v1/workspaces/prod/tokens/tabc HTTP/1.1\r\n"
-			       "Host: cp\r\n\r\n", &m, allow, sizeof(allow)), 0);
+	assert_int_equal(
+		route("DELETE /v1/workspaces/prod/tokens/tabc HTTP/1.1\r\n"
+		      "Host: cp\r\n\r\n",
+		      &m, allow, sizeof(allow)),
+		0);
 	assert_int_equal(m.handler, H_TOK_REVOKE);
 	assert_int_equal(m.nparam, 2);
 
 	/* a path that exists, with another method: 405 and what would do */
-	assert_int_equal(route("PUT /v1/workspaces HTTP/1.1\r\nHost: cp\r\n\r\n",
-			       &m, allow, sizeof(allow)), -EOPNOTSUPP);
+	assert_int_equal(
+		route("PUT /v1/workspaces HTTP/1.1\r\nHost: cp\r\n\r\n", &m,
+		      allow, sizeof(allow)),
+		-EOPNOTSUPP);
 	assert_string_equal(allow, "GET, POST");
 	assert_int_equal(route(GET("/v1/workspaces/prod/tokens/tabc"), &m,
-			       allow, sizeof(allow)), -EOPNOTSUPP);
+			       allow, sizeof(allow)),
+			 -EOPNOTSUPP);
 	assert_string_equal(allow, "DELETE");
 	/* a path that does not: 404, one segment short, one too many, a typo */
 	assert_int_equal(route(GET("/v1"), &m, allow, sizeof(allow)), -ENOENT);
@@ -382,7 +412,8 @@ static void test_reply(void **state)
 	json_object_put(o);
 
 	/* appended after the first, in order */
-	r = (struct http_reply){ .status = 405, .allow = "GET, POST",
+	r = (struct http_reply){ .status = 405,
+				 .allow = "GET, POST",
 				 .close = true };
 	assert_int_equal(http_reply_write(&b, &r), 0);
 	want = "HTTP/1.1 405 Method Not Allowed\r\n"
@@ -397,12 +428,13 @@ static void test_reply(void **state)
 
 	b.len = 0;
 	assert_int_equal(http_reply_error(&b, 401, "no \"key\"", false), 0);
-	assert_non_null(memmem(b.data, b.len, "WWW-Authenticate: Bearer\r\n",
-			       26));
+	assert_non_null(
+		memmem(b.data, b.len, "WWW-Authenticate: Bearer\r\n", 26));
 	want = "\r\n\r\n{\"error\":\"no \\\"key\\\"\"}\n";
 	assert_non_null(memmem(b.data, b.len, want, strlen(want)));
-	assert_int_equal(http_reply_write(&b, &(struct http_reply){ .status = 7 }),
-			 -EINVAL);
+	assert_int_equal(
+		http_reply_write(&b, &(struct http_reply){ .status = 7 }),
+		-EINVAL);
 	http_buf_free(&b);
 }
 

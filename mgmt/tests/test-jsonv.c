@@ -102,22 +102,34 @@ static void test_int(void **state)
 	int64_t v;
 
 	assert_int_equal(jsonv_get_int(o, "ttl", &ttl, &v, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'ttl': expected an integer of seconds, 1-2592000, got \"abc\"");
+	assert_string_equal(
+		e.msg,
+		"field 'ttl': expected an integer of seconds, 1-2592000, got \"abc\"");
 	assert_int_equal(jsonv_get_int(o, "zero", &ttl, &v, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'zero': expected an integer of seconds, 1-2592000, got 0");
+	assert_string_equal(
+		e.msg,
+		"field 'zero': expected an integer of seconds, 1-2592000, got 0");
 	assert_int_equal(jsonv_get_int(o, "max", &ttl, &v, &e), 0);
 	assert_int_equal(v, 2592000);
 	assert_int_equal(jsonv_get_int(o, "big", &ttl, &v, &e), -EINVAL);
 	assert_int_equal(jsonv_get_int(o, "neg", &ttl, &v, &e), -EINVAL);
 	assert_int_equal(jsonv_get_int(o, "float", &ttl, &v, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'float': expected an integer of seconds, 1-2592000, got 1.5");
+	assert_string_equal(
+		e.msg,
+		"field 'float': expected an integer of seconds, 1-2592000, got 1.5");
 	/* past int64: refused even with no upper bound to speak of */
-	assert_int_equal(jsonv_get_int(o, "huge",
-				       &(struct jsonv_int){ 0, INT64_MAX, NULL },
-				       &v, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'huge': expected an integer, 0-9223372036854775807, got 18446744073709551615");
+	assert_int_equal(
+		jsonv_get_int(o, "huge",
+			      &(struct jsonv_int){ 0, INT64_MAX, NULL }, &v,
+			      &e),
+		-EINVAL);
+	assert_string_equal(
+		e.msg,
+		"field 'huge': expected an integer, 0-9223372036854775807, got 18446744073709551615");
 	assert_int_equal(jsonv_get_int(o, "absent", &ttl, &v, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'absent': required, an integer of seconds, 1-2592000");
+	assert_string_equal(
+		e.msg,
+		"field 'absent': required, an integer of seconds, 1-2592000");
 	assert_int_equal(jsonv_get_int(o, "null", &ttl, &v, &e), -EINVAL);
 
 	/* optional: absent or null is the default, present must be right */
@@ -132,7 +144,8 @@ static void test_int(void **state)
 	json_object_put(o);
 }
 
-static const struct jsonv_str ws_name = { 1, 63, "a-z0-9-", "a workspace name" };
+static const struct jsonv_str ws_name = { 1, 63, "a-z0-9-",
+					  "a workspace name" };
 static const struct jsonv_str desc = { 0, 256, NULL, "a description" };
 
 static void test_str(void **state)
@@ -149,17 +162,23 @@ static void test_str(void **state)
 	assert_int_equal(jsonv_get_str(o, "name", &ws_name, &s, &e), 0);
 	assert_string_equal(s, "prod-1");
 	assert_int_equal(jsonv_get_str(o, "bad", &ws_name, &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'bad': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got \"Prod\"");
+	assert_string_equal(
+		e.msg,
+		"field 'bad': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got \"Prod\"");
 	assert_int_equal(jsonv_get_str(o, "dash", &ws_name, &s, &e), -EINVAL);
 	assert_int_equal(jsonv_get_str(o, "empty", &ws_name, &s, &e), -EINVAL);
 	assert_int_equal(jsonv_get_str(o, "num", &ws_name, &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'num': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got 5");
+	assert_string_equal(
+		e.msg,
+		"field 'num': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got 5");
 	assert_int_equal(jsonv_get_str(o, "absent", &ws_name, &s, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "field 'absent': required"));
 
 	/* free text: anything but control characters, NUL included */
 	assert_int_equal(jsonv_opt_str(o, "d", &desc, "", &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'd': expected a description, 0-256 bytes, got \"tab\\there\"");
+	assert_string_equal(
+		e.msg,
+		"field 'd': expected a description, 0-256 bytes, got \"tab\\there\"");
 	assert_int_equal(jsonv_opt_str(o, "nul", &desc, "", &s, &e), -EINVAL);
 	assert_int_equal(jsonv_opt_str(o, "ok", &desc, "", &s, &e), 0);
 	assert_string_equal(s, "caf\xc3\xa9 \"x\"");
@@ -173,13 +192,17 @@ static void test_str(void **state)
 	assert_int_equal(jsonv_opt_bool(o, "absent", true, &b, &e), 0);
 	assert_true(b);
 	assert_int_equal(jsonv_opt_bool(o, "num", false, &b, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'num': expected true or false, got 5");
+	assert_string_equal(e.msg,
+			    "field 'num': expected true or false, got 5");
 	json_object_put(o);
 
 	/* what came is quoted, cut */
-	o = body("{\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
+	o = body(
+		"{\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
 	assert_int_equal(jsonv_get_str(o, "name", &ws_name, &s, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."));
+	assert_non_null(strstr(
+		e.msg,
+		"got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."));
 	json_object_put(o);
 }
 
@@ -189,14 +212,21 @@ struct label_case {
 };
 
 static const struct label_case label_cases[] = {
-	{ "{\"labels\": {\"role\": \"web\", \"example.com/tier\": \"\"}}", NULL },
+	{ "{\"labels\": {\"role\": \"web\", \"example.com/tier\": \"\"}}",
+	  NULL },
 	{ "{\"labels\": null}", NULL },
-	{ "{\"labels\": [\"a\"]}", "field 'labels': expected an object of label strings, got [\"a\"]" },
-	{ "{\"labels\": {\"a\": 1}}", "field 'labels': label 'a': expected a string of 0-255 printable ASCII bytes, got 1" },
-	{ "{\"labels\": {\"a\": \"x\\ny\"}}", "field 'labels': label 'a': expected" },
-	{ "{\"labels\": {\"a\": \"caf\\u00e9\"}}", "field 'labels': label 'a': expected" },
-	{ "{\"labels\": {\"-a\": \"x\"}}", "field 'labels': label key \"-a\": expected a label key, 1-63 bytes" },
-	{ "{\"labels\": {\"a b\": \"x\"}}", "field 'labels': label key \"a b\"" },
+	{ "{\"labels\": [\"a\"]}",
+	  "field 'labels': expected an object of label strings, got [\"a\"]" },
+	{ "{\"labels\": {\"a\": 1}}",
+	  "field 'labels': label 'a': expected a string of 0-255 printable ASCII bytes, got 1" },
+	{ "{\"labels\": {\"a\": \"x\\ny\"}}",
+	  "field 'labels': label 'a': expected" },
+	{ "{\"labels\": {\"a\": \"caf\\u00e9\"}}",
+	  "field 'labels': label 'a': expected" },
+	{ "{\"labels\": {\"-a\": \"x\"}}",
+	  "field 'labels': label key \"-a\": expected a label key, 1-63 bytes" },
+	{ "{\"labels\": {\"a b\": \"x\"}}",
+	  "field 'labels': label key \"a b\"" },
 	{ "{\"labels\": {\"\": \"x\"}}", "field 'labels': label key \"\"" },
 };
 
@@ -215,7 +245,8 @@ static void test_labels(void **state)
 		ret = jsonv_opt_labels(o, "labels", &l, &e);
 		if (!t->err)
 			assert_int_equal(ret, 0);
-		else if (ret != -EINVAL || strncmp(e.msg, t->err, strlen(t->err)))
+		else if (ret != -EINVAL ||
+			 strncmp(e.msg, t->err, strlen(t->err)))
 			fail_msg("%s: %d '%s', expected '%s'", t->text, ret,
 				 e.msg, t->err);
 		json_object_put(o);
@@ -267,42 +298,55 @@ static void test_arrays(void **state)
 	struct json_object *a, *b;
 	const char *s;
 
-	assert_int_equal(jsonv_get_strings(o, "permissions", 16, &perm, &a, &e), 0);
+	assert_int_equal(jsonv_get_strings(o, "permissions", 16, &perm, &a, &e),
+			 0);
 	assert_int_equal(json_object_array_length(a), 2);
-	assert_int_equal(jsonv_get_strings(o, "bad", 16, &perm, &a, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'bad[1]': expected a permission, 1-32 bytes of [a-z:*] starting with a letter or digit, got \"Host\"");
-	assert_int_equal(jsonv_get_strings(o, "many", 2, &perm, &a, &e), -EINVAL);
+	assert_int_equal(jsonv_get_strings(o, "bad", 16, &perm, &a, &e),
+			 -EINVAL);
+	assert_string_equal(
+		e.msg,
+		"field 'bad[1]': expected a permission, 1-32 bytes of [a-z:*] starting with a letter or digit, got \"Host\"");
+	assert_int_equal(jsonv_get_strings(o, "many", 2, &perm, &a, &e),
+			 -EINVAL);
 	assert_string_equal(e.msg, "field 'many': 3 items, more than 2");
-	assert_int_equal(jsonv_get_strings(o, "notarray", 2, &perm, &a, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'notarray': expected an array of strings, got \"x\"");
-	assert_int_equal(jsonv_get_strings(o, "absent", 2, &perm, &a, &e), -EINVAL);
+	assert_int_equal(jsonv_get_strings(o, "notarray", 2, &perm, &a, &e),
+			 -EINVAL);
+	assert_string_equal(
+		e.msg,
+		"field 'notarray': expected an array of strings, got \"x\"");
+	assert_int_equal(jsonv_get_strings(o, "absent", 2, &perm, &a, &e),
+			 -EINVAL);
 	a = o;
 	assert_int_equal(jsonv_opt_strings(o, "absent", 2, &perm, &a, &e), 0);
 	assert_null(a);
 
 	/* objects, read with a prefix that names the item */
 	assert_int_equal(jsonv_get_objects(o, "objs", 8, &a, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'objs[1]': expected an object, got 1");
+	assert_string_equal(e.msg,
+			    "field 'objs[1]': expected an object, got 1");
 	assert_int_equal(jsonv_get_objects(o, "bindings", 8, &a, &e), 0);
 	jsonv_prefix(&e, "bindings[%d].", 0);
 	b = json_object_array_get_idx(a, 0);
 	assert_int_equal(jsonv_get_str(b, "role", &ws_name, &s, &e), 0);
 	jsonv_prefix(&e, "bindings[%d].", 1);
 	b = json_object_array_get_idx(a, 1);
-	assert_int_equal(jsonv_get_str(b, "workspace", &ws_name, &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'bindings[1].workspace': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got 3");
+	assert_int_equal(jsonv_get_str(b, "workspace", &ws_name, &s, &e),
+			 -EINVAL);
+	assert_string_equal(
+		e.msg,
+		"field 'bindings[1].workspace': expected a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit, got 3");
 	assert_int_equal(jsonv_get_str(b, "role", &ws_name, &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "field 'bindings[1].role': required, a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit");
+	assert_string_equal(
+		e.msg,
+		"field 'bindings[1].role': required, a workspace name, 1-63 bytes of [a-z0-9-] starting with a letter or digit");
 	json_object_put(o);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_int),
-		cmocka_unit_test(test_str),
-		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_parse),  cmocka_unit_test(test_int),
+		cmocka_unit_test(test_str),    cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_arrays),
 	};
 

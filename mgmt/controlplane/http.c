@@ -77,16 +77,24 @@ static int note(struct http_conn *c, int status, const char *fmt, ...)
 	return 0;
 }
 
-static int append(char **s, size_t *len, const char *at, size_t n)
+/* Grown by doubling: bytes may come one at a time, up to HTTP_MAX_HEAD. */
+static int append(char **s, size_t *len, size_t *cap, const char *at, size_t n)
 {
-	char *ns = realloc(*s, *len + n + 1);
+	size_t want = *len + n + 1, ncap = *cap ? *cap : 64;
+	char *ns;
 
-	if (!ns)
-		return -ENOMEM;
-	memcpy(ns + *len, at, n);
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap != *cap) {
+		ns = realloc(*s, ncap);
+		if (!ns)
+			return -ENOMEM;
+		*s = ns;
+		*cap = ncap;
+	}
+	memcpy(*s + *len, at, n);
 	*len += n;
-	ns[*len] = '\0';
-	*s = ns;
+	(*s)[*len] = '\0';
 	return 0;
 }
 
@@ -101,16 +109,15 @@ static int on_message_begin(http_parser *p)
 	c->noted = false;
 	c->body_want = c->body_cap = 0;
 	c->in_value = false;
-	c->field_len = c->value_len = 0;
+	c->field_len = c->value_len = c->target_len = c->target_cap = 0;
 	return 0;
 }
 
 static int on_url(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn *c = conn_of(p);
-	size_t len = c->cur->target ? strlen(c->cur->target) : 0;
 
-	if (append(&c->cur->target, &len, at, n))
+	if (append(&c->cur->target, &c->target_len, &c->target_cap, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
 }
@@ -179,7 +186,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 		return -1;
 	if (!c->field_len && ++c->nheaders > HTTP_MAX_HEADERS)
 		note(c, 431, "more than %d header fields", HTTP_MAX_HEADERS);
-	if (append(&c->field, &c->field_len, at, n))
+	if (append(&c->field, &c->field_len, &c->field_cap, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
 }
@@ -201,7 +208,6 @@ static bool is_token(const char *s)
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn *c = conn_of(p);
-
 	char q[72];
 
 	if (!c->in_value && !is_token(c->field ? c->field : "")) {
@@ -212,7 +218,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 	    hdr_kind(c->field) == HDR_TRANSFER_ENCODING)
 		note(c, 411, "%s", no_te);
 	c->in_value = true;
-	if (append(&c->value, &c->value_len, at, n))
+	if (append(&c->value, &c->value_len, &c->value_cap, at, n))
 		return fail(c, 500, "out of memory");
 	return 0;
 }

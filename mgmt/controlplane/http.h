@@ -81,7 +81,8 @@ struct http_conn {
 	struct http_request *cur; /* being parsed */
 	struct http_request *head, *tail; /* complete, not yet taken */
 	char *field, *value; /* the header being read */
-	size_t field_len, value_len;
+	size_t field_len, field_cap, value_len, value_cap;
+	size_t target_len, target_cap; /* of cur->target */
 	bool in_value;
 	unsigned nheaders;
 	bool noted; /* err holds what is wrong with a header, said at their end */

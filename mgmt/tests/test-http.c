@@ -17,25 +17,33 @@
 
 #include "http.h"
 
-/* What a stream gave: one line a request, then the error or "more". */
+/* What a stream gave: a line per request, the error if any, "done=". */
 struct outcome {
 	char text[4096];
 	int nreq, status;
 	bool done;
 };
 
-static void describe(struct outcome *o, const struct http_request *r)
+static void say(struct outcome *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct outcome *o, const char *fmt, ...)
 {
 	size_t len = strlen(o->text);
+	va_list ap;
 
-	snprintf(
-		o->text + len, sizeof(o->text) - len,
-		"%s %s 1.%u segs=%zu q=%zu auth=%s ct=%s host=%s body=%zu:%.16s ka=%d\n",
-		http_method_str(r->method), r->target, r->version_minor,
-		r->nseg, r->nquery, r->authorization ? r->authorization : "-",
-		r->content_type ? r->content_type : "-",
-		r->host ? r->host : "-", r->body_len, r->body ? r->body : "",
-		r->keep_alive);
+	va_start(ap, fmt);
+	vsnprintf(o->text + len, sizeof(o->text) - len, fmt, ap);
+	va_end(ap);
+}
+
+static void describe(struct outcome *o, const struct http_request *r)
+{
+	say(o,
+	    "%s %s 1.%u segs=%zu q=%zu auth=%s ct=%s host=%s body=%zu:%.16s ka=%d\n",
+	    http_method_str(r->method), r->target, r->version_minor, r->nseg,
+	    r->nquery, r->authorization ? r->authorization : "-",
+	    r->content_type ? r->content_type : "-", r->host ? r->host : "-",
+	    r->body_len, r->body ? r->body : "", r->keep_alive);
 }
 
 /* Feed @in in pieces of @step bytes (0: at once), cut first at @cut. */
@@ -63,15 +71,13 @@ static void run(const char *in, size_t len, size_t cut, size_t step,
 	}
 	if (ret < 0) {
 		assert_int_equal(ret, -EPROTO);
-		size_t l = strlen(o->text);
-
-		snprintf(o->text + l, sizeof(o->text) - l, "error %d %s\n",
-			 c.err.status, c.err.msg);
+		say(o, "error %d %s\n", c.err.status, c.err.msg);
 		o->status = c.err.status;
 		assert_true(c.err.msg[0]);
 		assert_true(http_conn_done(&c));
 	}
 	o->done = http_conn_done(&c);
+	say(o, "done=%d\n", o->done);
 	http_conn_free(&c);
 }
 
@@ -91,7 +97,7 @@ static const struct pcase cases[] = {
 	{ "query", GET("/v1/audit?after=5&limit=10&x"), 1, 0, "q=3" },
 	{ "no host", "GET / HTTP/1.1\r\n\r\n", 0, 400, "no Host header" },
 	{ "http/1.0 closes", "GET / HTTP/1.0\r\n\r\n" GET("/"), 1, 0,
-	  "1.0 segs=0 q=0 auth=- ct=- host=- body=0: ka=0\n" },
+	  "1.0 segs=0 q=0 auth=- ct=- host=- body=0: ka=0\ndone=1" },
 	{ "http/1.0 keep-alive",
 	  "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" GET("/x"), 2, 0,
 	  "ka=1\nGET /x" },
@@ -163,7 +169,8 @@ static const struct pcase cases[] = {
 	  "GET /a 1.1 segs=1 q=0 auth=- ct=- host=cp body=0: ka=1\nGET /b" },
 	{ "close stops",
 	  "GET /a HTTP/1.1\r\nHost: cp\r\nConnection: close\r\n\r\n" GET("/b"),
-	  1, 0, "ka=0\n" },
+	  1, 0, "ka=0\ndone=1" },
+	{ "keep-alive by default", GET("/a"), 1, 0, "ka=1\ndone=0" },
 	{ "good then bad",
 	  GET("/a") "GET /%zz HTTP/1.1\r\nHost: cp\r\n\r\n" GET("/c"), 1, 400,
 	  "GET /a 1.1" },
@@ -255,6 +262,18 @@ static void test_limits(void **state)
 	s = big_request(HTTP_MAX_HEAD, 3, 0);
 	run(s, strlen(s), 0, 1000, &o);
 	assert_int_equal(o.status, 431);
+	free(s);
+
+	/* a request line past 16 KiB: the same 431, with no header yet */
+	s = malloc(HTTP_MAX_HEAD + 64);
+	assert_non_null(s);
+	memcpy(s, "GET /", 5);
+	memset(s + 5, 'a', HTTP_MAX_HEAD);
+	strcpy(s + 5 + HTTP_MAX_HEAD, " HTTP/1.1\r\n\r\n");
+	run(s, strlen(s), 0, 4096, &o);
+	assert_int_equal(o.nreq, 0);
+	assert_int_equal(o.status, 431);
+	assert_non_null(strstr(o.text, "exceed 16384 bytes"));
 	free(s);
 
 	/* a body of exactly 1 MiB is taken whole */

@@ -69,6 +69,8 @@ int http_route(const struct http_route *routes, size_t n,
 		if (routes[i].method == r->method) {
 			*m = tmp;
 			m->handler = routes[i].handler;
+			if (allow_size)
+				allow[0] = '\0';
 			return 0;
 		}
 		path_found = true;

@@ -168,7 +168,7 @@ struct http_match {
 /*
  * The route for @r: 0 and @m; -ENOENT when no pattern matches the path
  * (404); -EOPNOTSUPP when some do with other methods (405), and @allow
- * lists them ("GET, POST").  (http-route.c)
+ * lists them ("GET, POST"); else @allow is "".  (http-route.c)
  */
 int http_route(const struct http_route *routes, size_t n,
 	       const struct http_request *r, struct http_match *m, char *allow,

@@ -366,46 +366,47 @@ static int route(const char *in, struct http_match *m, char *allow, size_t size)
 	return ret;
 }
 
+struct route_case {
+	const char *method, *path;
+	int ret, handler, nparam;
+	const char *allow;
+};
+
+static const struct route_case route_cases[] = {
+	{ "GET", "/v1/whoami", 0, H_WHOAMI, 0, "" },
+	{ "POST", "/v1/workspaces/prod/tokens", 0, H_TOK_CREATE, 1, "" },
+	{ "DELETE", "/v1/workspaces/prod/tokens/tabc", 0, H_TOK_REVOKE, 2, "" },
+	/* a path that exists, with another method: 405 and what would do */
+	{ "PUT", "/v1/workspaces", -EOPNOTSUPP, 0, 0, "GET, POST" },
+	{ "GET", "/v1/workspaces/prod/tokens/tabc", -EOPNOTSUPP, 0, 0,
+	  "DELETE" },
+	/* a path that does not: 404, one segment short, one too many, a typo */
+	{ "GET", "/v1", -ENOENT, 0, 0, "" },
+	{ "GET", "/v1/whoami/x", -ENOENT, 0, 0, "" },
+	{ "GET", "/v1/workspace", -ENOENT, 0, 0, "" },
+	{ "GET", "/", -ENOENT, 0, 0, "" },
+};
+
 static void test_router(void **state)
 {
 	struct http_match m;
-	char allow[64];
+	char allow[64], req[256];
 
-	assert_int_equal(route(GET("/v1/whoami"), &m, allow, sizeof(allow)), 0);
-	assert_int_equal(m.handler, H_WHOAMI);
-	assert_int_equal(m.nparam, 0);
-	assert_int_equal(route("POST /v1/workspaces/prod/tokens HTTP/1.1\r\n"
-			       "Host: cp\r\n\r\n",
-			       &m, allow, sizeof(allow)),
-			 0);
-	assert_int_equal(m.handler, H_TOK_CREATE);
-	assert_int_equal(m.nparam, 1);
-	assert_int_equal(
-		route("DELETE /v1/workspaces/prod/tokens/tabc HTTP/1.1\r\n"
-		      "Host: cp\r\n\r\n",
-		      &m, allow, sizeof(allow)),
-		0);
-	assert_int_equal(m.handler, H_TOK_REVOKE);
-	assert_int_equal(m.nparam, 2);
+	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]);
+	     i++) {
+		const struct route_case *t = &route_cases[i];
 
-	/* a path that exists, with another method: 405 and what would do */
-	assert_int_equal(
-		route("PUT /v1/workspaces HTTP/1.1\r\nHost: cp\r\n\r\n", &m,
-		      allow, sizeof(allow)),
-		-EOPNOTSUPP);
-	assert_string_equal(allow, "GET, POST");
-	assert_int_equal(route(GET("/v1/workspaces/prod/tokens/tabc"), &m,
-			       allow, sizeof(allow)),
-			 -EOPNOTSUPP);
-	assert_string_equal(allow, "DELETE");
-	/* a path that does not: 404, one segment short, one too many, a typo */
-	assert_int_equal(route(GET("/v1"), &m, allow, sizeof(allow)), -ENOENT);
-	assert_int_equal(route(GET("/v1/whoami/x"), &m, allow, sizeof(allow)),
-			 -ENOENT);
-	assert_int_equal(route(GET("/v1/workspace"), &m, allow, sizeof(allow)),
-			 -ENOENT);
-	assert_int_equal(route(GET("/"), &m, allow, sizeof(allow)), -ENOENT);
-	assert_string_equal(allow, "");
+		snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: cp\r\n\r\n",
+			 t->method, t->path);
+		memset(&m, 0, sizeof(m));
+		if (route(req, &m, allow, sizeof(allow)) != t->ret ||
+		    strcmp(allow, t->allow) ||
+		    (!t->ret &&
+		     (m.handler != t->handler || (int)m.nparam != t->nparam)))
+			fail_msg("%s %s: handler %d, %zu params, allow '%s'",
+				 t->method, t->path, m.handler, m.nparam,
+				 allow);
+	}
 }
 
 static void test_reply(void **state)

@@ -31,7 +31,7 @@ if [ -d build-fuzz ]; then
 else
 	CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
 fi
-ninja -C build-fuzz mgmt/tests/fuzz-wire mgmt/tests/fuzz-http
+ninja -C build-fuzz mgmt/tests/fuzz-wire mgmt/tests/fuzz-proto mgmt/tests/fuzz-http
 
 status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

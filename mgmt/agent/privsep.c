@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "privsep.h"
+
+/* The session process's end of the socketpair, in the child. */
+#define SESSION_FD 3
+
+int privsep_user(const char *name, struct privsep_user *u)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw) {
+		log_err("user '%s' does not exist: create it (useradd --system --no-create-home --shell /usr/sbin/nologin %s) or name another in moatd.conf's 'user'",
+			name, name);
+		return errno ? -errno : -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("user '%s' is root: the session process must not be",
+			name);
+		return -EPERM;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	return 0;
+}
+
+pid_t privsep_spawn(const struct privsep_user *u, bool debug, int *fd)
+{
+	char uid[16], gid[16];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	snprintf(uid, sizeof(uid), "%u", (unsigned)u->uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)u->gid);
+	pid = fork();
+	if (pid < 0) {
+		pid = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return pid;
+	}
+	if (pid == 0) {
+		char *argv[] = { "moatd", "--" PRIVSEP_SESSION_OPT, "3",
+				 "--uid", uid, "--gid", gid,
+				 debug ? "-d" : NULL, NULL };
+
+		/* dup2 clears CLOEXEC on the copy: the one fd that survives */
+		if (dup2(sv[1], SESSION_FD) < 0)
+			_exit(127);
+		/* the parent's session, not a signal from its terminal */
+		setsid();
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return pid;
+}
+
+int privsep_drop(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return -errno;
+	/* a bug that made these succeed would be a way back to root */
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * What the session process calls once its ring is up: io_uring_enter for
+ * everything it does on sockets and timers, memory for OpenSSL and
+ * msgpack, the clock and randomness, writes of its log to stderr, and a
+ * socket() for each reconnect (its connect is an io_uring operation).
+ */
+static const int allowed[] = {
+	SCMP_SYS(io_uring_enter), SCMP_SYS(read), SCMP_SYS(write),
+	SCMP_SYS(writev), SCMP_SYS(close),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername), SCMP_SYS(mmap), SCMP_SYS(munmap),
+	SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
+	SCMP_SYS(mprotect), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(getpid),
+	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+};
+
+int privsep_seccomp(void)
+{
+	scmp_filter_ctx ctx;
+	int ret = 0;
+
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+		if (ret < 0)
+			goto out;
+	}
+	/* TCP over IPv4 or IPv6, nothing else (the type may carry flags) */
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+			       SCMP_A0(SCMP_CMP_EQ, AF_INET),
+			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				       SCMP_A0(SCMP_CMP_EQ, AF_INET6),
+				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf,
+					       SOCK_STREAM));
+	if (ret < 0)
+		goto out;
+	ret = seccomp_load(ctx);
+out:
+	seccomp_release(ctx);
+	return ret;
+}

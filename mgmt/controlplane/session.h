@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * An agent connection of the control plane, shared by session.c (the
+ * connection: TLS, frames, deadlines), session-msg.c (hello, heartbeat,
+ * renew) and enroll.c.
+ */
+#ifndef MOAT_CP_SESSION_H
+#define MOAT_CP_SESSION_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cp.h"
+#include "wire.h"
+
+enum cp_session_state {
+	CP_S_HANDSHAKE,
+	CP_S_ANON,   /* no client certificate: enroll, or nothing */
+	CP_S_HELLO,  /* a host's certificate, accepted: hello next */
+	CP_S_ACTIVE, /* heartbeats and renewals */
+};
+
+struct cp_session {
+	struct cp *cp;
+	struct cp_session *next, *prev; /* every session */
+	struct cp_session *hnext;       /* same bucket of cp->by_host */
+	bool hashed, done;
+	struct tls_conn *tls;
+	struct wire_inbuf in;
+	struct wire_writer w;
+	struct loop_op timer;
+	enum cp_session_state state;
+	char addr[TLS_ADDR_LEN];
+	/* CP_S_HELLO on: from the certificate */
+	char host_id[STORE_ID_LEN];
+	char ws_id[STORE_ID_LEN];
+	char actor[STORE_ID_LEN + 8]; /* "host:HOSTID" */
+	int64_t cert_not_after;
+	/* CLOCK_MONOTONIC seconds */
+	uint64_t started, last_frame, frame_started, armed_for;
+	uint64_t frames;
+};
+
+/* Queue a frame; on failure the session ends.  0 or -EPIPE. */
+int cp_session_send(struct cp_session *s, const char *frame, size_t len);
+/* Close after what was queued is sent; the session goes away. */
+void cp_session_end(struct cp_session *s);
+/* Log, send an error frame with @code, close. */
+void cp_session_fail(struct cp_session *s, enum proto_code code,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Into the hash by host id, ending an older session of the same host. */
+void cp_session_register(struct cp_session *s);
+
+/* session-msg.c */
+/* 0 when @cert is a host certificate the store accepts; else failed. */
+int cp_session_check_cert(struct cp_session *s, X509 *cert);
+void cp_session_hello(struct cp_session *s, const struct proto_hello *m);
+void cp_session_heartbeat(struct cp_session *s,
+			  const struct proto_heartbeat *m);
+void cp_session_renew(struct cp_session *s, const struct proto_renew *m);
+
+/* enroll.c */
+void cp_enroll(struct cp_session *s, const struct proto_enroll *m);
+/*
+ * Sign a host certificate for @pub with @ws_id's CA: DER into @der,
+ * serial and not-after out.
+ */
+int cp_sign_host(struct cp *cp, const char *ws_id, const char *host_id,
+		 EVP_PKEY *pub, unsigned char **der, size_t *len,
+		 char serial[STORE_SERIAL_LEN], int64_t *not_after);
+
+#endif /* MOAT_CP_SESSION_H */

@@ -95,6 +95,25 @@ int loop_accept(struct loop *l, struct loop_op *op, int fd, loop_cb cb)
 	return 0;
 }
 
+int loop_connect(struct loop *l, struct loop_op *op, int fd,
+		 const struct sockaddr *sa, socklen_t len, loop_cb cb)
+{
+	struct io_uring_sqe *sqe;
+
+	if (len > sizeof(op->sa))
+		return -EINVAL;
+	sqe = op_sqe(l, op);
+	if (!sqe)
+		return op->busy ? -EBUSY : -EAGAIN;
+	op->kind = LOOP_CONNECT;
+	op->cb = cb;
+	op->fd = fd;
+	/* the kernel may read the address after submission: keep a copy */
+	memcpy(&op->sa, sa, len);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&op->sa, len);
+	return 0;
+}
+
 int loop_recv(struct loop *l, struct loop_op *op, int fd, void *buf, size_t len,
 	      loop_cb cb)
 {

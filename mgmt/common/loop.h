@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 
 #include <liburing.h>
 
@@ -23,7 +24,7 @@ struct loop;
 struct loop_op;
 
 /*
- * @res: accept: the new fd; recv: bytes read, 0 at end of stream; send:
+ * @res: accept: the new fd; connect: 0; recv: bytes read, 0 at end of stream; send:
  * all bytes sent (partial sends are continued inside the loop); timeout:
  * 0 when it expired; signal: the signal number.  Errors are -errno.
  */
@@ -32,6 +33,7 @@ typedef void (*loop_cb)(struct loop *l, struct loop_op *op, int res);
 enum loop_kind {
 	LOOP_NONE = 0,
 	LOOP_ACCEPT,
+	LOOP_CONNECT,
 	LOOP_RECV,
 	LOOP_SEND,
 	LOOP_TIMEOUT,
@@ -49,7 +51,10 @@ struct loop_op {
 	const char *buf;
 	size_t len, done;
 	struct __kernel_timespec ts;
-	struct signalfd_siginfo si;
+	union { /* one op is one kind at a time */
+		struct signalfd_siginfo si;
+		struct sockaddr_storage sa; /* connect's, copied */
+	};
 };
 
 struct loop {
@@ -73,6 +78,13 @@ void loop_stop(struct loop *l, int status);
 
 /* Accept one connection (SOCK_CLOEXEC); call again for the next. */
 int loop_accept(struct loop *l, struct loop_op *op, int fd, loop_cb cb);
+
+/*
+ * Connect @fd to @sa (copied into @op: the caller need not keep it).
+ * @res is 0 once connected, or -errno (-ECONNREFUSED, -ETIMEDOUT, ...).
+ */
+int loop_connect(struct loop *l, struct loop_op *op, int fd,
+		 const struct sockaddr *sa, socklen_t len, loop_cb cb);
 
 /* One receive of up to @len bytes. */
 int loop_recv(struct loop *l, struct loop_op *op, int fd, void *buf, size_t len,

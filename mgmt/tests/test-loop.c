@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 
@@ -277,6 +279,87 @@ static void test_signal(void **state)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+static void on_connect(struct loop *l, struct loop_op *op, int res)
+{
+	struct fired *f = op->data;
+
+	(void)l;
+	f->res = res;
+	f->calls++;
+}
+
+/* A loopback listener; its port in @sin. */
+static int listen_loopback(struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	return fd;
+}
+
+static void test_connect(void **state)
+{
+	struct loop *l = *state;
+	struct fired f = { .res = 1 }, a = { .res = -1 };
+	struct loop_op op = { .data = &f }, acc = { .data = &a };
+	struct sockaddr_in sin, peer, mine;
+	socklen_t plen = sizeof(peer);
+	int lfd = listen_loopback(&sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(loop_accept(l, &acc, lfd, on_connect), 0);
+	{
+		/* the op keeps its own copy: this one is gone at submission */
+		struct sockaddr_in tmp = sin;
+
+		assert_int_equal(loop_connect(l, &op, fd,
+					      (struct sockaddr *)&tmp,
+					      sizeof(tmp), on_connect),
+				 0);
+		memset(&tmp, 0, sizeof(tmp));
+	}
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(f.res, 0);
+	assert_int_equal(a.calls, 1);
+	assert_true(a.res >= 0); /* the accepted fd */
+	/* really connected: the accepted socket's peer is our socket */
+	assert_int_equal(getpeername(a.res, (struct sockaddr *)&peer, &plen),
+			 0);
+	plen = sizeof(mine);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&mine, &plen), 0);
+	assert_int_equal(mine.sin_port, peer.sin_port);
+	close(a.res);
+	close(fd);
+
+	/* the listener closed, its port refuses */
+	close(lfd);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	f.calls = 0;
+	assert_int_equal(loop_connect(l, &op, fd, (struct sockaddr *)&sin,
+				      sizeof(sin), on_connect),
+			 0);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(f.res, -ECONNREFUSED);
+	close(fd);
+
+	/* an address longer than any sockaddr is refused up front */
+	assert_int_equal(loop_connect(l, &op, fd, (struct sockaddr *)&sin,
+				      sizeof(struct sockaddr_storage) + 1,
+				      on_connect),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +367,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

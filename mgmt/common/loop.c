@@ -114,6 +114,20 @@ int loop_connect(struct loop *l, struct loop_op *op, int fd,
 	return 0;
 }
 
+int loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned events,
+	      loop_cb cb)
+{
+	struct io_uring_sqe *sqe = op_sqe(l, op);
+
+	if (!sqe)
+		return op->busy ? -EBUSY : -EAGAIN;
+	op->kind = LOOP_POLL;
+	op->cb = cb;
+	op->fd = fd;
+	io_uring_prep_poll_add(sqe, fd, events);
+	return 0;
+}
+
 int loop_recv(struct loop *l, struct loop_op *op, int fd, void *buf, size_t len,
 	      loop_cb cb)
 {

@@ -24,7 +24,7 @@ struct loop;
 struct loop_op;
 
 /*
- * @res: accept: the new fd; connect: 0; recv: bytes read, 0 at end of stream; send:
+ * @res: accept: the new fd; connect: 0; poll: the events ready; recv: bytes read, 0 at end of stream; send:
  * all bytes sent (partial sends are continued inside the loop); timeout:
  * 0 when it expired; signal: the signal number.  Errors are -errno.
  */
@@ -34,6 +34,7 @@ enum loop_kind {
 	LOOP_NONE = 0,
 	LOOP_ACCEPT,
 	LOOP_CONNECT,
+	LOOP_POLL,
 	LOOP_RECV,
 	LOOP_SEND,
 	LOOP_TIMEOUT,
@@ -85,6 +86,13 @@ int loop_accept(struct loop *l, struct loop_op *op, int fd, loop_cb cb);
  */
 int loop_connect(struct loop *l, struct loop_op *op, int fd,
 		 const struct sockaddr *sa, socklen_t len, loop_cb cb);
+
+/*
+ * Wait until @fd has one of @events (POLLIN, ...).  A wait that holds no
+ * buffer: for many idle connections that read into a shared one.
+ */
+int loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned events,
+	      loop_cb cb);
 
 /* One receive of up to @len bytes. */
 int loop_recv(struct loop *l, struct loop_op *op, int fd, void *buf, size_t len,

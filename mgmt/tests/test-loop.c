@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <arpa/inet.h>
 
 #include <cmocka.h>
@@ -337,6 +338,14 @@ static void test_connect(void **state)
 	plen = sizeof(mine);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&mine, &plen), 0);
 	assert_int_equal(mine.sin_port, peer.sin_port);
+
+	/* a poll waits for readable, and says which events are ready */
+	f.calls = 0;
+	assert_int_equal(loop_poll(l, &op, a.res, POLLIN, on_connect), 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(f.calls, 1);
+	assert_true(f.res & POLLIN);
 	close(a.res);
 	close(fd);
 

@@ -204,6 +204,7 @@ static void test_ca_and_host(void **state)
 				       "hklmnopqrst", DAY, &host2, serial2),
 			 0);
 	assert_int_equal(pki_issued_by(host2, ca), -EKEYREJECTED);
+	X509_free(host2);
 	assert_int_equal(
 		pki_sign_host(ca, cak, hk, "w", "h", 0, &host2, serial2),
 		-EINVAL);

@@ -24,6 +24,8 @@
 #define RX_ROUNDS 8
 /* Ciphertext per send: bounds the copy, not what may be queued. */
 #define TX_CHUNK (256u << 10)
+/* A drained memory BIO larger than this is replaced by an empty one. */
+#define BIO_KEEP 4096
 /* After tls_conn_close(), how long the peer gets to read and close. */
 #define CLOSE_NS (5ull * 1000000000)
 
@@ -113,6 +115,31 @@ static void finish_writing(struct tls_conn *c)
 		teardown(c);
 }
 
+/*
+ * A memory BIO keeps the room it once grew to: the handshake's flights,
+ * a large write.  Drained, a large one is swapped for a new, empty one,
+ * so that an idle connection holds next to nothing.  Returns the BIO in
+ * use; a failed swap keeps the old one.
+ */
+static BIO *renew_bio(BIO *b, SSL *ssl, bool rx)
+{
+	BUF_MEM *m = NULL;
+	BIO *fresh;
+
+	if (BIO_ctrl_pending(b) || BIO_get_mem_ptr(b, &m) <= 0 || !m ||
+	    m->max <= BIO_KEEP)
+		return b;
+	fresh = BIO_new(BIO_s_mem());
+	if (!fresh)
+		return b;
+	/* the SSL frees the one it held */
+	if (rx)
+		SSL_set0_rbio(ssl, fresh);
+	else
+		SSL_set0_wbio(ssl, fresh);
+	return fresh;
+}
+
 /* Send what OpenSSL wrote, one chunk at a time. */
 static int flush(struct tls_conn *c)
 {
@@ -124,6 +151,7 @@ static int flush(struct tls_conn *c)
 	free(c->out);
 	c->out = NULL;
 	if (!n) {
+		c->wbio = renew_bio(c->wbio, c->ssl, false);
 		finish_writing(c);
 		return 0;
 	}
@@ -293,8 +321,15 @@ static void read_some(struct tls_conn *c)
 			fail(c, "TLS read", -ENOMEM);
 			break;
 		}
-		if (advance(c, buf) == 0)
-			flush_or_fail(c); /* handshake replies, key updates */
+		if (advance(c, buf) < 0)
+			continue;
+		c->rbio = renew_bio(c->rbio, c->ssl, true);
+		/*
+		 * The last SSL_read() that found nothing set up a 16 KiB
+		 * record buffer for the next record: let it go while idle
+		 * (it stays when part of a record is in it).
+		 */
+		flush_or_fail(c); /* handshake replies, key updates */
 	}
 }
 

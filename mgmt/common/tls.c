@@ -324,11 +324,6 @@ static void read_some(struct tls_conn *c)
 		if (advance(c, buf) < 0)
 			continue;
 		c->rbio = renew_bio(c->rbio, c->ssl, true);
-		/*
-		 * The last SSL_read() that found nothing set up a 16 KiB
-		 * record buffer for the next record: let it go while idle
-		 * (it stays when part of a record is in it).
-		 */
 		flush_or_fail(c); /* handshake replies, key updates */
 	}
 }

@@ -57,7 +57,11 @@ int tls_ctx_new(struct tls_ctx **ctx, bool server, const struct tls_config *c);
 void tls_ctx_free(struct tls_ctx *ctx);
 
 struct tls_conn_ops {
-	/* The handshake is done; the peer's certificate can be read. */
+	/*
+	 * The handshake is done; the peer's certificate can be read.  In
+	 * TLS 1.3 a client gets here before the server has checked the
+	 * client's certificate: a refusal comes as closed() right after.
+	 */
 	void (*handshake)(struct tls_conn *c, void *data);
 	/* Plaintext, in order; valid during the call. */
 	void (*data)(struct tls_conn *c, const void *buf, size_t len,
@@ -76,7 +80,7 @@ struct tls_conn_ops {
  * Start TLS on the connected socket @fd (which @c owns once this
  * returns 0).  A client checks the server's certificate for
  * @expected_name, a DNS name or an IP address (NULL: no name check), and
- * sends its ClientHello at once.  @ops and @data stay with the owner.
+ * sends its ClientHello as soon as the socket is writable.  @ops and @data stay with the owner.
  */
 int tls_conn_new(struct tls_conn **c, struct loop *l, struct tls_ctx *ctx,
 		 int fd, const char *expected_name,

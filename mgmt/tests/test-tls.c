@@ -91,7 +91,7 @@ struct peer {
 	int handshakes;
 	char *in;
 	size_t in_len, want;
-	bool closed, close_when_done;
+	bool closed, close_when_done, close_after_reply;
 	char err[256]; /* "" for a clean close */
 	char peer_cn[64];
 	const void *reply; /* written once the handshake is done */
@@ -126,6 +126,12 @@ static void on_handshake(struct tls_conn *c, void *data)
 					  sizeof(p->peer_cn));
 	if (p->reply_len)
 		assert_int_equal(tls_conn_write(c, p->reply, p->reply_len), 0);
+	if (p->close_after_reply) {
+		tls_conn_close(c);
+		p->c = NULL;
+		/* closing: writes are refused, nothing more is said */
+		assert_int_equal(tls_conn_write(c, "x", 1), -EPIPE);
+	}
 	if (!p->want && !p->close_when_done)
 		outcome(p); /* a handshake was all it waited for */
 }
@@ -336,6 +342,52 @@ static void test_data_both_ways(void **state)
 	assert_false(t->cli.closed); /* it closed: no callback for that */
 	free(up);
 	free(down);
+}
+
+/*
+ * The enrollment pattern: the server answers and closes at once.  All of
+ * the answer arrives, then the close, cleanly.
+ */
+static void test_write_then_close(void **state)
+{
+	struct test *t = *state;
+	char *reply = pattern(100000, 11);
+
+	server_ctx(t, true);
+	client_ctx(t, pk.srv_ca_fp, NULL, NULL);
+	t->srv.reply = reply;
+	t->srv.reply_len = 100000;
+	t->srv.close_after_reply = true;
+	t->cli.want = 100000;
+	assert_int_equal(run_pair(t, "localhost"), 1);
+	assert_int_equal(t->cli.in_len, 100000);
+	assert_memory_equal(t->cli.in, reply, 100000);
+	t->pending = 1;
+	assert_int_equal(loop_run(&t->l), 1);
+	assert_true(t->cli.closed);
+	assert_string_equal(t->cli.err, "");
+	assert_false(t->srv.closed);
+	free(reply);
+}
+
+/* A peer that just goes away: said so, not taken for a clean close. */
+static void test_no_close_notify(void **state)
+{
+	struct test *t = *state;
+
+	server_ctx(t, false);
+	client_ctx(t, pk.srv_ca_fp, NULL, NULL);
+	assert_int_equal(run_pair(t, "localhost"), 1);
+	/* the server's socket, closed under it: no close_notify */
+	shutdown(tls_conn_fd(t->srv.c), SHUT_RDWR);
+	/* the server reads its own EOF too (shut for reading) */
+	t->pending = 2;
+	assert_int_equal(loop_run(&t->l), 1);
+	assert_true(t->srv.closed);
+	assert_true(t->cli.closed);
+	assert_string_equal(
+		t->cli.err,
+		"connection closed by the peer without close_notify");
 }
 
 static void test_anonymous_client(void **state)
@@ -565,6 +617,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_data_both_ways),
+		T(test_write_then_close),
+		T(test_no_close_notify),
 		T(test_anonymous_client),
 		T(test_untrusted_client_cert),
 		T(test_pin_mismatch),

@@ -58,13 +58,32 @@ static struct io_uring_sqe *op_sqe(struct loop *l, struct loop_op *op)
 	return sqe;
 }
 
+/* An SQE for a new wait of @kind on @fd; NULL: -EBUSY or -EAGAIN, op_err(). */
+static struct io_uring_sqe *op_start(struct loop *l, struct loop_op *op,
+				     enum loop_kind kind, int fd, loop_cb cb)
+{
+	struct io_uring_sqe *sqe = op_sqe(l, op);
+
+	if (sqe) {
+		op->kind = kind;
+		op->cb = cb;
+		op->fd = fd;
+	}
+	return sqe;
+}
+
+static int op_err(const struct loop_op *op)
+{
+	return op->busy ? -EBUSY : -EAGAIN;
+}
+
 static int queue_send(struct loop *l, struct loop_op *op)
 {
 	size_t n = op->len - op->done;
 	struct io_uring_sqe *sqe = op_sqe(l, op);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
+		return op_err(op);
 	if (n > SEND_CHUNK)
 		n = SEND_CHUNK;
 	/* MSG_NOSIGNAL: a peer gone away is an error, not SIGPIPE */
@@ -77,20 +96,17 @@ static int queue_signal_read(struct loop *l, struct loop_op *op)
 	struct io_uring_sqe *sqe = op_sqe(l, op);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
+		return op_err(op);
 	io_uring_prep_read(sqe, op->fd, &op->si, sizeof(op->si), 0);
 	return 0;
 }
 
 int loop_accept(struct loop *l, struct loop_op *op, int fd, loop_cb cb)
 {
-	struct io_uring_sqe *sqe = op_sqe(l, op);
+	struct io_uring_sqe *sqe = op_start(l, op, LOOP_ACCEPT, fd, cb);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
-	op->kind = LOOP_ACCEPT;
-	op->cb = cb;
-	op->fd = fd;
+		return op_err(op);
 	io_uring_prep_accept(sqe, fd, NULL, NULL, SOCK_CLOEXEC);
 	return 0;
 }
@@ -102,12 +118,9 @@ int loop_connect(struct loop *l, struct loop_op *op, int fd,
 
 	if (len > sizeof(op->sa))
 		return -EINVAL;
-	sqe = op_sqe(l, op);
+	sqe = op_start(l, op, LOOP_CONNECT, fd, cb);
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
-	op->kind = LOOP_CONNECT;
-	op->cb = cb;
-	op->fd = fd;
+		return op_err(op);
 	/* the kernel may read the address after submission: keep a copy */
 	memcpy(&op->sa, sa, len);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&op->sa, len);
@@ -117,13 +130,10 @@ int loop_connect(struct loop *l, struct loop_op *op, int fd,
 int loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned events,
 	      loop_cb cb)
 {
-	struct io_uring_sqe *sqe = op_sqe(l, op);
+	struct io_uring_sqe *sqe = op_start(l, op, LOOP_POLL, fd, cb);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
-	op->kind = LOOP_POLL;
-	op->cb = cb;
-	op->fd = fd;
+		return op_err(op);
 	io_uring_prep_poll_add(sqe, fd, events);
 	return 0;
 }
@@ -131,13 +141,10 @@ int loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned events,
 int loop_recv(struct loop *l, struct loop_op *op, int fd, void *buf, size_t len,
 	      loop_cb cb)
 {
-	struct io_uring_sqe *sqe = op_sqe(l, op);
+	struct io_uring_sqe *sqe = op_start(l, op, LOOP_RECV, fd, cb);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
-	op->kind = LOOP_RECV;
-	op->cb = cb;
-	op->fd = fd;
+		return op_err(op);
 	io_uring_prep_recv(sqe, fd, buf, len > SEND_CHUNK ? SEND_CHUNK : len,
 			   0);
 	return 0;
@@ -162,7 +169,7 @@ int loop_timeout(struct loop *l, struct loop_op *op, uint64_t ns, loop_cb cb)
 	struct io_uring_sqe *sqe = op_sqe(l, op);
 
 	if (!sqe)
-		return op->busy ? -EBUSY : -EAGAIN;
+		return op_err(op);
 	op->kind = LOOP_TIMEOUT;
 	op->cb = cb;
 	op->ts.tv_sec = (long long)(ns / 1000000000u);

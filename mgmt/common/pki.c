@@ -186,12 +186,9 @@ int pki_csr_check(const void *der, size_t len, EVP_PKEY **pub,
 			 "CSR signature does not verify");
 		goto out;
 	}
-	if (!EVP_PKEY_up_ref(k)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	*pub = k;
-	ret = 0;
+	ret = EVP_PKEY_up_ref(k) ? 0 : -ENOMEM;
+	if (!ret)
+		*pub = k;
 out:
 	X509_REQ_free(req);
 	ERR_clear_error();

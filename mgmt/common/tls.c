@@ -92,6 +92,19 @@ out:
 	return ret;
 }
 
+int tls_conn_set_cert(struct tls_conn *c, X509 *cert, EVP_PKEY *key)
+{
+	int ret = 0;
+
+	/* the certificate goes out after the server asks: not too late */
+	if (SSL_use_certificate(c->ssl, cert) != 1 ||
+	    SSL_use_PrivateKey(c->ssl, key) != 1 ||
+	    SSL_check_private_key(c->ssl) != 1)
+		ret = -EKEYREJECTED;
+	ERR_clear_error();
+	return ret;
+}
+
 int tls_conn_write(struct tls_conn *c, const void *buf, size_t len)
 {
 	char *p;

@@ -87,6 +87,13 @@ int tls_conn_new(struct tls_conn **c, struct loop *l, struct tls_ctx *ctx,
 		 const struct tls_conn_ops *ops, void *data);
 
 /*
+ * A client's certificate for this connection alone, instead of its
+ * context's: a load generator's many hosts share one context.  Call it
+ * right after tls_conn_new(); -EKEYREJECTED when @key is not @cert's.
+ */
+int tls_conn_set_cert(struct tls_conn *c, X509 *cert, EVP_PKEY *key);
+
+/*
  * Queue @len bytes (copied) to be sent in order; before the handshake is
  * done they wait for it.  -EPIPE once closing; on any error the owner
  * should tls_conn_close().  No callback is made from in here.

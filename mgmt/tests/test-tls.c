@@ -417,6 +417,23 @@ static void test_anonymous_client(void **state)
 	assert_string_equal(t->srv.err, "");
 }
 
+/* One client context, a certificate per connection (the load generator). */
+static void test_cert_per_connection(void **state)
+{
+	struct test *t = *state;
+
+	server_ctx(t, true);
+	client_ctx(t, pk.srv_ca_fp, NULL, NULL);
+	start_pair(t, "localhost");
+	assert_int_equal(tls_conn_set_cert(t->cli.c, pk.host, pk.srv_key),
+			 -EKEYREJECTED);
+	assert_int_equal(tls_conn_set_cert(t->cli.c, pk.host, pk.host_key), 0);
+	t->pending = 2;
+	assert_int_equal(loop_run(&t->l), 1);
+	assert_int_equal(t->srv.handshakes, 1);
+	assert_string_equal(t->srv.peer_cn, "hweb1");
+}
+
 static void test_untrusted_client_cert(void **state)
 {
 	struct test *t = *state;
@@ -608,6 +625,7 @@ int main(void)
 		T(test_write_then_close),
 		T(test_no_close_notify),
 		T(test_anonymous_client),
+		T(test_cert_per_connection),
 		T(test_untrusted_client_cert),
 		T(test_pin_mismatch),
 		T(test_pin_needs_chain),

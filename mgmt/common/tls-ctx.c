@@ -155,7 +155,14 @@ void tls_error_text(const struct tls_ctx *ctx, SSL *ssl, char *buf, size_t size)
 	ERR_clear_error();
 	if (!why)
 		why = "TLS error";
-	if (vr == X509_V_ERR_APPLICATION_VERIFICATION && ctx->pin[0])
+	/* an alert received: the peer refused us, and the alert says why */
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET)
+		snprintf(buf, size, "the peer refused: %s", why);
+	else if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		 ERR_GET_REASON(e) == SSL_R_UNSUPPORTED_PROTOCOL)
+		snprintf(buf, size, "%s: the peer does not speak TLS 1.3", why);
+	else if (vr == X509_V_ERR_APPLICATION_VERIFICATION && ctx->pin[0])
 		snprintf(buf, size,
 			 "%s: no CA certificate in the server's chain "
 			 "matches the pinned %s",

@@ -69,8 +69,9 @@ struct tls_conn_ops {
 	/*
 	 * The connection ended without tls_conn_close(): @err NULL when the
 	 * peer closed it cleanly (close_notify), else why ("certificate
-	 * verify failed: ...", "connection closed by the peer during the
-	 * handshake").  The last callback; @c goes away after it (calling
+	 * verify failed: hostname mismatch", "the peer refused: tlsv1 alert
+	 * unknown ca", "unsupported protocol: the peer does not speak TLS
+	 * 1.3", "connection closed by the peer during the handshake").  The last callback; @c goes away after it (calling
 	 * tls_conn_close() in it is harmless, anything else is not).
 	 */
 	void (*closed)(struct tls_conn *c, const char *err, void *data);

@@ -187,6 +187,7 @@ static int first_start(struct cp *cp)
 	log_info("bootstrapped organization '%s', workspace '%s' (%s)",
 		 cp->opt.org, cp->opt.workspace, ws_id);
 	printf("control plane CA: %s (in %s/ca.crt)\n", fp, cp->opt.state_dir);
+	fflush(stdout);
 	ret = show_admin_key(cp, secret);
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));

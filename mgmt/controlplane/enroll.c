@@ -132,7 +132,9 @@ static void reply(struct cp_session *s, const struct store_host *h,
 	}
 	snprintf(e.host_id, sizeof(e.host_id), "%s", h->id);
 	snprintf(e.workspace_id, sizeof(e.workspace_id), "%s", ws.id);
-	snprintf(e.workspace, sizeof(e.workspace), "%s", ws.name);
+	/* names are at most 63 bytes (store_name_valid()) */
+	snprintf(e.workspace, sizeof(e.workspace), "%.*s",
+		 (int)sizeof(e.workspace) - 1, ws.name);
 	e.cert.p = a->der;
 	e.cert.n = a->len;
 	e.ca.p = ws.ca.data;

@@ -10,27 +10,45 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "cp.h"
 #include "moatctl.h"
 
 static const struct command {
 	const char *name;
+	const char *plural; /* also accepted: "tokens list" */
 	int (*run)(struct moatctl *g, int argc, char **argv);
 	const char *args;
 	const char *summary;
 } commands[] = {
-	{ "ruleset", cmd_ruleset, "check|fmt|apply FILE",
+	{ "ruleset", NULL, cmd_ruleset, "check|fmt|apply FILE",
 	  "check, format or apply a ruleset file" },
-	{ "rules", cmd_rules, "[--json] [--watch [SECS]]",
+	{ "rules", NULL, cmd_rules, "[--json] [--watch [SECS]]",
 	  "counters and rates of every rule" },
-	{ "status", cmd_status, "[--json]",
+	{ "status", NULL, cmd_status, "[--json]",
 	  "generation, interfaces, programs, kernel features" },
-	{ "conntrack", cmd_conntrack, "[list|flush] [FILTERS]",
+	{ "conntrack", NULL, cmd_conntrack, "[list|flush] [FILTERS]",
 	  "the tracked flows: list them, or remove them" },
-	{ "log", cmd_log, "[--json] [--rate N]",
+	{ "log", NULL, cmd_log, "[--json] [--rate N]",
 	  "follow the verdict log events of rules that log" },
-	{ "detach", cmd_detach, "IFACE", "remove the firewall from IFACE" },
-	{ "reload", cmd_reload, "",
+	{ "detach", NULL, cmd_detach, "IFACE", "remove the firewall from IFACE" },
+	{ "reload", NULL, cmd_reload, "",
 	  "have moatd re-read its config and ruleset (as SIGHUP)" },
+	/* the control plane's operator API (cp.h) */
+	{ "token", "tokens", cmd_token, "create|list|revoke ...",
+	  "install tokens that let hosts enroll" },
+	{ "host", "hosts", cmd_host, "list|show|remove [ID]",
+	  "the enrolled hosts and their health" },
+	{ "role", "roles", cmd_role, "list|set|delete ...",
+	  "roles and their permissions" },
+	{ "key", "keys", cmd_key, "list|create|revoke ...",
+	  "API keys and their role bindings" },
+	{ "workspace", "workspaces", cmd_workspace, "list|create [NAME]",
+	  "the workspaces" },
+	{ "whoami", NULL, cmd_whoami, "", "the API key in use and its roles" },
+	{ "audit", NULL, cmd_audit, "list|verify",
+	  "the audit log, and a check of its hash chain" },
+	{ "cp-config", NULL, cmd_cp_config, "check [FILE]",
+	  "check moatctl.conf, the control-plane settings" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -39,10 +57,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: moatctl [OPTIONS] COMMAND [ARGS]\n"
 		   "\n"
-		   "Commands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++)
+		   "Commands of this host's moatd:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (!strcmp(commands[i].name, "token"))
+			fprintf(f, "\nCommands of the control plane (plurals too: 'hosts list'):\n");
 		fprintf(f, "  %-9s %-27s %s\n", commands[i].name,
 			commands[i].args, commands[i].summary);
+	}
 	fprintf(f,
 		"\n"
 		"Options (before the command):\n"
@@ -50,55 +71,14 @@ static void usage(FILE *f)
 		"      --bpffs PATH     bpffs mount of the pins (default /sys/fs/bpf)\n"
 		"  -s, --socket PATH    moatd's socket (default /run/moat/INSTANCE.sock)\n"
 		"  -j, --json           JSON output for programs\n"
+		"      --server URL     the control plane's API (MOAT_SERVER)\n"
+		"      --api-key-file FILE  the API key (MOAT_API_KEY_FILE, MOAT_API_KEY)\n"
+		"      --cacert FILE    the control plane's CA, PEM (MOAT_CACERT)\n"
+		"  -w, --workspace NAME the workspace (MOAT_WORKSPACE, \"default\")\n"
 		"  -h, --help           show this help; 'moatctl COMMAND --help' for a command\n"
 		"  -V, --version        show the version\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 bad usage.  See docs/moatctl.md.\n");
-}
-
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("moatctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USER;
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("moatctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return usage_hint(cmd);
-}
-
-int usage_hint(const char *cmd)
-{
-	fprintf(stderr, "Try 'moatctl %s%s--help'.\n", cmd ? cmd : "",
-		cmd ? " " : "");
-	return EXIT_USAGE;
-}
-
-bool moatctl_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < lo ||
-	    v > hi)
-		return false;
-	*out = v;
-	return true;
 }
 
 void moatctl_dp_opts(const struct moatctl *g, struct moat_dp_opts *o)
@@ -130,9 +110,8 @@ int main(int argc, char **argv)
 		{ "instance", required_argument, NULL, 'i' },
 		{ "bpffs", required_argument, NULL, 'B' },
 		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		CP_OPTIONS,
 		{ 0 },
 	};
 	struct moatctl g = { .instance = "default", .bpffs = "/sys/fs/bpf" };
@@ -143,7 +122,10 @@ int main(int argc, char **argv)
 	libxdp_set_print(quiet_xdp);
 
 	/* '+': options after the command are the command's */
-	while ((ch = getopt_long(argc, argv, "+i:s:jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+i:s:w:jhV", opts, NULL)) !=
+	       -1) {
+		if (cp_common_opt(&g, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'i':
 			g.instance = optarg;
@@ -153,9 +135,6 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			sock = optarg;
-			break;
-		case 'j':
-			g.json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -188,7 +167,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (!strcmp(argv[optind], commands[i].name)) {
+		if (!strcmp(argv[optind], commands[i].name) ||
+		    (commands[i].plural &&
+		     !strcmp(argv[optind], commands[i].plural))) {
 			static char name[32];
 
 			argc -= optind;

@@ -22,6 +22,8 @@ struct moatctl {
 	const char *bpffs;
 	char socket[108];
 	bool json;
+	/* the control plane's, from the command line (cp.h) */
+	const char *server, *api_key_file, *cacert, *workspace;
 };
 
 int cmd_ruleset(struct moatctl *g, int argc, char **argv);

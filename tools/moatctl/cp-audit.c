@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* moatctl audit list|verify: the control plane's hash-chained audit log. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cp-audit.h"
+#include "table.h"
+
+/* Records a page of 'audit verify' asks for. */
+#define AUDIT_PAGE 1000
+#define AUDIT_LIMIT_MAX 100000
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: moatctl audit list [--after SEQ] [--limit N]\n"
+		"       moatctl audit verify\n"
+		"\n"
+		"Every mutating call, enrollment, renewal, removal and denial, in a\n"
+		"hash chain.  'list' shows records after SEQ (default 0: from the first),\n"
+		"at most N (default: the control plane's page).  'verify' fetches the\n"
+		"whole chain and checks every link: exit 1 at the first broken one.\n"
+		"Both need audit:read on every workspace ('*').\n"
+		"\n"
+		"  --after SEQ  records with a larger seq\n"
+		"  --limit N    at most N records (1 to 100000)\n");
+	cp_usage_common(f);
+}
+
+static void audit_print(const struct cp_req *r, json_object *reply, FILE *f,
+		    time_t now)
+{
+	static const char *const heads[] = { "SEQ",    "TIME",	   "ACTOR",
+					     "ACTION", "WORKSPACE", "TARGET",
+					     "RESULT", "SOURCE" };
+	struct table *t;
+	char when[32];
+
+	if (!cp_is_array(reply, f))
+		return;
+	if (!json_object_array_length(reply)) {
+		fprintf(f, "no audit records\n");
+		return;
+	}
+	t = table_new("rlllllll", heads);
+	if (!t)
+		return;
+	for (size_t i = 0; i < json_object_array_length(reply); i++) {
+		json_object *o = json_object_array_get_idx(reply, i);
+
+		cp_time(when, sizeof(when), cp_int(o, "time"));
+		table_row(t);
+		table_cell(t, "%lld", (long long)cp_int(o, "seq"));
+		table_cell(t, "%s", when);
+		table_cell(t, "%s", cp_str(o, "actor"));
+		table_cell(t, "%s", cp_str(o, "action"));
+		table_cell(t, "%s", cp_str(o, "workspace"));
+		table_cell(t, "%s", cp_str(o, "target"));
+		table_cell(t, "%s", cp_str(o, "result"));
+		table_cell(t, "%s", cp_str(o, "source"));
+	}
+	table_print(t, f);
+	table_free(t);
+}
+
+/* Walk every page; the first broken link ends it. */
+static int verify(struct moatctl *g)
+{
+	struct cp_settings s;
+	struct cp_chain c;
+	json_object *page = NULL;
+	char path[96], why[512] = "";
+	json_object *out;
+	size_t n;
+	int ret;
+
+	ret = cp_settings_load(g, &s);
+	if (ret)
+		return ret;
+	cp_chain_init(&c);
+	do {
+		snprintf(path, sizeof(path),
+			 "/v1/audit?after=%" PRIu64 "&limit=%d", c.n,
+			 AUDIT_PAGE);
+		ret = cp_call(&s, "GET", path, NULL, &page);
+		if (ret)
+			goto out;
+		if (!cp_is_array(page, stderr)) {
+			ret = EXIT_USER;
+			goto out;
+		}
+		n = json_object_array_length(page);
+		for (size_t i = 0; i < n && !why[0]; i++)
+			cp_chain_add(&c, json_object_array_get_idx(page, i),
+				     why, sizeof(why));
+		json_object_put(page);
+		page = NULL;
+	} while (n && !why[0]);
+
+	if (g->json) {
+		out = json_object_new_object();
+		json_object_object_add(out, "ok",
+				       json_object_new_boolean(!why[0]));
+		json_object_object_add(out, "records",
+				       json_object_new_uint64(c.n));
+		json_object_object_add(out, "head",
+				       json_object_new_string(c.head));
+		if (why[0])
+			json_object_object_add(out, "error",
+					       json_object_new_string(why));
+		cp_print_json(out, stdout);
+		json_object_put(out);
+	} else if (!why[0]) {
+		printf("audit chain OK: %" PRIu64 " records, head %s\n", c.n,
+		       c.head);
+	}
+	ret = EXIT_OK;
+	if (why[0]) {
+		if (!g->json)
+			fail("audit chain broken after %" PRIu64
+			     " good records: %s",
+			     c.n, why);
+		ret = EXIT_USER;
+	}
+out:
+	explicit_bzero(s.api_key, sizeof(s.api_key));
+	json_object_put(page);
+	return ret;
+}
+
+int cp_parse_audit(struct moatctl *g, int argc, char **argv, struct cp_req *r,
+		   bool *verify_chain)
+{
+	static const char *const subs[] = { "list", "verify", NULL };
+	static const struct option opts[] = {
+		{ "after", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'l' },
+		CP_OPTIONS,
+		{ 0 },
+	};
+	uint64_t after = 0, limit = 0;
+	int ret = EXIT_OK, sub, ch;
+	size_t len;
+
+	*verify_chain = false;
+	sub = cp_subcommand("audit", subs, &argc, &argv, usage, &ret);
+	if (sub < 0)
+		return ret;
+	if (sub == 1) {
+		ret = cp_parse_plain(g, argc, argv, "audit", 0, "", usage);
+		*verify_chain = ret == EXIT_OK;
+		return ret < 0 ? EXIT_OK : ret;
+	}
+	while ((ch = getopt_long(argc, argv, CP_SHORT, opts, NULL)) != -1) {
+		if (ch == 'a' && !moatctl_uint(optarg, 0, INT64_MAX, &after))
+			return usage_error("audit",
+					   "bad --after '%s' (a seq: 0 or more)",
+					   optarg);
+		if (ch == 'l' &&
+		    !moatctl_uint(optarg, 1, AUDIT_LIMIT_MAX, &limit))
+			return usage_error("audit",
+					   "bad --limit '%s' (a number from 1 to 100000)",
+					   optarg);
+		if (ch == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (ch != 'a' && ch != 'l' && !cp_common_opt(g, ch, optarg))
+			return usage_hint("audit");
+	}
+	if (optind < argc)
+		return usage_error("audit", "unexpected argument '%s'",
+				   argv[optind]);
+	cp_req_set(r, "GET", false, audit_print, "/v1/audit?after=%" PRIu64,
+		   after);
+	len = strlen(r->path);
+	if (limit)
+		snprintf(r->path + len, sizeof(r->path) - len,
+			 "&limit=%" PRIu64, limit);
+	return EXIT_OK;
+}
+
+int cmd_audit(struct moatctl *g, int argc, char **argv)
+{
+	struct cp_req r = { 0 };
+	bool chain;
+	int ret = cp_parse_audit(g, argc, argv, &r, &chain);
+
+	if (ret == EXIT_OK && chain)
+		ret = verify(g);
+	else if (ret == EXIT_OK && r.method)
+		ret = cp_run(g, &r);
+	cp_req_free(&r);
+	return ret;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* moatctl host list|show|remove: the enrolled hosts of a workspace. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cp.h"
+#include "table.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: moatctl host list\n"
+		"       moatctl host show ID\n"
+		"       moatctl host remove ID\n"
+		"\n"
+		"The hosts enrolled in the workspace, with their health: healthy, stale\n"
+		"(heartbeats missed), offline, or pending (never heard).  'remove' ends\n"
+		"the host's session at once and refuses its certificate; it needs a new\n"
+		"token to come back.\n");
+	cp_usage_common(f);
+}
+
+static json_object *field(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (o)
+		json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* "removed" wins over the health the control plane computed. */
+static const char *host_state(json_object *o)
+{
+	return cp_bool(o, "removed") ? "removed" : cp_str(o, "state");
+}
+
+static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
+		       time_t now)
+{
+	static const char *const heads[] = { "ID",	  "HOSTNAME", "STATE",
+					     "LAST-SEEN", "VERSION",  "GEN",
+					     "LABELS" };
+	char seen[32], labels[256];
+	struct table *t;
+
+	if (!cp_is_array(reply, f))
+		return;
+	if (!json_object_array_length(reply)) {
+		fprintf(f, "no hosts in workspace %s\n", r->workspace);
+		return;
+	}
+	t = table_new("lllllrl", heads);
+	if (!t)
+		return;
+	for (size_t i = 0; i < json_object_array_length(reply); i++) {
+		json_object *o = json_object_array_get_idx(reply, i);
+		json_object *dp = field(o, "dataplane");
+
+		cp_ago(seen, sizeof(seen), cp_int(o, "last_seen"), now);
+		cp_labels(labels, sizeof(labels), field(o, "labels"));
+		table_row(t);
+		table_cell(t, "%s", cp_str(o, "id"));
+		table_cell(t, "%s", cp_str(o, "hostname"));
+		table_cell(t, "%s", host_state(o));
+		table_cell(t, "%s", seen);
+		table_cell(t, "%s", cp_str(o, "agent_version"));
+		if (field(dp, "generation"))
+			table_cell(t, "%lld",
+				   (long long)cp_int(dp, "generation"));
+		else
+			table_cell(t, "-");
+		table_cell(t, "%s", labels);
+	}
+	table_print(t, f);
+	table_free(t);
+}
+
+static void print_dataplane(json_object *dp, FILE *f)
+{
+	json_object *ifs = field(dp, "interfaces");
+	size_t n = ifs && json_object_is_type(ifs, json_type_array) ?
+			   json_object_array_length(ifs) :
+			   0;
+
+	if (!dp) {
+		fprintf(f, "%-15s %s\n", "dataplane:", "-");
+		return;
+	}
+	fprintf(f, "%-15s %s, instance %s, generation %lld, ruleset %.12s\n",
+		"dataplane:", cp_str(dp, "state"), cp_str(dp, "instance"),
+		(long long)cp_int(dp, "generation"), cp_str(dp, "ruleset_hash"));
+	fprintf(f, "%-15s", "interfaces:");
+	for (size_t i = 0; i < n; i++) {
+		json_object *x = json_object_array_get_idx(ifs, i);
+
+		fprintf(f, "%s %s (%s)", i ? "," : "", cp_str(x, "name"),
+			cp_str(x, "mode"));
+	}
+	fprintf(f, "%s\n", n ? "" : " -");
+	fprintf(f, "%-15s %lld of %lld flows\n", "conntrack:",
+		(long long)cp_int(dp, "ct_entries"),
+		(long long)cp_int(dp, "ct_max"));
+}
+
+static void print_host(const struct cp_req *r, json_object *o, FILE *f,
+		       time_t now)
+{
+	char a[32], b[32], labels[1024];
+	int64_t up = cp_int(o, "uptime");
+
+	cp_labels(labels, sizeof(labels), field(o, "labels"));
+	fprintf(f, "%-15s %s\n", "id:", cp_str(o, "id"));
+	fprintf(f, "%-15s %s\n", "hostname:", cp_str(o, "hostname"));
+	fprintf(f, "%-15s %s\n", "state:", host_state(o));
+	fprintf(f, "%-15s %s\n", "labels:", labels);
+	fprintf(f, "%-15s %s\n", "machine id:", cp_str(o, "machine_id"));
+	fprintf(f, "%-15s %s\n", "address:", cp_str(o, "address"));
+	cp_time(a, sizeof(a), cp_int(o, "first_seen"));
+	cp_ago(b, sizeof(b), cp_int(o, "first_seen"), now);
+	fprintf(f, "%-15s %s (%s)\n", "first seen:", a, b);
+	cp_time(a, sizeof(a), cp_int(o, "last_seen"));
+	cp_ago(b, sizeof(b), cp_int(o, "last_seen"), now);
+	fprintf(f, "%-15s %s (%s)\n", "last seen:", a, b);
+	fprintf(f, "%-15s %s\n", "agent version:", cp_str(o, "agent_version"));
+	fprintf(f, "%-15s %s\n", "kernel:", cp_str(o, "kernel"));
+	table_duration(a, sizeof(a), (uint64_t)(up > 0 ? up : 0) * 1000000000u);
+	fprintf(f, "%-15s %s\n", "uptime:", field(o, "uptime") ? a : "-");
+	cp_time(a, sizeof(a), cp_int(o, "cert_not_after"));
+	cp_ago(b, sizeof(b), cp_int(o, "cert_not_after"), now);
+	fprintf(f, "%-15s %s (%s)\n", "cert expires:", a, b);
+	print_dataplane(field(o, "dataplane"), f);
+}
+
+static void print_removed(const struct cp_req *r, json_object *o, FILE *f,
+			  time_t now)
+{
+	fprintf(f, "host %s (%s) removed from workspace %s\n", cp_str(o, "id"),
+		cp_str(o, "hostname"), r->workspace);
+}
+
+int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r)
+{
+	static const char *const subs[] = { "list", "show", "remove", NULL };
+	int ret = EXIT_OK, sub;
+
+	sub = cp_subcommand("host", subs, &argc, &argv, usage, &ret);
+	if (sub < 0)
+		return ret;
+	ret = cp_parse_plain(g, argc, argv, "host", sub ? 1 : 0, "ID", usage);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (sub == 0) {
+		cp_req_set(r, "GET", true, print_list, "/hosts");
+		return EXIT_OK;
+	}
+	if (!cp_id_valid(argv[optind]))
+		return usage_error("host",
+				   "bad host id '%s' (as 'host list' shows: h and 10 characters)",
+				   argv[optind]);
+	cp_req_set(r, sub == 1 ? "GET" : "DELETE", true,
+		   sub == 1 ? print_host : print_removed, "/hosts/%s",
+		   argv[optind]);
+	return EXIT_OK;
+}
+
+int cmd_host(struct moatctl *g, int argc, char **argv)
+{
+	return cp_command(g, argc, argv, cp_parse_host);
+}

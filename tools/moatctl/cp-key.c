@@ -98,7 +98,7 @@ static void print_key(const struct cp_req *r, json_object *o, FILE *f,
 	if (cp_bool(o, "revoked"))
 		fprintf(f, "%-12s yes\n", "revoked:");
 	if (json_object_object_get_ex(o, "key", &secret))
-		cp_print_secret(f, "key:", json_object_get_string(secret));
+		cp_print_secret(f, "key", json_object_get_string(secret));
 }
 
 static void print_whoami(const struct cp_req *r, json_object *o, FILE *f,

@@ -171,7 +171,7 @@ void cp_print_json(json_object *o, FILE *f)
 
 void cp_print_secret(FILE *f, const char *what, const char *secret)
 {
-	fprintf(f, "%-12s %s\n", what, secret);
+	fprintf(f, "%s:%*s %s\n", what, (int)(11 - strlen(what)), "", secret);
 	fprintf(stderr,
 		"moatctl: warning: the %s is shown only now: the control plane keeps only its hash; store it safely\n",
 		what);

@@ -131,7 +131,7 @@ static void print_token(const struct cp_req *r, json_object *o, FILE *f,
 	fprintf(f, "%-12s %s\n", "labels:", labels);
 	fprintf(f, "%-12s %s\n", "description:", cp_str(o, "description"));
 	if (json_object_object_get_ex(o, "token", &secret))
-		cp_print_secret(f, "token:", json_object_get_string(secret));
+		cp_print_secret(f, "token", json_object_get_string(secret));
 }
 
 static int parse_create(struct moatctl *g, int argc, char **argv,

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control-plane commands' command lines: what request each builds
+ * (method, path, body), and that bad ones stop with exit status 2 before
+ * any request.  No control plane: cp_parse_*() only build requests.
+ */
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* before cmocka.h, whose fail() macro would rename moatctl's fail() */
+#include "cp-parse.h"
+#include "cp.h"
+
+#include <cmocka.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_requests(void **state)
+{
+	static const struct {
+		const char *line, *method, *path;
+		bool scoped;
+		const char *body; /* NULL: none */
+	} cases[] = {
+		{ "token create", "POST", "/tokens", true, "{\"labels\":{}}" },
+		{ "token create --ttl 2h --uses 5 --label role=web --label dc=fra1 --description edge",
+		  "POST", "/tokens", true,
+		  "{\"labels\":{\"role\":\"web\",\"dc\":\"fra1\"},\"ttl\":7200,\"max_uses\":5,\"description\":\"edge\"}" },
+		/* the API's maximum, 30 days, typed as days */
+		{ "token create --ttl 30d", "POST", "/tokens", true,
+		  "{\"labels\":{},\"ttl\":2592000}" },
+		{ "token list", "GET", "/tokens", true, NULL },
+		{ "token list -w prod", "GET", "/tokens", true, NULL },
+		{ "token revoke tabcdefghij", "DELETE", "/tokens/tabcdefghij",
+		  true, NULL },
+		{ "host list", "GET", "/hosts", true, NULL },
+		{ "host show habcdefghij", "GET", "/hosts/habcdefghij", true,
+		  NULL },
+		{ "host remove habcdefghij", "DELETE", "/hosts/habcdefghij",
+		  true, NULL },
+		{ "role list", "GET", "/roles", true, NULL },
+		{ "role set deployer token:create token:read", "PUT",
+		  "/roles/deployer", true,
+		  "{\"permissions\":[\"token:create\",\"token:read\"]}" },
+		{ "role set nothing", "PUT", "/roles/nothing", true,
+		  "{\"permissions\":[]}" },
+		{ "role delete deployer", "DELETE", "/roles/deployer", true,
+		  NULL },
+		{ "key list", "GET", "/v1/keys", false, NULL },
+		/* a bare role is filled in with the workspace later: "" */
+		{ "key create --user ci --role operator --role *:viewer --role prod:admin",
+		  "POST", "/v1/keys", false,
+		  "{\"user\":\"ci\",\"bindings\":[{\"workspace\":\"\",\"role\":\"operator\"},{\"workspace\":\"*\",\"role\":\"viewer\"},{\"workspace\":\"prod\",\"role\":\"admin\"}]}" },
+		{ "key revoke kabcdefghij", "DELETE", "/v1/keys/kabcdefghij",
+		  false, NULL },
+		{ "workspace list", "GET", "/v1/workspaces", false, NULL },
+		{ "workspace create edge-2", "POST", "/v1/workspaces", false,
+		  "{\"name\":\"edge-2\"}" },
+		{ "whoami", "GET", "/v1/whoami", false, NULL },
+		{ "audit list", "GET", "/v1/audit?after=0", false, NULL },
+		{ "audit list --after 41 --limit 10", "GET",
+		  "/v1/audit?after=41&limit=10", false, NULL },
+		{ "audit verify", "VERIFY", "", false, NULL },
+	};
+	struct moatctl g;
+	struct cp_req r;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		print_message("%s\n", cases[i].line);
+		assert_int_equal(cp_test_parse(cases[i].line, &g, &r), EXIT_OK);
+		assert_non_null(r.method);
+		assert_string_equal(r.method, cases[i].method);
+		assert_string_equal(r.path, cases[i].path);
+		assert_int_equal(r.scoped, cases[i].scoped);
+		if (!cases[i].body)
+			assert_null(r.body);
+		else
+			assert_string_equal(json_object_to_json_string_ext(
+						    r.body,
+						    JSON_C_TO_STRING_PLAIN),
+					    cases[i].body);
+		cp_req_free(&r);
+	}
+}
+
+/* The connection options after the command land in the global ones. */
+static void test_connection_options(void **state)
+{
+	struct moatctl g;
+	struct cp_req r;
+
+	assert_int_equal(cp_test_parse("host list --server https://cp:7444 --api-key-file /k --cacert /ca.crt -w edge -j",
+			       &g, &r),
+			 EXIT_OK);
+	assert_string_equal(g.server, "https://cp:7444");
+	assert_string_equal(g.api_key_file, "/k");
+	assert_string_equal(g.cacert, "/ca.crt");
+	assert_string_equal(g.workspace, "edge");
+	assert_true(g.json);
+	cp_req_free(&r);
+}
+
+static void test_bad_usage(void **state)
+{
+	static const char *const lines[] = {
+		"token", /* no subcommand */
+		"token frob",
+		"token create --bogus",
+		"token create --ttl 0s",
+		"token create --ttl 31d", /* over the API's 30 days */
+		"token create --ttl 1x",
+		"token create --ttl -1h",
+		"token create --uses 0",
+		"token create --uses 100001",
+		"token create --uses 1e3",
+		"token create --label novalue",
+		"token create --label =v",
+		"token create --label a=1 --label a=2", /* twice */
+		"token create extra",
+		"token list extra",
+		"token revoke",
+		"token revoke a b",
+		"token revoke ../../keys", /* not an id: no path tricks */
+		"token revoke T123",
+		"host show",
+		"host remove h/x",
+		"host list --verbose",
+		"role set",
+		"role set Admin token:read", /* names are lowercase */
+		"role set ops token",
+		"role set ops token:",
+		"role set ops :read",
+		"role set ops TOKEN:READ",
+		"role delete",
+		"key create --user ci", /* no --role */
+		"key create --role admin", /* no --user */
+		"key create --user -x --role admin",
+		"key create --user ci --role bad:ws:admin",
+		"key create --user ci --role BAD:admin",
+		"key create --user ci --role ws:",
+		"key revoke",
+		"workspace create",
+		"workspace create -bad",
+		"workspace create Bad",
+		"workspace create a_b",
+		"workspace list x",
+		"whoami x",
+		"audit",
+		"audit show",
+		"audit list --after -1",
+		"audit list --after x",
+		"audit list --limit 0",
+		"audit list --limit 100001",
+		"audit verify now",
+	};
+	struct moatctl g;
+	struct cp_req r;
+
+	for (size_t i = 0; i < N(lines); i++) {
+		print_message("%s\n", lines[i]);
+		assert_int_equal(cp_test_parse(lines[i], &g, &r), EXIT_USAGE);
+		cp_req_free(&r);
+	}
+}
+
+/* --help is success, and builds no request. */
+static void test_help(void **state)
+{
+	static const char *const lines[] = { "token --help", "token create -h",
+					     "host help",    "role list --help",
+					     "key create -h", "whoami -h",
+					     "audit verify -h" };
+	struct moatctl g;
+	struct cp_req r;
+
+	for (size_t i = 0; i < N(lines); i++) {
+		assert_int_equal(cp_test_parse(lines[i], &g, &r), EXIT_OK);
+		assert_null(r.method);
+		cp_req_free(&r);
+	}
+}
+
+static void test_labels(void **state)
+{
+	static const struct {
+		const char *text, *key, *value; /* key NULL: refused */
+	} cases[] = {
+		{ "role=web", "role", "web" },
+		{ "a=", "a", "" }, /* an empty value is a value */
+		{ "k8s.io/zone=eu-1", "k8s.io/zone", "eu-1" },
+		{ "x=a=b", "x", "a=b" }, /* the first '=' splits */
+		{ "Env=Prod 1", "Env", "Prod 1" },
+		{ "role", NULL, NULL },
+		{ "=web", NULL, NULL },
+		{ ".a=b", NULL, NULL },
+		{ "a b=c", NULL, NULL },
+		{ "a=b\tc", NULL, NULL },
+		/* 64 characters: one over */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1",
+		  NULL, NULL },
+	};
+	const char *value, *why;
+	char key[64];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		int ret = cp_label_parse(cases[i].text, key, sizeof(key),
+					 &value, &why);
+
+		print_message("%s\n", cases[i].text);
+		if (!cases[i].key) {
+			assert_int_equal(ret, -1);
+			assert_non_null(why);
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		assert_string_equal(key, cases[i].key);
+		assert_string_equal(value, cases[i].value);
+	}
+}
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_connection_options),
+		cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_labels),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,278 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# cp-ctl: every control-plane command of moatctl against a real
+# moat-controlplane, over its real HTTPS operator API.
+#
+# The control plane starts in a temporary state directory on loopback; it
+# prints the admin key once ("admin key: moat-key-...") and writes its CA
+# certificate to STATE/ca.crt, which moatctl then pins with --cacert.  The
+# admin works through workspaces, roles, tokens, keys and hosts; a key
+# bound to 'viewer' is refused what viewers may not do, with the missing
+# permission named; a revoked key is refused outright.  The audit log must
+# hold what was done, and its chain verify; a record edited in the store
+# behind the control plane's back must then fail the check.  Last, the
+# failures that never reach the API: a wrong CA, nothing listening, bad
+# command lines.  The API key must never appear in anything moatctl prints.
+#
+# No enrolled hosts here (no moatd): the host commands see an empty fleet.
+#
+# usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL
+set -eu
+
+CP=${1:?usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL}
+CTL=${2:?usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL}
+TMP=$(mktemp -d /tmp/cp-ctl.XXXXXX)
+STATE=$TMP/state
+CP_PID=
+PASSED=0
+FAILED=0
+
+cleanup() {
+	if [ -n "$CP_PID" ]; then
+		kill "$CP_PID" 2>/dev/null || true
+		wait "$CP_PID" 2>/dev/null || true
+	fi
+	if [ "$FAILED" -eq 0 ]; then
+		rm -rf "$TMP"
+	else
+		echo "cp-ctl: kept $TMP for a look" >&2
+	fi
+}
+trap cleanup EXIT
+
+# no settings from the machine: only what this test sets
+export HOME=$TMP
+unset MOAT_SERVER MOAT_API_KEY MOAT_API_KEY_FILE MOAT_CACERT MOAT_WORKSPACE
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "ok: $1"
+}
+
+bad() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL: $1" >&2
+	sed 's/^/    out: /' "$TMP/out" >&2 || true
+	sed 's/^/    err: /' "$TMP/err" >&2 || true
+}
+
+# run WANT-STATUS NAME ARGS...: moatctl ARGS, its status must be WANT;
+# stdout in $TMP/out, stderr in $TMP/err (both also appended to all.txt)
+run() {
+	local want=$1 name=$2 got=0
+	shift 2
+	"$CTL" "$@" >"$TMP/out" 2>"$TMP/err" || got=$?
+	cat "$TMP/out" "$TMP/err" >>"$TMP/all.txt"
+	if [ "$got" -eq "$want" ]; then
+		pass "$name"
+	else
+		bad "$name: exit $got, expected $want"
+	fi
+}
+
+# has FILE NAME PATTERN: the last output (out or err) matches PATTERN
+has() {
+	if grep -qE -- "$3" "$TMP/$1"; then
+		pass "$2"
+	else
+		bad "$2: no /$3/ in $1"
+	fi
+}
+
+start_cp() {
+	: >"$TMP/cp.log"
+	"$CP" --state "$STATE" --listen "127.0.0.1:$AGENT_PORT" \
+		--api-listen "127.0.0.1:$API_PORT" >>"$TMP/cp.log" 2>&1 &
+	CP_PID=$!
+	for _ in $(seq 100); do
+		if [ -s "$STATE/ca.crt" ] &&
+			(exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "cp-ctl: moat-controlplane did not start:" >&2
+	cat "$TMP/cp.log" >&2
+	exit 1
+}
+
+stop_cp() {
+	kill "$CP_PID"
+	wait "$CP_PID" 2>/dev/null || true
+	CP_PID=
+}
+
+AGENT_PORT=$(free_port)
+API_PORT=$(free_port)
+mkdir -m 0700 "$STATE"
+start_cp
+ADMIN_KEY=$(sed -n 's/^.*admin key: \(moat-key-[^ ]*\).*$/\1/p' "$TMP/cp.log" | head -n1)
+[ -n "$ADMIN_KEY" ] || { echo "cp-ctl: no 'admin key:' line" >&2; cat "$TMP/cp.log" >&2; exit 1; }
+( umask 077; printf '%s\n' "$ADMIN_KEY" >"$TMP/admin.key" )
+
+# --- settings: a config file, checked, then used
+cat >"$TMP/moatctl.conf" <<EOF
+# written by cp-ctl.sh
+server https://127.0.0.1:$API_PORT
+api-key-file $TMP/admin.key
+cacert $STATE/ca.crt
+EOF
+run 0 "cp-config check: a good file" cp-config check "$TMP/moatctl.conf"
+has out "cp-config check says OK" '^configuration OK$'
+printf 'server https://127.0.0.1:1\ncacert /x\ncacert /y\n' >"$TMP/bad.conf"
+run 1 "cp-config check: a key twice" cp-config check "$TMP/bad.conf"
+has err "cp-config check names file and line" "bad.conf:3: key given twice"
+mkdir -p "$HOME/.config/moat"
+cp "$TMP/moatctl.conf" "$HOME/.config/moat/moatctl.conf"
+run 0 "whoami from ~/.config/moat/moatctl.conf" whoami
+has out "whoami: the admin user" '^user: +admin$'
+has out "whoami: bound to admin everywhere" '^bindings: +\*:admin$'
+# a flag over the file: a server nobody listens on
+NOBODY=$(free_port)
+run 1 "--server wins over the file" --server "https://127.0.0.1:$NOBODY" whoami
+has err "the flag's server was tried" "cannot reach https://127\.0\.0\.1:$NOBODY"
+rm "$HOME/.config/moat/moatctl.conf"
+
+export MOAT_SERVER=https://127.0.0.1:$API_PORT
+export MOAT_CACERT=$STATE/ca.crt
+export MOAT_API_KEY_FILE=$TMP/admin.key
+
+# --- workspaces
+run 0 "workspace list" workspace list
+has out "the default workspace" ' default +[0-9-]+ [0-9:]+Z +sha256:[0-9a-f]{64}$'
+run 0 "workspace create" workspace create edge
+has out "the new workspace's id" '^id: +w[a-z2-7]{10}$'
+run 1 "workspace create: a name taken" workspace create edge
+run 0 "workspaces list (plural)" workspaces list
+has out "both workspaces" ' edge '
+run 0 "workspace list --json" -j workspace list
+if jq -e 'map(.name) | index("edge") != null' "$TMP/out" >/dev/null; then
+	pass "--json is the API's array"
+else
+	bad "--json is the API's array"
+fi
+
+# --- roles
+run 0 "role list" role list
+has out "built-in roles" '^operator +yes '
+run 0 "role set" role set deployer token:create token:read
+has out "role set echoes" 'role deployer in workspace default: token:create token:read'
+run 0 "role list -w edge" role list -w edge
+if grep -q '^deployer' "$TMP/out"; then bad "roles are per workspace"; else pass "roles are per workspace"; fi
+run 0 "role delete" role delete deployer
+run 1 "role delete: gone" role delete deployer
+
+# --- tokens
+run 0 "token create" token create --ttl 2h --uses 2 --label role=web --label dc=fra1 --description "cp-ctl e2e"
+has out "the token, once" '^token: +moat-tok-[A-Za-z0-9_-]{43}$'
+has err "the warning that it is shown only now" 'shown only now'
+has out "labels sorted" '^labels: +dc=fra1,role=web$'
+TOKEN_ID=$(sed -n 's/^id: *//p' "$TMP/out")
+run 0 "token list" token list
+has out "the token listed, valid, unused" "^$TOKEN_ID +valid +0/2 +in 1h5[0-9]m"
+if grep -q moat-tok- "$TMP/out"; then bad "token list shows no secret"; else pass "token list shows no secret"; fi
+run 0 "token create --json" --json token create
+if jq -e '.token | startswith("moat-tok-")' "$TMP/out" >/dev/null; then
+	pass "token create --json has the token"
+else
+	bad "token create --json has the token"
+fi
+run 0 "token revoke" token revoke "$TOKEN_ID"
+has out "revoked" '^state: +revoked$'
+run 0 "tokens list -j" tokens list -j
+if jq -e --arg id "$TOKEN_ID" '.[] | select(.id == $id) | .state == "revoked"' "$TMP/out" >/dev/null; then
+	pass "the list says revoked"
+else
+	bad "the list says revoked"
+fi
+run 1 "token revoke: no such token" token revoke taaaaaaaaaa
+
+# --- hosts: none enrolled here
+run 0 "host list" host list
+has out "an empty fleet" '^no hosts in workspace default$'
+run 1 "host show: no such host" host show haaaaaaaaaa
+run 1 "host remove: no such host" host remove haaaaaaaaaa
+
+# --- keys, and a viewer's limits
+run 0 "key create" key create --user viewer1 --role viewer --role edge:viewer
+has out "the key, once" '^key: +moat-key-k[a-z2-7]{10}-[A-Za-z0-9_-]{43}$'
+has out "bound where asked" '^bindings: +default:viewer,edge:viewer$'
+VIEWER_ID=$(sed -n 's/^id: *//p' "$TMP/out")
+( umask 077; sed -n 's/^key: *//p' "$TMP/out" >"$TMP/viewer.key" )
+run 0 "key list" key list
+has out "the viewer's key" "^$VIEWER_ID +viewer1 "
+run 0 "viewer: token list" --api-key-file "$TMP/viewer.key" token list
+run 1 "viewer: token create refused" --api-key-file "$TMP/viewer.key" token create
+has err "403 names the missing permission" "missing permission 'token:create'"
+run 1 "viewer: host remove refused" --api-key-file "$TMP/viewer.key" host remove haaaaaaaaaa
+has err "403 names host:remove" "missing permission 'host:remove'"
+MOAT_API_KEY=$(cat "$TMP/viewer.key") run 1 "viewer (MOAT_API_KEY): key list refused" key list
+has err "403 names key:admin" "missing permission 'key:admin'"
+run 0 "key revoke" key revoke "$VIEWER_ID"
+run 1 "a revoked key is refused" --api-key-file "$TMP/viewer.key" whoami
+has err "401 says the key was refused" 'refused the API key'
+
+# --- audit
+run 0 "audit list" audit list
+has out "token.create recorded" ' token\.create '
+has out "the denial recorded" ' auth\.deny '
+run 0 "audit list --after 1 --limit 2" -j audit list --after 1 --limit 2
+if jq -e 'length == 2 and .[0].seq == 2' "$TMP/out" >/dev/null; then
+	pass "audit list pages"
+else
+	bad "audit list pages"
+fi
+run 0 "audit verify" audit verify
+has out "the chain holds" '^audit chain OK: [0-9]+ records, head [0-9a-f]{64}$'
+
+# an edit behind the control plane's back must show
+DB=
+for f in "$STATE"/*; do
+	if [ -f "$f" ] && head -c 15 "$f" | grep -q 'SQLite format 3'; then
+		DB=$f
+	fi
+done
+if [ -n "$DB" ] && command -v sqlite3 >/dev/null; then
+	stop_cp
+	sqlite3 "$DB" "UPDATE audit SET result = 'ok' WHERE action = 'auth.deny';"
+	start_cp
+	run 1 "audit verify: an edited record" audit verify
+	has err "the edit found" 'audit chain broken'
+	run 1 "audit verify --json: an edited record" -j audit verify
+	if jq -e '.ok == false' "$TMP/out" >/dev/null; then
+		pass "audit verify --json says not ok"
+	else
+		bad "audit verify --json says not ok"
+	fi
+else
+	echo "cp-ctl: no SQLite file in $STATE or no sqlite3: edit test not run" >&2
+	FAILED=$((FAILED + 1))
+fi
+
+# --- failures before the API
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$TMP/other.key" -out "$TMP/other.crt" -days 1 \
+	-subj "/CN=another CA" 2>/dev/null
+run 1 "a CA that did not sign the server" --cacert "$TMP/other.crt" whoami
+has err "says the certificate did not verify" 'cannot verify'
+run 1 "nothing listening" --server "https://127.0.0.1:$(free_port)" whoami
+has err "says it cannot reach the server" 'cannot reach https://127\.0\.0\.1:[0-9]+: Connection refused; is moat-controlplane running'
+run 2 "http:// refused" --server "http://127.0.0.1:$API_PORT" whoami
+run 2 "a bad --ttl" token create --ttl 99d
+run 2 "an unknown subcommand" host frob
+run 2 "a bad option" token list --frob
+run 0 "token --help" token --help
+
+if grep -qF "$ADMIN_KEY" "$TMP/all.txt"; then
+	bad "the admin key never printed"
+else
+	pass "the admin key never printed"
+fi
+
+echo "cp-ctl: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

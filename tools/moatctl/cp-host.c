@@ -136,7 +136,8 @@ static void print_host(const struct cp_req *r, json_object *o, FILE *f,
 static void print_removed(const struct cp_req *r, json_object *o, FILE *f,
 			  time_t now)
 {
-	fprintf(f, "host %s (%s) removed from workspace %s\n", cp_str(o, "id"),
+	/* the id typed: the reply may be empty */
+	fprintf(f, "host %s (%s) removed from workspace %s\n", r->arg,
 		cp_str(o, "hostname"), r->workspace);
 }
 
@@ -159,6 +160,7 @@ int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 		return usage_error("host",
 				   "bad host id '%s' (as 'host list' shows: h and 10 characters)",
 				   argv[optind]);
+	snprintf(r->arg, sizeof(r->arg), "%s", argv[optind]);
 	cp_req_set(r, sub == 1 ? "GET" : "DELETE", true,
 		   sub == 1 ? print_host : print_removed, "/hosts/%s",
 		   argv[optind]);

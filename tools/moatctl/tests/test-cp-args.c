@@ -106,6 +106,24 @@ static void test_connection_options(void **state)
 	cp_req_free(&r);
 }
 
+/* A bare --role ROLE binds in the workspace the settings name. */
+static void test_key_default_workspace(void **state)
+{
+	struct cp_settings s = { .workspace = "prod" };
+	struct moatctl g;
+	struct cp_req r;
+
+	assert_int_equal(cp_test_parse("key create --user ci --role operator --role edge:viewer",
+				       &g, &r),
+			 EXIT_OK);
+	assert_non_null(r.prepare);
+	r.prepare(&r, &s);
+	assert_string_equal(
+		json_object_to_json_string_ext(r.body, JSON_C_TO_STRING_PLAIN),
+		"{\"user\":\"ci\",\"bindings\":[{\"workspace\":\"prod\",\"role\":\"operator\"},{\"workspace\":\"edge\",\"role\":\"viewer\"}]}");
+	cp_req_free(&r);
+}
+
 static void test_bad_usage(void **state)
 {
 	static const char *const lines[] = {
@@ -229,6 +247,7 @@ int main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_connection_options),
+		cmocka_unit_test(test_key_default_workspace),
 		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_labels),

@@ -11,15 +11,23 @@
 
 #include "moatctl.h"
 
+static void say(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static void say(const char *fmt, va_list ap)
+{
+	fputs("moatctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("moatctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_USER;
 }
 
@@ -27,11 +35,9 @@ int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("moatctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return usage_hint(cmd);
 }
 

@@ -29,40 +29,30 @@ static void usage(FILE *f)
 	cp_usage_common(f);
 }
 
+static void audit_row(struct table *t, json_object *o, time_t now)
+{
+	char when[32];
+
+	cp_time(when, sizeof(when), cp_int(o, "time"));
+	table_cell(t, "%lld", (long long)cp_int(o, "seq"));
+	table_cell(t, "%s", when);
+	table_cell(t, "%s", cp_str(o, "actor"));
+	table_cell(t, "%s", cp_str(o, "action"));
+	table_cell(t, "%s", cp_str(o, "workspace"));
+	table_cell(t, "%s", cp_str(o, "target"));
+	table_cell(t, "%s", cp_str(o, "result"));
+	table_cell(t, "%s", cp_str(o, "source"));
+}
+
 static void audit_print(const struct cp_req *r, json_object *reply, FILE *f,
-		    time_t now)
+			time_t now)
 {
 	static const char *const heads[] = { "SEQ",    "TIME",	   "ACTOR",
 					     "ACTION", "WORKSPACE", "TARGET",
 					     "RESULT", "SOURCE" };
-	struct table *t;
-	char when[32];
 
-	if (!cp_is_array(reply, f))
-		return;
-	if (!json_object_array_length(reply)) {
-		fprintf(f, "no audit records\n");
-		return;
-	}
-	t = table_new("rlllllll", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-
-		cp_time(when, sizeof(when), cp_int(o, "time"));
-		table_row(t);
-		table_cell(t, "%lld", (long long)cp_int(o, "seq"));
-		table_cell(t, "%s", when);
-		table_cell(t, "%s", cp_str(o, "actor"));
-		table_cell(t, "%s", cp_str(o, "action"));
-		table_cell(t, "%s", cp_str(o, "workspace"));
-		table_cell(t, "%s", cp_str(o, "target"));
-		table_cell(t, "%s", cp_str(o, "result"));
-		table_cell(t, "%s", cp_str(o, "source"));
-	}
-	table_print(t, f);
-	table_free(t);
+	cp_print_table(reply, f, now, "rlllllll", heads, audit_row,
+		       "no audit records");
 }
 
 /* Walk every page; the first broken link ends it. */

@@ -36,45 +36,36 @@ static const char *host_state(json_object *o)
 	return cp_bool(o, "removed") ? "removed" : cp_str(o, "state");
 }
 
+static void host_row(struct table *t, json_object *o, time_t now)
+{
+	json_object *dp = field(o, "dataplane");
+	char seen[32], labels[256];
+
+	cp_ago(seen, sizeof(seen), cp_int(o, "last_seen"), now);
+	cp_labels(labels, sizeof(labels), field(o, "labels"));
+	table_cell(t, "%s", cp_str(o, "id"));
+	table_cell(t, "%s", cp_str(o, "hostname"));
+	table_cell(t, "%s", host_state(o));
+	table_cell(t, "%s", seen);
+	table_cell(t, "%s", cp_str(o, "agent_version"));
+	if (field(dp, "generation"))
+		table_cell(t, "%lld", (long long)cp_int(dp, "generation"));
+	else
+		table_cell(t, "-");
+	table_cell(t, "%s", labels);
+}
+
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "ID",	  "HOSTNAME", "STATE",
 					     "LAST-SEEN", "VERSION",  "GEN",
 					     "LABELS" };
-	char seen[32], labels[256];
-	struct table *t;
+	char empty[128];
 
-	if (!cp_is_array(reply, f))
-		return;
-	if (!json_object_array_length(reply)) {
-		fprintf(f, "no hosts in workspace %s\n", r->workspace);
-		return;
-	}
-	t = table_new("lllllrl", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-		json_object *dp = field(o, "dataplane");
-
-		cp_ago(seen, sizeof(seen), cp_int(o, "last_seen"), now);
-		cp_labels(labels, sizeof(labels), field(o, "labels"));
-		table_row(t);
-		table_cell(t, "%s", cp_str(o, "id"));
-		table_cell(t, "%s", cp_str(o, "hostname"));
-		table_cell(t, "%s", host_state(o));
-		table_cell(t, "%s", seen);
-		table_cell(t, "%s", cp_str(o, "agent_version"));
-		if (field(dp, "generation"))
-			table_cell(t, "%lld",
-				   (long long)cp_int(dp, "generation"));
-		else
-			table_cell(t, "-");
-		table_cell(t, "%s", labels);
-	}
-	table_print(t, f);
-	table_free(t);
+	snprintf(empty, sizeof(empty), "no hosts in workspace %s",
+		 r->workspace);
+	cp_print_table(reply, f, now, "lllllrl", heads, host_row, empty);
 }
 
 static void print_dataplane(json_object *dp, FILE *f)

@@ -31,22 +31,6 @@ static void usage_whoami(FILE *f)
 	cp_usage_common(f);
 }
 
-static bool user_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
-			     (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || !strchr("._-", s[i])))
-			return false;
-	}
-	return true;
-}
-
 static json_object *bindings_of(json_object *o)
 {
 	json_object *b = NULL;
@@ -56,33 +40,26 @@ static json_object *bindings_of(json_object *o)
 	return b;
 }
 
+static void key_row(struct table *t, json_object *o, time_t now)
+{
+	char created[32], b[512];
+
+	cp_time(created, sizeof(created), cp_int(o, "created"));
+	cp_bindings(b, sizeof(b), bindings_of(o));
+	table_cell(t, "%s", cp_str(o, "id"));
+	table_cell(t, "%s", cp_str(o, "user"));
+	table_cell(t, "%s", created);
+	table_cell(t, "%s", cp_bool(o, "revoked") ? "yes" : "no");
+	table_cell(t, "%s", b);
+}
+
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "ID", "USER", "CREATED", "REVOKED",
 					     "BINDINGS" };
-	char created[32], b[512];
-	struct table *t;
 
-	if (!cp_is_array(reply, f))
-		return;
-	t = table_new("lllll", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-
-		cp_time(created, sizeof(created), cp_int(o, "created"));
-		cp_bindings(b, sizeof(b), bindings_of(o));
-		table_row(t);
-		table_cell(t, "%s", cp_str(o, "id"));
-		table_cell(t, "%s", cp_str(o, "user"));
-		table_cell(t, "%s", created);
-		table_cell(t, "%s", cp_bool(o, "revoked") ? "yes" : "no");
-		table_cell(t, "%s", b);
-	}
-	table_print(t, f);
-	table_free(t);
+	cp_print_table(reply, f, now, "lllll", heads, key_row, NULL);
 }
 
 static void print_key(const struct cp_req *r, json_object *o, FILE *f,
@@ -134,7 +111,7 @@ static int add_binding(json_object *list, const char *text, const char *ws)
 		ws = w;
 	}
 	/* "": the workspace of the settings, filled in by fill_workspace() */
-	if (!user_valid(role) ||
+	if (!cp_name_valid(role) ||
 	    (*ws && strcmp(ws, "*") && !cp_workspace_valid(ws)))
 		return -1;
 	b = json_object_new_object();
@@ -191,7 +168,7 @@ static int parse_create(struct moatctl *g, int argc, char **argv,
 				   argv[optind]);
 	if (!user || !n)
 		return usage_error("key", "key create needs --user and --role");
-	if (!user_valid(user))
+	if (!cp_name_valid(user))
 		return usage_error("key",
 				   "bad user name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
 				   user);

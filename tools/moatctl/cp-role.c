@@ -23,23 +23,6 @@ static void usage(FILE *f)
 	cp_usage_common(f);
 }
 
-/* The same names as users: `[a-z0-9][a-z0-9._-]{0,62}`. */
-static bool role_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
-			     (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || !strchr("._-", s[i])))
-			return false;
-	}
-	return true;
-}
-
 /* NOUN:VERB in lowercase; which ones exist is the control plane's call. */
 static bool perm_valid(const char *s)
 {
@@ -73,33 +56,25 @@ static void join_perms(char *buf, size_t size, json_object *perms)
 	}
 }
 
+static void role_row(struct table *t, json_object *o, time_t now)
+{
+	json_object *perms = NULL;
+	char buf[1024];
+
+	json_object_object_get_ex(o, "permissions", &perms);
+	join_perms(buf, sizeof(buf), perms);
+	table_cell(t, "%s", cp_str(o, "name"));
+	table_cell(t, "%s", cp_bool(o, "builtin") ? "yes" : "no");
+	table_cell(t, "%s", buf);
+}
+
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "NAME", "BUILTIN",
 					     "PERMISSIONS" };
-	json_object *perms;
-	struct table *t;
-	char buf[1024];
 
-	if (!cp_is_array(reply, f))
-		return;
-	t = table_new("lll", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-
-		perms = NULL;
-		json_object_object_get_ex(o, "permissions", &perms);
-		join_perms(buf, sizeof(buf), perms);
-		table_row(t);
-		table_cell(t, "%s", cp_str(o, "name"));
-		table_cell(t, "%s", cp_bool(o, "builtin") ? "yes" : "no");
-		table_cell(t, "%s", buf);
-	}
-	table_print(t, f);
-	table_free(t);
+	cp_print_table(reply, f, now, "lll", heads, role_row, NULL);
 }
 
 static void print_role(const struct cp_req *r, json_object *o, FILE *f,
@@ -140,7 +115,7 @@ int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 		cp_req_set(r, "GET", true, print_list, "/roles");
 		return EXIT_OK;
 	}
-	if (!role_valid(argv[optind]))
+	if (!cp_name_valid(argv[optind]))
 		return usage_error("role",
 				   "bad role name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
 				   argv[optind]);

@@ -36,6 +36,22 @@ bool cp_workspace_valid(const char *s)
 	return true;
 }
 
+bool cp_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
+			     (s[i] >= '0' && s[i] <= '9');
+
+		if (!alnum && (i == 0 || !strchr("._-", s[i])))
+			return false;
+	}
+	return true;
+}
+
 bool cp_id_valid(const char *s)
 {
 	size_t n = strlen(s);

@@ -161,6 +161,32 @@ bool cp_is_array(json_object *reply, FILE *f)
 	return false;
 }
 
+void cp_print_table(json_object *reply, FILE *f, time_t now,
+		    const char *align, const char *const *heads,
+		    void (*row)(struct table *t, json_object *o, time_t now),
+		    const char *empty)
+{
+	size_t n;
+	struct table *t;
+
+	if (!cp_is_array(reply, f))
+		return;
+	n = json_object_array_length(reply);
+	if (!n && empty) {
+		fprintf(f, "%s\n", empty);
+		return;
+	}
+	t = table_new(align, heads);
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		table_row(t);
+		row(t, json_object_array_get_idx(reply, i), now);
+	}
+	table_print(t, f);
+	table_free(t);
+}
+
 void cp_print_json(json_object *o, FILE *f)
 {
 	fprintf(f, "%s\n",

@@ -71,44 +71,35 @@ int cp_label_parse(const char *text, char *key, size_t keysize,
 	return 0;
 }
 
+static void token_row(struct table *t, json_object *o, time_t now)
+{
+	json_object *labels_obj = NULL;
+	char exp[32], labels[256];
+
+	json_object_object_get_ex(o, "labels", &labels_obj);
+	cp_labels(labels, sizeof(labels), labels_obj);
+	cp_ago(exp, sizeof(exp), cp_int(o, "expires"), now);
+	table_cell(t, "%s", cp_str(o, "id"));
+	table_cell(t, "%s", cp_str(o, "state"));
+	table_cell(t, "%lld/%lld", (long long)cp_int(o, "uses"),
+		   (long long)cp_int(o, "max_uses"));
+	table_cell(t, "%s", exp);
+	table_cell(t, "%s", cp_str(o, "created_by"));
+	table_cell(t, "%s", labels);
+	table_cell(t, "%s", cp_str(o, "description"));
+}
+
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "ID",	"STATE",      "USES",
 					     "EXPIRES", "CREATED-BY", "LABELS",
 					     "DESCRIPTION" };
-	struct table *t;
-	char exp[32], labels[256];
-	json_object *labels_obj;
+	char empty[128];
 
-	if (!cp_is_array(reply, f))
-		return;
-	if (!json_object_array_length(reply)) {
-		fprintf(f, "no tokens in workspace %s\n", r->workspace);
-		return;
-	}
-	t = table_new("llrllll", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-
-		labels_obj = NULL;
-		json_object_object_get_ex(o, "labels", &labels_obj);
-		cp_labels(labels, sizeof(labels), labels_obj);
-		cp_ago(exp, sizeof(exp), cp_int(o, "expires"), now);
-		table_row(t);
-		table_cell(t, "%s", cp_str(o, "id"));
-		table_cell(t, "%s", cp_str(o, "state"));
-		table_cell(t, "%lld/%lld", (long long)cp_int(o, "uses"),
-			   (long long)cp_int(o, "max_uses"));
-		table_cell(t, "%s", exp);
-		table_cell(t, "%s", cp_str(o, "created_by"));
-		table_cell(t, "%s", labels);
-		table_cell(t, "%s", cp_str(o, "description"));
-	}
-	table_print(t, f);
-	table_free(t);
+	snprintf(empty, sizeof(empty), "no tokens in workspace %s",
+		 r->workspace);
+	cp_print_table(reply, f, now, "llrllll", heads, token_row, empty);
 }
 
 static void print_token(const struct cp_req *r, json_object *o, FILE *f,

@@ -19,31 +19,24 @@ static void usage(FILE *f)
 	cp_usage_common(f);
 }
 
+static void workspace_row(struct table *t, json_object *o, time_t now)
+{
+	char created[32];
+
+	cp_time(created, sizeof(created), cp_int(o, "created"));
+	table_cell(t, "%s", cp_str(o, "id"));
+	table_cell(t, "%s", cp_str(o, "name"));
+	table_cell(t, "%s", created);
+	table_cell(t, "%s", cp_str(o, "ca_fingerprint"));
+}
+
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "ID", "NAME", "CREATED",
 					     "CA-FINGERPRINT" };
-	char created[32];
-	struct table *t;
 
-	if (!cp_is_array(reply, f))
-		return;
-	t = table_new("llll", heads);
-	if (!t)
-		return;
-	for (size_t i = 0; i < json_object_array_length(reply); i++) {
-		json_object *o = json_object_array_get_idx(reply, i);
-
-		cp_time(created, sizeof(created), cp_int(o, "created"));
-		table_row(t);
-		table_cell(t, "%s", cp_str(o, "id"));
-		table_cell(t, "%s", cp_str(o, "name"));
-		table_cell(t, "%s", created);
-		table_cell(t, "%s", cp_str(o, "ca_fingerprint"));
-	}
-	table_print(t, f);
-	table_free(t);
+	cp_print_table(reply, f, now, "llll", heads, workspace_row, NULL);
 }
 
 static void print_created(const struct cp_req *r, json_object *o, FILE *f,

@@ -59,8 +59,12 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 int cp_settings_load(const struct moatctl *g, struct cp_settings *out);
 /* $HOME's config when it exists, else the system's; "" when neither. */
 void cp_config_path(char *buf, size_t size);
-/* Names: workspace `[a-z0-9][a-z0-9-]{0,62}`; ids `[a-z0-9]{1,64}`. */
+/*
+ * Names: workspace `[a-z0-9][a-z0-9-]{0,62}`; users and roles
+ * `[a-z0-9][a-z0-9._-]{0,62}`; ids `[a-z0-9]{1,64}`.
+ */
 bool cp_workspace_valid(const char *s);
+bool cp_name_valid(const char *s);
 bool cp_id_valid(const char *s);
 
 /* One operator API request, and how its reply is shown. */
@@ -167,6 +171,15 @@ void cp_labels(char *buf, size_t size, json_object *labels);
 void cp_bindings(char *buf, size_t size, json_object *bindings);
 /* The reply is an array; else says so and returns false. */
 bool cp_is_array(json_object *reply, FILE *f);
+/*
+ * A list reply as a table: @row adds the cells of one element; @empty, if
+ * not NULL, is said instead of a table without rows.
+ */
+struct table;
+void cp_print_table(json_object *reply, FILE *f, time_t now,
+		    const char *align, const char *const *heads,
+		    void (*row)(struct table *t, json_object *o, time_t now),
+		    const char *empty);
 void cp_print_json(json_object *o, FILE *f);
 /* A secret shown once: on @f, with the warning on stderr. */
 void cp_print_secret(FILE *f, const char *what, const char *secret);

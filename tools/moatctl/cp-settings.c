@@ -22,48 +22,39 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-bool cp_workspace_valid(const char *s)
+/*
+ * 1 to @max of a-z and 0-9, and after the first also the bytes of
+ * @more: the control plane's names and ids (spec: "Names and concepts").
+ */
+static bool name_of(const char *s, size_t max, const char *more)
 {
 	size_t n = strlen(s);
 
-	if (n < 1 || n > 63 || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	}
-	return true;
-}
-
-bool cp_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63)
+	if (n < 1 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
 			     (s[i] >= '0' && s[i] <= '9');
 
-		if (!alnum && (i == 0 || !strchr("._-", s[i])))
+		if (!alnum && (i == 0 || !strchr(more, s[i])))
 			return false;
 	}
 	return true;
 }
 
+bool cp_workspace_valid(const char *s)
+{
+	return name_of(s, 63, "-");
+}
+
+bool cp_name_valid(const char *s)
+{
+	return name_of(s, 63, "._-");
+}
+
 bool cp_id_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	}
-	return true;
+	return name_of(s, 64, "");
 }
 
 void cp_source_free(struct cp_source *s)

@@ -43,9 +43,13 @@ static const struct {
 
 int cp_test_parse(const char *line, struct moatctl *g, struct cp_req *r)
 {
-	char *copy = strdup(line), *argv[32], *save = NULL, name[64];
+	/* the words stay until the next call: @g points into them */
+	static char *copy;
+	char *argv[32], *save = NULL, name[64];
 	int argc = 0, ret = -1;
 
+	free(copy);
+	copy = strdup(line);
 	assert_non_null(copy);
 	for (char *w = strtok_r(copy, " ", &save); w && argc < 31;
 	     w = strtok_r(NULL, " ", &save))
@@ -62,6 +66,5 @@ int cp_test_parse(const char *line, struct moatctl *g, struct cp_req *r)
 		}
 	}
 	assert_int_not_equal(ret, -1);
-	free(copy);
 	return ret;
 }

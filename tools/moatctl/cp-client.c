@@ -93,9 +93,13 @@ static int http_fail(const struct cp_settings *s, const char *method,
 	if (status == 401)
 		return fail("the control plane refused the API key from %s: %s",
 			    s->api_key_from, msg);
-	if (status == 403 && perm)
+	/* a workspace's path: the denial is about that workspace */
+	if (status == 403 && perm && !strncmp(path, "/v1/workspaces/", 15))
 		return fail("permission denied: %s (missing permission '%s' in workspace '%s')",
 			    msg, perm, s->workspace);
+	if (status == 403 && perm)
+		return fail("permission denied: %s (missing permission '%s')",
+			    msg, perm);
 	return fail("%s %s: %ld: %s", method, path, status, msg);
 }
 
@@ -133,6 +137,9 @@ int cp_call(const struct cp_settings *s, const char *method, const char *path,
 	explicit_bzero(auth, sizeof(auth));
 	if (h)
 		hdrs = curl_slist_append(h, "Accept: application/json");
+	/* no "Expect: 100-continue" and its wait: bodies are small */
+	if (hdrs)
+		hdrs = curl_slist_append(hdrs, "Expect:");
 	if (hdrs && body)
 		hdrs = curl_slist_append(hdrs,
 					 "Content-Type: application/json");

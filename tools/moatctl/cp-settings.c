@@ -267,7 +267,7 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 	/* the key: a flag's file, then MOAT_API_KEY, MOAT_API_KEY_FILE, file */
 	if (flags->api_key_file)
 		keyfile = flags->api_key_file;
-	else if (env->api_key && *env->api_key) {
+	else if (env->api_key) {
 		if (strlen(env->api_key) >= sizeof(out->api_key))
 			return fail("MOAT_API_KEY is too long to be an API key");
 		strcpy(out->api_key, env->api_key);
@@ -283,6 +283,14 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 	return read_key(out, keyfile);
 }
 
+/* An empty variable is as good as unset: "MOAT_CACERT= moatctl ..." */
+static const char *env_var(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 int cp_settings_load(const struct moatctl *g, struct cp_settings *out)
 {
 	const struct cp_source flags = { .server = g->server,
@@ -290,11 +298,11 @@ int cp_settings_load(const struct moatctl *g, struct cp_settings *out)
 					 .cacert = g->cacert,
 					 .workspace = g->workspace };
 	const struct cp_source env = {
-		.server = getenv("MOAT_SERVER"),
-		.api_key = getenv("MOAT_API_KEY"),
-		.api_key_file = getenv("MOAT_API_KEY_FILE"),
-		.cacert = getenv("MOAT_CACERT"),
-		.workspace = getenv("MOAT_WORKSPACE"),
+		.server = env_var("MOAT_SERVER"),
+		.api_key = env_var("MOAT_API_KEY"),
+		.api_key_file = env_var("MOAT_API_KEY_FILE"),
+		.cacert = env_var("MOAT_CACERT"),
+		.workspace = env_var("MOAT_WORKSPACE"),
 	};
 	struct cp_source file = { 0 };
 	char path[4096], err[512];

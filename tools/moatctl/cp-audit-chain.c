@@ -36,9 +36,9 @@ static void put_number(EVP_MD_CTX *md, int64_t v)
 
 int cp_audit_hash(const struct cp_audit_record *r, char hex[65])
 {
-	const char *const text[] = { r->actor,	r->source, r->action,
+	const char *const text[] = { r->actor,	   r->source, r->action,
 				     r->workspace, r->target, r->result,
-				     r->detail, r->prev };
+				     r->detail,	   r->prev };
 	unsigned char d[32];
 	unsigned int dn = 0;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -78,8 +78,7 @@ static const char *text_of(json_object *o, const char *key, bool *ok)
 	}
 	if (json_object_is_type(v, json_type_string))
 		return json_object_get_string(v);
-	if (!strcmp(key, "detail") &&
-	    json_object_is_type(v, json_type_object))
+	if (!strcmp(key, "detail") && json_object_is_type(v, json_type_object))
 		return json_object_to_json_string_ext(
 			v, JSON_C_TO_STRING_PLAIN |
 				   JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -114,7 +113,8 @@ int cp_chain_add(struct cp_chain *c, json_object *o, char *why, size_t size)
 	r.prev = text_of(o, "prev", &ok);
 	if (!ok) {
 		snprintf(why, size,
-			 "record seq %" PRIu64 " lacks a field or has one of the wrong type",
+			 "record seq %" PRIu64
+			 " lacks a field or has one of the wrong type",
 			 r.seq);
 		return -1;
 	}
@@ -126,10 +126,11 @@ int cp_chain_add(struct cp_chain *c, json_object *o, char *why, size_t size)
 		return -1;
 	}
 	if (strcmp(r.prev, c->head)) {
-		snprintf(why, size,
-			 "seq %" PRIu64 " names prev %.16s..., but seq %" PRIu64
-			 " hashes to %.16s...: a record was removed, reordered or replaced",
-			 r.seq, r.prev, c->n, c->head);
+		snprintf(
+			why, size,
+			"seq %" PRIu64 " names prev %.16s..., but seq %" PRIu64
+			" hashes to %.16s...: a record was removed, reordered or replaced",
+			r.seq, r.prev, c->n, c->head);
 		return -1;
 	}
 	if (cp_audit_hash(&r, hash) < 0) {
@@ -137,9 +138,11 @@ int cp_chain_add(struct cp_chain *c, json_object *o, char *why, size_t size)
 		return -1;
 	}
 	if (strcmp(hash, cp_str(o, "hash"))) {
-		snprintf(why, size,
-			 "seq %" PRIu64 ": its fields hash to %.16s..., not its hash %.16s...: the record was edited",
-			 r.seq, hash, cp_str(o, "hash"));
+		snprintf(
+			why, size,
+			"seq %" PRIu64
+			": its fields hash to %.16s..., not its hash %.16s...: the record was edited",
+			r.seq, hash, cp_str(o, "hash"));
 		return -1;
 	}
 	memcpy(c->head, hash, sizeof(c->head));

@@ -47,7 +47,7 @@ static void audit_row(struct table *t, json_object *o, time_t now)
 static void audit_print(const struct cp_req *r, json_object *reply, FILE *f,
 			time_t now)
 {
-	static const char *const heads[] = { "SEQ",    "TIME",	   "ACTOR",
+	static const char *const heads[] = { "SEQ",    "TIME",	    "ACTOR",
 					     "ACTION", "WORKSPACE", "TARGET",
 					     "RESULT", "SOURCE" };
 
@@ -145,14 +145,15 @@ int cp_parse_audit(struct moatctl *g, int argc, char **argv, struct cp_req *r,
 	}
 	while ((ch = getopt_long(argc, argv, CP_SHORT, opts, NULL)) != -1) {
 		if (ch == 'a' && !moatctl_uint(optarg, 0, INT64_MAX, &after))
-			return usage_error("audit",
-					   "bad --after '%s' (a seq: 0 or more)",
-					   optarg);
+			return usage_error(
+				"audit", "bad --after '%s' (a seq: 0 or more)",
+				optarg);
 		if (ch == 'l' &&
 		    !moatctl_uint(optarg, 1, AUDIT_LIMIT_MAX, &limit))
-			return usage_error("audit",
-					   "bad --limit '%s' (a number from 1 to 100000)",
-					   optarg);
+			return usage_error(
+				"audit",
+				"bad --limit '%s' (a number from 1 to 100000)",
+				optarg);
 		if (ch == 'h') {
 			usage(stdout);
 			return EXIT_OK;

@@ -58,17 +58,20 @@ static int transport_fail(const struct cp_settings *s, CURLcode rc,
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-		return fail("cannot reach %s: %s; is moat-controlplane running? set --server",
-			    s->server, why);
+		return fail(
+			"cannot reach %s: %s; is moat-controlplane running? set --server",
+			s->server, why);
 	case CURLE_OPERATION_TIMEDOUT:
-		return fail("no answer from %s in time (%d s to connect, %d s in all): %s",
-			    s->server, CP_CONNECT_TIMEOUT_S, CP_TIMEOUT_S, why);
+		return fail(
+			"no answer from %s in time (%d s to connect, %d s in all): %s",
+			s->server, CP_CONNECT_TIMEOUT_S, CP_TIMEOUT_S, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CONNECT_ERROR:
-		return fail("cannot verify %s against %s: %s; set --cacert to the control plane's ca.crt",
-			    s->server,
-			    s->cacert[0] ? s->cacert : "the system's CAs", why);
+		return fail(
+			"cannot verify %s against %s: %s; set --cacert to the control plane's ca.crt",
+			s->server,
+			s->cacert[0] ? s->cacert : "the system's CAs", why);
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		return fail("bad server URL '%s': %s", s->server, why);
@@ -95,8 +98,9 @@ static int http_fail(const struct cp_settings *s, const char *method,
 			    s->api_key_from, msg);
 	/* a workspace's path: the denial is about that workspace */
 	if (status == 403 && perm && !strncmp(path, "/v1/workspaces/", 15))
-		return fail("permission denied: %s (missing permission '%s' in workspace '%s')",
-			    msg, perm, s->workspace);
+		return fail(
+			"permission denied: %s (missing permission '%s' in workspace '%s')",
+			msg, perm, s->workspace);
 	if (status == 403 && perm)
 		return fail("permission denied: %s (missing permission '%s')",
 			    msg, perm);

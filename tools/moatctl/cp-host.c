@@ -81,7 +81,8 @@ static void print_dataplane(json_object *dp, FILE *f)
 	}
 	fprintf(f, "%-15s %s, instance %s, generation %lld, ruleset %.12s\n",
 		"dataplane:", cp_str(dp, "state"), cp_str(dp, "instance"),
-		(long long)cp_int(dp, "generation"), cp_str(dp, "ruleset_hash"));
+		(long long)cp_int(dp, "generation"),
+		cp_str(dp, "ruleset_hash"));
 	fprintf(f, "%-15s", "interfaces:");
 	for (size_t i = 0; i < n; i++) {
 		json_object *x = json_object_array_get_idx(ifs, i);
@@ -90,8 +91,8 @@ static void print_dataplane(json_object *dp, FILE *f)
 			cp_str(x, "mode"));
 	}
 	fprintf(f, "%s\n", n ? "" : " -");
-	fprintf(f, "%-15s %lld of %lld flows\n", "conntrack:",
-		(long long)cp_int(dp, "ct_entries"),
+	fprintf(f, "%-15s %lld of %lld flows\n",
+		"conntrack:", (long long)cp_int(dp, "ct_entries"),
 		(long long)cp_int(dp, "ct_max"));
 }
 
@@ -148,9 +149,10 @@ int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 		return EXIT_OK;
 	}
 	if (!cp_id_valid(argv[optind]))
-		return usage_error("host",
-				   "bad host id '%s' (as 'host list' shows: h and 10 characters)",
-				   argv[optind]);
+		return usage_error(
+			"host",
+			"bad host id '%s' (as 'host list' shows: h and 10 characters)",
+			argv[optind]);
 	snprintf(r->arg, sizeof(r->arg), "%s", argv[optind]);
 	cp_req_set(r, sub == 1 ? "GET" : "DELETE", true,
 		   sub == 1 ? print_host : print_removed, "/hosts/%s",

@@ -154,7 +154,8 @@ static int parse_create(struct moatctl *g, int argc, char **argv,
 			user = optarg;
 		} else if (ch == 'r') {
 			if (n == (int)(sizeof(roles) / sizeof(roles[0])))
-				return usage_error("key", "more than 32 --role");
+				return usage_error("key",
+						   "more than 32 --role");
 			roles[n++] = optarg;
 		} else if (ch == 'h') {
 			usage(stdout);
@@ -169,18 +170,20 @@ static int parse_create(struct moatctl *g, int argc, char **argv,
 	if (!user || !n)
 		return usage_error("key", "key create needs --user and --role");
 	if (!cp_name_valid(user))
-		return usage_error("key",
-				   "bad user name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
-				   user);
+		return usage_error(
+			"key",
+			"bad user name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
+			user);
 	r->body = json_object_new_object();
 	list = json_object_new_array();
 	json_object_object_add(r->body, "user", json_object_new_string(user));
 	json_object_object_add(r->body, "bindings", list);
 	for (int i = 0; i < n; i++) {
 		if (add_binding(list, roles[i], "") < 0)
-			return usage_error("key",
-					   "bad --role '%s' (expected ROLE, WORKSPACE:ROLE or '*:ROLE')",
-					   roles[i]);
+			return usage_error(
+				"key",
+				"bad --role '%s' (expected ROLE, WORKSPACE:ROLE or '*:ROLE')",
+				roles[i]);
 	}
 	cp_req_set(r, "POST", false, print_key, "/v1/keys");
 	r->prepare = fill_workspace;
@@ -205,9 +208,10 @@ int cp_parse_key(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 		return EXIT_OK;
 	}
 	if (!cp_id_valid(argv[optind]))
-		return usage_error("key",
-				   "bad key id '%s' (as 'key list' shows: k and 10 characters)",
-				   argv[optind]);
+		return usage_error(
+			"key",
+			"bad key id '%s' (as 'key list' shows: k and 10 characters)",
+			argv[optind]);
 	snprintf(r->arg, sizeof(r->arg), "%s", argv[optind]);
 	cp_req_set(r, "DELETE", false, print_revoked, "/v1/keys/%s", r->arg);
 	return EXIT_OK;
@@ -218,8 +222,7 @@ int cmd_key(struct moatctl *g, int argc, char **argv)
 	return cp_command(g, argc, argv, cp_parse_key);
 }
 
-int cp_parse_whoami(struct moatctl *g, int argc, char **argv,
-		    struct cp_req *r)
+int cp_parse_whoami(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 {
 	int ret = cp_parse_plain(g, argc, argv, "whoami", 0, "", usage_whoami);
 

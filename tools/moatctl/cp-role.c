@@ -39,9 +39,10 @@ static bool perm_valid(const char *s)
 
 static void join_perms(char *buf, size_t size, json_object *perms)
 {
-	size_t len = 0, n = perms && json_object_is_type(perms, json_type_array) ?
-				    json_object_array_length(perms) :
-				    0;
+	size_t len = 0,
+	       n = perms && json_object_is_type(perms, json_type_array) ?
+			   json_object_array_length(perms) :
+			   0;
 
 	snprintf(buf, size, "-");
 	for (size_t i = 0; i < n && len < size; i++) {
@@ -71,8 +72,7 @@ static void role_row(struct table *t, json_object *o, time_t now)
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
-	static const char *const heads[] = { "NAME", "BUILTIN",
-					     "PERMISSIONS" };
+	static const char *const heads[] = { "NAME", "BUILTIN", "PERMISSIONS" };
 
 	cp_print_table(reply, f, now, "lll", heads, role_row, NULL);
 }
@@ -92,8 +92,7 @@ static void print_role(const struct cp_req *r, json_object *o, FILE *f,
 static void print_deleted(const struct cp_req *r, json_object *o, FILE *f,
 			  time_t now)
 {
-	fprintf(f, "role %s deleted from workspace %s\n", r->arg,
-		r->workspace);
+	fprintf(f, "role %s deleted from workspace %s\n", r->arg, r->workspace);
 }
 
 int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r)
@@ -116,9 +115,10 @@ int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 		return EXIT_OK;
 	}
 	if (!cp_name_valid(argv[optind]))
-		return usage_error("role",
-				   "bad role name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
-				   argv[optind]);
+		return usage_error(
+			"role",
+			"bad role name '%s' (1-63 of a-z 0-9 . _ -, starting with a letter or digit)",
+			argv[optind]);
 	snprintf(r->arg, sizeof(r->arg), "%s", argv[optind]);
 	if (sub == 2) {
 		cp_req_set(r, "DELETE", true, print_deleted, "/roles/%s",
@@ -130,9 +130,9 @@ int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 	json_object_object_add(r->body, "permissions", perms);
 	for (int i = optind + 1; i < argc; i++) {
 		if (!perm_valid(argv[i]))
-			return usage_error("role",
-					   "bad permission '%s' (as token:create)",
-					   argv[i]);
+			return usage_error(
+				"role", "bad permission '%s' (as token:create)",
+				argv[i]);
 		json_object_array_add(perms, json_object_new_string(argv[i]));
 	}
 	cp_req_set(r, "PUT", true, print_role, "/roles/%s", r->arg);

@@ -138,8 +138,8 @@ int cp_run(struct moatctl *g, struct cp_req *r)
 	if (r->prepare)
 		r->prepare(r, &s);
 	snprintf(path, sizeof(path), "%s%s%s",
-		 r->scoped ? "/v1/workspaces/" : "", r->scoped ? s.workspace : "",
-		 r->path);
+		 r->scoped ? "/v1/workspaces/" : "",
+		 r->scoped ? s.workspace : "", r->path);
 	ret = cp_call(&s, r->method, path, r->body, &reply);
 	explicit_bzero(s.api_key, sizeof(s.api_key));
 	if (ret)

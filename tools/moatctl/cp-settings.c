@@ -71,8 +71,8 @@ static const char *const config_keys[] = { "server", "api-key-file", "cacert",
 
 static const char **config_slot(struct cp_source *out, size_t k)
 {
-	const char **slots[] = { &out->server, &out->api_key_file,
-				 &out->cacert, &out->workspace };
+	const char **slots[] = { &out->server, &out->api_key_file, &out->cacert,
+				 &out->workspace };
 
 	return slots[k];
 }
@@ -113,15 +113,18 @@ int cp_config_parse(const char *path, const char *text, struct cp_source *out,
 			    !memcmp(config_keys[i], k, kn))
 				break;
 		if (i == 4) {
-			snprintf(err, errlen,
-				 "%s:%u:%u: unknown key (expected server, api-key-file, cacert or workspace): '%.*s'",
-				 path, line, (unsigned)(k - start) + 1, (int)kn, k);
+			snprintf(
+				err, errlen,
+				"%s:%u:%u: unknown key (expected server, api-key-file, cacert or workspace): '%.*s'",
+				path, line, (unsigned)(k - start) + 1, (int)kn,
+				k);
 			goto bad;
 		}
 		if (seen[i]) {
-			snprintf(err, errlen,
-				 "%s:%u: key given twice (first on line %u): '%s'",
-				 path, line, seen[i], config_keys[i]);
+			snprintf(
+				err, errlen,
+				"%s:%u: key given twice (first on line %u): '%s'",
+				path, line, seen[i], config_keys[i]);
 			goto bad;
 		}
 		seen[i] = line;
@@ -137,9 +140,10 @@ int cp_config_parse(const char *path, const char *text, struct cp_source *out,
 			return -ENOMEM;
 		}
 		if (i == 3 && !cp_workspace_valid(out->workspace)) {
-			snprintf(err, errlen,
-				 "%s:%u: bad workspace name (1-63 of a-z 0-9 -, not starting with -): '%s'",
-				 path, line, out->workspace);
+			snprintf(
+				err, errlen,
+				"%s:%u: bad workspace name (1-63 of a-z 0-9 -, not starting with -): '%s'",
+				path, line, out->workspace);
 			goto bad;
 		}
 		if (i == 0 && strncmp(out->server, "https://", 8)) {
@@ -214,8 +218,9 @@ static int read_key(struct cp_settings *out, const char *path)
 		e--;
 	if (e == s || (size_t)(e - s) >= sizeof(out->api_key) ||
 	    memchr(s, '\n', (size_t)(e - s)) || strlen(text) != len) {
-		ret = fail("%s does not hold an API key (one line, moat-key-...)",
-			   path);
+		ret = fail(
+			"%s does not hold an API key (one line, moat-key-...)",
+			path);
 	} else {
 		memcpy(out->api_key, s, (size_t)(e - s));
 		out->api_key[e - s] = '\0';
@@ -234,15 +239,17 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 {
 	const char *server = pick(flags->server, env->server, file->server);
 	const char *cacert = pick(flags->cacert, env->cacert, file->cacert);
-	const char *ws = pick(flags->workspace, env->workspace, file->workspace);
+	const char *ws =
+		pick(flags->workspace, env->workspace, file->workspace);
 	const char *keyfile = NULL;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->config, sizeof(out->config), "%s", config ? config : "");
 	if (!server)
-		return fail("no control plane given: set --server URL, MOAT_SERVER, or 'server' in %s",
-			    CP_SYSTEM_CONFIG);
+		return fail(
+			"no control plane given: set --server URL, MOAT_SERVER, or 'server' in %s",
+			CP_SYSTEM_CONFIG);
 	if (strncmp(server, "https://", 8))
 		return usage_error(NULL,
 				   "the server is an https:// URL, not '%s'",
@@ -256,9 +263,10 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 	if (!ws)
 		ws = CP_DEFAULT_WORKSPACE;
 	if (!cp_workspace_valid(ws))
-		return usage_error(NULL,
-				   "bad workspace name '%s' (1-63 of a-z 0-9 -, not starting with -, or a workspace id)",
-				   ws);
+		return usage_error(
+			NULL,
+			"bad workspace name '%s' (1-63 of a-z 0-9 -, not starting with -, or a workspace id)",
+			ws);
 	snprintf(out->workspace, sizeof(out->workspace), "%s", ws);
 	if (cacert && snprintf(out->cacert, sizeof(out->cacert), "%s",
 			       cacert) >= (int)sizeof(out->cacert))
@@ -269,7 +277,8 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 		keyfile = flags->api_key_file;
 	else if (env->api_key) {
 		if (strlen(env->api_key) >= sizeof(out->api_key))
-			return fail("MOAT_API_KEY is too long to be an API key");
+			return fail(
+				"MOAT_API_KEY is too long to be an API key");
 		strcpy(out->api_key, env->api_key);
 		strcpy(out->api_key_from, "MOAT_API_KEY");
 		return 0;
@@ -278,8 +287,9 @@ int cp_settings_merge(struct cp_settings *out, const struct cp_source *flags,
 					      file->api_key_file;
 	}
 	if (!keyfile)
-		return fail("no API key given: set --api-key-file FILE, MOAT_API_KEY_FILE, MOAT_API_KEY, or 'api-key-file' in %s",
-			    CP_SYSTEM_CONFIG);
+		return fail(
+			"no API key given: set --api-key-file FILE, MOAT_API_KEY_FILE, MOAT_API_KEY, or 'api-key-file' in %s",
+			CP_SYSTEM_CONFIG);
 	return read_key(out, keyfile);
 }
 

@@ -161,8 +161,8 @@ bool cp_is_array(json_object *reply, FILE *f)
 	return false;
 }
 
-void cp_print_table(json_object *reply, FILE *f, time_t now,
-		    const char *align, const char *const *heads,
+void cp_print_table(json_object *reply, FILE *f, time_t now, const char *align,
+		    const char *const *heads,
 		    void (*row)(struct table *t, json_object *o, time_t now),
 		    const char *empty)
 {
@@ -190,8 +190,9 @@ void cp_print_table(json_object *reply, FILE *f, time_t now,
 void cp_print_json(json_object *o, FILE *f)
 {
 	fprintf(f, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PLAIN |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(f);
 }
 

@@ -92,8 +92,9 @@ static void token_row(struct table *t, json_object *o, time_t now)
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
-	static const char *const heads[] = { "ID",	"STATE",      "USES",
-					     "EXPIRES", "CREATED-BY", "LABELS",
+	static const char *const heads[] = { "ID",	   "STATE",
+					     "USES",	   "EXPIRES",
+					     "CREATED-BY", "LABELS",
 					     "DESCRIPTION" };
 	char empty[128];
 
@@ -117,7 +118,8 @@ static void print_token(const struct cp_req *r, json_object *o, FILE *f,
 	fprintf(f, "%-12s %s\n", "workspace:", r->workspace);
 	fprintf(f, "%-12s %s\n", "state:", cp_str(o, "state"));
 	fprintf(f, "%-12s %s (%s)\n", "expires:", when, ago);
-	fprintf(f, "%-12s %lld of %lld\n", "used:", (long long)cp_int(o, "uses"),
+	fprintf(f, "%-12s %lld of %lld\n",
+		"used:", (long long)cp_int(o, "uses"),
 		(long long)cp_int(o, "max_uses"));
 	fprintf(f, "%-12s %s\n", "labels:", labels);
 	fprintf(f, "%-12s %s\n", "description:", cp_str(o, "description"));
@@ -154,16 +156,19 @@ static int parse_create(struct moatctl *g, int argc, char **argv,
 				return usage_error("token create",
 						   "bad --ttl '%s': %s", optarg,
 						   why);
-			json_object_object_add(r->body, "ttl",
-					       json_object_new_int64((int64_t)n));
+			json_object_object_add(
+				r->body, "ttl",
+				json_object_new_int64((int64_t)n));
 			break;
 		case 'u':
 			if (!moatctl_uint(optarg, 1, TOKEN_USES_MAX, &n))
-				return usage_error("token create",
-						   "bad --uses '%s' (a number from 1 to 100000)",
-						   optarg);
-			json_object_object_add(r->body, "max_uses",
-					       json_object_new_int64((int64_t)n));
+				return usage_error(
+					"token create",
+					"bad --uses '%s' (a number from 1 to 100000)",
+					optarg);
+			json_object_object_add(
+				r->body, "max_uses",
+				json_object_new_int64((int64_t)n));
 			break;
 		case 'l':
 			if (cp_label_parse(optarg, key, sizeof(key), &value,
@@ -213,12 +218,13 @@ int cp_parse_token(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 	case 2:
 		ret = cp_parse_plain(g, argc, argv, "token", 1, "ID", usage);
 		if (ret == EXIT_OK && !cp_id_valid(argv[optind]))
-			return usage_error("token",
-					   "bad token id '%s' (as 'token list' shows: t and 10 characters)",
-					   argv[optind]);
+			return usage_error(
+				"token",
+				"bad token id '%s' (as 'token list' shows: t and 10 characters)",
+				argv[optind]);
 		if (ret == EXIT_OK)
-			cp_req_set(r, "DELETE", true, print_token,
-				   "/tokens/%s", argv[optind]);
+			cp_req_set(r, "DELETE", true, print_token, "/tokens/%s",
+				   argv[optind]);
 		break;
 	}
 	return ret < 0 ? EXIT_OK : ret;

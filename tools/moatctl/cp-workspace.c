@@ -44,8 +44,8 @@ static void print_created(const struct cp_req *r, json_object *o, FILE *f,
 {
 	fprintf(f, "%-16s %s\n", "id:", cp_str(o, "id"));
 	fprintf(f, "%-16s %s\n", "name:", cp_str(o, "name"));
-	fprintf(f, "%-16s %s\n", "ca fingerprint:",
-		cp_str(o, "ca_fingerprint"));
+	fprintf(f, "%-16s %s\n",
+		"ca fingerprint:", cp_str(o, "ca_fingerprint"));
 }
 
 int cp_parse_workspace(struct moatctl *g, int argc, char **argv,
@@ -65,9 +65,10 @@ int cp_parse_workspace(struct moatctl *g, int argc, char **argv,
 		return EXIT_OK;
 	}
 	if (!cp_workspace_valid(argv[optind]))
-		return usage_error("workspace",
-				   "bad workspace name '%s' (1-63 of a-z 0-9 -, not starting with -)",
-				   argv[optind]);
+		return usage_error(
+			"workspace",
+			"bad workspace name '%s' (1-63 of a-z 0-9 -, not starting with -)",
+			argv[optind]);
 	r->body = json_object_new_object();
 	json_object_object_add(r->body, "name",
 			       json_object_new_string(argv[optind]));

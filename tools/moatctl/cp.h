@@ -26,7 +26,8 @@
 struct cp_settings {
 	char server[512]; /* "https://host:port", no trailing '/' */
 	char api_key[CP_KEY_MAX]; /* the secret: never printed */
-	char api_key_from[4200]; /* "MOAT_API_KEY", or the file it was read from */
+	/* "MOAT_API_KEY", or the file it was read from */
+	char api_key_from[4200];
 	char cacert[4096]; /* PEM file; "" uses the system's CAs */
 	char workspace[64];
 	char config[4096]; /* the config file read, "" for none */
@@ -112,13 +113,15 @@ enum {
 	CP_OPT_KEY_FILE,
 	CP_OPT_CACERT,
 };
-#define CP_OPTIONS                                                      \
-	{ "server", required_argument, NULL, CP_OPT_SERVER },           \
-	{ "api-key-file", required_argument, NULL, CP_OPT_KEY_FILE },   \
-	{ "cacert", required_argument, NULL, CP_OPT_CACERT },           \
-	{ "workspace", required_argument, NULL, 'w' },                  \
-	{ "json", no_argument, NULL, 'j' },                             \
+/* clang-format off */
+#define CP_OPTIONS \
+	{ "server", required_argument, NULL, CP_OPT_SERVER }, \
+	{ "api-key-file", required_argument, NULL, CP_OPT_KEY_FILE }, \
+	{ "cacert", required_argument, NULL, CP_OPT_CACERT }, \
+	{ "workspace", required_argument, NULL, 'w' }, \
+	{ "json", no_argument, NULL, 'j' }, \
 	{ "help", no_argument, NULL, 'h' }
+/* clang-format on */
 #define CP_SHORT "w:jh"
 /* True when @ch was one of those (not --help), stored in @g. */
 bool cp_common_opt(struct moatctl *g, int ch, const char *arg);
@@ -140,15 +143,13 @@ int cp_subcommand(const char *cmd, const char *const *subs, int *argc,
 int cp_parse_plain(struct moatctl *g, int argc, char **argv, const char *cmd,
 		   int nargs, const char *words, void (*help)(FILE *f));
 /* Each command's parser: EXIT_OK with @r filled, or EXIT_USAGE said. */
-int cp_parse_token(struct moatctl *g, int argc, char **argv,
-		   struct cp_req *r);
+int cp_parse_token(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_key(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_workspace(struct moatctl *g, int argc, char **argv,
 		       struct cp_req *r);
-int cp_parse_whoami(struct moatctl *g, int argc, char **argv,
-		    struct cp_req *r);
+int cp_parse_whoami(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 /* audit list is a request; audit verify walks pages: *@verify. */
 int cp_parse_audit(struct moatctl *g, int argc, char **argv, struct cp_req *r,
 		   bool *verify);
@@ -176,8 +177,8 @@ bool cp_is_array(json_object *reply, FILE *f);
  * not NULL, is said instead of a table without rows.
  */
 struct table;
-void cp_print_table(json_object *reply, FILE *f, time_t now,
-		    const char *align, const char *const *heads,
+void cp_print_table(json_object *reply, FILE *f, time_t now, const char *align,
+		    const char *const *heads,
 		    void (*row)(struct table *t, json_object *o, time_t now),
 		    const char *empty);
 void cp_print_json(json_object *o, FILE *f);

@@ -30,7 +30,8 @@ static const struct command {
 	  "the tracked flows: list them, or remove them" },
 	{ "log", NULL, cmd_log, "[--json] [--rate N]",
 	  "follow the verdict log events of rules that log" },
-	{ "detach", NULL, cmd_detach, "IFACE", "remove the firewall from IFACE" },
+	{ "detach", NULL, cmd_detach, "IFACE",
+	  "remove the firewall from IFACE" },
 	{ "reload", NULL, cmd_reload, "",
 	  "have moatd re-read its config and ruleset (as SIGHUP)" },
 	/* the control plane's operator API (cp.h) */
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 		   "Commands of this host's moatd:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (!strcmp(commands[i].name, "token"))
-			fprintf(f, "\nCommands of the control plane (plurals too: 'hosts list'):\n");
+			fprintf(f,
+				"\nCommands of the control plane (plurals too: 'hosts list'):\n");
 		fprintf(f, "  %-9s %-27s %s\n", commands[i].name,
 			commands[i].args, commands[i].summary);
 	}
@@ -122,8 +124,7 @@ int main(int argc, char **argv)
 	libxdp_set_print(quiet_xdp);
 
 	/* '+': options after the command are the command's */
-	while ((ch = getopt_long(argc, argv, "+i:s:w:jhV", opts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, "+i:s:w:jhV", opts, NULL)) != -1) {
 		if (cp_common_opt(&g, ch, optarg))
 			continue;
 		switch (ch) {

@@ -35,9 +35,12 @@ static const struct {
 	const char *name;
 	parse_fn parse;
 } parsers[] = {
-	{ "token", cp_parse_token },	 { "host", cp_parse_host },
-	{ "role", cp_parse_role },	 { "key", cp_parse_key },
-	{ "workspace", cp_parse_workspace }, { "whoami", cp_parse_whoami },
+	{ "token", cp_parse_token },
+	{ "host", cp_parse_host },
+	{ "role", cp_parse_role },
+	{ "key", cp_parse_key },
+	{ "workspace", cp_parse_workspace },
+	{ "whoami", cp_parse_whoami },
 	{ "audit", audit_parse },
 };
 

@@ -81,10 +81,10 @@ static void test_requests(void **state)
 		if (!cases[i].body)
 			assert_null(r.body);
 		else
-			assert_string_equal(json_object_to_json_string_ext(
-						    r.body,
-						    JSON_C_TO_STRING_PLAIN),
-					    cases[i].body);
+			assert_string_equal(
+				json_object_to_json_string_ext(
+					r.body, JSON_C_TO_STRING_PLAIN),
+				cases[i].body);
 		cp_req_free(&r);
 	}
 }
@@ -95,9 +95,11 @@ static void test_connection_options(void **state)
 	struct moatctl g;
 	struct cp_req r;
 
-	assert_int_equal(cp_test_parse("host list --server https://cp:7444 --api-key-file /k --cacert /ca.crt -w edge -j",
-			       &g, &r),
-			 EXIT_OK);
+	assert_int_equal(
+		cp_test_parse(
+			"host list --server https://cp:7444 --api-key-file /k --cacert /ca.crt -w edge -j",
+			&g, &r),
+		EXIT_OK);
 	assert_string_equal(g.server, "https://cp:7444");
 	assert_string_equal(g.api_key_file, "/k");
 	assert_string_equal(g.cacert, "/ca.crt");
@@ -113,9 +115,11 @@ static void test_key_default_workspace(void **state)
 	struct moatctl g;
 	struct cp_req r;
 
-	assert_int_equal(cp_test_parse("key create --user ci --role operator --role edge:viewer",
-				       &g, &r),
-			 EXIT_OK);
+	assert_int_equal(
+		cp_test_parse(
+			"key create --user ci --role operator --role edge:viewer",
+			&g, &r),
+		EXIT_OK);
 	assert_non_null(r.prepare);
 	r.prepare(&r, &s);
 	assert_string_equal(
@@ -190,10 +194,11 @@ static void test_bad_usage(void **state)
 /* --help is success, and builds no request. */
 static void test_help(void **state)
 {
-	static const char *const lines[] = { "token --help", "token create -h",
-					     "host help",    "role list --help",
-					     "key create -h", "whoami -h",
-					     "audit verify -h" };
+	static const char *const lines[] = {
+		"token --help",	    "token create -h", "host help",
+		"role list --help", "key create -h",   "whoami -h",
+		"audit verify -h"
+	};
 	struct moatctl g;
 	struct cp_req r;
 

@@ -104,18 +104,17 @@ static void test_chain_ok(void **state)
 	cp_chain_init(&c);
 	assert_string_equal(c.head, ZEROS);
 	for (size_t i = 0; i < 2; i++)
-		assert_int_equal(cp_chain_add(&c,
-					      json_object_array_get_idx(list, i),
-					      why, sizeof(why)),
-				 0);
+		assert_int_equal(
+			cp_chain_add(&c, json_object_array_get_idx(list, i),
+				     why, sizeof(why)),
+			0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.head, HASH2);
 	assert_string_equal(why, "");
 	json_object_put(list);
 }
 
-static void set(json_object *list, size_t i, const char *key,
-		json_object *v)
+static void set(json_object *list, size_t i, const char *key, json_object *v)
 {
 	json_object_object_add(json_object_array_get_idx(list, i), key, v);
 }

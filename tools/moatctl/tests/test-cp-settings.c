@@ -65,7 +65,8 @@ static void test_config_bad(void **state)
 		{ "workspace a\n\nworkspace b\n",
 		  "c.conf:3: key given twice (first on line 1): 'workspace'" },
 		{ "cacert\n", "c.conf:1: key needs a value: 'cacert'" },
-		{ "cacert   # none\n", "c.conf:1: key needs a value: 'cacert'" },
+		{ "cacert   # none\n",
+		  "c.conf:1: key needs a value: 'cacert'" },
 		{ "workspace Edge\n",
 		  "c.conf:1: bad workspace name (1-63 of a-z 0-9 -, not starting with -): 'Edge'" },
 		{ "server http://cp:7444\n",
@@ -150,7 +151,8 @@ static void test_precedence(void **state)
 	assert_string_equal(s.server, "https://file:1");
 	assert_string_equal(s.api_key, "moat-key-kfile-3");
 	assert_string_equal(s.workspace, "file-ws");
-	flags = (struct cp_source){ .server = "https://x", .api_key_file = kflag };
+	flags = (struct cp_source){ .server = "https://x",
+				    .api_key_file = kflag };
 	assert_int_equal(cp_settings_merge(&s, &flags, &none, &none, NULL), 0);
 	assert_string_equal(s.workspace, "default");
 	assert_string_equal(s.cacert, "");

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cp.h"
 #include "file.h"
 
@@ -205,6 +207,7 @@ static const char *pick(const char *flag, const char *env, const char *file)
 static int read_key(struct cp_settings *out, const char *path)
 {
 	char *text = NULL, *s, *e;
+	struct stat st;
 	size_t len;
 	int ret;
 
@@ -212,6 +215,11 @@ static int read_key(struct cp_settings *out, const char *path)
 	if (ret < 0)
 		return fail("cannot read the API key file %s: %s", path,
 			    strerror(-ret));
+	/* said, not refused: the key works, but others may have it too */
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr,
+			"moatctl: warning: the API key file %s can be read by others (mode %03o); chmod 600 it\n",
+			path, st.st_mode & 0777);
 	for (s = text; is_space(*s) || *s == '\n'; s++)
 		;
 	for (e = s + strlen(s); e > s && (is_space(e[-1]) || e[-1] == '\n');)

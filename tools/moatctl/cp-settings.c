@@ -70,6 +70,7 @@ void cp_source_free(struct cp_source *s)
 
 static const char *const config_keys[] = { "server", "api-key-file", "cacert",
 					   "workspace" };
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char **config_slot(struct cp_source *out, size_t k)
 {
@@ -82,7 +83,7 @@ static const char **config_slot(struct cp_source *out, size_t k)
 int cp_config_parse(const char *path, const char *text, struct cp_source *out,
 		    char *err, size_t errlen)
 {
-	unsigned line = 0, seen[4] = { 0 };
+	unsigned line = 0, seen[NKEYS] = { 0 };
 	const char *p = text;
 
 	memset(out, 0, sizeof(*out));
@@ -110,11 +111,11 @@ int cp_config_parse(const char *path, const char *text, struct cp_source *out,
 			;
 		while (ve > v && is_space(ve[-1]))
 			ve--;
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NKEYS; i++)
 			if (strlen(config_keys[i]) == kn &&
 			    !memcmp(config_keys[i], k, kn))
 				break;
-		if (i == 4) {
+		if (i == NKEYS) {
 			snprintf(
 				err, errlen,
 				"%s:%u:%u: unknown key (expected server, api-key-file, cacert or workspace): '%.*s'",

@@ -238,6 +238,29 @@ static void test_wrong_shape(void **state)
 	expect("role list", "\"x\"", "");
 }
 
+/* Cells that do not fit end in "..."; ages either side of now. */
+static void test_cells(void **state)
+{
+	json_object *labels = json_tokener_parse(
+		"{\"zone\":\"eu-west-1\",\"role\":\"web\",\"dc\":\"fra1\"}");
+	char buf[16];
+
+	cp_labels(buf, sizeof(buf), labels);
+	/* sorted: dc=fra1,role=web,zone=... cut to 15 bytes */
+	assert_string_equal(buf, "dc=fra1,role...");
+	cp_labels(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "-");
+	json_object_put(labels);
+	cp_ago(buf, sizeof(buf), NOW, NOW);
+	assert_string_equal(buf, "0s ago");
+	cp_ago(buf, sizeof(buf), NOW + 90, NOW);
+	assert_string_equal(buf, "in 1m30s");
+	cp_ago(buf, sizeof(buf), 0, NOW);
+	assert_string_equal(buf, "never");
+	cp_time(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "-");
+}
+
 /* --json: the reply as it came, one line. */
 static void test_json(void **state)
 {
@@ -272,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_roles_keys),
 		cmocka_unit_test(test_workspaces_audit),
 		cmocka_unit_test(test_wrong_shape),
+		cmocka_unit_test(test_cells),
 		cmocka_unit_test(test_json),
 	};
 

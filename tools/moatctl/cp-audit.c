@@ -58,21 +58,21 @@ static void audit_print(const struct cp_req *r, json_object *reply, FILE *f,
 /* Walk every page; the first broken link ends it. */
 static int verify(struct moatctl *g)
 {
+	struct audit_verifier v;
+	struct audit_record rec;
 	struct cp_settings s;
-	struct cp_chain c;
-	json_object *page = NULL;
+	json_object *page = NULL, *out;
 	char path[96], why[512] = "";
-	json_object *out;
 	size_t n;
 	int ret;
 
 	ret = cp_settings_load(g, &s);
 	if (ret)
 		return ret;
-	cp_chain_init(&c);
+	audit_verify_init(&v);
 	do {
 		snprintf(path, sizeof(path),
-			 "/v1/audit?after=%" PRIu64 "&limit=%d", c.n,
+			 "/v1/audit?after=%" PRId64 "&limit=%d", v.next_seq - 1,
 			 AUDIT_PAGE);
 		ret = cp_call(&s, "GET", path, NULL, &page);
 		if (ret)
@@ -82,9 +82,13 @@ static int verify(struct moatctl *g)
 			goto out;
 		}
 		n = json_object_array_length(page);
-		for (size_t i = 0; i < n && !why[0]; i++)
-			cp_chain_add(&c, json_object_array_get_idx(page, i),
-				     why, sizeof(why));
+		for (size_t i = 0; i < n && !why[0]; i++) {
+			json_object *o = json_object_array_get_idx(page, i);
+
+			if (!cp_audit_record(o, &rec, why, sizeof(why)) &&
+			    audit_verify_next(&v, &rec) < 0)
+				snprintf(why, sizeof(why), "%s", v.why);
+		}
 		json_object_put(page);
 		page = NULL;
 	} while (n && !why[0]);
@@ -94,24 +98,24 @@ static int verify(struct moatctl *g)
 		json_object_object_add(out, "ok",
 				       json_object_new_boolean(!why[0]));
 		json_object_object_add(out, "records",
-				       json_object_new_uint64(c.n));
+				       json_object_new_int64(v.checked));
 		json_object_object_add(out, "head",
-				       json_object_new_string(c.head));
+				       json_object_new_string(v.prev));
 		if (why[0])
 			json_object_object_add(out, "error",
 					       json_object_new_string(why));
 		cp_print_json(out, stdout);
 		json_object_put(out);
 	} else if (!why[0]) {
-		printf("audit chain OK: %" PRIu64 " records, head %s\n", c.n,
-		       c.head);
+		printf("audit chain OK: %" PRId64 " records, head %s\n",
+		       v.checked, v.prev);
 	}
 	ret = EXIT_OK;
 	if (why[0]) {
 		if (!g->json)
-			fail("audit chain broken after %" PRIu64
+			fail("audit chain broken after %" PRId64
 			     " good records: %s",
-			     c.n, why);
+			     v.checked, why);
 		ret = EXIT_USER;
 	}
 out:

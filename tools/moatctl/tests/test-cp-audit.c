@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * moatctl audit verify's chain check: the record hash against vectors
- * computed apart from this code (Python's hashlib over the spec's
- * layout), then a chain that holds and each way one can be broken.
+ * moatctl audit verify: the API's records read into audit.h's records,
+ * their hash against vectors computed apart from this code (Python's
+ * hashlib over the spec's layout), so that moatctl and the store agree
+ * with the spec and not only with each other; then a chain that holds,
+ * and each way one can be broken.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +37,7 @@ static const char chain_json[] =
 
 static void test_hash_vectors(void **state)
 {
-	const struct cp_audit_record r1 = {
+	const struct audit_record r1 = {
 		.seq = 1,
 		.time = 1795867200,
 		.actor = "key:kaaaaaaaaaa/admin",
@@ -47,7 +49,7 @@ static void test_hash_vectors(void **state)
 		.detail = "{\"ttl\":3600}",
 		.prev = ZEROS,
 	};
-	struct cp_audit_record r2 = {
+	struct audit_record r2 = {
 		.seq = 2,
 		.time = 1795867260,
 		.actor = "system",
@@ -61,30 +63,35 @@ static void test_hash_vectors(void **state)
 	};
 	char hex[65];
 
-	assert_int_equal(cp_audit_hash(&r1, hex), 0);
+	assert_int_equal(audit_hash(&r1, hex), 0);
 	assert_string_equal(hex, HASH1);
-	assert_int_equal(cp_audit_hash(&r2, hex), 0);
+	assert_int_equal(audit_hash(&r2, hex), 0);
 	assert_string_equal(hex, HASH2);
 	/* lengths keep fields apart: moving a byte across changes the hash */
 	r2.action = "auth.den";
 	r2.workspace = "y";
-	assert_int_equal(cp_audit_hash(&r2, hex), 0);
+	assert_int_equal(audit_hash(&r2, hex), 0);
 	assert_string_not_equal(hex, HASH2);
 }
 
-/* Feed @json's records to a new chain: how many passed, and *@why. */
-static uint64_t run(json_object *list, char *why, size_t size)
+/* Feed @list's records to a new verifier: how many passed, and *@why. */
+static int64_t run(json_object *list, char *why, size_t size)
 {
-	struct cp_chain c;
+	struct audit_verifier v;
+	struct audit_record r;
 
-	cp_chain_init(&c);
+	audit_verify_init(&v);
 	why[0] = '\0';
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		if (cp_chain_add(&c, json_object_array_get_idx(list, i), why,
-				 size) < 0)
+		if (cp_audit_record(json_object_array_get_idx(list, i), &r, why,
+				    size) < 0)
 			break;
+		if (audit_verify_next(&v, &r) < 0) {
+			snprintf(why, size, "%s", v.why);
+			break;
+		}
 	}
-	return c.n;
+	return v.checked;
 }
 
 static json_object *load(void)
@@ -98,19 +105,39 @@ static json_object *load(void)
 static void test_chain_ok(void **state)
 {
 	json_object *list = load();
-	struct cp_chain c;
+	struct audit_verifier v;
+	struct audit_record r;
 	char why[256] = "";
 
-	cp_chain_init(&c);
-	assert_string_equal(c.head, ZEROS);
-	for (size_t i = 0; i < 2; i++)
+	audit_verify_init(&v);
+	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(
-			cp_chain_add(&c, json_object_array_get_idx(list, i),
-				     why, sizeof(why)),
+			cp_audit_record(json_object_array_get_idx(list, i), &r,
+					why, sizeof(why)),
 			0);
-	assert_int_equal(c.n, 2);
-	assert_string_equal(c.head, HASH2);
+		assert_int_equal(audit_verify_next(&v, &r), 0);
+	}
+	assert_int_equal(v.checked, 2);
+	assert_string_equal(v.prev, HASH2);
 	assert_string_equal(why, "");
+	json_object_put(list);
+}
+
+/* detail may come as JSON text (the spec) or as the object itself */
+static void test_detail_object(void **state)
+{
+	json_object *list = load();
+	struct audit_record r;
+	char why[256] = "", hex[65];
+
+	json_object_object_add(json_object_array_get_idx(list, 0), "detail",
+			       json_tokener_parse("{\"ttl\":3600}"));
+	assert_int_equal(cp_audit_record(json_object_array_get_idx(list, 0), &r,
+					 why, sizeof(why)),
+			 0);
+	assert_string_equal(r.detail, "{\"ttl\":3600}");
+	assert_int_equal(audit_hash(&r, hex), 0);
+	assert_string_equal(hex, HASH1);
 	json_object_put(list);
 }
 
@@ -128,8 +155,7 @@ static void test_chain_broken(void **state)
 	list = load();
 	set(list, 1, "result", json_object_new_string("ok"));
 	assert_int_equal(run(list, why, sizeof(why)), 1);
-	assert_non_null(strstr(why, "seq 2: its fields hash to"));
-	assert_non_null(strstr(why, "edited"));
+	assert_non_null(strstr(why, "record 2: hash does not match"));
 	json_object_put(list);
 
 	/* an edited record whose hash was recomputed: the next prev breaks */
@@ -143,7 +169,7 @@ static void test_chain_broken(void **state)
 	list = load();
 	json_object_array_del_idx(list, 0, 1);
 	assert_int_equal(run(list, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "seq 2 follows seq 0"));
+	assert_non_null(strstr(why, "record 2: follows record 0"));
 	json_object_put(list);
 
 	/* renumbered after a removal: the prev link still tells */
@@ -151,7 +177,7 @@ static void test_chain_broken(void **state)
 	json_object_array_del_idx(list, 0, 1);
 	set(list, 0, "seq", json_object_new_int(1));
 	assert_int_equal(run(list, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "names prev"));
+	assert_non_null(strstr(why, "is not the hash of record 0"));
 	json_object_put(list);
 
 	/* reordered */
@@ -160,19 +186,19 @@ static void test_chain_broken(void **state)
 	json_object_array_add(list, json_object_array_get_idx(list, 0));
 	json_object_array_del_idx(list, 0, 1);
 	assert_int_equal(run(list, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "follows"));
+	assert_non_null(strstr(why, "record 2: follows record 0"));
 	json_object_put(list);
 
 	/* a field missing, or of the wrong type */
 	list = load();
 	json_object_object_del(json_object_array_get_idx(list, 1), "actor");
 	assert_int_equal(run(list, why, sizeof(why)), 1);
-	assert_non_null(strstr(why, "lacks a field"));
+	assert_non_null(strstr(why, "record 2: a field missing"));
 	json_object_put(list);
 	list = load();
 	set(list, 0, "seq", json_object_new_string("1"));
 	assert_int_equal(run(list, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "no seq or time"));
+	assert_non_null(strstr(why, "without seq or time"));
 	json_object_put(list);
 }
 
@@ -181,6 +207,7 @@ int main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_vectors),
 		cmocka_unit_test(test_chain_ok),
+		cmocka_unit_test(test_detail_object),
 		cmocka_unit_test(test_chain_broken),
 	};
 

@@ -95,10 +95,17 @@ json() {
 	fi
 }
 
+# as root, the control plane would drop to its user, who cannot read $TMP
+CP_USER=()
+if [ "$(id -u)" -eq 0 ]; then
+	CP_USER=(--user root)
+fi
+
 start_cp() {
 	: >"$TMP/cp.log"
 	"$CP" --state "$STATE" --listen "127.0.0.1:$AGENT_PORT" \
-		--api-listen "127.0.0.1:$API_PORT" >>"$TMP/cp.log" 2>&1 &
+		--api-listen "127.0.0.1:$API_PORT" "${CP_USER[@]}" \
+		>>"$TMP/cp.log" 2>&1 &
 	CP_PID=$!
 	for _ in $(seq 100); do
 		if [ -s "$STATE/ca.crt" ] &&

@@ -10,7 +10,7 @@ packages="
 	liburing-dev libssl-dev libmsgpack-dev libcmocka-dev
 	libsqlite3-dev sqlite3 libjson-c-dev libhttp-parser-dev
 	libcurl4-openssl-dev libseccomp-dev
-	python3-msgpack python3-cryptography curl
+	python3-msgpack python3-cryptography curl openssl
 	iproute2 iputils-ping netcat-openbsd socat procps
 	nftables iptables gnuplot-nox jq
 "

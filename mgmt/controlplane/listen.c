@@ -13,6 +13,9 @@
 #include "log.h"
 #include "pki.h"
 
+/* How often, 100 ms apart, a port in use is tried again. */
+#define BIND_TRIES 50
+
 /* "1.2.3.4:7443", "[::]:7443" or ":7443" (every IPv6 and IPv4 address). */
 static int parse_addr(const char *s, struct sockaddr_storage *ss,
 		      socklen_t *len)
@@ -75,8 +78,24 @@ static int bind_one(const char *what, const char *addr)
 	/* ":PORT" is every address of both families */
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	/*
+	 * A control plane that was killed leaves its listening socket to the
+	 * kernel's io_uring teardown for a moment after it is reaped: a
+	 * restart right away (systemd's Restart=) waits that out.
+	 */
+	for (int i = 0; bind(fd, (struct sockaddr *)&ss, len) < 0; i++) {
+		if (errno != EADDRINUSE || i == BIND_TRIES) {
+			ret = -errno;
+			log_err("%s: cannot listen on %s: %s", what, addr,
+				strerror(-ret));
+			close(fd);
+			return ret;
+		}
+		if (i == 0)
+			log_info("%s: %s is in use; waiting for it", what, addr);
+		usleep(100 * 1000);
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
 		ret = -errno;
 		log_err("%s: cannot listen on %s: %s", what, addr,
 			strerror(-ret));

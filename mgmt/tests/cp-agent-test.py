@@ -69,17 +69,21 @@ class ControlPlane:
                 "--offline-after", "6", "--host-cert-lifetime", "3600"]
         if os.geteuid() == 0:
             args += ["--user", "root"]
+        logpath = os.path.join(self.state, "cp.log")
+        self.log.flush()
+        start = os.path.getsize(logpath)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        # ready when it says where it listens: a killed predecessor's
+        # socket may still accept for a moment (io_uring's teardown)
         deadline = time.time() + 15
         while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.api_port), 0.2).close()
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("moat-controlplane exited %d" % self.proc.returncode)
-                time.sleep(0.05)
+            with open(logpath) as f:
+                f.seek(start)
+                if "agents on" in f.read():
+                    break
+            if self.proc.poll() is not None:
+                raise RuntimeError("moat-controlplane exited %d" % self.proc.returncode)
+            time.sleep(0.05)
         self.cafile = os.path.join(self.state, "ca.crt")
         self.key = open(os.path.join(self.state, "admin.key")).read().strip()
 
@@ -201,13 +205,17 @@ def test_enroll(cp, tmp):
     h.write_identity()
     c3, w3 = h.session()
     check("new certificate accepted", w3.get("type") == "welcome", repr(w3)[:200])
-    c3.send("renew", csr=aw.csr_der(aw.new_key()))
-    check("second renewal", c3.recv().get("type") == "renewed")
+    k3 = aw.new_key()
+    c3.send("renew", csr=aw.csr_der(k3))
+    r3 = c3.recv()
+    check("second renewal", r3.get("type") == "renewed")
     c3.close()
     h.write_identity(old_cert, old_key)
     c4, e4 = h.session()
     expect_error("a certificate two renewals old is refused", e4, "cert_refused")
     c4.close()
+    h.cert_der, h.key = r3["cert"], k3
+    h.write_identity()
     return h, tok
 
 
@@ -487,7 +495,7 @@ def main():
         test_restart(cp, tmp)
         ok, why = chain_ok(cp.audit())
         check("the whole audit chain verifies (independent check)", ok, why)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001: say what it was, then fail
         import traceback
         traceback.print_exc()
         check("ran to the end", False, repr(e))

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The store's records as the API shows them (docs/api.md): ids as
+ * strings, times as unix seconds, "revoked" and "removed" as booleans
+ * with the time beside them, labels and host status as objects.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "pki.h"
+
+void api_json_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v ? v : ""));
+}
+
+void api_json_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void api_json_bool(struct json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+struct json_object *api_json_text(const char *text)
+{
+	struct json_object *o = text ? json_tokener_parse(text) : NULL;
+
+	if (o && json_object_is_type(o, json_type_object))
+		return o;
+	json_object_put(o);
+	return json_object_new_object();
+}
+
+void api_ws_name(struct cp *cp, const char *id, char name[STORE_NAME_LEN + 1])
+{
+	struct store_workspace w = { 0 };
+
+	snprintf(name, STORE_NAME_LEN + 1, "%s", id);
+	if (strcmp(id, "*") && store_workspace_get(cp->store, id, &w) == 0)
+		snprintf(name, STORE_NAME_LEN + 1, "%s", w.name);
+	store_workspace_clear(&w);
+}
+
+struct json_object *api_json_bindings(struct cp *cp, const struct store_key *k)
+{
+	struct json_object *a = json_object_new_array();
+	char name[STORE_NAME_LEN + 1];
+
+	for (size_t i = 0; i < k->n_bindings; i++) {
+		struct json_object *b = json_object_new_object();
+
+		api_ws_name(cp, k->bindings[i].workspace, name);
+		api_json_str(b, "workspace", name);
+		api_json_str(b, "workspace_id", k->bindings[i].workspace);
+		api_json_str(b, "role", k->bindings[i].role);
+		json_object_array_add(a, b);
+	}
+	return a;
+}
+
+struct json_object *api_json_key(struct cp *cp, const struct store_key *k)
+{
+	struct json_object *o = json_object_new_object();
+
+	api_json_str(o, "id", k->id);
+	api_json_str(o, "user", k->user);
+	api_json_int(o, "created", k->created);
+	api_json_bool(o, "revoked", k->revoked != 0);
+	api_json_int(o, "revoked_at", k->revoked);
+	json_object_object_add(o, "bindings", api_json_bindings(cp, k));
+	return o;
+}
+
+struct json_object *api_json_token(const struct store_token *t,
+				   const struct store_workspace *ws)
+{
+	struct json_object *o = json_object_new_object();
+
+	api_json_str(o, "id", t->id);
+	api_json_str(o, "workspace", ws->name);
+	api_json_str(o, "workspace_id", t->workspace_id);
+	api_json_str(o, "description", t->description);
+	api_json_int(o, "created", t->created);
+	api_json_str(o, "created_by", t->created_by);
+	api_json_int(o, "expires", t->expires);
+	api_json_int(o, "uses", t->uses);
+	api_json_int(o, "max_uses", t->max_uses);
+	json_object_object_add(o, "labels", api_json_text(t->labels));
+	api_json_bool(o, "revoked", t->revoked != 0);
+	api_json_int(o, "revoked_at", t->revoked);
+	api_json_str(o, "state", store_token_state_name(t->state));
+	return o;
+}
+
+/*
+ * The store keeps a host's last heartbeat as {load, mem_total,
+ * mem_available, host_time, seq, dataplane{...}}: the data plane is a
+ * field of the host of its own, the rest its "status".
+ */
+static void host_status(struct json_object *o, const char *text)
+{
+	struct json_object *st = api_json_text(text), *dp = NULL;
+
+	if (json_object_object_get_ex(st, "dataplane", &dp))
+		json_object_get(dp);
+	json_object_object_del(st, "dataplane");
+	json_object_object_add(o, "dataplane", dp);
+	if (json_object_object_length(st)) {
+		json_object_object_add(o, "status", st);
+	} else {
+		json_object_put(st);
+		json_object_object_add(o, "status", NULL);
+	}
+}
+
+struct json_object *api_json_host(const struct cp *cp,
+				  const struct store_host *h)
+{
+	struct json_object *o = json_object_new_object();
+	enum cp_health health = cp_host_health(cp, h, store_now(cp->store));
+
+	api_json_str(o, "id", h->id);
+	api_json_str(o, "workspace_id", h->workspace_id);
+	api_json_str(o, "hostname", h->hostname);
+	api_json_str(o, "machine_id", h->machine_id);
+	json_object_object_add(o, "labels", api_json_text(h->labels));
+	api_json_str(o, "state", cp_health_name(health));
+	api_json_bool(o, "connected", cp_session_connected(cp, h->id));
+	api_json_int(o, "enrolled", h->enrolled);
+	api_json_int(o, "first_seen", h->first_seen);
+	api_json_int(o, "last_seen", h->last_seen);
+	api_json_str(o, "agent_version", h->agent_version);
+	api_json_str(o, "kernel", h->kernel);
+	api_json_int(o, "uptime", h->uptime);
+	api_json_int(o, "cert_not_after", h->cert_not_after);
+	api_json_str(o, "address", h->address);
+	api_json_str(o, "token_id", h->token_id);
+	host_status(o, h->dataplane);
+	api_json_bool(o, "removed", h->removed != 0);
+	api_json_int(o, "removed_at", h->removed);
+	return o;
+}
+
+struct json_object *api_json_role(const struct store_role *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *perms = json_object_new_array();
+	const char *p = r->permissions;
+
+	/* the store keeps them space-separated */
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (n)
+			json_object_array_add(
+				perms, json_object_new_string_len(p, (int)n));
+		p += n;
+		p += strspn(p, " ");
+	}
+	api_json_str(o, "name", r->name);
+	json_object_object_add(o, "permissions", perms);
+	api_json_bool(o, "builtin", r->builtin);
+	return o;
+}
+
+struct json_object *api_json_workspace(const struct store_workspace *w)
+{
+	struct json_object *o = json_object_new_object();
+	char fp[PKI_FP_LEN] = "";
+	X509 *ca = NULL;
+
+	if (pki_cert_from_der(w->ca.data, w->ca.len, &ca) == 0)
+		pki_fingerprint(ca, fp);
+	X509_free(ca);
+	api_json_str(o, "id", w->id);
+	api_json_str(o, "name", w->name);
+	api_json_int(o, "created", w->created);
+	api_json_str(o, "ca_fingerprint", fp);
+	return o;
+}
+
+struct json_object *api_json_audit(const struct audit_record *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	api_json_int(o, "seq", r->seq);
+	api_json_int(o, "time", r->time);
+	api_json_str(o, "actor", r->actor);
+	api_json_str(o, "source", r->source);
+	api_json_str(o, "action", r->action);
+	api_json_str(o, "workspace", r->workspace);
+	api_json_str(o, "target", r->target);
+	api_json_str(o, "result", r->result);
+	/* as text: the chain hashes these very bytes */
+	api_json_str(o, "detail", r->detail);
+	api_json_str(o, "prev", r->prev);
+	api_json_str(o, "hash", r->hash);
+	return o;
+}

@@ -125,7 +125,9 @@ void api_key_create(struct api_call *c)
 	static const struct jsonv_str user_spec = { 1, STORE_NAME_LEN - 1,
 						    "a-z0-9._-", "a user name" };
 	struct json_object *root = NULL, *list, *o;
-	struct store_key k = { 0 };
+	/* bindings asked for in @want; @k is the key made (the store clears
+	 * it first) */
+	struct store_key want = { 0 }, k;
 	const struct store_binding *miss;
 	struct jsonv_err e = { 0 };
 	char secret[STORE_SECRET_LEN], name[STORE_NAME_LEN + 1];
@@ -140,23 +142,23 @@ void api_key_create(struct api_call *c)
 		api_fail_body(c, &e);
 		goto out;
 	}
-	k.n_bindings = json_object_array_length(list);
-	if (!k.n_bindings) {
+	want.n_bindings = json_object_array_length(list);
+	if (!want.n_bindings) {
 		api_fail(c, 400, "field 'bindings': at least one binding");
 		goto out;
 	}
-	for (size_t i = 0; i < k.n_bindings; i++)
+	for (size_t i = 0; i < want.n_bindings; i++)
 		if (binding(c, json_object_array_get_idx(list, i), i,
-			    &k.bindings[i]))
+			    &want.bindings[i]))
 			goto out;
-	miss = not_administered(c, &k);
+	miss = not_administered(c, &want);
 	if (miss) {
 		api_ws_name(c->cp, miss->workspace, name);
 		api_allow(c, miss->workspace, name, PERM);
 		goto out;
 	}
-	ret = store_key_create(c->cp->store, &c->who, user, k.bindings,
-			       k.n_bindings, &k, secret);
+	ret = store_key_create(c->cp->store, &c->who, user, want.bindings,
+			       want.n_bindings, &k, secret);
 	if (ret) {
 		api_fail_store(c, ret, "key");
 		goto out;

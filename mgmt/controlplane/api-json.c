@@ -4,6 +4,8 @@
  * strings, times as unix seconds, "revoked" and "removed" as booleans
  * with the time beside them, labels and host status as objects.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -44,18 +46,39 @@ void api_ws_name(struct cp *cp, const char *id, char name[STORE_NAME_LEN + 1])
 	store_workspace_clear(&w);
 }
 
+struct named_binding {
+	char ws[STORE_NAME_LEN + 1];
+	const struct store_binding *b;
+};
+
+/* "*" first ('*' sorts before letters), then by workspace name and role */
+static int binding_cmp(const void *x, const void *y)
+{
+	const struct named_binding *a = x, *b = y;
+	int d = strcmp(a->ws, b->ws);
+
+	return d ? d : strcmp(a->b->role, b->b->role);
+}
+
 struct json_object *api_json_bindings(struct cp *cp, const struct store_key *k)
 {
+	struct named_binding nb[STORE_MAX_BINDINGS];
 	struct json_object *a = json_object_new_array();
-	char name[STORE_NAME_LEN + 1];
+	size_t n = k->n_bindings < STORE_MAX_BINDINGS ? k->n_bindings :
+							 STORE_MAX_BINDINGS;
 
-	for (size_t i = 0; i < k->n_bindings; i++) {
+	/* the store keeps no order: people read them sorted */
+	for (size_t i = 0; i < n; i++) {
+		nb[i].b = &k->bindings[i];
+		api_ws_name(cp, k->bindings[i].workspace, nb[i].ws);
+	}
+	qsort(nb, n, sizeof(nb[0]), binding_cmp);
+	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_new_object();
 
-		api_ws_name(cp, k->bindings[i].workspace, name);
-		api_json_str(b, "workspace", name);
-		api_json_str(b, "workspace_id", k->bindings[i].workspace);
-		api_json_str(b, "role", k->bindings[i].role);
+		api_json_str(b, "workspace", nb[i].ws);
+		api_json_str(b, "workspace_id", nb[i].b->workspace);
+		api_json_str(b, "role", nb[i].b->role);
 		json_object_array_add(a, b);
 	}
 	return a;

@@ -226,20 +226,19 @@ static void dispatch(struct api_call *c)
 	struct http_match m;
 	const struct api_endpoint *ep;
 	const char *ws;
-	char allow[64];
 	int ret;
 
 	if (authenticate(c))
 		return;
 	ret = http_route(routes, sizeof(routes) / sizeof(routes[0]), c->req,
-			 &m, allow, sizeof(allow));
+			 &m, c->allow, sizeof(c->allow));
 	if (ret == -ENOENT) {
 		api_fail(c, 404, "no such path: %s", c->req->target);
 		return;
 	}
 	if (ret == -EOPNOTSUPP) {
 		api_fail(c, 405, "%s is not a method of this path (%s are)",
-			 http_method_str(c->req->method), allow);
+			 http_method_str(c->req->method), c->allow);
 		return;
 	}
 	c->m = &m;
@@ -277,6 +276,7 @@ int api_handle(struct cp *cp, const char *addr,
 		  http_method_str(req->method), req->target, c.status);
 	r.status = c.status;
 	r.body = c.body;
+	r.allow = c.allow[0] ? c.allow : NULL;
 	r.close = close;
 	ret = http_reply_write(out, &r);
 	json_object_put(c.body);

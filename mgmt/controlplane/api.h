@@ -62,6 +62,7 @@ struct api_call {
 	/* the reply */
 	int status;
 	struct json_object *body; /* owned */
+	char allow[64]; /* a 405's Allow header */
 };
 
 /* api.c: one request in, its reply appended to @out. */

@@ -31,9 +31,10 @@ static int query_int(struct api_call *c, const char *name, int64_t min,
 	v = strtoll(s, &end, 10);
 	if (errno || end == s || *end || *s == '-' || *s == '+' || v < min ||
 	    v > max) {
-		api_fail(c, 400,
-			 "query '%s': expected a number from %lld to %lld, got '%.32s'",
-			 name, (long long)min, (long long)max, s);
+		api_fail(
+			c, 400,
+			"query '%s': expected a number from %lld to %lld, got '%.32s'",
+			name, (long long)min, (long long)max, s);
 		return -EINVAL;
 	}
 	*out = v;
@@ -41,8 +42,7 @@ static int query_int(struct api_call *c, const char *name, int64_t min,
 }
 
 struct audit_page {
-	struct api_call *c;
-	struct json_object *a;
+	struct api_list l; /* first: the walk's arg */
 	bool all;
 	int64_t left;
 	/* the workspaces whose records the key may read, and those it may
@@ -72,7 +72,7 @@ static bool readable(struct audit_page *p, const char *ws)
 		return true;
 	if (in(p->no, p->nno, ws))
 		return false;
-	ok = store_allowed(p->c->cp->store, p->c->key.id, ws, PERM) == 0;
+	ok = store_allowed(p->l.c->cp->store, p->l.c->key.id, ws, PERM) == 0;
 	if (ok && p->nyes < p->cap)
 		snprintf(p->yes[p->nyes++], STORE_ID_LEN, "%s", ws);
 	else if (!ok && p->nno < p->cap)
@@ -86,16 +86,16 @@ static int audit_row(void *arg, const struct audit_record *r)
 
 	if (!readable(p, r->workspace))
 		return 0;
-	json_object_array_add(p->a, api_json_audit(r));
+	json_object_array_add(p->l.a, api_json_audit(r));
 	/* a page is full: stop the walk */
 	return --p->left == 0 ? 1 : 0;
 }
 
 void api_audit_list(struct api_call *c)
 {
-	struct audit_page p = { .c = c, .cap = 64 };
+	struct audit_page p = { .cap = 64 };
 	int64_t after, limit;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (api_allow_any(c, PERM) ||
 	    query_int(c, "after", 0, INT64_MAX, 0, &after) ||
@@ -106,23 +106,12 @@ void api_audit_list(struct api_call *c)
 	p.left = limit;
 	p.yes = calloc(p.cap, STORE_ID_LEN);
 	p.no = calloc(p.cap, STORE_ID_LEN);
-	p.a = json_object_new_array();
-	if (!p.yes || !p.no) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	api_list_init(&p.l, c);
 	/* filtered: the store's limit would count records not shown */
-	ret = store_audit_list(c->cp->store, after, p.all ? limit : 0, NULL,
-			       audit_row, &p);
-	if (ret > 0)
-		ret = 0;
-out:
+	if (p.yes && p.no)
+		ret = store_audit_list(c->cp->store, after, p.all ? limit : 0,
+				       NULL, audit_row, &p);
 	free(p.yes);
 	free(p.no);
-	if (ret) {
-		json_object_put(p.a);
-		api_fail_store(c, ret, "audit log");
-		return;
-	}
-	api_reply(c, 200, p.a);
+	api_list_reply(&p.l, ret, "audit log");
 }

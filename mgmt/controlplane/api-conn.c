@@ -112,11 +112,13 @@ static void on_timer(struct loop *l, struct loop_op *op, int res)
 			log_info("%s: no TLS handshake in %d s", a->addr,
 				 API_REQUEST_S);
 		} else if (request_begun(a)) {
-			log_info("%s: a request was begun and not finished in %d s",
-				 a->addr, API_REQUEST_S);
-			if (http_reply_error(&a->out, 408,
-					     "the request did not arrive in time",
-					     true) == 0)
+			log_info(
+				"%s: a request was begun and not finished in %d s",
+				a->addr, API_REQUEST_S);
+			if (http_reply_error(
+				    &a->out, 408,
+				    "the request did not arrive in time",
+				    true) == 0)
 				flush(a);
 		} else {
 			log_debug("%s: idle for %d s", a->addr, API_IDLE_S);
@@ -144,8 +146,7 @@ static void on_handshake(struct tls_conn *c, void *data)
 	a->last_active = mono_s();
 }
 
-static void on_data(struct tls_conn *c, const void *buf, size_t len,
-		    void *data)
+static void on_data(struct tls_conn *c, const void *buf, size_t len, void *data)
 {
 	struct cp_api_conn *a = data;
 	bool had = request_begun(a), close;

@@ -7,14 +7,9 @@
 
 #include "api.h"
 
-struct host_list {
-	struct api_call *c;
-	struct json_object *a;
-};
-
 static int host_row(void *arg, const struct store_host *h)
 {
-	struct host_list *l = arg;
+	struct api_list *l = arg;
 
 	json_object_array_add(l->a, api_json_host(l->c->cp, h));
 	return 0;
@@ -22,16 +17,12 @@ static int host_row(void *arg, const struct store_host *h)
 
 void api_host_list(struct api_call *c)
 {
-	struct host_list l = { c, json_object_new_array() };
-	int ret;
+	struct api_list l;
 
-	ret = store_host_list(c->cp->store, c->ws.id, host_row, &l);
-	if (ret) {
-		json_object_put(l.a);
-		api_fail_store(c, ret, "host list");
-		return;
-	}
-	api_reply(c, 200, l.a);
+	api_list_init(&l, c);
+	api_list_reply(&l,
+		       store_host_list(c->cp->store, c->ws.id, host_row, &l),
+		       "host list");
 }
 
 /* The host of the path, or a 404 replied. */

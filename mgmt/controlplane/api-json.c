@@ -65,7 +65,7 @@ struct json_object *api_json_bindings(struct cp *cp, const struct store_key *k)
 	struct named_binding nb[STORE_MAX_BINDINGS];
 	struct json_object *a = json_object_new_array();
 	size_t n = k->n_bindings < STORE_MAX_BINDINGS ? k->n_bindings :
-							 STORE_MAX_BINDINGS;
+							STORE_MAX_BINDINGS;
 
 	/* the store keeps no order: people read them sorted */
 	for (size_t i = 0; i < n; i++) {

@@ -26,37 +26,30 @@ static const struct store_binding *not_administered(struct api_call *c,
 }
 
 struct key_list {
-	struct api_call *c;
-	struct json_object *a;
+	struct api_list l;
 	bool all;
 };
 
 static int key_row(void *arg, const struct store_key *k)
 {
-	struct key_list *l = arg;
+	struct key_list *kl = arg;
 
 	/* a key without bindings: only those with key:admin on "*" */
-	if (l->all || (k->n_bindings && !not_administered(l->c, k)))
-		json_object_array_add(l->a, api_json_key(l->c->cp, k));
+	if (kl->all || (k->n_bindings && !not_administered(kl->l.c, k)))
+		json_object_array_add(kl->l.a, api_json_key(kl->l.c->cp, k));
 	return 0;
 }
 
 void api_key_list(struct api_call *c)
 {
-	struct key_list l = { c, NULL, false };
-	int ret;
+	struct key_list kl;
 
 	if (api_allow_any(c, PERM))
 		return;
-	l.all = store_allowed(c->cp->store, c->key.id, "*", PERM) == 0;
-	l.a = json_object_new_array();
-	ret = store_key_list(c->cp->store, key_row, &l);
-	if (ret) {
-		json_object_put(l.a);
-		api_fail_store(c, ret, "key list");
-		return;
-	}
-	api_reply(c, 200, l.a);
+	kl.all = store_allowed(c->cp->store, c->key.id, "*", PERM) == 0;
+	api_list_init(&kl.l, c);
+	api_list_reply(&kl.l, store_key_list(c->cp->store, key_row, &kl),
+		       "key list");
 }
 
 static int first_ws(void *arg, const struct store_workspace *w)
@@ -72,8 +65,9 @@ static int first_ws(void *arg, const struct store_workspace *w)
 static int binding(struct api_call *c, struct json_object *o, size_t i,
 		   struct store_binding *b)
 {
-	static const struct jsonv_str ws_spec = { 1, STORE_NAME_LEN - 1, NULL,
-						  "a workspace name, id or '*'" };
+	static const struct jsonv_str ws_spec = {
+		1, STORE_NAME_LEN - 1, NULL, "a workspace name, id or '*'"
+	};
 	static const struct jsonv_str role_spec = { 1, STORE_NAME_LEN - 1,
 						    "a-z0-9-", "a role name" };
 	struct store_workspace w = { 0 };
@@ -95,9 +89,10 @@ static int binding(struct api_call *c, struct json_object *o, size_t i,
 		/* built-in roles are the same in every workspace: ask one */
 		store_workspace_list(c->cp->store, false, first_ws, any);
 		if (store_role_get(c->cp->store, any, role, &r) || !r.builtin) {
-			api_fail(c, 400,
-				 "field 'bindings[%zu].role': on '*' only a built-in role (admin, operator, viewer), not '%s'",
-				 i, role);
+			api_fail(
+				c, 400,
+				"field 'bindings[%zu].role': on '*' only a built-in role (admin, operator, viewer), not '%s'",
+				i, role);
 			return -EINVAL;
 		}
 		return 0;
@@ -107,14 +102,16 @@ static int binding(struct api_call *c, struct json_object *o, size_t i,
 		snprintf(b->workspace, sizeof(b->workspace), "%s", w.id);
 	store_workspace_clear(&w);
 	if (ret) {
-		api_fail(c, 400, "field 'bindings[%zu].workspace': no workspace '%s'",
+		api_fail(c, 400,
+			 "field 'bindings[%zu].workspace': no workspace '%s'",
 			 i, ws);
 		return ret;
 	}
 	if (store_role_get(c->cp->store, b->workspace, role, &r)) {
-		api_fail(c, 400,
-			 "field 'bindings[%zu].role': no role '%s' in workspace '%s'",
-			 i, role, ws);
+		api_fail(
+			c, 400,
+			"field 'bindings[%zu].role': no role '%s' in workspace '%s'",
+			i, role, ws);
 		return -EINVAL;
 	}
 	return 0;
@@ -123,7 +120,8 @@ static int binding(struct api_call *c, struct json_object *o, size_t i,
 void api_key_create(struct api_call *c)
 {
 	static const struct jsonv_str user_spec = { 1, STORE_NAME_LEN - 1,
-						    "a-z0-9._-", "a user name" };
+						    "a-z0-9._-",
+						    "a user name" };
 	struct json_object *root = NULL, *list, *o;
 	/* bindings asked for in @want; @k is the key made (the store clears
 	 * it first) */

@@ -9,13 +9,9 @@
 
 #include "api.h"
 
-struct role_list {
-	struct json_object *a;
-};
-
 static int role_row(void *arg, const struct store_role *r)
 {
-	struct role_list *l = arg;
+	struct api_list *l = arg;
 
 	json_object_array_add(l->a, api_json_role(r));
 	return 0;
@@ -23,16 +19,12 @@ static int role_row(void *arg, const struct store_role *r)
 
 void api_role_list(struct api_call *c)
 {
-	struct role_list l = { json_object_new_array() };
-	int ret;
+	struct api_list l;
 
-	ret = store_role_list(c->cp->store, c->ws.id, role_row, &l);
-	if (ret) {
-		json_object_put(l.a);
-		api_fail_store(c, ret, "role list");
-		return;
-	}
-	api_reply(c, 200, l.a);
+	api_list_init(&l, c);
+	api_list_reply(&l,
+		       store_role_list(c->cp->store, c->ws.id, role_row, &l),
+		       "role list");
 }
 
 /* The role name of the path, checked; else 400 replied. */
@@ -42,9 +34,10 @@ static const char *role_name(struct api_call *c)
 
 	if (store_name_valid(name))
 		return name;
-	api_fail(c, 400,
-		 "role name '%.64s': expected 1-63 of a-z 0-9 -, starting with a letter or digit",
-		 name);
+	api_fail(
+		c, 400,
+		"role name '%.64s': expected 1-63 of a-z 0-9 -, starting with a letter or digit",
+		name);
 	return NULL;
 }
 
@@ -73,8 +66,7 @@ void api_role_put(struct api_call *c)
 
 	if (!name || api_body(c, &root))
 		return;
-	if (jsonv_get_strings(root, "permissions", 64, &perm_spec, &list,
-			      &e)) {
+	if (jsonv_get_strings(root, "permissions", 64, &perm_spec, &list, &e)) {
 		api_fail_body(c, &e);
 		goto out;
 	}
@@ -85,9 +77,10 @@ void api_role_put(struct api_call *c)
 		if (store_permission_valid(perms[i]))
 			continue;
 		known_perms(known, sizeof(known));
-		api_fail(c, 400,
-			 "field 'permissions[%zu]': no permission '%s' (there are: %s)",
-			 i, perms[i], known);
+		api_fail(
+			c, 400,
+			"field 'permissions[%zu]': no permission '%s' (there are: %s)",
+			i, perms[i], known);
 		goto out;
 	}
 	ret = store_role_put(c->cp->store, &c->who, c->ws.id, name, perms, n,

@@ -16,14 +16,9 @@
 #define TOKEN_USES_MAX 100000
 #define TOKEN_DESCRIPTION_MAX 256
 
-struct token_list {
-	struct api_call *c;
-	struct json_object *a;
-};
-
 static int token_row(void *arg, const struct store_token *t)
 {
-	struct token_list *l = arg;
+	struct api_list *l = arg;
 
 	json_object_array_add(l->a, api_json_token(t, &l->c->ws));
 	return 0;
@@ -31,16 +26,12 @@ static int token_row(void *arg, const struct store_token *t)
 
 void api_token_list(struct api_call *c)
 {
-	struct token_list l = { c, json_object_new_array() };
-	int ret;
+	struct api_list l;
 
-	ret = store_token_list(c->cp->store, c->ws.id, token_row, &l);
-	if (ret) {
-		json_object_put(l.a);
-		api_fail_store(c, ret, "token list");
-		return;
-	}
-	api_reply(c, 200, l.a);
+	api_list_init(&l, c);
+	api_list_reply(&l,
+		       store_token_list(c->cp->store, c->ws.id, token_row, &l),
+		       "token list");
 }
 
 void api_token_create(struct api_call *c)
@@ -72,8 +63,8 @@ void api_token_create(struct api_call *c)
 	ret = store_token_create(
 		c->cp->store, &c->who, c->ws.id, store_now(c->cp->store) + ttl,
 		uses,
-		labels ? json_object_to_json_string_ext(labels,
-							JSON_C_TO_STRING_PLAIN) :
+		labels ? json_object_to_json_string_ext(
+				 labels, JSON_C_TO_STRING_PLAIN) :
 			 NULL,
 		desc, &t, secret);
 	if (ret) {

@@ -10,18 +10,14 @@ void api_whoami(struct api_call *c)
 
 	api_json_str(o, "key_id", c->key.id);
 	api_json_str(o, "user", c->key.user);
-	json_object_object_add(o, "bindings", api_json_bindings(c->cp, &c->key));
+	json_object_object_add(o, "bindings",
+			       api_json_bindings(c->cp, &c->key));
 	api_reply(c, 200, o);
 }
 
-struct ws_list {
-	struct api_call *c;
-	struct json_object *a;
-};
-
 static int ws_row(void *arg, const struct store_workspace *w)
 {
-	struct ws_list *l = arg;
+	struct api_list *l = arg;
 
 	/* only those the key may read */
 	if (store_allowed(l->c->cp->store, l->c->key.id, w->id,
@@ -32,26 +28,20 @@ static int ws_row(void *arg, const struct store_workspace *w)
 
 void api_workspace_list(struct api_call *c)
 {
-	struct ws_list l = { c, NULL };
-	int ret;
+	struct api_list l;
 
 	if (api_allow_any(c, "workspace:read"))
 		return;
-	l.a = json_object_new_array();
-	ret = store_workspace_list(c->cp->store, true, ws_row, &l);
-	if (ret) {
-		json_object_put(l.a);
-		api_fail_store(c, ret, "workspace list");
-		return;
-	}
-	api_reply(c, 200, l.a);
+	api_list_init(&l, c);
+	api_list_reply(&l, store_workspace_list(c->cp->store, true, ws_row, &l),
+		       "workspace list");
 }
 
 void api_workspace_create(struct api_call *c)
 {
-	static const struct jsonv_str name_spec = {
-		1, STORE_NAME_LEN - 1, "a-z0-9-", "a workspace name"
-	};
+	static const struct jsonv_str name_spec = { 1, STORE_NAME_LEN - 1,
+						    "a-z0-9-",
+						    "a workspace name" };
 	struct store_workspace w = { 0 };
 	struct json_object *root;
 	struct jsonv_err e = { 0 };

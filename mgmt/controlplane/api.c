@@ -117,7 +117,8 @@ void api_fail_store(struct api_call *c, int err, const char *what)
 	default:
 		log_err("%s %s: %s: %s", c->req->target, c->actor, what,
 			strerror(-err));
-		api_fail(c, 500, "internal error (%s): see the control plane's log",
+		api_fail(c, 500,
+			 "internal error (%s): see the control plane's log",
 			 what);
 	}
 }
@@ -144,6 +145,23 @@ int api_body(struct api_call *c, struct json_object **root)
 	return 0;
 }
 
+void api_list_init(struct api_list *l, struct api_call *c)
+{
+	l->c = c;
+	l->a = json_object_new_array();
+}
+
+void api_list_reply(struct api_list *l, int ret, const char *what)
+{
+	if (ret < 0) {
+		json_object_put(l->a);
+		api_fail_store(l->c, ret, what);
+	} else {
+		api_reply(l->c, 200, l->a);
+	}
+	l->a = NULL;
+}
+
 /* The 403, and its record. */
 static void deny(struct api_call *c, const char *ws_id, const char *ws_name,
 		 const char *perm)
@@ -155,9 +173,10 @@ static void deny(struct api_call *c, const char *ws_id, const char *ws_name,
 	if (!target)
 		target = http_match_param(c->m, "name");
 	if (!strcmp(ws_id, "*"))
-		snprintf(msg, sizeof(msg),
-			 "the key's roles do not grant %s on every workspace ('*')",
-			 perm);
+		snprintf(
+			msg, sizeof(msg),
+			"the key's roles do not grant %s on every workspace ('*')",
+			perm);
 	else if (ws_name[0])
 		snprintf(msg, sizeof(msg),
 			 "the key's roles do not grant %s in workspace '%s'",
@@ -177,8 +196,7 @@ static void deny(struct api_call *c, const char *ws_id, const char *ws_name,
 	if (store_audit_append(c->cp->store, &c->who, "auth.deny",
 			       strcmp(ws_id, "*") ? ws_id : "",
 			       target ? target : "", result, detail))
-		log_err("cannot record the denial of %s to %s", perm,
-			c->actor);
+		log_err("cannot record the denial of %s to %s", perm, c->actor);
 	log_info("%s %s %s: %s", c->who.source, c->actor, c->req->target,
 		 result);
 }
@@ -206,13 +224,15 @@ static int authenticate(struct api_call *c)
 	const char *h = c->req->authorization;
 
 	if (!h) {
-		api_fail(c, 401,
-			 "no API key: send 'Authorization: Bearer moat-key-...'");
+		api_fail(
+			c, 401,
+			"no API key: send 'Authorization: Bearer moat-key-...'");
 		return -EACCES;
 	}
 	if (strncasecmp(h, "Bearer ", 7) ||
 	    store_key_auth(c->cp->store, h + 7, &c->key)) {
-		api_fail(c, 401, "the API key is malformed, unknown or revoked");
+		api_fail(c, 401,
+			 "the API key is malformed, unknown or revoked");
 		return -EACCES;
 	}
 	snprintf(c->actor, sizeof(c->actor), "key:%s/%s", c->key.id,
@@ -230,8 +250,8 @@ static void dispatch(struct api_call *c)
 
 	if (authenticate(c))
 		return;
-	ret = http_route(routes, sizeof(routes) / sizeof(routes[0]), c->req,
-			 &m, c->allow, sizeof(c->allow));
+	ret = http_route(routes, sizeof(routes) / sizeof(routes[0]), c->req, &m,
+			 c->allow, sizeof(c->allow));
 	if (ret == -ENOENT) {
 		api_fail(c, 404, "no such path: %s", c->req->target);
 		return;
@@ -259,8 +279,8 @@ static void dispatch(struct api_call *c)
 	ep->fn(c);
 }
 
-int api_handle(struct cp *cp, const char *addr,
-	       const struct http_request *req, bool close, struct http_buf *out)
+int api_handle(struct cp *cp, const char *addr, const struct http_request *req,
+	       bool close, struct http_buf *out)
 {
 	struct api_call c = { .cp = cp, .req = req, .status = 500 };
 	struct http_reply r = { 0 };

@@ -66,8 +66,8 @@ struct api_call {
 };
 
 /* api.c: one request in, its reply appended to @out. */
-int api_handle(struct cp *cp, const char *addr,
-	       const struct http_request *req, bool close, struct http_buf *out);
+int api_handle(struct cp *cp, const char *addr, const struct http_request *req,
+	       bool close, struct http_buf *out);
 
 /* Reply @status with @body (taken, may be NULL). */
 void api_reply(struct api_call *c, int status, struct json_object *body);
@@ -89,6 +89,18 @@ int api_allow(struct api_call *c, const char *ws_id, const char *ws_name,
 int api_allow_any(struct api_call *c, const char *perm);
 /* The request body as an object ({} when empty); else 400 replied. */
 int api_body(struct api_call *c, struct json_object **root);
+
+/*
+ * A list reply, a row a record of a store walk: the row callbacks get
+ * the struct api_list (or a struct that begins with one) as their arg.
+ */
+struct api_list {
+	struct api_call *c;
+	struct json_object *a;
+};
+void api_list_init(struct api_list *l, struct api_call *c);
+/* The walk returned @ret (> 0: stopped early, fine): 200 or the error. */
+void api_list_reply(struct api_list *l, int ret, const char *what);
 
 /* api-json.c */
 void api_json_str(struct json_object *o, const char *key, const char *v);

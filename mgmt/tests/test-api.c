@@ -68,10 +68,10 @@ static int call(struct t *t, const char *key, const char *method,
 	if (key)
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n",
 			 key);
-	n = snprintf(raw, sizeof(raw),
-		     "%s %s HTTP/1.1\r\nHost: cp\r\n%sContent-Length: %zu\r\n\r\n%s",
-		     method, path, auth, body ? strlen(body) : 0,
-		     body ? body : "");
+	n = snprintf(
+		raw, sizeof(raw),
+		"%s %s HTTP/1.1\r\nHost: cp\r\n%sContent-Length: %zu\r\n\r\n%s",
+		method, path, auth, body ? strlen(body) : 0, body ? body : "");
 	http_conn_init(&c);
 	assert_int_equal(http_conn_feed(&c, raw, (size_t)n), 0);
 	assert_int_equal(http_conn_next(&c, &req), 1);
@@ -137,9 +137,8 @@ static void enroll(struct t *t, char id[STORE_ID_LEN])
 	secret = str(t->body, "token");
 	assert_int_equal(store_sha256_hex(secret, strlen(secret), hash), 0);
 	req.token_hash = hash;
-	assert_int_equal(store_enroll(t->f->st, &test_who, &req, sign, NULL,
-				      &h),
-			 0);
+	assert_int_equal(
+		store_enroll(t->f->st, &test_who, &req, sign, NULL, &h), 0);
 	memcpy(id, h.id, STORE_ID_LEN);
 	store_host_clear(&h);
 }
@@ -188,12 +187,11 @@ static void host_health(void **state)
 	assert_string_equal(str(t->body, "state"), "healthy");
 	assert_string_equal(str(t->body, "kernel"), "6.1.0");
 	assert_int_equal(json_object_get_int64(get(t->body, "uptime")), 99);
-	assert_int_equal(json_object_get_int64(get(get(t->body, "dataplane"),
-						    "generation")),
+	assert_int_equal(json_object_get_int64(
+				 get(get(t->body, "dataplane"), "generation")),
 			 4);
-	assert_int_equal(json_object_get_int64(get(get(t->body, "status"),
-						    "seq")),
-			 7);
+	assert_int_equal(
+		json_object_get_int64(get(get(t->body, "status"), "seq")), 7);
 	assert_null(get(get(t->body, "status"), "dataplane"));
 
 	/* stale past --stale-after (30 s), offline past --offline-after */
@@ -230,9 +228,10 @@ static void host_remove_denied(void **state)
 	json_object *last;
 
 	enroll(t, id);
-	assert_int_equal(call(t, t->f->admin_secret, "POST", "/v1/keys",
-			      "{\"user\": \"v\", \"bindings\": [{\"workspace\": \"default\", \"role\": \"viewer\"}]}"),
-			 201);
+	assert_int_equal(
+		call(t, t->f->admin_secret, "POST", "/v1/keys",
+		     "{\"user\": \"v\", \"bindings\": [{\"workspace\": \"default\", \"role\": \"viewer\"}]}"),
+		201);
 	snprintf(viewer, sizeof(viewer), "%s", str(t->body, "key"));
 	snprintf(path, sizeof(path), "/v1/workspaces/default/hosts/%s", id);
 	assert_int_equal(call(t, viewer, "GET", path, NULL), 200);
@@ -241,8 +240,8 @@ static void host_remove_denied(void **state)
 	/* nothing changed, and the denial is on record */
 	assert_int_equal(store_host_cert_ok(t->f->st, t->f->ws, id, "01"), 0);
 	call(t, t->f->admin_secret, "GET", "/v1/audit?limit=100000", NULL);
-	last = json_object_array_get_idx(
-		t->body, json_object_array_length(t->body) - 1);
+	last = json_object_array_get_idx(t->body,
+					 json_object_array_length(t->body) - 1);
 	assert_string_equal(str(last, "action"), "auth.deny");
 	assert_string_equal(str(last, "result"), "denied: missing host:remove");
 	assert_string_equal(str(last, "target"), id);
@@ -275,10 +274,10 @@ static void every_route_needs_a_key(void **state)
 	struct t *t = *state;
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		assert_int_equal(call(t, NULL, routes[i][0], routes[i][1], "{}"),
-				 401);
-		assert_int_equal(call(t, "moat-key-kaaaaaaaaaa-bad", routes[i][0],
-				      routes[i][1], "{}"),
+		assert_int_equal(
+			call(t, NULL, routes[i][0], routes[i][1], "{}"), 401);
+		assert_int_equal(call(t, "moat-key-kaaaaaaaaaa-bad",
+				      routes[i][0], routes[i][1], "{}"),
 				 401);
 	}
 }

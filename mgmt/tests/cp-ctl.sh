@@ -22,37 +22,13 @@ set -eu
 
 CP=${1:?usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL}
 CTL=${2:?usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL}
-TMP=$(mktemp -d /tmp/cp-ctl.XXXXXX)
-STATE=$TMP/state
-CP_PID=
-PASSED=0
-FAILED=0
-
-cleanup() {
-	if [ -n "$CP_PID" ]; then
-		kill "$CP_PID" 2>/dev/null || true
-		wait "$CP_PID" 2>/dev/null || true
-	fi
-	if [ "$FAILED" -eq 0 ]; then
-		rm -rf "$TMP"
-	else
-		echo "cp-ctl: kept $TMP for a look" >&2
-	fi
-}
-trap cleanup EXIT
+NAME=cp-ctl
+# shellcheck source-path=SCRIPTDIR source=cp-lib.sh
+. "$(dirname "$0")/cp-lib.sh"
 
 # no settings from the machine: only what this test sets
 export HOME=$TMP
 unset MOAT_SERVER MOAT_API_KEY MOAT_API_KEY_FILE MOAT_CACERT MOAT_WORKSPACE
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "ok: $1"
-}
 
 bad() {
 	FAILED=$((FAILED + 1))
@@ -84,50 +60,6 @@ has() {
 	fi
 }
 
-# json NAME JQ-ARGS...: the last stdout is JSON and `jq -e JQ-ARGS` holds
-json() {
-	local name=$1
-	shift
-	if [ -s "$TMP/out" ] && jq -e "$@" "$TMP/out" >/dev/null; then
-		pass "$name"
-	else
-		bad "$name: jq -e $*"
-	fi
-}
-
-# as root, the control plane would drop to its user, who cannot read $TMP
-CP_USER=()
-if [ "$(id -u)" -eq 0 ]; then
-	CP_USER=(--user root)
-fi
-
-start_cp() {
-	: >"$TMP/cp.log"
-	"$CP" --state "$STATE" --listen "127.0.0.1:$AGENT_PORT" \
-		--api-listen "127.0.0.1:$API_PORT" "${CP_USER[@]}" \
-		>>"$TMP/cp.log" 2>&1 &
-	CP_PID=$!
-	for _ in $(seq 100); do
-		if [ -s "$STATE/ca.crt" ] &&
-			(exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "cp-ctl: moat-controlplane did not start:" >&2
-	cat "$TMP/cp.log" >&2
-	exit 1
-}
-
-stop_cp() {
-	kill "$CP_PID"
-	wait "$CP_PID" 2>/dev/null || true
-	CP_PID=
-}
-
-AGENT_PORT=$(free_port)
-API_PORT=$(free_port)
-mkdir -m 0700 "$STATE"
 start_cp
 ADMIN_KEY=$(sed -n 's/^.*admin key: \(moat-key-[^ ]*\).*$/\1/p' "$TMP/cp.log" | head -n1)
 [ -n "$ADMIN_KEY" ] || { echo "cp-ctl: no 'admin key:' line" >&2; cat "$TMP/cp.log" >&2; exit 1; }

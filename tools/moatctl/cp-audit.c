@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"hash chain.  'list' shows records after SEQ (default 0: from the first),\n"
 		"at most N (default: the control plane's page).  'verify' fetches the\n"
 		"whole chain and checks every link: exit 1 at the first broken one.\n"
-		"Both need audit:read on every workspace ('*').\n"
+		"'verify' needs audit:read on every workspace ('*'); with it in some\n"
+		"workspaces only, 'list' shows their records.\n"
 		"\n"
 		"  --after SEQ  records with a larger seq\n"
 		"  --limit N    at most N records (1 to 100000)\n");

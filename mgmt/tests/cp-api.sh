@@ -6,7 +6,8 @@
 # a viewer's 403 naming the missing permission, 400s naming the bad
 # field, 404 and 405, and last an audit log that holds every mutating
 # call and every denial, its chain intact.  Then the connection's own
-# rules: keep-alive, a request that stalls, a stream that does not parse.
+# rules: keep-alive, pipelining, a body too big, a request that stalls,
+# a stream that does not parse, and a clean exit on SIGTERM.
 #
 # The control plane runs on loopback ports found free, in a temporary
 # state directory, as whoever runs the test (--user root keeps root when
@@ -246,6 +247,38 @@ if [ "$out" = "1 0 " ]; then
 	pass "keep-alive: two requests, one connection"
 else
 	bad "keep-alive: connects per request '$out', expected '1 0 '"
+fi
+# two requests in one write, the first keeping the connection, the second
+# closing it: two answers in order, then the end
+python3 - "$API_PORT" "$STATE/ca.crt" "$ADMIN" >"$TMP/out" <<'EOF'
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="127.0.0.1")
+auth = "Authorization: Bearer %s\r\n" % sys.argv[3]
+s.sendall(("GET /v1/whoami HTTP/1.1\r\nHost: x\r\n%s\r\n"
+           "GET /v1/nothing HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (auth, auth)).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(" ".join(re.findall(r"HTTP/1\.1 ([0-9]{3}) ", data.decode())))
+EOF
+if [ "$(cat "$TMP/out")" = "200 404" ]; then
+	pass "pipelined: answers in order, then closed"
+else
+	bad "pipelined: answers in order, then closed"
+fi
+# a body over 1 MiB: refused on its Content-Length, before it is read
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+got=$(curl -sS --cacert "$STATE/ca.crt" -o "$TMP/out" -w '%{http_code}' \
+	-H "Authorization: Bearer $ADMIN" --data-binary "@$TMP/big.json" \
+	"$URL/v1/workspaces") || true
+if [ "$got" = 413 ]; then
+	pass "a body over 1 MiB: 413"
+else
+	bad "a body over 1 MiB: 413 (got $got)"
 fi
 # 'Content-Length: 10' and five bytes: the request stalls; 408 after 10 s
 python3 - "$API_PORT" "$STATE/ca.crt" >"$TMP/out" <<'EOF'

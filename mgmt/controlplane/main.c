@@ -265,17 +265,14 @@ static int drop_root(struct cp *cp)
 	return 0;
 }
 
-/* Connections get this long to take their last frame and close. */
-#define STOP_GRACE_NS 2000000000ull
-
-static void on_stop(struct loop *l, struct loop_op *op, int res)
-{
-	loop_stop(l, 0);
-}
-
+/*
+ * Stop: no more accepts, and every connection is told and closed.  The
+ * loop then runs dry by itself: a connection waits for its peer's
+ * close_notify a few seconds at most (tls.c), so nothing is cut off and
+ * nothing is left behind.
+ */
 static void on_signal(struct loop *l, struct loop_op *op, int signo)
 {
-	static struct loop_op stop_op;
 	struct cp *cp = op->data;
 
 	if (signo < 0 || cp->stopping)
@@ -284,10 +281,44 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 	cp->stopping = true;
 	loop_cancel(l, &cp->agent_accept);
 	loop_cancel(l, &cp->api_accept);
+	loop_cancel(l, op);
 	cp_session_close_all(cp);
 	cp_api_close_all(cp);
-	if (loop_timeout(l, &stop_op, STOP_GRACE_NS, on_stop))
-		loop_stop(l, 0);
+}
+
+/* moat-controlplane audit-verify: the store's chain, offline. */
+static int audit_verify(const struct cp_options *o)
+{
+	char path[PATH_MAX + 16], why[256];
+	struct store *st;
+	int64_t n = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/store.db", o->state_dir);
+	if (access(path, R_OK)) {
+		fprintf(stderr, "moat-controlplane: cannot read %s: %s (give --state DIR)\n",
+			path, strerror(errno));
+		return 1;
+	}
+	ret = store_open(path, &st);
+	if (ret) {
+		fprintf(stderr, "moat-controlplane: cannot open %s: %s\n", path,
+			strerror(-ret));
+		return 1;
+	}
+	ret = store_audit_verify(st, &n, why, sizeof(why));
+	store_close(st);
+	if (ret == -EBADMSG) {
+		fprintf(stderr, "moat-controlplane: audit chain broken: %s\n", why);
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "moat-controlplane: cannot read the audit log: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	printf("audit chain OK: %lld records\n", (long long)n);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -302,6 +333,8 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv, &cp.opt);
 	if (ret)
 		return ret < 0 ? 0 : ret;
+	if (optind + 1 == argc && !strcmp(argv[optind], "audit-verify"))
+		return audit_verify(&cp.opt);
 	if (optind < argc) {
 		fprintf(stderr, "moat-controlplane: unexpected argument '%s'\n",
 			argv[optind]);

@@ -478,6 +478,23 @@ def test_health(cp, tmp):
     check("quiet 7.5 s (offline after 6): offline", st == "offline", st)
 
 
+def test_audit_offline(cp):
+    cp.stop(signal.SIGTERM)
+    v = subprocess.run([cp.binary, "--state", cp.state, "audit-verify"],
+                       capture_output=True, text=True)
+    check("audit-verify: the chain is whole", v.returncode == 0 and "audit chain OK" in v.stdout,
+          v.stdout + v.stderr)
+    db = sqlite3.connect(os.path.join(cp.state, "store.db"))
+    db.execute("UPDATE audit SET result = 'ok' WHERE seq = (SELECT MIN(seq) FROM audit"
+               " WHERE result LIKE 'refused%')")
+    db.commit()
+    db.close()
+    v = subprocess.run([cp.binary, "--state", cp.state, "audit-verify"],
+                       capture_output=True, text=True)
+    check("audit-verify: an edited record is found", v.returncode == 1 and
+          "does not match" in v.stderr, v.stdout + v.stderr)
+
+
 def main():
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="moat-cp-test.")
@@ -495,6 +512,7 @@ def main():
         test_restart(cp, tmp)
         ok, why = chain_ok(cp.audit())
         check("the whole audit chain verifies (independent check)", ok, why)
+        test_audit_offline(cp)
     except Exception as e:  # noqa: BLE001: say what it was, then fail
         import traceback
         traceback.print_exc()

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "file.h"
+#include "fleet.h"
 #include "log.h"
 #include "notify.h"
 
@@ -127,6 +128,7 @@ int agent_status(struct agent *a, struct ctl_status *s)
 	snprintf(s->pin_root, sizeof(s->pin_root), "%s",
 		 moat_dp_pin_root(a->dp));
 	s->features = a->features;
+	fleet_status(a->fleet, &s->cp);
 	ret = moat_dp_status(a->dp, &s->dp);
 	if (ret < 0)
 		return ret;
@@ -351,6 +353,7 @@ static int adopt_or_apply(struct agent *a)
 			 (unsigned long long)s.info.generation, s.info.nrules,
 			 moat_dp_pin_root(a->dp));
 		agent_compare_pinned(a, &s.info);
+		agent_note_last_good(a);
 		moat_dp_status_free(&s);
 		return 0;
 	}
@@ -404,6 +407,12 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot set up signals: %s", strerror(-ret));
 		return ret;
 	}
+	ret = fleet_start(&a->fleet, a);
+	if (ret < 0) {
+		log_err("cannot join the fleet at %s: %s", a->cfg.cp_host,
+			strerror(-ret));
+		return ret;
+	}
 	if (moat_dp_ct_max(a->dp)) {
 		uint64_t st[MOAT_CTC_MAX];
 
@@ -449,10 +458,13 @@ void agent_stop(struct agent *a)
 		loop_cancel(&a->loop, &a->sig_op);
 		if (loop_op_busy(&a->ct_op))
 			loop_cancel(&a->loop, &a->ct_op);
+		fleet_shutdown(a->fleet);
 		loop_run(&a->loop);
 		control_free(a->ctl);
 		a->ctl = NULL;
 	}
+	fleet_free(a->fleet);
+	a->fleet = NULL;
 	if (a->loop_ready)
 		loop_exit(&a->loop);
 	a->loop_ready = false;

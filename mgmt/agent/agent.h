@@ -31,6 +31,8 @@ struct agent {
 	uint64_t started_ns; /* CLOCK_MONOTONIC */
 	int lock_fd;
 	bool debug; /* -d: log-level debug whatever the config says */
+	struct fleet *fleet; /* NULL when not joining a fleet */
+	char ruleset_sha[65]; /* sha256 hex of the applied text; "" unknown */
 };
 
 /* Everything up to serving; on failure the reason is logged. */
@@ -75,6 +77,10 @@ int agent_attach_all(struct agent *a);
 int agent_detach(struct agent *a, const char *iface, char *msg, size_t msgsz);
 
 int agent_status(struct agent *a, struct ctl_status *s);
+
+/* The heartbeat's ruleset_hash: of @text just applied, or of last-good.rules. */
+void agent_note_ruleset(struct agent *a, const char *text, size_t len);
+void agent_note_last_good(struct agent *a);
 
 /* Say at startup whether the pinned generation is the configured file. */
 void agent_compare_pinned(struct agent *a, const struct moat_gen_info *g);

@@ -125,6 +125,7 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 		 name, (unsigned long long)o->st.generation, o->st.nrules,
 		 o->st.nterms, (double)o->st.total_ns / 1e6);
 
+	agent_note_ruleset(a, text, len);
 	ret = persist_last_good(a, text, len);
 	if (ret < 0)
 		log_warn("cannot save the applied ruleset as %s/" LAST_GOOD
@@ -256,6 +257,32 @@ static int sha256(const char *text, size_t len, uint8_t md[32])
 	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32)
 		return -EIO;
 	return 0;
+}
+
+void agent_note_ruleset(struct agent *a, const char *text, size_t len)
+{
+	uint8_t md[32];
+
+	a->ruleset_sha[0] = '\0';
+	if (sha256(text, len, md) < 0)
+		return;
+	for (int i = 0; i < 32; i++)
+		snprintf(a->ruleset_sha + 2 * i, 3, "%02x", md[i]);
+}
+
+void agent_note_last_good(struct agent *a)
+{
+	char path[PATH_MAX], *text;
+	size_t len;
+
+	if (snprintf(path, sizeof(path), "%s/" LAST_GOOD, a->cfg.state_dir) >=
+	    (int)sizeof(path))
+		return;
+	/* what the moatd before this one applied last: the pinned text */
+	if (file_read(path, CTL_TEXT_MAX, &text, &len) == 0) {
+		agent_note_ruleset(a, text, len);
+		free(text);
+	}
 }
 
 void agent_compare_pinned(struct agent *a, const struct moat_gen_info *g)

@@ -487,8 +487,52 @@ static void nul_error(const char *text, const char *nul, const char *file,
 		(unsigned)(nul - ls) + 1);
 }
 
+/* Command-line values replace the file's: "--controlplane:0:1: ..." */
+static void apply_overrides(struct cursor *cur,
+			    const struct config_overrides *ov)
+{
+	static const struct {
+		const char *opt;
+		size_t off;
+		void (*parse)(struct cursor *cur, const char *line,
+			      const char *v, size_t n);
+	} map[] = {
+		{ "--controlplane", offsetof(struct config_overrides, controlplane),
+		  config_parse_controlplane },
+		{ "--controlplane-ca",
+		  offsetof(struct config_overrides, controlplane_ca),
+		  config_parse_controlplane_ca },
+		{ "--install-token-file",
+		  offsetof(struct config_overrides, token_file),
+		  config_parse_token_file },
+	};
+	const char *file = cur->file;
+
+	for (size_t i = 0; ov && i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *v = *(const char *const *)((const char *)ov +
+						       map[i].off);
+
+		if (!v)
+			continue;
+		cur->file = map[i].opt;
+		cur->line = 0;
+		if (!*v)
+			config_bad(cur, v, v, 0, "needs a value");
+		else
+			map[i].parse(cur, v, v, strlen(v));
+	}
+	cur->file = file;
+}
+
 int config_parse(const char *text, size_t len, const char *file,
 		 struct agent_config *c, struct config_errors *errs)
+{
+	return config_parse_ov(text, len, file, NULL, c, errs);
+}
+
+int config_parse_ov(const char *text, size_t len, const char *file,
+		    const struct config_overrides *ov, struct agent_config *c,
+		    struct config_errors *errs)
 {
 	struct cursor cur = { .file = file, .c = c, .errs = errs };
 	const char *p = text, *end = text + len, *nul;
@@ -511,6 +555,7 @@ int config_parse(const char *text, size_t len, const char *file,
 	}
 	if (nul)
 		nul_error(text, nul, file, errs);
+	apply_overrides(&cur, ov);
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].required && !cur.seen[i])
@@ -542,6 +587,12 @@ int config_parse(const char *text, size_t len, const char *file,
 int config_load(const char *path, struct agent_config *c,
 		struct config_errors *errs)
 {
+	return config_load_ov(path, NULL, c, errs);
+}
+
+int config_load_ov(const char *path, const struct config_overrides *ov,
+		   struct agent_config *c, struct config_errors *errs)
+{
 	FILE *f = fopen(path, "re");
 	char *text = NULL;
 	size_t len;
@@ -570,7 +621,7 @@ int config_load(const char *path, struct agent_config *c,
 			path);
 		goto out;
 	}
-	ret = config_parse(text, len, path, c, errs);
+	ret = config_parse_ov(text, len, path, ov, c, errs);
 out:
 	free(text);
 	fclose(f);

@@ -92,6 +92,23 @@ int config_parse(const char *text, size_t len, const char *file,
 int config_load(const char *path, struct agent_config *c,
 		struct config_errors *errs);
 
+/*
+ * moatd's command-line options that replace keys of the file (NULL: not
+ * given): --controlplane, --controlplane-ca, --install-token-file.  A
+ * relative token file is taken as given (relative to moatd's directory).
+ */
+struct config_overrides {
+	const char *controlplane;
+	const char *controlplane_ca;
+	const char *token_file;
+};
+
+int config_parse_ov(const char *text, size_t len, const char *file,
+		    const struct config_overrides *ov, struct agent_config *c,
+		    struct config_errors *errs);
+int config_load_ov(const char *path, const struct config_overrides *ov,
+		   struct agent_config *c, struct config_errors *errs);
+
 const char *config_xdp_mode_name(enum moat_xdp_mode m);
 
 #endif /* MOAT_AGENT_CONFIG_H */

@@ -15,11 +15,14 @@
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "privsep.h"
+#include "session.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: moatd [-c FILE] [-d]\n"
+		"Usage: moatd [-c FILE] [-d] [--controlplane ADDR] [--controlplane-ca FP]\n"
+		"             [--install-token-file FILE]\n"
 		"       moatd -n [-c FILE]\n"
 		"\n"
 		"The XDP host firewall's daemon: applies the ruleset named in FILE to the\n"
@@ -31,6 +34,10 @@ static void usage(FILE *f)
 		"  -n, --check        check FILE and its ruleset, print \"configuration OK\",\n"
 		"                     change nothing\n"
 		"  -d, --debug        log at level debug, whatever FILE says\n"
+		"      --controlplane HOST[:PORT]   join this control plane (FILE's 'controlplane')\n"
+		"      --controlplane-ca sha256:HEX its CA's fingerprint ('controlplane-ca')\n"
+		"      --install-token-file FILE    enroll with the token in FILE, once\n"
+		"                                   ('install-token-file'; the token is not kept)\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n"
 		"\n"
@@ -100,10 +107,40 @@ static int check(const struct agent_config *cfg)
 	return 0;
 }
 
+enum {
+	OPT_CP = 256,
+	OPT_CP_CA,
+	OPT_TOKEN_FILE,
+	OPT_SESSION_FD,
+	OPT_UID,
+	OPT_GID,
+};
+
+/* "--session-fd 3 --uid U --gid G": privsep_spawn()'s child. */
+static unsigned long id_arg(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > INT32_MAX) {
+		fprintf(stderr, "moatd: %s: not a number: '%s'\n", opt, s);
+		exit(2);
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "controlplane", required_argument, NULL, OPT_CP },
+		{ "controlplane-ca", required_argument, NULL, OPT_CP_CA },
+		{ "install-token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ PRIVSEP_SESSION_OPT, required_argument, NULL, OPT_SESSION_FD },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "gid", required_argument, NULL, OPT_GID },
 		{ "check", no_argument, NULL, 'n' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,7 +151,9 @@ int main(int argc, char **argv)
 	static struct agent a; /* large (paths): not on the stack */
 	static struct agent_config cfg;
 	struct config_errors errs;
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], token_abs[PATH_MAX];
+	struct config_overrides ov = { 0 };
+	long session_fd = -1, uid = -1, gid = -1;
 	bool check_only = false;
 	int ch, ret;
 
@@ -131,6 +170,26 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			a.debug = true;
+			break;
+		case OPT_CP:
+			ov.controlplane = optarg;
+			break;
+		case OPT_CP_CA:
+			ov.controlplane_ca = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			/* relative to where moatd was started */
+			ov.token_file = realpath(optarg, token_abs) ? token_abs :
+								     optarg;
+			break;
+		case OPT_SESSION_FD:
+			session_fd = (long)id_arg("--" PRIVSEP_SESSION_OPT, optarg);
+			break;
+		case OPT_UID:
+			uid = (long)id_arg("--uid", optarg);
+			break;
+		case OPT_GID:
+			gid = (long)id_arg("--gid", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -150,10 +209,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (session_fd >= 0) {
+		if (uid <= 0 || gid < 0) {
+			fprintf(stderr, "moatd: --%s needs --uid (not 0) and --gid\n",
+				PRIVSEP_SESSION_OPT);
+			return 2;
+		}
+		return session_main((int)session_fd, (uid_t)uid, (gid_t)gid,
+				    a.debug);
+	}
+
 	/* absolute, so that status shows it and a reload finds it */
 	if (realpath(path, abs))
 		path = abs;
-	if (config_load(path, &cfg, &errs) < 0) {
+	if (config_load_ov(path, &ov, &cfg, &errs) < 0) {
 		print_config_errors(&errs, check_only);
 		return 1;
 	}

@@ -49,6 +49,20 @@ static void put_features(struct wire_writer *w,
 	wire_map_close(w);
 }
 
+static void put_cp(struct wire_writer *w, const struct ctl_cp *cp)
+{
+	wire_key(w, "controlplane");
+	wire_map_open(w);
+	wire_put_str(w, "address", cp->address);
+	wire_put_str(w, "state", cp->state);
+	wire_put_str(w, "host_id", cp->host_id);
+	wire_put_str(w, "workspace", cp->workspace);
+	wire_key(w, "last_heartbeat");
+	wire_int(w, cp->last_heartbeat);
+	wire_put_str(w, "last_error", cp->last_error);
+	wire_map_close(w);
+}
+
 void ctl_reply_status(struct wire_writer *w, const struct ctl_status *s)
 {
 	wire_begin(w, "ok");
@@ -73,6 +87,8 @@ void ctl_reply_status(struct wire_writer *w, const struct ctl_status *s)
 		put_iface(w, &s->dp.ifaces[i]);
 	wire_array_close(w);
 	put_features(w, &s->features);
+	if (s->cp.configured)
+		put_cp(w, &s->cp);
 }
 
 static int get_daemon(const msgpack_object *o, struct ctl_daemon *d,
@@ -222,6 +238,44 @@ static int get_features(const msgpack_object *o, struct moat_dp_features *f,
 	return ret;
 }
 
+/* Optional: absent when moatd joins no fleet. */
+static int get_cp(const msgpack_object *o, struct ctl_cp *cp,
+		  struct wire_err *e)
+{
+	const msgpack_object *m, *t;
+	int ret;
+
+	if (!wire_find(o, "controlplane"))
+		return 0;
+	cp->configured = true;
+	ret = wire_get_map(o, "controlplane", &m, e);
+	if (!ret)
+		ret = wire_get_str(m, "address", cp->address,
+				   sizeof(cp->address), e);
+	if (!ret)
+		ret = wire_get_str(m, "state", cp->state, sizeof(cp->state), e);
+	if (!ret)
+		ret = wire_get_str(m, "host_id", cp->host_id,
+				   sizeof(cp->host_id), e);
+	if (!ret)
+		ret = wire_get_str(m, "workspace", cp->workspace,
+				   sizeof(cp->workspace), e);
+	if (!ret) {
+		t = wire_find(m, "last_heartbeat");
+		if (t && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    t->via.u64 <= INT64_MAX)
+			cp->last_heartbeat = (int64_t)t->via.u64;
+		else if (t && t->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			cp->last_heartbeat = t->via.i64;
+		else
+			ret = wire_errf(e, "key 'last_heartbeat' is missing or not an integer");
+	}
+	if (!ret)
+		ret = wire_get_str(m, "last_error", cp->last_error,
+				   sizeof(cp->last_error), e);
+	return ret;
+}
+
 int ctl_status_decode(const struct wire_msg *m, struct ctl_status *s,
 		      struct wire_err *e)
 {
@@ -248,6 +302,8 @@ int ctl_status_decode(const struct wire_msg *m, struct ctl_status *s,
 		ret = get_ifaces(o, &s->dp, e);
 	if (!ret)
 		ret = get_features(o, &s->features, e);
+	if (!ret)
+		ret = get_cp(o, &s->cp, e);
 	return ret;
 }
 

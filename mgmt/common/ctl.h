@@ -73,8 +73,20 @@ struct ctl_daemon {
 	char socket[108];
 };
 
+/* moatd's place in a fleet; absent from the reply when not configured. */
+struct ctl_cp {
+	bool configured;
+	char address[272]; /* HOST:PORT as configured */
+	char state[32]; /* connecting, enrolling, connected, backing off, refused, starting */
+	char host_id[33]; /* "" until known */
+	char workspace[64]; /* its name, or its id when the name is not known */
+	int64_t last_heartbeat; /* unix s of the last acknowledged one; 0: none */
+	char last_error[256];
+};
+
 struct ctl_status {
 	struct ctl_daemon moatd;
+	struct ctl_cp cp;
 	char instance[64];
 	char pin_root[PATH_MAX];
 	struct moat_dp_status dp;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -292,4 +293,44 @@ int loop_run(struct loop *l)
 	/* what the last callbacks queued (a reply, say) still goes out */
 	io_uring_submit(&l->ring);
 	return l->status;
+}
+
+int loop_init_restricted(struct loop *l, unsigned entries, const uint8_t *ops,
+			 size_t nops)
+{
+	struct io_uring_restriction res[64];
+	struct io_uring_params p;
+	int ret;
+
+	if (nops > sizeof(res) / sizeof(res[0]))
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->sigfd = -1;
+	memset(&p, 0, sizeof(p));
+	/* disabled until restricted: nothing can be submitted before */
+	p.flags = IORING_SETUP_R_DISABLED;
+	ret = io_uring_queue_init_params(entries, &l->ring, &p);
+	if (ret < 0)
+		return ret;
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < nops; i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	/*
+	 * No IORING_RESTRICTION_REGISTER_OP: no register op at all after.
+	 * The raw system call: Debian's liburing 2.3 declares
+	 * io_uring_register_restrictions() and io_uring_enable_rings() but
+	 * does not export them.
+	 */
+	ret = (int)syscall(__NR_io_uring_register, l->ring.ring_fd,
+			   IORING_REGISTER_RESTRICTIONS, res, (unsigned)nops);
+	if (ret == 0)
+		ret = (int)syscall(__NR_io_uring_register, l->ring.ring_fd,
+				   IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (ret < 0) {
+		ret = -errno;
+		io_uring_queue_exit(&l->ring);
+	}
+	return ret;
 }

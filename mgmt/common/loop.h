@@ -70,6 +70,16 @@ int loop_init(struct loop *l, unsigned entries);
 void loop_exit(struct loop *l);
 
 /*
+ * A loop whose ring accepts only the io_uring operations in @ops
+ * (IORING_OP_*), for a process that parses untrusted input: the ring is
+ * made disabled, restricted, then enabled, and no register operation
+ * works on it afterwards.  A forbidden submission completes with -EACCES.
+ */
+int loop_init_restricted(struct loop *l, unsigned entries, const uint8_t *ops,
+			 size_t nops);
+
+
+/*
  * Run callbacks until loop_stop() or until nothing is in flight.
  * Returns the status given to loop_stop(), 0 when it ran dry, or a
  * negative errno when io_uring failed.

@@ -361,7 +361,7 @@ int session_main(int fd, uid_t uid, gid_t gid, bool debug)
 	if (ret < 0)
 		exit(3);
 	log_debug("session: uid %u, seccomp on, control plane %s port %u",
-		  (unsigned)getuid(), s.cfg.host, s.cfg.port);
+		  (unsigned)uid, s.cfg.host, s.cfg.port);
 	if (loop_recv(&s.loop, &s.ipc_rx, fd, s.ipc_buf, sizeof(s.ipc_buf),
 		      on_ipc) < 0)
 		exit(1);

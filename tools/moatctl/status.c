@@ -136,6 +136,56 @@ static void json_ct(struct json *j, const struct moat_dp_ct_status *ct)
 	json_obj_close(j);
 }
 
+/* "12 s ago", "never" */
+static void heartbeat_age(char *buf, size_t size, int64_t t)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (!t) {
+		snprintf(buf, size, "never");
+		return;
+	}
+	table_duration(buf, size,
+		       (uint64_t)(now > t ? now - t : 0) * 1000000000u);
+	snprintf(buf + strlen(buf), size - strlen(buf), " ago");
+}
+
+static void print_cp(const struct ctl_cp *cp)
+{
+	char age[64];
+
+	if (!cp->configured)
+		return;
+	heartbeat_age(age, sizeof(age), cp->last_heartbeat);
+	printf("controlplane: %s, %s\n", cp->address, cp->state);
+	printf("             host %s, workspace %s, last heartbeat %s\n",
+	       cp->host_id[0] ? cp->host_id : "-",
+	       cp->workspace[0] ? cp->workspace : "-", age);
+	if (cp->last_error[0])
+		printf("             last error: %s\n", cp->last_error);
+}
+
+static void json_cp(struct json *j, const struct ctl_cp *cp)
+{
+	json_key(j, "controlplane");
+	if (!cp->configured) {
+		json_null(j);
+		return;
+	}
+	json_obj_open(j);
+	json_kstr(j, "address", cp->address);
+	json_kstr(j, "state", cp->state);
+	json_kstr(j, "host_id", cp->host_id);
+	json_kstr(j, "workspace", cp->workspace);
+	json_key(j, "last_heartbeat");
+	if (cp->last_heartbeat)
+		json_int(j, cp->last_heartbeat);
+	else
+		json_null(j);
+	json_kstr(j, "last_error", cp->last_error);
+	json_obj_close(j);
+}
+
 static void print_human(struct ctl_status *s, bool pinned)
 {
 	struct moat_dp_status *dp = &s->dp;
@@ -182,6 +232,7 @@ static void print_human(struct ctl_status *s, bool pinned)
 	       yes(f->xdp_load_bytes), yes(f->mmap_arrays));
 	printf("dispatcher:  %s%s%s\n", yes(f->dispatcher),
 	       f->dispatcher_error[0] ? ": " : "", f->dispatcher_error);
+	print_cp(&s->cp);
 	if (pinned)
 		print_ifaces(dp);
 	if (pinned)
@@ -267,6 +318,8 @@ static void print_json(const struct ctl_status *s, bool pinned)
 	if (pinned)
 		json_ct(&j, &dp->ct);
 	json_features(&j, &s->features);
+	if (s->moatd.running)
+		json_cp(&j, &s->cp);
 	json_obj_close(&j);
 	json_end(&j);
 }

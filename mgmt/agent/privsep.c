@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -60,6 +61,15 @@ pid_t privsep_spawn(const struct privsep_user *u, bool debug, int *fd)
 		char *argv[] = { "moatd", "--" PRIVSEP_SESSION_OPT, "3",
 				 "--uid", uid, "--gid", gid,
 				 debug ? "-d" : NULL, NULL };
+		sigset_t none;
+
+		/*
+		 * The mask survives exec: the parent blocks SIGTERM for its
+		 * signalfd, and a child that inherits that ignores the
+		 * parent's SIGTERM at shutdown.
+		 */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 
 		/* dup2 clears CLOEXEC on the copy: the one fd that survives */
 		if (dup2(sv[1], SESSION_FD) < 0)
@@ -93,6 +103,8 @@ int privsep_drop(uid_t uid, gid_t gid)
  * everything it does on sockets and timers, memory for OpenSSL and
  * msgpack, the clock and randomness, writes of its log to stderr, and a
  * socket() for each reconnect (its connect is an io_uring operation).
+ * The TLS layer reads what a poll said is there with recv() (recvfrom),
+ * and half-closes with shutdown() when it is done writing.
  */
 static const int allowed[] = {
 	SCMP_SYS(io_uring_enter), SCMP_SYS(read), SCMP_SYS(write),
@@ -104,7 +116,8 @@ static const int allowed[] = {
 	SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(getpid),
 	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(recvfrom),
+	SCMP_SYS(shutdown),
 };
 
 int privsep_seccomp(void)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -295,6 +296,8 @@ static int warm_up(struct session *s)
 	int ret;
 
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	/* certificate times go through glibc's time zone: /etc/localtime */
+	tzset();
 	ret = pki_key_new(&key);
 	if (!ret)
 		ret = pki_csr_new(key, "moat", &csr, &n);

@@ -197,8 +197,8 @@ static void schedule_restart(struct fleet *f, int status)
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		snprintf(why, sizeof(why), "was killed by its seccomp filter (a system call outside its allowlist)");
 	else if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "was killed by %s",
-			 strsignal(WTERMSIG(status)));
+		snprintf(why, sizeof(why), "was killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(why, sizeof(why), "ended (status 0x%x)", status);
 	if (ran >= RESTART_RESET_NS)

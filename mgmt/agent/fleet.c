@@ -111,7 +111,8 @@ static void status_reply(struct fleet *f)
 	int ret;
 
 	hostinfo_refresh(&f->hi);
-	snprintf(hb.agent_version, sizeof(hb.agent_version), "%s", MOAT_VERSION);
+	snprintf(hb.agent_version, sizeof(hb.agent_version), "%s",
+		 MOAT_VERSION);
 	snprintf(hb.kernel, sizeof(hb.kernel), "%s", f->hi.kernel);
 	hb.uptime = f->hi.uptime_s;
 	memcpy(hb.load, f->hi.load, sizeof(hb.load));
@@ -123,18 +124,20 @@ static void status_reply(struct fleet *f)
 	if (ret < 0) {
 		d->state = PROTO_DP_ERROR;
 	} else {
-		d->state = st.has_generation ? PROTO_DP_ENFORCING : PROTO_DP_NONE;
+		d->state =
+			st.has_generation ? PROTO_DP_ENFORCING : PROTO_DP_NONE;
 		d->generation = st.has_generation ? st.info.generation : 0;
 		if (st.has_generation)
 			snprintf(d->ruleset_hash, sizeof(d->ruleset_hash), "%s",
 				 a->ruleset_sha);
-		for (int i = 0; i < st.nifaces && d->nifaces < CONFIG_IFACES_MAX;
-		     i++) {
+		for (int i = 0;
+		     i < st.nifaces && d->nifaces < CONFIG_IFACES_MAX; i++) {
 			if (!st.ifaces[i].attached)
 				continue;
-			snprintf(ifs[d->nifaces].name, sizeof(ifs[0].name), "%s",
-				 st.ifaces[i].name);
-			snprintf(ifs[d->nifaces].mode, sizeof(ifs[0].mode), "%s",
+			snprintf(ifs[d->nifaces].name, sizeof(ifs[0].name),
+				 "%s", st.ifaces[i].name);
+			snprintf(ifs[d->nifaces].mode, sizeof(ifs[0].mode),
+				 "%s",
 				 st.ifaces[i].generic ? "generic" : "native");
 			d->nifaces++;
 		}
@@ -166,7 +169,8 @@ static void save_identity(struct fleet *f, const struct psmsg_identity *id)
 		 f->a->cfg.state_dir);
 	psmsg_identity_free(&f->id);
 	if (psmsg_identity_copy(&f->id, id) < 0)
-		log_warn("out of memory keeping the identity; a restarted session process reads it again only when moatd restarts");
+		log_warn(
+			"out of memory keeping the identity; a restarted session process reads it again only when moatd restarts");
 	/* enrolled: the token is used, and not kept */
 	explicit_bzero(f->token, sizeof(f->token));
 }
@@ -174,7 +178,8 @@ static void save_identity(struct fleet *f, const struct psmsg_identity *id)
 static void on_state(struct fleet *f, const struct psmsg_state_msg *st)
 {
 	if (st->state != f->st.state)
-		log_debug("control plane session: %s", psmsg_state_name(st->state));
+		log_debug("control plane session: %s",
+			  psmsg_state_name(st->state));
 	f->st = *st;
 }
 
@@ -193,9 +198,13 @@ static void schedule_restart(struct fleet *f, int status)
 	if (WIFEXITED(status))
 		snprintf(why, sizeof(why), "exited with status %d%s",
 			 WEXITSTATUS(status),
-			 WEXITSTATUS(status) == 3 ? " (it could not set itself up)" : "");
+			 WEXITSTATUS(status) == 3 ?
+				 " (it could not set itself up)" :
+				 "");
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(why, sizeof(why), "was killed by its seccomp filter (a system call outside its allowlist)");
+		snprintf(
+			why, sizeof(why),
+			"was killed by its seccomp filter (a system call outside its allowlist)");
 	else if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "was killed by signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -203,9 +212,9 @@ static void schedule_restart(struct fleet *f, int status)
 		snprintf(why, sizeof(why), "ended (status 0x%x)", status);
 	if (ran >= RESTART_RESET_NS)
 		f->restart_ms = 0;
-	f->restart_ms = !f->restart_ms ? RESTART_MIN_MS :
+	f->restart_ms = !f->restart_ms			   ? RESTART_MIN_MS :
 			f->restart_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
-							   f->restart_ms * 2;
+							     f->restart_ms * 2;
 	log_err("the session process (pid %d) %s; restarting it in %u s",
 		(int)f->pid, why, (unsigned)(f->restart_ms / 1000));
 	snprintf(f->st.last_error, sizeof(f->st.last_error),
@@ -270,7 +279,8 @@ static void start_msg(struct fleet *f)
 	snprintf(m->token, sizeof(m->token), "%s", f->token);
 	snprintf(m->hostname, sizeof(m->hostname), "%s", f->hi.hostname);
 	snprintf(m->machine_id, sizeof(m->machine_id), "%s", f->hi.machine_id);
-	snprintf(m->agent_version, sizeof(m->agent_version), "%s", MOAT_VERSION);
+	snprintf(m->agent_version, sizeof(m->agent_version), "%s",
+		 MOAT_VERSION);
 	m->boot_time = f->hi.boot_time;
 	m->id = f->id; /* borrowed for the encoding */
 	ret = psmsg_encode_start(&f->w, m, &frame, &len);

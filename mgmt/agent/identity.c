@@ -21,7 +21,8 @@ static bool id_chars(const char *s, size_t n)
 	if (n == 0 || n > PROTO_ID_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
 			return false;
 	}
 	return true;
@@ -33,7 +34,8 @@ static int read_names(X509 *cert, struct identity_names *nm)
 	static const char pre[] = "moat:host:";
 	char uri[128], *ws, *host;
 
-	for (int i = 0; pki_san_uri(cert, i, uri, sizeof(uri)) != -ENOENT; i++) {
+	for (int i = 0; pki_san_uri(cert, i, uri, sizeof(uri)) != -ENOENT;
+	     i++) {
 		if (strncmp(uri, pre, sizeof(pre) - 1))
 			continue;
 		ws = uri + sizeof(pre) - 1;
@@ -51,8 +53,8 @@ static int read_names(X509 *cert, struct identity_names *nm)
 	return -EBADMSG;
 }
 
-int identity_check(const struct psmsg_identity *id, struct identity_names *names,
-		   char *why, size_t whysz)
+int identity_check(const struct psmsg_identity *id,
+		   struct identity_names *names, char *why, size_t whysz)
 {
 	struct identity_names nm;
 	EVP_PKEY *key = NULL;
@@ -60,26 +62,32 @@ int identity_check(const struct psmsg_identity *id, struct identity_names *names
 	int ret;
 
 	if (!psmsg_identity_present(id)) {
-		snprintf(why, whysz, "the identity lacks its key, certificate or CA");
+		snprintf(why, whysz,
+			 "the identity lacks its key, certificate or CA");
 		return -EBADMSG;
 	}
 	ret = pki_key_from_pem((const char *)id->key.p, id->key.n, &key);
 	if (ret < 0) {
-		snprintf(why, whysz, ret == -EKEYREJECTED ?
-			 "the key is not an EC P-256 key" :
-			 "the key is not a PEM private key");
+		snprintf(why, whysz,
+			 ret == -EKEYREJECTED ?
+				 "the key is not an EC P-256 key" :
+				 "the key is not a PEM private key");
 		goto out;
 	}
 	ret = pki_cert_from_der(id->cert.p, id->cert.n, &cert);
 	if (ret < 0) {
-		snprintf(why, whysz, "the host certificate does not parse (%zu bytes of DER)",
-			 id->cert.n);
+		snprintf(
+			why, whysz,
+			"the host certificate does not parse (%zu bytes of DER)",
+			id->cert.n);
 		goto out;
 	}
 	ret = pki_cert_from_der(id->ca.p, id->ca.n, &ca);
 	if (ret < 0) {
-		snprintf(why, whysz, "the workspace CA certificate does not parse (%zu bytes of DER)",
-			 id->ca.n);
+		snprintf(
+			why, whysz,
+			"the workspace CA certificate does not parse (%zu bytes of DER)",
+			id->ca.n);
 		goto out;
 	}
 	if (X509_check_private_key(cert, key) != 1) {
@@ -89,12 +97,15 @@ int identity_check(const struct psmsg_identity *id, struct identity_names *names
 	}
 	ret = pki_issued_by(cert, ca);
 	if (ret < 0) {
-		snprintf(why, whysz, "the workspace CA did not issue the host certificate");
+		snprintf(why, whysz,
+			 "the workspace CA did not issue the host certificate");
 		goto out;
 	}
 	ret = read_names(cert, &nm);
 	if (ret < 0) {
-		snprintf(why, whysz, "the host certificate has no SAN URI moat:host:WSID:HOSTID");
+		snprintf(
+			why, whysz,
+			"the host certificate has no SAN URI moat:host:WSID:HOSTID");
 		goto out;
 	}
 	if (names)
@@ -238,15 +249,18 @@ int identity_load(const char *dir, struct psmsg_identity *id, char *why,
 	if (ret == -ENOENT)
 		return ret;
 	if (ret < 0) {
-		snprintf(why, whysz, "cannot read %s: %s", path, strerror(-ret));
+		snprintf(why, whysz, "cannot read %s: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	ret = parse_file(text, len, id);
 	explicit_bzero(text, len);
 	free(text);
 	if (ret < 0) {
-		snprintf(why, whysz, "%s does not hold a private key and two certificates in PEM",
-			 path);
+		snprintf(
+			why, whysz,
+			"%s does not hold a private key and two certificates in PEM",
+			path);
 		psmsg_identity_free(id);
 		return ret;
 	}

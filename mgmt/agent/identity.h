@@ -29,8 +29,8 @@ struct identity_names {
  * 0 when @id holds together, else -EBADMSG (or -EKEYREJECTED) with
  * @why saying what is wrong, in a sentence.  @names may be NULL.
  */
-int identity_check(const struct psmsg_identity *id, struct identity_names *names,
-		   char *why, size_t whysz);
+int identity_check(const struct psmsg_identity *id,
+		   struct identity_names *names, char *why, size_t whysz);
 
 /* Check, then write @dir/identity.pem: key, certificate, CA, in PEM. */
 int identity_save(const char *dir, const struct psmsg_identity *id, char *why,

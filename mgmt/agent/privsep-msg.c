@@ -7,10 +7,8 @@
 #include "privsep-msg.h"
 
 static const char *const state_names[PSMSG_NSTATES] = {
-	[PSMSG_CONNECTING] = "connecting",
-	[PSMSG_ENROLLING] = "enrolling",
-	[PSMSG_CONNECTED] = "connected",
-	[PSMSG_BACKOFF] = "backing off",
+	[PSMSG_CONNECTING] = "connecting", [PSMSG_ENROLLING] = "enrolling",
+	[PSMSG_CONNECTED] = "connected",   [PSMSG_BACKOFF] = "backing off",
 	[PSMSG_REFUSED] = "refused",
 };
 
@@ -85,9 +83,8 @@ int psmsg_encode_status(struct wire_writer *w, const struct proto_heartbeat *m,
 	return ret;
 }
 
-int psmsg_encode_identity(struct wire_writer *w,
-			  const struct psmsg_identity *m, const char **frame,
-			  size_t *len)
+int psmsg_encode_identity(struct wire_writer *w, const struct psmsg_identity *m,
+			  const char **frame, size_t *len)
 {
 	wire_begin(w, "identity");
 	put_identity(w, m);
@@ -183,7 +180,8 @@ static int get_start(const msgpack_object *o, struct psmsg_start *m,
 	if (!ret)
 		ret = wire_get_str(o, "pin", m->pin, sizeof(m->pin), e);
 	if (!ret && strlen(m->pin) != PSMSG_PIN_LEN)
-		ret = wire_errf(e, "key 'pin' is not sha256: and 64 hex digits");
+		ret = wire_errf(e,
+				"key 'pin' is not sha256: and 64 hex digits");
 	if (!ret && wire_find(o, "token"))
 		ret = get_name(o, "token", m->token, sizeof(m->token), e);
 	if (!ret)
@@ -198,8 +196,8 @@ static int get_start(const msgpack_object *o, struct psmsg_start *m,
 	if (!ret)
 		ret = get_int(o, "boot_time", &m->boot_time, e);
 	/* the identity comes whole or not at all */
-	if (!ret && (wire_find(o, "key") || wire_find(o, "cert") ||
-		     wire_find(o, "ca")))
+	if (!ret &&
+	    (wire_find(o, "key") || wire_find(o, "cert") || wire_find(o, "ca")))
 		ret = get_identity(o, &m->id, e);
 	return ret;
 }
@@ -218,8 +216,8 @@ static int get_state(const msgpack_object *o, struct psmsg_state_msg *m,
 		m->state = (enum psmsg_state)(s < 0 ? 0 : s);
 	}
 	if (!ret)
-		ret = wire_get_str(o, "host_id", m->host_id,
-				   sizeof(m->host_id), e);
+		ret = wire_get_str(o, "host_id", m->host_id, sizeof(m->host_id),
+				   e);
 	if (!ret)
 		ret = wire_get_str(o, "workspace_id", m->workspace_id,
 				   sizeof(m->workspace_id), e);
@@ -318,7 +316,8 @@ int psmsg_identity_copy(struct psmsg_identity *dst,
 {
 	memset(dst, 0, sizeof(*dst));
 	if (blob_copy(&dst->key, &src->key) ||
-	    blob_copy(&dst->cert, &src->cert) || blob_copy(&dst->ca, &src->ca)) {
+	    blob_copy(&dst->cert, &src->cert) ||
+	    blob_copy(&dst->ca, &src->ca)) {
 		psmsg_identity_free(dst);
 		return -ENOMEM;
 	}

@@ -109,9 +109,8 @@ int psmsg_encode_status_request(struct wire_writer *w, const char **frame,
 /* @m's seq and time are written as 0 whatever they hold. */
 int psmsg_encode_status(struct wire_writer *w, const struct proto_heartbeat *m,
 			const char **frame, size_t *len);
-int psmsg_encode_identity(struct wire_writer *w,
-			  const struct psmsg_identity *m, const char **frame,
-			  size_t *len);
+int psmsg_encode_identity(struct wire_writer *w, const struct psmsg_identity *m,
+			  const char **frame, size_t *len);
 int psmsg_encode_state(struct wire_writer *w, const struct psmsg_state_msg *m,
 		       const char **frame, size_t *len);
 

@@ -61,9 +61,9 @@ static void drop(struct session *s, const char *why)
 	}
 	if (s->st.state == PSMSG_REFUSED)
 		return; /* whoever refused has armed what comes next */
-	s->backoff_ms = !s->backoff_ms ? BACKOFF_MIN_MS :
-		s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-					     s->backoff_ms * 2;
+	s->backoff_ms = !s->backoff_ms			   ? BACKOFF_MIN_MS :
+			s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+							     s->backoff_ms * 2;
 	delay = session_jitter(s->backoff_ms * 1000000ull, 20);
 	if (why)
 		log_warn("control plane %s: %s; again in %.1f s", s->cfg.host,
@@ -80,7 +80,8 @@ static int send_msg(struct session *s, const struct proto_msg *m)
 	int ret = proto_encode(&s->w, m, &frame, &len, &e);
 
 	if (ret < 0) {
-		log_err("session: cannot encode %s: %s", proto_type_name(m->type),
+		log_err("session: cannot encode %s: %s",
+			proto_type_name(m->type),
 			e.msg[0] ? e.msg : strerror(-ret));
 		return ret;
 	}
@@ -146,7 +147,8 @@ static void ask_status(struct session *s)
 		return;
 	/* the server silent for 3 intervals: the connection is dead */
 	if (mono_ns() - s->last_rx_ns > 3ull * s->interval * NS) {
-		drop(s, "no frame from the control plane for 3 heartbeat intervals");
+		drop(s,
+		     "no frame from the control plane for 3 heartbeat intervals");
 		return;
 	}
 	if (!s->status_asked &&
@@ -300,21 +302,22 @@ static void on_msg(struct session *s, struct proto_msg *m)
 			 m->welcome.host_id);
 		snprintf(s->st.workspace_id, sizeof(s->st.workspace_id), "%s",
 			 m->welcome.workspace_id);
-		log_info("connected to the control plane %s as host %s; heartbeats every %u s",
-			 s->cfg.host, m->welcome.host_id, s->interval);
+		log_info(
+			"connected to the control plane %s as host %s; heartbeats every %u s",
+			s->cfg.host, m->welcome.host_id, s->interval);
 		session_state(s, PSMSG_CONNECTED, NULL);
 		ask_status(s);
 		return;
 	}
 	if (s->phase == SP_SESSION && m->type == PROTO_HEARTBEAT_ACK) {
-		s->clock_offset = m->heartbeat_ack.server_time - (int64_t)time(NULL);
+		s->clock_offset =
+			m->heartbeat_ack.server_time - (int64_t)time(NULL);
 		s->st.last_heartbeat = (int64_t)time(NULL);
 		session_state(s, PSMSG_CONNECTED, NULL);
 		maybe_renew(s);
 		return;
 	}
-	if (s->phase == SP_SESSION && s->renewing &&
-	    m->type == PROTO_RENEWED) {
+	if (s->phase == SP_SESSION && s->renewing && m->type == PROTO_RENEWED) {
 		s->renewing = false;
 		s->renew_after = m->renewed.renew_after;
 		if (adopt(s, &m->renewed.cert, &s->id.ca) < 0)
@@ -329,8 +332,7 @@ static void on_msg(struct session *s, struct proto_msg *m)
 	drop(s, why);
 }
 
-static void on_data(struct tls_conn *c, const void *buf, size_t len,
-		    void *data)
+static void on_data(struct tls_conn *c, const void *buf, size_t len, void *data)
 {
 	struct session *s = data;
 	const char *payload;
@@ -352,10 +354,11 @@ static void on_data(struct tls_conn *c, const void *buf, size_t len,
 		wire_inbuf_commit(&s->in, n);
 		buf = (const char *)buf + n;
 		len -= n;
-		while (s->conn && (ret = wire_inbuf_frame(&s->in, &payload,
-							  &plen)) != 0) {
+		while (s->conn &&
+		       (ret = wire_inbuf_frame(&s->in, &payload, &plen)) != 0) {
 			if (ret < 0) {
-				drop(s, "a frame from the control plane is over 1 MiB");
+				drop(s,
+				     "a frame from the control plane is over 1 MiB");
 				return;
 			}
 			memset(&m, 0, sizeof(m));
@@ -365,10 +368,12 @@ static void on_data(struct tls_conn *c, const void *buf, size_t len,
 				size_t fl;
 				char why[256];
 
-				if (proto_error_frame(&s->w, proto_decode_code(ret),
-						      &frame, &fl, "%s", e.msg) == 0)
+				if (proto_error_frame(
+					    &s->w, proto_decode_code(ret),
+					    &frame, &fl, "%s", e.msg) == 0)
 					tls_conn_write(s->conn, frame, fl);
-				snprintf(why, sizeof(why), "bad frame: %s", e.msg);
+				snprintf(why, sizeof(why), "bad frame: %s",
+					 e.msg);
 				proto_msg_free(&m);
 				drop(s, why);
 				return;
@@ -471,11 +476,13 @@ void conn_start(struct session *s)
 	int ret;
 
 	if (!s->have_id && (!s->cfg.token[0] || s->token_dead)) {
-		const char *msg = s->token_dead ?
-			"the install token was refused; a new one is needed" :
-			"no identity and no install token (install-token-file) to enroll with";
+		const char *msg =
+			s->token_dead ?
+				"the install token was refused; a new one is needed" :
+				"no identity and no install token (install-token-file) to enroll with";
 
-		if (s->st.state != PSMSG_REFUSED || strcmp(s->st.last_error, msg))
+		if (s->st.state != PSMSG_REFUSED ||
+		    strcmp(s->st.last_error, msg))
 			log_err("not joining the fleet: %s", msg);
 		session_state(s, PSMSG_REFUSED, msg);
 		return;

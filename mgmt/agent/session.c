@@ -162,8 +162,8 @@ static void workspace_name(struct session *s)
 
 	if (pki_cert_from_der(s->id.ca.p, s->id.ca.n, &ca) < 0)
 		return;
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca),
-				      NID_commonName, cn, sizeof(cn)) > 0 &&
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca), NID_commonName,
+				      cn, sizeof(cn)) > 0 &&
 	    !strncmp(cn, pre, sizeof(pre) - 1))
 		snprintf(s->st.workspace, sizeof(s->st.workspace), "%.*s",
 			 (int)sizeof(s->st.workspace) - 1,
@@ -257,7 +257,8 @@ static int read_start(struct session *s)
 	memset(&s->cfg.id, 0, sizeof(s->cfg.id));
 	if (psmsg_identity_present(&m.start.id) &&
 	    session_set_identity(s, &m.start.id) < 0)
-		log_warn("session: the saved identity does not load; enrolling anew");
+		log_warn(
+			"session: the saved identity does not load; enrolling anew");
 	psmsg_free(&m);
 	return 0;
 }
@@ -311,7 +312,7 @@ static int warm_up(struct session *s)
 
 /* What the ring may do: the loop's waits, sends, receives and connects. */
 static const uint8_t ring_ops[] = {
-	IORING_OP_POLL_ADD, IORING_OP_SEND,	     IORING_OP_RECV,
+	IORING_OP_POLL_ADD, IORING_OP_SEND,	      IORING_OP_RECV,
 	IORING_OP_TIMEOUT,  IORING_OP_TIMEOUT_REMOVE, IORING_OP_ASYNC_CANCEL,
 	IORING_OP_CONNECT,
 };

@@ -117,13 +117,14 @@ static void test_refused(void **state)
 	make_identity(f, f->key, f->cert, other_ca, &bad);
 	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)),
 			 -EKEYREJECTED);
-	assert_string_equal(why,
-			    "the workspace CA did not issue the host certificate");
+	assert_string_equal(
+		why, "the workspace CA did not issue the host certificate");
 	psmsg_identity_free(&bad);
 
 	/* a certificate without the host SAN (the CA's own, self-issued) */
 	make_identity(f, other_ca_key, other_ca, other_ca, &bad);
-	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)),
+			 -EBADMSG);
 	assert_non_null(strstr(why, "moat:host:"));
 	psmsg_identity_free(&bad);
 
@@ -144,15 +145,18 @@ static void test_refused(void **state)
 	bad.key.p = malloc(sizeof(junk));
 	memcpy(bad.key.p, junk, sizeof(junk));
 	bad.key.n = sizeof(junk);
-	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)),
+			 -EBADMSG);
 	assert_string_equal(why, "the key is not a PEM private key");
 	psmsg_identity_free(&bad);
 	assert_int_equal(psmsg_identity_copy(&bad, &f->id), 0);
 	bad.cert.n /= 2;
-	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(identity_check(&bad, NULL, why, sizeof(why)),
+			 -EBADMSG);
 	assert_non_null(strstr(why, "does not parse"));
 	/* nothing is written when the check fails */
-	assert_int_equal(identity_save(f->dir, &bad, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(identity_save(f->dir, &bad, why, sizeof(why)),
+			 -EBADMSG);
 	assert_int_equal(access(f->dir, F_OK), 0);
 	{
 		char path[64];
@@ -176,7 +180,8 @@ static void test_save_load(void **state)
 	struct stat st;
 	size_t len;
 
-	assert_int_equal(identity_load(f->dir, &back, why, sizeof(why)), -ENOENT);
+	assert_int_equal(identity_load(f->dir, &back, why, sizeof(why)),
+			 -ENOENT);
 	assert_int_equal(identity_save(f->dir, &f->id, why, sizeof(why)), 0);
 	snprintf(path, sizeof(path), "%s/" IDENTITY_FILE, f->dir);
 	assert_int_equal(stat(path, &st), 0);
@@ -209,7 +214,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,8 @@ static void fill_start(struct psmsg_start *m, bool with_id)
 	m->port = 7443;
 	strcpy(m->pin, "sha256:0123456789abcdef0123456789abcdef"
 		       "0123456789abcdef0123456789abcdef");
-	strcpy(m->token, "moat-tok-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+	strcpy(m->token,
+	       "moat-tok-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
 	strcpy(m->hostname, "web-1");
 	strcpy(m->machine_id, "0123456789abcdef0123456789abcdef");
 	strcpy(m->agent_version, "0.1.0");
@@ -59,7 +60,8 @@ static void test_start(void **state)
 		assert_int_equal(m.start.boot_time, -5);
 		assert_int_equal(psmsg_identity_present(&m.start.id), with_id);
 		if (with_id) {
-			assert_memory_equal(m.start.id.key.p, key, sizeof(key) - 1);
+			assert_memory_equal(m.start.id.key.p, key,
+					    sizeof(key) - 1);
 			assert_int_equal(m.start.id.ca.n, sizeof(ca));
 		}
 		psmsg_free(&m);
@@ -126,9 +128,13 @@ static void test_status(void **state)
 		.load = { 12, 30, 5 },
 		.mem_total = 8ull << 30,
 		.mem_available = 5ull << 30,
-		.dataplane = { .instance = "default", .generation = 3,
-			       .ifaces = ifs, .nifaces = 2, .ct_entries = 117,
-			       .ct_max = 65536, .state = PROTO_DP_ENFORCING },
+		.dataplane = { .instance = "default",
+			       .generation = 3,
+			       .ifaces = ifs,
+			       .nifaces = 2,
+			       .ct_entries = 117,
+			       .ct_max = 65536,
+			       .state = PROTO_DP_ENFORCING },
 	};
 	struct wire_writer w;
 	struct wire_err e;
@@ -181,7 +187,8 @@ static void test_refused(void **state)
 		wire_begin(&w, cases[i].key ? "state" : "goodbye");
 		wire_put_str(&w, "state",
 			     strcmp(cases[i].name, "state of no name") ?
-				     "connected" : "asleep");
+				     "connected" :
+				     "asleep");
 		wire_put_str(&w, "host_id", "");
 		wire_put_str(&w, "workspace_id", "");
 		wire_put_str(&w, "workspace", "");

@@ -15,6 +15,7 @@
 #include "hostinfo.h"
 #include "identity.h"
 #include "log.h"
+#include "pktq.h"
 #include "privsep-msg.h"
 #include "privsep.h"
 
@@ -22,19 +23,13 @@
 #define RESTART_MAX_MS 60000u
 #define RESTART_RESET_NS (60ull * 1000000000u)
 
-struct fleet_out {
-	struct fleet_out *next;
-	size_t len;
-	char data[];
-};
-
 struct fleet {
 	struct agent *a;
 	struct privsep_user user;
 	pid_t pid;
 	int fd;
-	struct loop_op rx, tx, timer;
-	struct fleet_out *head, *tail;
+	struct loop_op rx, timer;
+	struct pktq out; /* to the child */
 	struct wire_writer w;
 	char token[PROTO_TOKEN_MAX + 1]; /* "" when none, or used */
 	struct psmsg_identity id;
@@ -47,54 +42,11 @@ struct fleet {
 
 static void spawn(struct fleet *f);
 
-static void drop_queue(struct fleet *f)
-{
-	while (f->head) {
-		struct fleet_out *o = f->head;
-
-		f->head = o->next;
-		free(o);
-	}
-	f->tail = NULL;
-}
-
-static void on_sent(struct loop *l, struct loop_op *op, int res)
-{
-	struct fleet *f = op->data;
-	struct fleet_out *o = f->head;
-
-	if (!o)
-		return;
-	f->head = o->next;
-	if (!f->head)
-		f->tail = NULL;
-	/* start carries the token and the key */
-	explicit_bzero(o->data, o->len);
-	free(o);
-	/* a failed send means the child is gone: the receive says so */
-	if (res >= 0 && f->head && f->fd >= 0)
-		loop_send(l, op, f->fd, f->head->data, f->head->len, on_sent);
-}
-
 static void send_child(struct fleet *f, const char *frame, size_t len)
 {
-	struct fleet_out *o;
-
-	if (f->fd < 0)
-		return;
-	o = malloc(sizeof(*o) + len);
-	if (!o)
-		return;
-	o->next = NULL;
-	o->len = len;
-	memcpy(o->data, frame, len);
-	if (f->tail)
-		f->tail->next = o;
-	else
-		f->head = o;
-	f->tail = o;
-	if (!loop_op_busy(&f->tx))
-		loop_send(&f->a->loop, &f->tx, f->fd, o->data, len, on_sent);
+	/* a failed send means the child is gone: the receive says so */
+	if (f->fd >= 0 && pktq_push(&f->out, frame, len) < 0)
+		log_err("out of memory: a packet for the session process is lost");
 }
 
 /* The heartbeat's facts: only this process can read them. */
@@ -254,7 +206,8 @@ static void on_rx(struct loop *l, struct loop_op *op, int res)
 	/* end of stream or an error: the child is gone, or going */
 	close(f->fd);
 	f->fd = -1;
-	drop_queue(f);
+	f->out.fd = -1;
+	pktq_clear(&f->out);
 	if (f->pid > 0)
 		waitpid(f->pid, &status, 0);
 	if (f->stopping) {
@@ -309,6 +262,7 @@ static void spawn(struct fleet *f)
 		return;
 	}
 	f->pid = pid;
+	f->out.fd = f->fd;
 	f->started_ns = mono_ns();
 	f->st.state = PSMSG_CONNECTING;
 	log_debug("session process started, pid %d", (int)pid);
@@ -357,7 +311,8 @@ int fleet_start(struct fleet **out, struct agent *a)
 	f->a = a;
 	f->fd = -1;
 	f->pid = -1;
-	f->rx.data = f->tx.data = f->timer.data = f;
+	f->rx.data = f->timer.data = f;
+	pktq_init(&f->out, &a->loop, -1, NULL, f);
 	wire_writer_init(&f->w);
 	ret = privsep_user(a->cfg.user, &f->user);
 	if (!ret)
@@ -400,7 +355,7 @@ void fleet_free(struct fleet *f)
 	}
 	if (f->fd >= 0)
 		close(f->fd);
-	drop_queue(f);
+	pktq_clear(&f->out);
 	psmsg_identity_free(&f->id);
 	explicit_bzero(f->token, sizeof(f->token));
 	wire_writer_free(&f->w);

@@ -53,6 +53,18 @@ static int read_names(X509 *cert, struct identity_names *nm)
 	return -EBADMSG;
 }
 
+static int parse_cert(const struct proto_blob *der, const char *what,
+		      X509 **cert, char *why, size_t whysz)
+{
+	int ret = pki_cert_from_der(der->p, der->n, cert);
+
+	if (ret < 0)
+		snprintf(why, whysz,
+			 "the %s certificate does not parse (%zu bytes of DER)",
+			 what, der->n);
+	return ret;
+}
+
 int identity_check(const struct psmsg_identity *id,
 		   struct identity_names *names, char *why, size_t whysz)
 {
@@ -74,22 +86,11 @@ int identity_check(const struct psmsg_identity *id,
 				 "the key is not a PEM private key");
 		goto out;
 	}
-	ret = pki_cert_from_der(id->cert.p, id->cert.n, &cert);
-	if (ret < 0) {
-		snprintf(
-			why, whysz,
-			"the host certificate does not parse (%zu bytes of DER)",
-			id->cert.n);
+	ret = parse_cert(&id->cert, "host", &cert, why, whysz);
+	if (!ret)
+		ret = parse_cert(&id->ca, "workspace CA", &ca, why, whysz);
+	if (ret < 0)
 		goto out;
-	}
-	ret = pki_cert_from_der(id->ca.p, id->ca.n, &ca);
-	if (ret < 0) {
-		snprintf(
-			why, whysz,
-			"the workspace CA certificate does not parse (%zu bytes of DER)",
-			id->ca.n);
-		goto out;
-	}
 	if (X509_check_private_key(cert, key) != 1) {
 		snprintf(why, whysz, "the host certificate is not for the key");
 		ret = -EKEYREJECTED;

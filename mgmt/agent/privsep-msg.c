@@ -104,21 +104,17 @@ int psmsg_encode_state(struct wire_writer *w, const struct psmsg_state_msg *m,
 	return finish(w, frame, len);
 }
 
-static int get_int(const msgpack_object *map, const char *key, int64_t *v,
-		   struct wire_err *e)
+static int blob_copy(struct proto_blob *dst, const struct proto_blob *src)
 {
-	const msgpack_object *o = wire_find(map, key);
-
-	if (!o)
-		return wire_errf(e, "missing key '%s'", key);
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*v = o->via.i64;
-	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		 o->via.u64 <= INT64_MAX)
-		*v = (int64_t)o->via.u64;
-	else
-		return wire_errf(e, "key '%s' is not a signed 64-bit integer",
-				 key);
+	dst->p = NULL;
+	dst->n = 0;
+	if (!src->n)
+		return 0;
+	dst->p = malloc(src->n);
+	if (!dst->p)
+		return -ENOMEM;
+	memcpy(dst->p, src->p, src->n);
+	dst->n = src->n;
 	return 0;
 }
 
@@ -134,12 +130,7 @@ static int get_blob(const msgpack_object *map, const char *key, size_t max,
 	if (n == 0 || n > max)
 		return wire_errf(e, "key '%s' is %zu bytes, not 1 to %zu", key,
 				 n, max);
-	b->p = malloc(n);
-	if (!b->p)
-		return -ENOMEM;
-	memcpy(b->p, p, n);
-	b->n = n;
-	return 0;
+	return blob_copy(b, &(struct proto_blob){ (uint8_t *)p, n });
 }
 
 static int get_identity(const msgpack_object *o, struct psmsg_identity *id,
@@ -194,7 +185,7 @@ static int get_start(const msgpack_object *o, struct psmsg_start *m,
 		ret = get_name(o, "agent_version", m->agent_version,
 			       sizeof(m->agent_version), e);
 	if (!ret)
-		ret = get_int(o, "boot_time", &m->boot_time, e);
+		ret = wire_get_int(o, "boot_time", &m->boot_time, e);
 	/* the identity comes whole or not at all */
 	if (!ret &&
 	    (wire_find(o, "key") || wire_find(o, "cert") || wire_find(o, "ca")))
@@ -225,7 +216,7 @@ static int get_state(const msgpack_object *o, struct psmsg_state_msg *m,
 		ret = wire_get_str(o, "workspace", m->workspace,
 				   sizeof(m->workspace), e);
 	if (!ret)
-		ret = get_int(o, "last_heartbeat", &m->last_heartbeat, e);
+		ret = wire_get_int(o, "last_heartbeat", &m->last_heartbeat, e);
 	if (!ret)
 		ret = wire_get_str(o, "last_error", m->last_error,
 				   sizeof(m->last_error), e);
@@ -295,20 +286,6 @@ out:
 bool psmsg_identity_present(const struct psmsg_identity *id)
 {
 	return id->key.n && id->cert.n && id->ca.n;
-}
-
-static int blob_copy(struct proto_blob *dst, const struct proto_blob *src)
-{
-	dst->p = NULL;
-	dst->n = 0;
-	if (!src->n)
-		return 0;
-	dst->p = malloc(src->n);
-	if (!dst->p)
-		return -ENOMEM;
-	memcpy(dst->p, src->p, src->n);
-	dst->n = src->n;
-	return 0;
 }
 
 int psmsg_identity_copy(struct psmsg_identity *dst,

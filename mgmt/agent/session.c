@@ -25,62 +25,19 @@
 #include "privsep.h"
 #include "session.h"
 
-struct session_out {
-	struct session_out *next;
-	size_t len;
-	char data[];
-};
-
-static void ipc_flush(struct session *s);
-
-static void on_ipc_sent(struct loop *l, struct loop_op *op, int res)
+static void ipc_failed(struct pktq *q, int err)
 {
-	struct session *s = op->data;
-	struct session_out *o = s->out_head;
-
-	(void)l;
-	if (res < 0) {
-		log_err("session: cannot write to moatd: %s", strerror(-res));
-		exit(1);
-	}
-	s->out_head = o->next;
-	if (!s->out_head)
-		s->out_tail = NULL;
-	free(o);
-	ipc_flush(s);
-}
-
-static void ipc_flush(struct session *s)
-{
-	int ret;
-
-	if (!s->out_head || loop_op_busy(&s->ipc_tx))
-		return;
-	ret = loop_send(&s->loop, &s->ipc_tx, s->ipc_fd, s->out_head->data,
-			s->out_head->len, on_ipc_sent);
-	if (ret < 0) {
-		log_err("session: cannot write to moatd: %s", strerror(-ret));
-		exit(1);
-	}
+	(void)q;
+	log_err("session: cannot write to moatd: %s", strerror(-err));
+	exit(1);
 }
 
 void session_send_parent(struct session *s, const char *frame, size_t len)
 {
-	struct session_out *o = malloc(sizeof(*o) + len);
-
-	if (!o) {
+	if (pktq_push(&s->out, frame, len) < 0) {
 		log_err("session: out of memory");
 		exit(1);
 	}
-	o->next = NULL;
-	o->len = len;
-	memcpy(o->data, frame, len);
-	if (s->out_tail)
-		s->out_tail->next = o;
-	else
-		s->out_head = o;
-	s->out_tail = o;
-	ipc_flush(s);
 }
 
 void session_state(struct session *s, enum psmsg_state st, const char *err)
@@ -357,13 +314,14 @@ int session_main(int fd, uid_t uid, gid_t gid, bool debug)
 	log_init("moatd-session", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	s.ipc_fd = fd;
 	s.fd = -1;
-	s.ipc_rx.data = s.ipc_tx.data = s.timer.data = s.connect_op.data = &s;
+	s.ipc_rx.data = s.timer.data = s.connect_op.data = &s;
 	wire_writer_init(&s.w);
 	wire_writer_init(&s.ipc_w);
 	wire_inbuf_init(&s.in, WIRE_MAX_FRAME);
 	ret = setup(&s, uid, gid);
 	if (ret < 0)
 		exit(3);
+	pktq_init(&s.out, &s.loop, fd, ipc_failed, &s);
 	log_debug("session: uid %u, seccomp on, control plane %s port %u",
 		  (unsigned)uid, s.cfg.host, s.cfg.port);
 	if (loop_recv(&s.loop, &s.ipc_rx, fd, s.ipc_buf, sizeof(s.ipc_buf),

@@ -16,11 +16,10 @@
 #include <openssl/x509.h>
 
 #include "loop.h"
+#include "pktq.h"
 #include "privsep-msg.h"
 #include "tls.h"
 #include "wire.h"
-
-struct session_out; /* a packet queued for the parent */
 
 enum session_phase {
 	SP_IDLE, /* waiting: backoff, or refused */
@@ -32,8 +31,8 @@ enum session_phase {
 struct session {
 	struct loop loop;
 	int ipc_fd;
-	struct loop_op ipc_rx, ipc_tx;
-	struct session_out *out_head, *out_tail;
+	struct loop_op ipc_rx;
+	struct pktq out; /* to the parent */
 	char ipc_buf[PSMSG_MAX];
 
 	struct psmsg_start cfg; /* what the parent said; the token included */

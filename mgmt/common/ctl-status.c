@@ -242,7 +242,7 @@ static int get_features(const msgpack_object *o, struct moat_dp_features *f,
 static int get_cp(const msgpack_object *o, struct ctl_cp *cp,
 		  struct wire_err *e)
 {
-	const msgpack_object *m, *t;
+	const msgpack_object *m;
 	int ret;
 
 	if (!wire_find(o, "controlplane"))
@@ -260,16 +260,8 @@ static int get_cp(const msgpack_object *o, struct ctl_cp *cp,
 	if (!ret)
 		ret = wire_get_str(m, "workspace", cp->workspace,
 				   sizeof(cp->workspace), e);
-	if (!ret) {
-		t = wire_find(m, "last_heartbeat");
-		if (t && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		    t->via.u64 <= INT64_MAX)
-			cp->last_heartbeat = (int64_t)t->via.u64;
-		else if (t && t->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-			cp->last_heartbeat = t->via.i64;
-		else
-			ret = wire_errf(e, "key 'last_heartbeat' is missing or not an integer");
-	}
+	if (!ret)
+		ret = wire_get_int(m, "last_heartbeat", &cp->last_heartbeat, e);
 	if (!ret)
 		ret = wire_get_str(m, "last_error", cp->last_error,
 				   sizeof(cp->last_error), e);

@@ -38,27 +38,6 @@ static int within(struct wire_err *e, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* A signed 64-bit integer, in any msgpack integer format. */
-static int get_int(const msgpack_object *map, const char *key, int64_t *v,
-		   struct wire_err *e)
-{
-	const msgpack_object *o = wire_find(map, key);
-
-	if (!o)
-		return wire_errf(e, "missing key '%s'", key);
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*v = o->via.i64;
-		return 0;
-	}
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return wire_errf(e, "key '%s' is not an integer", key);
-	if (o->via.u64 > INT64_MAX)
-		return wire_errf(e, "key '%s' is out of range: %llu", key,
-				 (unsigned long long)o->via.u64);
-	*v = (int64_t)o->via.u64;
-	return 0;
-}
-
 static int get_blob(const msgpack_object *map, const char *key,
 		    struct proto_blob *b, struct wire_err *e)
 {
@@ -176,7 +155,7 @@ static int get_enrolled(const msgpack_object *o, struct proto_enrolled *m,
 	if (!ret)
 		ret = get_labels(o, &m->labels, e);
 	if (!ret)
-		ret = get_int(o, "not_after", &m->not_after, e);
+		ret = wire_get_int(o, "not_after", &m->not_after, e);
 	if (!ret)
 		ret = wire_get_u32(o, "heartbeat_interval",
 				   &m->heartbeat_interval, e);
@@ -191,7 +170,7 @@ static int get_hello(const msgpack_object *o, struct proto_hello *m,
 	if (!ret)
 		ret = GET_STR(o, m, hostname);
 	if (!ret)
-		ret = get_int(o, "boot_time", &m->boot_time, e);
+		ret = wire_get_int(o, "boot_time", &m->boot_time, e);
 	return ret;
 }
 
@@ -204,9 +183,9 @@ static int get_welcome(const msgpack_object *o, struct proto_welcome *m,
 		ret = wire_get_u32(o, "heartbeat_interval",
 				   &m->heartbeat_interval, e);
 	if (!ret)
-		ret = get_int(o, "server_time", &m->server_time, e);
+		ret = wire_get_int(o, "server_time", &m->server_time, e);
 	if (!ret)
-		ret = get_int(o, "renew_after", &m->renew_after, e);
+		ret = wire_get_int(o, "renew_after", &m->renew_after, e);
 	return ret;
 }
 
@@ -290,7 +269,7 @@ static int get_heartbeat(const msgpack_object *o, struct proto_heartbeat *m,
 
 	ret = wire_get_uint(o, "seq", &m->seq, e);
 	if (!ret)
-		ret = get_int(o, "time", &m->time, e);
+		ret = wire_get_int(o, "time", &m->time, e);
 	if (!ret)
 		ret = GET_STR(o, m, agent_version);
 	if (!ret)
@@ -357,7 +336,7 @@ static int get_body(const msgpack_object *o, struct proto_msg *m,
 		int ret = wire_get_uint(o, "seq", &m->heartbeat_ack.seq, e);
 
 		return ret ? ret :
-			     get_int(o, "server_time",
+			     wire_get_int(o, "server_time",
 				     &m->heartbeat_ack.server_time, e);
 	}
 	case PROTO_RENEW:
@@ -366,9 +345,9 @@ static int get_body(const msgpack_object *o, struct proto_msg *m,
 		int ret = get_blob(o, "cert", &m->renewed.cert, e);
 
 		if (!ret)
-			ret = get_int(o, "not_after", &m->renewed.not_after, e);
+			ret = wire_get_int(o, "not_after", &m->renewed.not_after, e);
 		if (!ret)
-			ret = get_int(o, "renew_after", &m->renewed.renew_after,
+			ret = wire_get_int(o, "renew_after", &m->renewed.renew_after,
 				      e);
 		return ret;
 	}

@@ -274,6 +274,26 @@ int wire_get_uint(const msgpack_object *map, const char *key, uint64_t *v,
 	return 0;
 }
 
+int wire_get_int(const msgpack_object *map, const char *key, int64_t *v,
+		 struct wire_err *e)
+{
+	const msgpack_object *o = wire_find(map, key);
+
+	if (!o)
+		return wire_errf(e, "missing key '%s'", key);
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*v = o->via.i64;
+		return 0;
+	}
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return wire_errf(e, "key '%s' is not an integer", key);
+	if (o->via.u64 > INT64_MAX)
+		return wire_errf(e, "key '%s' is out of range: %llu", key,
+				 (unsigned long long)o->via.u64);
+	*v = (int64_t)o->via.u64;
+	return 0;
+}
+
 int wire_get_u32(const msgpack_object *map, const char *key, uint32_t *v,
 		 struct wire_err *e)
 {

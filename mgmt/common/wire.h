@@ -146,6 +146,9 @@ int wire_get_str(const msgpack_object *map, const char *key, char *buf,
 		 size_t size, struct wire_err *e);
 int wire_get_uint(const msgpack_object *map, const char *key, uint64_t *v,
 		  struct wire_err *e);
+/* A signed 64-bit integer, in any msgpack integer format. */
+int wire_get_int(const msgpack_object *map, const char *key, int64_t *v,
+		 struct wire_err *e);
 /* An unsigned integer that must fit 32 bits: wider is a broken peer. */
 int wire_get_u32(const msgpack_object *map, const char *key, uint32_t *v,
 		 struct wire_err *e);

@@ -130,6 +130,47 @@ static void test_controlplane(void **state)
 	assert_string_equal(c.user, CONFIG_DEFAULT_USER);
 }
 
+/* moatd's --controlplane, --controlplane-ca, --install-token-file */
+static void test_overrides(void **state)
+{
+	struct config_overrides ov = {
+		.controlplane = "[fd00::7]:9443",
+		.controlplane_ca = PIN,
+		.token_file = "tok", /* as given: relative to moatd's cwd */
+	};
+	struct config_errors errs;
+	struct agent_config c;
+	const char *text = MIN "controlplane cp.example.org\n"
+			       "controlplane-ca " PIN "\n";
+
+	(void)state;
+	/* the flags win over the file */
+	assert_int_equal(config_parse_ov(text, strlen(text), F, &ov, &c, &errs),
+			 0);
+	assert_string_equal(c.cp_host, "fd00::7");
+	assert_int_equal(c.cp_port, 9443);
+	assert_string_equal(c.token_file, "tok");
+
+	/* and make a file without the keys join a fleet */
+	assert_int_equal(config_parse_ov(MIN, strlen(MIN), F, &ov, &c, &errs), 0);
+	assert_string_equal(c.cp_pin, PIN);
+
+	/* the pin is still required, from one place or the other */
+	ov.controlplane_ca = NULL;
+	assert_int_equal(config_parse_ov(MIN, strlen(MIN), F, &ov, &c, &errs),
+			 -EINVAL);
+	assert_non_null(strstr(errs.msg[0], "needs 'controlplane-ca'"));
+
+	/* a bad value is an error that names the flag */
+	ov.controlplane = "cp:0";
+	ov.controlplane_ca = PIN;
+	assert_int_equal(config_parse_ov(MIN, strlen(MIN), F, &ov, &c, &errs),
+			 -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "--controlplane:"));
+	assert_non_null(strstr(errs.msg[0], "'0'"));
+}
+
 static void test_instance_defaults(void **state)
 {
 	struct agent_config c;
@@ -339,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_controlplane),
+		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_instance_defaults),
 		cmocka_unit_test(test_hash_inside_word),
 		cmocka_unit_test(test_fifteen_ifaces),

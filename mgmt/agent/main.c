@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -102,6 +103,19 @@ static int check(const struct agent_config *cfg)
 			fprintf(stderr,
 				"moatd: warning: interface %s does not exist (yet)\n",
 				cfg->ifaces[i]);
+	}
+	if (cfg->cp_host[0]) {
+		struct privsep_user u;
+
+		/* errors: without them moatd starts but never joins */
+		if (privsep_user(cfg->user, &u) < 0)
+			return 1;
+		if (cfg->token_file[0] && access(cfg->token_file, R_OK) < 0) {
+			fprintf(stderr,
+				"moatd: cannot read the install token file %s: %s\n",
+				cfg->token_file, strerror(errno));
+			return 1;
+		}
 	}
 	printf("configuration OK\n");
 	return 0;

@@ -470,6 +470,30 @@ static void reconnect(struct session *s)
 	drop(s, "no answer from the control plane");
 }
 
+/*
+ * A certificate past its notAfter fails every handshake: enroll with
+ * the token when there is one, else say what is needed and look again
+ * later (the clock may have been wrong).  True when not connecting now.
+ */
+static bool expired(struct session *s)
+{
+	const char *msg =
+		"the host certificate has expired: this host needs a new install token (install-token-file) to join again";
+
+	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) > 0)
+		return false;
+	if (s->cfg.token[0] && !s->token_dead) {
+		log_warn(
+			"the host certificate has expired; enrolling again with the install token");
+		session_forget_identity(s);
+		return false;
+	}
+	log_err("%s; looking again in an hour", msg);
+	session_state(s, PSMSG_REFUSED, msg);
+	session_arm(s, REFUSED_RETRY_NS, start_timer);
+	return true;
+}
+
 void conn_start(struct session *s)
 {
 	char why[160];
@@ -487,6 +511,8 @@ void conn_start(struct session *s)
 		session_state(s, PSMSG_REFUSED, msg);
 		return;
 	}
+	if (s->have_id && expired(s))
+		return;
 	s->phase = SP_CONNECTING;
 	session_state(s, PSMSG_CONNECTING, NULL);
 	s->fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -352,8 +352,8 @@ static int adopt_or_apply(struct agent *a)
 		log_info("adopting generation %llu (%u rules) at %s",
 			 (unsigned long long)s.info.generation, s.info.nrules,
 			 moat_dp_pin_root(a->dp));
-		agent_compare_pinned(a, &s.info);
 		agent_note_last_good(a);
+		agent_compare_pinned(a, &s.info);
 		moat_dp_status_free(&s);
 		return 0;
 	}

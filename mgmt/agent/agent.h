@@ -78,7 +78,10 @@ int agent_detach(struct agent *a, const char *iface, char *msg, size_t msgsz);
 
 int agent_status(struct agent *a, struct ctl_status *s);
 
-/* The heartbeat's ruleset_hash: of @text just applied, or of last-good.rules. */
+/*
+ * The heartbeat's ruleset_hash: of @text just applied; at an adoption, of
+ * last-good.rules, else of the configured file when it is what runs.
+ */
 void agent_note_ruleset(struct agent *a, const char *text, size_t len);
 void agent_note_last_good(struct agent *a);
 

@@ -309,11 +309,15 @@ void agent_compare_pinned(struct agent *a, const struct moat_gen_info *g)
 	}
 	/* the generation's hash is over the canonical text */
 	canon = moat_ruleset_format(&rs);
-	if (canon && !sha256(canon, strlen(canon), md) &&
-	    memcmp(md, g->hash, sizeof(md)))
+	if (!canon || sha256(canon, strlen(canon), md) < 0)
+		goto out;
+	if (memcmp(md, g->hash, sizeof(md)))
 		log_info(
 			"generation %llu is not %s as it reads now (moatctl applied another, or the file changed); 'systemctl reload moatd' applies the file",
 			(unsigned long long)g->generation, a->cfg.ruleset);
+	else if (!a->ruleset_sha[0])
+		/* the file is what runs: its text is the heartbeat's */
+		agent_note_ruleset(a, text, len);
 out:
 	free(canon);
 	free(text);

@@ -50,6 +50,9 @@ fleet_network() {
 fleet_controlplane() {
 	local user=root
 	id -u nobody >/dev/null 2>&1 && user=nobody
+	# the control plane drops to $user: it must reach its state directory
+	# through $TMP, without seeing what else is there
+	chmod 711 "$TMP"
 	mkdir -p "$TMP/cp"
 	"$CP" --state "$TMP/cp" --listen "$CP_ADDR:$CP_PORT" \
 		--api-listen "127.0.0.1:$API_PORT" --san "$CP_ADDR" --san 127.0.0.1 \

@@ -4,15 +4,17 @@
 # moat, demonstrated: sudo ./deploy/demo.sh
 #
 # Installs what moat needs (deploy/deps.sh), builds it into build/, then
-# shows the firewall at work on this machine without touching its
-# network: two network namespaces joined by a veth pair, moatd protecting
-# the server side with a sample ruleset, and real ping, TCP and UDP from
-# the client side, some allowed and some dropped.  Ends with moatctl's
-# per-rule counters and status.  Everything it creates is removed when it
-# ends, also on Ctrl-C.
+# runs a small fleet on this machine without touching its network: a
+# control plane (moat-controlplane) on a bridge, and three hosts, network
+# namespaces each with its own moatd, that enroll with one install token
+# and appear healthy in `moatctl host list`.  The first host is also the
+# firewall demo's server: a client namespace sends real ping, TCP and UDP
+# to it, some allowed and some dropped by its ruleset.  Ends with
+# moatctl's per-rule counters, status, and the control plane's audit log.
+# Everything it creates is removed when it ends, also on Ctrl-C.
 #
-# Exit status 0 when every allowed connection got through and every
-# dropped one did not; 1 otherwise.
+# Exit status 0 when the hosts joined and every allowed connection got
+# through and every dropped one did not; 1 otherwise.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -40,16 +42,21 @@ cleanup() {
 	set +e
 	# a background ninja would build on after Ctrl-C; it stops its jobs on TERM
 	[ -n "$NINJA_PID" ] && kill -TERM "$NINJA_PID" 2>/dev/null && wait "$NINJA_PID" 2>/dev/null
-	for ns in "$CLIENT" "$SERVER"; do
+	fleet_cleanup
+	# shellcheck disable=SC2086 # a list of names
+	for ns in "$CLIENT" $FLEET_NS; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -rf "/sys/fs/bpf/moat/$INSTANCE" "/run/moat/$INSTANCE" "$TMP"
+	rm -rf "/sys/fs/bpf/moat/$INSTANCE" "/run/moat/$INSTANCE" \
+		/sys/fs/bpf/moat/"$INSTANCE"-h[23] "$TMP"
 	rmdir /run/moat 2>/dev/null
-	echo "demo.sh: removed the namespaces, moatd, its pins and $TMP"
+	echo "demo.sh: removed the namespaces, the bridge, moatd and the control plane, the pins and $TMP"
 }
+# shellcheck source=demo-fleet.sh
+. deploy/demo-fleet.sh
 trap cleanup EXIT
 trap 'echo; echo "demo.sh: interrupted"; exit 130' INT
 trap 'echo "demo.sh: terminated"; exit 143' TERM
@@ -86,7 +93,7 @@ build() {
 	echo "    built in $((SECONDS - start)) s"
 }
 
-step "Building moatd and moatctl into build/"
+step "Building moatd, moatctl and moat-controlplane into build/"
 if ! build; then
 	echo "demo.sh: the build failed (above)" >&2
 	exit 1
@@ -127,6 +134,17 @@ disown
 echo "    listening on the server: tcp 22, 80, 8080 (echo); udp 53, 5353"
 echo "    listening on the client: tcp 9000 (echo)"
 
+step "The fleet's network: a bridge for the control plane, a link to it from each host"
+fleet_network
+
+step "Starting moat-controlplane on $CP_ADDR:$CP_PORT (operators: https://127.0.0.1:$API_PORT)"
+fleet_controlplane
+
+step "An install token for three hosts: moatctl token create --uses 3"
+cpctl --json token create --uses 3 --label demo=yes --description "demo.sh" >"$TMP/token.json"
+(umask 077 && jq -r .token "$TMP/token.json" >"$TMP/token")
+echo "    token $(jq -r .id "$TMP/token.json"), 3 uses, label demo=yes (the secret is in $TMP/token)"
+
 # --- moatd ---------------------------------------------------------------------
 
 cat >"$TMP/demo.rules" <<'EOF'
@@ -148,6 +166,10 @@ interfaces srv0
 ruleset $TMP/demo.rules
 socket $TMP/moatd.sock
 state-dir $TMP/state
+controlplane $CP_ADDR:$CP_PORT
+controlplane-ca $(cat "$TMP/cp/fingerprint")
+install-token-file $TMP/token
+user nobody
 EOF
 
 moatctl() {
@@ -176,6 +198,20 @@ if ! moatd_running; then
 	exit 1
 fi
 sed 's/^/    /' "$TMP/moatd.log"
+
+step "Hosts 2 and 3: moatd with policy drop on up0, joining the same fleet"
+fleet_rules >"$TMP/host.rules"
+i=2
+for ns in $FLEET_NS; do
+	[ "$ns" = "$SERVER" ] && continue
+	fleet_moatd "$ns" "$INSTANCE-h$i" up0 "$TMP/host.rules"
+	echo "    host $i: moatd instance $INSTANCE-h$i in $ns"
+	i=$((i + 1))
+done
+
+step "moatctl host list: three hosts enrolled with the token, healthy"
+healthy=$(wait_healthy 3)
+cpctl host list | sed 's/^/    /'
 
 # --- traffic -------------------------------------------------------------------
 
@@ -219,6 +255,8 @@ udp_try() {
 	grep -c datagram "$TMP/udp-$1" || true
 }
 
+outcome 3 "$healthy" "hosts healthy in the fleet: $healthy/3"
+
 step "Traffic from the client to the server"
 n=$(ping_replies 10.10.0.2)
 outcome 3 "$n" "ping 10.10.0.2: $n/3 replies (allowed by ping)"
@@ -256,8 +294,13 @@ moatctl rules | sed 's/^/    /'
 step "moatctl conntrack: the flows moat tracks"
 moatctl conntrack | sed 's/^/    /'
 
-step "moatctl status"
+step "moatctl status (the control plane's part at the end)"
 moatctl status | sed 's/^/    /'
+
+step "moatctl audit list: what the control plane recorded, hash-chained"
+cpctl audit list | sed 's/^/    /'
+r=$(cpctl audit verify 2>&1) || true
+outcome "audit chain OK" "${r%%:*}" "moatctl audit verify: $r"
 
 if [ "$wrong" -eq 0 ]; then
 	step "All $total outcomes as expected: moat allowed and dropped what the ruleset says"

@@ -39,7 +39,7 @@ CLI=$(kt_name ktfc)
 INST=$(kt_name ktfl)
 TMP=$(kt_tmpdir kt-fleet)
 kt_keep_dir "$TMP"
-chmod 755 "$TMP"
+chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
 kt_instance "$INST"
 
 HOST4=10.93.0.2
@@ -96,7 +96,7 @@ mkdir -p "$TMP/cp"
 kt_check "control plane starts" "see $TMP/cp.log" cp_start
 FP="sha256:$(openssl x509 -in "$TMP/cp/ca.crt" -outform DER | sha256sum | cut -d' ' -f1)"
 cpctl --json token create --uses 1 --label site=kt >"$TMP/token.json"
-jq -r .token "$TMP/token.json" >"$TMP/token"
+(umask 077 && jq -r .token "$TMP/token.json" >"$TMP/token")
 TOKEN_ID=$(jq -r .id "$TMP/token.json")
 token_uses() {
 	cpctl --json token list | jq -r ".[] | select(.id == \"$TOKEN_ID\") | .uses"
@@ -199,7 +199,7 @@ kt_eq "removed: the API says removed" removed "$(host_field state)"
 # a new token, the state dir as it was: moatd enrolls again
 kill -TERM "$MOATD_PID"
 wait "$MOATD_PID" || true
-cpctl --json token create | jq -r .token >"$TMP/token"
+cpctl --json token create | (umask 077 && jq -r .token >"$TMP/token")
 kt_moatd_start "$TMP/host.rules" "controlplane $CP4:7443" \
 	"controlplane-ca $FP" "install-token-file $TMP/token" "user nobody"
 kt_check "re-enrolled with a new token: healthy" "state $(host_field state 2>&1)" \

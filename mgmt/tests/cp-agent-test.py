@@ -216,6 +216,14 @@ def test_enroll(cp, tmp):
     c4.close()
     h.cert_der, h.key = r3["cert"], k3
     h.write_identity()
+    # revoking the token stops enrollments, never a host that joined with it
+    st, _ = cp.api("DELETE", "/v1/workspaces/default/tokens/%s" % tok["id"])
+    check("the host's token revoked", st == 200, st)
+    c5, w5 = h.session()
+    check("a host whose token was revoked stays in", w5.get("type") == "welcome", repr(w5)[:200])
+    c5.close()
+    expect_error("its token enrolls nobody else", aw.Host(cp.addr, cp.cafile, tmp, "late").enroll(secret),
+                 "token_revoked")
     return h, tok
 
 

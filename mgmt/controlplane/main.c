@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,6 +216,20 @@ static void defaults(struct cp_options *o)
 	snprintf(o->workspace, sizeof(o->workspace), "default");
 }
 
+/* A socket a host: as many as the hard limit allows (LimitNOFILE=). */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < 16384)
+		log_warn("at most %llu open files: as many hosts, fewer the operators' connections; raise the limit (LimitNOFILE=) for a larger fleet",
+			 (unsigned long long)r.rlim_cur);
+}
+
 /* The state directory and what is in it (the store's files). */
 static int chown_state(const char *dir, uid_t uid, gid_t gid)
 {
@@ -345,6 +360,7 @@ int main(int argc, char **argv)
 		log_set_level(LOG_LEVEL_DEBUG);
 	signal(SIGPIPE, SIG_IGN);
 	cp.agent_fd = cp.api_fd = -1;
+	raise_nofile();
 
 	ret = file_mkdir_p(cp.opt.state_dir, 0700);
 	if (ret) {

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * moat-fleet: many simulated hosts in one process, on one io_uring loop,
+ * speaking the agent channel (docs/protocol.md) over TLS 1.3 to a
+ * control plane, and what that costs the control plane.
+ *
+ *   main.c     options, the run: spawn, token, enroll, sessions, report
+ *   host.c     one host: enroll, then its mutual-TLS session and heartbeats
+ *   sched.c    when each host acts next (a heap under one timer)
+ *   stats.c    latency percentiles, and /proc samples of a process
+ *   spawn.c    a control plane of our own in a temporary state directory
+ *   token.c    an install token from the operator API (libcurl)
+ *   report.c   the table for people, --json for programs
+ */
+#ifndef MOAT_FLEET_H
+#define MOAT_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "loop.h"
+#include "proto.h"
+#include "tls.h"
+
+#define FLEET_ADDR_MAX 300
+#define FLEET_ERRS_KEPT 8
+
+struct fleet_opts {
+	unsigned hosts;
+	unsigned concurrency; /* connections being set up at once */
+	double interval, duration; /* seconds */
+	char server[FLEET_ADDR_MAX], api[FLEET_ADDR_MAX];
+	char ca_file[4096], admin_key_file[4096];
+	const char *controlplane; /* a binary to start ourselves */
+	const char *json_path;
+	pid_t cp_pid;
+	bool check; /* exit 1 unless every host and heartbeat got through */
+	bool keep; /* keep the temporary state directory */
+};
+
+enum host_state {
+	H_NEW,
+	H_ENROLLING,
+	H_ENROLLED,
+	H_CONNECTING, /* TCP, TLS, hello: waiting for welcome */
+	H_ACTIVE,
+	H_WAIT, /* to reconnect */
+	H_FAILED,
+	H_DONE,
+};
+
+struct fleet;
+
+struct fleet_host {
+	struct fleet *f;
+	unsigned idx;
+	enum host_state state;
+	EVP_PKEY *key;
+	unsigned char *csr;
+	size_t csr_len;
+	X509 *cert;
+	char host_id[PROTO_ID_MAX + 1];
+	struct tls_conn *tls;
+	struct loop_op connect_op;
+	struct wire_inbuf in;
+	uint64_t seq; /* the last heartbeat sent */
+	uint64_t sent_ns; /* of heartbeat @seq; 0 once acked */
+	uint64_t due_ns; /* the next action (sched.c) */
+	unsigned heap_at; /* 0: not scheduled */
+};
+
+/* Percentiles of latencies kept whole (microseconds). */
+struct fleet_lat {
+	uint32_t *us;
+	size_t n, cap;
+};
+
+/* Samples of one process from /proc, a second apart. */
+struct fleet_proc {
+	pid_t pid;
+	bool valid; /* a previous sample to take differences from */
+	uint64_t first_ticks, first_ns, last_ticks, last_ns;
+	unsigned n; /* samples */
+	double cpu_max; /* % of one core, over a second */
+	uint64_t rss_sum, rss_max, hwm; /* KiB */
+};
+
+struct fleet_phase {
+	uint64_t start_ns, end_ns;
+	struct fleet_proc cp, self;
+	uint64_t machine_busy[2], machine_total[2]; /* at start, at end */
+};
+
+struct fleet_counts {
+	unsigned enrolled, connected;
+	uint64_t sent, acked, lost, late;
+	unsigned errors, reconnects;
+};
+
+struct fleet {
+	struct fleet_opts o;
+	struct loop loop;
+	struct tls_ctx *tls;
+	struct wire_writer w; /* frames are copied by tls_conn_write() */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char server_name[FLEET_ADDR_MAX]; /* what the certificate must name */
+	char token[PROTO_TOKEN_MAX + 1];
+	struct fleet_host *hosts;
+	/* the run */
+	int phase; /* 1 enroll, 2 sessions */
+	unsigned next; /* the next host to start in this phase */
+	unsigned inflight; /* being set up */
+	unsigned finished; /* hosts of this phase done or failed */
+	bool steady; /* every host has had its chance to connect */
+	bool ending; /* no more heartbeats: waiting for the last acks */
+	uint64_t steady_ns, end_ns;
+	struct fleet_counts c;
+	struct fleet_lat ramp, lat; /* before and after steady */
+	char errs[FLEET_ERRS_KEPT][200]; /* the first few, for people */
+	unsigned nerrs;
+	/* sched.c */
+	struct fleet_host **heap;
+	unsigned heap_n;
+	struct loop_op tick, sample_op;
+	uint64_t tick_at;
+	/* measurements */
+	uint64_t keygen_ns;
+	struct fleet_phase enroll, connect, run;
+	struct fleet_phase *cur;
+	unsigned long ring_entries;
+	uint64_t rng;
+};
+
+static inline uint64_t fleet_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Uniform in [lo, hi). */
+double fleet_rand(struct fleet *f, double lo, double hi);
+void fleet_error(struct fleet *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void fleet_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* host.c */
+int fleet_keys(struct fleet *f);
+void fleet_host_enroll(struct fleet_host *h);
+void fleet_host_connect(struct fleet_host *h);
+/* The host's turn came (sched.c): a heartbeat, or a reconnect. */
+void fleet_host_due(struct fleet_host *h);
+void fleet_host_free(struct fleet_host *h);
+/* Start hosts while fewer than --concurrency are being set up. */
+void fleet_pump(struct fleet *f);
+
+/* sched.c */
+int fleet_sched_init(struct fleet *f);
+void fleet_sched_free(struct fleet *f);
+void fleet_sched(struct fleet_host *h, uint64_t at_ns);
+void fleet_unsched(struct fleet_host *h);
+/* The sampler, each second, into f->cur. */
+int fleet_sampler_start(struct fleet *f);
+/* Phase 2's clock: due hosts, the end of the run. */
+int fleet_tick_start(struct fleet *f);
+
+/* stats.c */
+int fleet_lat_add(struct fleet_lat *l, uint64_t ns);
+/* The @q-quantile (0..1) in microseconds; sorts the samples first. */
+double fleet_lat_quantile(struct fleet_lat *l, double q);
+void fleet_lat_free(struct fleet_lat *l);
+void fleet_proc_sample(struct fleet_proc *p, uint64_t now_ns);
+double fleet_proc_cpu_mean(const struct fleet_proc *p);
+double fleet_proc_cpu_seconds(const struct fleet_proc *p);
+void fleet_phase_begin(struct fleet *f, struct fleet_phase *ph);
+void fleet_phase_end(struct fleet *f);
+/* % of all CPUs anyone used during the phase (us and the control plane too). */
+double fleet_phase_machine_busy(const struct fleet_phase *ph);
+
+/* spawn.c */
+struct fleet_cp {
+	pid_t pid;
+	char dir[64]; /* the temporary state directory */
+	char log[96];
+};
+int fleet_cp_start(struct fleet *f, struct fleet_cp *cp);
+void fleet_cp_stop(struct fleet_cp *cp, bool keep);
+
+/* token.c: an install token for @uses enrollments into f->token. */
+int fleet_token(struct fleet *f, unsigned uses);
+
+/* report.c */
+void fleet_report(struct fleet *f, const char *cmdline);
+int fleet_report_json(struct fleet *f, const char *cmdline, const char *path);
+
+#endif /* MOAT_FLEET_H */

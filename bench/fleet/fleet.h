@@ -70,6 +70,8 @@ struct fleet_host {
 	uint64_t sent_ns; /* of heartbeat @seq; 0 once acked */
 	uint64_t due_ns; /* the next action (sched.c) */
 	unsigned heap_at; /* 0: not scheduled */
+	unsigned backoff_s; /* before the next reconnect */
+	bool welcomed; /* had a session once */
 };
 
 /* Percentiles of latencies kept whole (microseconds). */
@@ -95,7 +97,9 @@ struct fleet_phase {
 };
 
 struct fleet_counts {
-	unsigned enrolled, connected;
+	unsigned enrolled;
+	unsigned connected; /* hosts that had a session */
+	unsigned live; /* sessions now */
 	uint64_t sent, acked, lost, late;
 	unsigned errors, reconnects;
 };

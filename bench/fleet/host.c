@@ -91,13 +91,22 @@ static void fail(struct fleet_host *h, const char *what, const char *why)
 	}
 	if (was == H_CONNECTING)
 		setup_done(h);
-	/* a session that went: back after 1 s, as moatd's first backoff */
+	/*
+	 * A session that went, or could not be opened: again after moatd's
+	 * backoff, 1 s doubling to 60 s, times [0.8, 1.2] (docs/protocol.md).
+	 */
 	f->c.reconnects++;
 	if (was == H_ACTIVE)
-		f->c.connected--;
+		f->c.live--;
+	if (h->sent_ns)
+		f->c.lost++;
 	h->sent_ns = 0;
 	h->state = H_WAIT;
-	fleet_sched(h, fleet_now_ns() + (uint64_t)(fleet_rand(f, 0.8, 1.2) * SEC));
+	h->backoff_s = h->backoff_s ? h->backoff_s * 2 : 1;
+	if (h->backoff_s > 60)
+		h->backoff_s = 60;
+	fleet_sched(h, fleet_now_ns() + (uint64_t)(h->backoff_s *
+						   fleet_rand(f, 0.8, 1.2) * SEC));
 }
 
 /* The loop does the TCP connect; TLS starts once it is done. */
@@ -306,7 +315,11 @@ static void on_msg(struct fleet_host *h, struct proto_msg *m)
 		}
 		h->state = H_ACTIVE;
 		h->seq = 0;
-		f->c.connected++;
+		h->backoff_s = 0;
+		f->c.live++;
+		if (!h->welcomed)
+			f->c.connected++;
+		h->welcomed = true;
 		setup_done(h);
 		/* the first heartbeat right after welcome */
 		if (!f->ending)

@@ -297,6 +297,7 @@ static void command_line(char *buf, size_t size, int argc, char **argv)
 static bool complete(const struct fleet *f)
 {
 	return f->c.enrolled == f->o.hosts && f->c.connected == f->o.hosts &&
+	       f->c.live == f->o.hosts &&
 	       f->c.acked == f->c.sent && !f->c.lost && !f->c.late &&
 	       !f->c.errors && !f->c.reconnects && f->lat.n > 0;
 }

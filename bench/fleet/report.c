@@ -82,8 +82,8 @@ void fleet_report(struct fleet *f, const char *cmdline)
 	       "heartbeats", f->o.interval, secs(&f->run),
 	       (unsigned long long)f->c.sent, (unsigned long long)f->c.acked,
 	       (unsigned long long)f->c.lost, (unsigned long long)f->c.late);
-	printf("%-15s %u errors, %u reconnects\n", "faults", f->c.errors,
-	       f->c.reconnects);
+	printf("%-15s %u errors, %u reconnects (attempts); %u sessions at the end\n",
+	       "faults", f->c.errors, f->c.reconnects, f->c.live);
 	lat_line("latency", &f->lat);
 	lat_line("  while ramping", &f->ramp);
 	printf("\n%-15s %-11s %8s %8s %9s %9s %9s %8s\n", "process", "phase",
@@ -170,6 +170,7 @@ int fleet_report_json(struct fleet *f, const char *cmdline, const char *path)
 	c = json_object_new_object();
 	json_object_object_add(c, "enrolled", json_object_new_int((int)f->c.enrolled));
 	json_object_object_add(c, "connected", json_object_new_int((int)f->c.connected));
+	json_object_object_add(c, "sessions_at_end", json_object_new_int((int)f->c.live));
 	json_object_object_add(c, "heartbeats_sent", json_object_new_int64((int64_t)f->c.sent));
 	json_object_object_add(c, "heartbeats_acked", json_object_new_int64((int64_t)f->c.acked));
 	json_object_object_add(c, "heartbeats_lost", json_object_new_int64((int64_t)f->c.lost));

@@ -121,7 +121,7 @@ static void on_tick(struct loop *l, struct loop_op *op, int res)
 			       (unsigned long long)f->c.acked);
 	}
 	if (f->ending && (!outstanding(f) || now >= f->end_ns + DRAIN_NS)) {
-		f->c.lost = outstanding(f);
+		f->c.lost += outstanding(f);
 		loop_stop(l, 0);
 		return;
 	}
@@ -146,7 +146,7 @@ static void on_sample(struct loop *l, struct loop_op *op, int res)
 		fleet_progress("%llu s of %.0f: %u sessions, %llu heartbeats acked, %u errors",
 			       (unsigned long long)((now - f->steady_ns) /
 						    1000000000ull),
-			       f->o.duration, f->c.connected,
+			       f->o.duration, f->c.live,
 			       (unsigned long long)f->c.acked, f->c.errors);
 	if (loop_timeout(l, op, SAMPLE_NS, on_sample))
 		loop_stop(l, -EIO);

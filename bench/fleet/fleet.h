@@ -5,6 +5,7 @@
  * control plane, and what that costs the control plane.
  *
  *   main.c     options, the run: spawn, token, enroll, sessions, report
+ *   phase.c    keys, hosts started a few at a time, the window, the end
  *   host.c     one host: enroll, then its mutual-TLS session and heartbeats
  *   sched.c    when each host acts next (a heap under one timer)
  *   stats.c    latency percentiles, and /proc samples of a process
@@ -153,15 +154,24 @@ void fleet_error(struct fleet *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void fleet_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* host.c */
+/* phase.c */
+/* A P-256 key and a CSR for every host, before anything is measured. */
 int fleet_keys(struct fleet *f);
+/* Phase 1 (enroll) or 2 (sessions, heartbeats): until it is over. */
+int fleet_run_phase(struct fleet *f, int phase, struct fleet_phase *ph);
+/* Start hosts while fewer than --concurrency are being set up. */
+void fleet_pump(struct fleet *f);
+/* Close every session and wait for every op: nothing is left behind. */
+void fleet_teardown(struct fleet *f, struct loop_op *sig);
+/* Every host enrolled and connected, every heartbeat acked, no error. */
+bool fleet_complete(const struct fleet *f);
+
+/* host.c */
 void fleet_host_enroll(struct fleet_host *h);
 void fleet_host_connect(struct fleet_host *h);
 /* The host's turn came (sched.c): a heartbeat, or a reconnect. */
 void fleet_host_due(struct fleet_host *h);
 void fleet_host_free(struct fleet_host *h);
-/* Start hosts while fewer than --concurrency are being set up. */
-void fleet_pump(struct fleet *f);
 
 /* sched.c */
 int fleet_sched_init(struct fleet *f);

@@ -20,26 +20,6 @@
 static const struct tls_conn_ops enroll_ops, session_ops;
 static void on_connected(struct loop *l, struct loop_op *op, int res);
 
-int fleet_keys(struct fleet *f)
-{
-	char cn[32];
-	int ret;
-
-	for (unsigned i = 0; i < f->o.hosts; i++) {
-		struct fleet_host *h = &f->hosts[i];
-
-		snprintf(cn, sizeof(cn), "fleet-%05u", i);
-		ret = pki_key_new(&h->key);
-		if (ret == 0)
-			ret = pki_csr_new(h->key, cn, &h->csr, &h->csr_len);
-		if (ret)
-			return ret;
-		if (i && i % 1000 == 0)
-			fleet_progress("keys: %u of %u", i, f->o.hosts);
-	}
-	return 0;
-}
-
 void fleet_host_free(struct fleet_host *h)
 {
 	EVP_PKEY_free(h->key);
@@ -105,8 +85,9 @@ static void fail(struct fleet_host *h, const char *what, const char *why)
 	h->backoff_s = h->backoff_s ? h->backoff_s * 2 : 1;
 	if (h->backoff_s > 60)
 		h->backoff_s = 60;
-	fleet_sched(h, fleet_now_ns() + (uint64_t)(h->backoff_s *
-						   fleet_rand(f, 0.8, 1.2) * SEC));
+	fleet_sched(h,
+		    fleet_now_ns() + (uint64_t)(h->backoff_s *
+						fleet_rand(f, 0.8, 1.2) * SEC));
 }
 
 /* The loop does the TCP connect; TLS starts once it is done. */
@@ -167,7 +148,8 @@ static void on_connected(struct loop *l, struct loop_op *op, int res)
 
 		snprintf(m.token, sizeof(m.token), "%s", f->token);
 		snprintf(m.hostname, sizeof(m.hostname), "fleet-%05u", h->idx);
-		snprintf(m.machine_id, sizeof(m.machine_id), "%032x", h->idx + 1);
+		snprintf(m.machine_id, sizeof(m.machine_id), "%032x",
+			 h->idx + 1);
 		snprintf(m.agent_version, sizeof(m.agent_version), "%s",
 			 MOAT_VERSION);
 		ret = proto_encode_enroll(&f->w, &m, &frame, &len, &e);
@@ -217,8 +199,9 @@ static void send_heartbeat(struct fleet_host *h)
 		.mem_available = 5ull << 30,
 		.dataplane = { .instance = "default",
 			       .generation = 3,
-			       .ruleset_hash = "e3b0c44298fc1c149afbf4c8996fb924"
-					       "27ae41e4649b934ca495991b7852b855",
+			       .ruleset_hash =
+				       "e3b0c44298fc1c149afbf4c8996fb924"
+				       "27ae41e4649b934ca495991b7852b855",
 			       .ifaces = (struct proto_iface *)ifaces,
 			       .nifaces = 1,
 			       .ct_entries = 117,
@@ -244,8 +227,9 @@ static void next_heartbeat(struct fleet_host *h)
 {
 	struct fleet *f = h->f;
 
-	fleet_sched(h, fleet_now_ns() + (uint64_t)(f->o.interval *
-						   fleet_rand(f, 0.9, 1.1) * SEC));
+	fleet_sched(h,
+		    fleet_now_ns() + (uint64_t)(f->o.interval *
+						fleet_rand(f, 0.9, 1.1) * SEC));
 }
 
 void fleet_host_due(struct fleet_host *h)
@@ -283,7 +267,7 @@ static void on_ack(struct fleet_host *h, const struct proto_heartbeat_ack *a)
 	f->c.acked++;
 	/* what was sent while sessions were still being set up is apart */
 	fleet_lat_add(f->steady && h->sent_ns >= f->steady_ns ? &f->lat :
-								   &f->ramp,
+								&f->ramp,
 		      now - h->sent_ns);
 	h->sent_ns = 0;
 }
@@ -344,8 +328,7 @@ static void on_msg(struct fleet_host *h, struct proto_msg *m)
 	}
 }
 
-static void on_data(struct tls_conn *c, const void *buf, size_t len,
-		    void *data)
+static void on_data(struct tls_conn *c, const void *buf, size_t len, void *data)
 {
 	struct fleet_host *h = data;
 	const char *p = buf, *payload;
@@ -402,31 +385,3 @@ static const struct tls_conn_ops session_ops = {
 	.data = on_data,
 	.closed = on_closed,
 };
-
-void fleet_pump(struct fleet *f)
-{
-	if (f->phase > 2)
-		return;
-	while (f->inflight < f->o.concurrency && f->next < f->o.hosts) {
-		struct fleet_host *h = &f->hosts[f->next++];
-
-		if (f->phase == 1)
-			fleet_host_enroll(h);
-		else if (h->state == H_ENROLLED)
-			fleet_host_connect(h);
-		else
-			f->finished++; /* it never enrolled */
-	}
-	if (f->finished < f->o.hosts || f->inflight)
-		return;
-	if (f->phase == 1) {
-		loop_stop(&f->loop, 0);
-	} else if (!f->steady) {
-		/* every host had its chance: the measured window starts */
-		f->steady = true;
-		f->steady_ns = fleet_now_ns();
-		f->end_ns = f->steady_ns + (uint64_t)(f->o.duration * SEC);
-		fleet_phase_end(f);
-		fleet_phase_begin(f, &f->run);
-	}
-}

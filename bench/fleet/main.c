@@ -71,7 +71,8 @@ double fleet_rand(struct fleet *f, double lo, double hi)
 	f->rng ^= f->rng >> 12;
 	f->rng ^= f->rng << 25;
 	f->rng ^= f->rng >> 27;
-	return lo + (hi - lo) * (double)((f->rng * 2685821657736338717ull) >> 11) /
+	return lo + (hi - lo) *
+			    (double)((f->rng * 2685821657736338717ull) >> 11) /
 			    (double)(1ull << 53);
 }
 
@@ -88,7 +89,8 @@ static int parse_num(const char *s, double lo, double hi, double *v)
 static int parse_server(struct fleet *f)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV }, *res;
+				  .ai_flags = AI_NUMERICSERV },
+			*res;
 	char host[FLEET_ADDR_MAX];
 	const char *s = f->o.server, *port = strrchr(s, ':');
 
@@ -143,7 +145,8 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 			o->hosts = (unsigned)v;
 			break;
 		case 'i':
-			ret = parse_num(optarg, 1, PROTO_INTERVAL_MAX, &o->interval);
+			ret = parse_num(optarg, 1, PROTO_INTERVAL_MAX,
+					&o->interval);
 			break;
 		case 'd':
 			ret = parse_num(optarg, 0, 86400, &o->duration);
@@ -201,7 +204,8 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 	}
 	if (!o->controlplane && (!o->server[0] || !o->api[0] ||
 				 !o->ca_file[0] || !o->admin_key_file[0])) {
-		fprintf(stderr, "moat-fleet: give --controlplane BINARY, or --server, --api, --ca and --admin-key-file\n%s",
+		fprintf(stderr,
+			"moat-fleet: give --controlplane BINARY, or --server, --api, --ca and --admin-key-file\n%s",
 			usage);
 		return 2;
 	}
@@ -222,7 +226,8 @@ static int raise_nofile(unsigned hosts)
 		r.rlim_max = want; /* only root may, and that is fine */
 	r.rlim_cur = want;
 	if (setrlimit(RLIMIT_NOFILE, &r) < 0) {
-		fprintf(stderr, "moat-fleet: %u hosts need %llu open files: %s (ulimit -n)\n",
+		fprintf(stderr,
+			"moat-fleet: %u hosts need %llu open files: %s (ulimit -n)\n",
 			hosts, (unsigned long long)want, strerror(errno));
 		return -errno;
 	}
@@ -245,7 +250,8 @@ static int client_tls(struct fleet *f)
 		ret = pki_cert_from_pem(pem, strlen(pem), &ca);
 	free(pem);
 	if (ret == 0)
-		ret = tls_ctx_new(&f->tls, false, &(struct tls_config){ .ca = ca });
+		ret = tls_ctx_new(&f->tls, false,
+				  &(struct tls_config){ .ca = ca });
 	X509_free(ca);
 	return ret;
 }
@@ -256,34 +262,6 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 		loop_stop(l, -EINTR);
 }
 
-static int run_phase(struct fleet *f, int phase, struct fleet_phase *ph)
-{
-	f->phase = phase;
-	f->next = f->finished = f->inflight = 0;
-	fleet_phase_begin(f, ph);
-	fleet_pump(f);
-	return loop_run(&f->loop);
-}
-
-/* Every session closed, every op back: nothing is left for ASan. */
-static void teardown(struct fleet *f, struct loop_op *sig)
-{
-	f->phase = 3;
-	fleet_phase_end(f);
-	loop_cancel(&f->loop, &f->tick);
-	loop_cancel(&f->loop, &f->sample_op);
-	loop_cancel(&f->loop, sig);
-	for (unsigned i = 0; f->hosts && i < f->o.hosts; i++) {
-		struct fleet_host *h = &f->hosts[i];
-
-		if (h->tls)
-			tls_conn_close(h->tls);
-		h->tls = NULL;
-		loop_cancel(&f->loop, &h->connect_op);
-	}
-	loop_run(&f->loop);
-}
-
 static void command_line(char *buf, size_t size, int argc, char **argv)
 {
 	size_t n = 0;
@@ -292,14 +270,6 @@ static void command_line(char *buf, size_t size, int argc, char **argv)
 	for (int i = 0; i < argc && n < size; i++)
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? " " : "",
 				      i ? argv[i] : "moat-fleet");
-}
-
-static bool complete(const struct fleet *f)
-{
-	return f->c.enrolled == f->o.hosts && f->c.connected == f->o.hosts &&
-	       f->c.live == f->o.hosts &&
-	       f->c.acked == f->c.sent && !f->c.lost && !f->c.late &&
-	       !f->c.errors && !f->c.reconnects && f->lat.n > 0;
 }
 
 int main(int argc, char **argv)
@@ -347,7 +317,8 @@ int main(int argc, char **argv)
 	}
 	ret = parse_server(f);
 	if (ret) {
-		fprintf(stderr, "moat-fleet: --server: expected ADDR:PORT: `%s'\n",
+		fprintf(stderr,
+			"moat-fleet: --server: expected ADDR:PORT: `%s'\n",
 			f->o.server);
 		goto out;
 	}
@@ -375,22 +346,24 @@ int main(int argc, char **argv)
 
 	fleet_progress("enrolling %u hosts, %u at a time", f->o.hosts,
 		       f->o.concurrency);
-	ret = run_phase(f, 1, &f->enroll);
+	ret = fleet_run_phase(f, 1, &f->enroll);
 	fleet_phase_end(f);
 	if (ret == 0 && f->c.enrolled) {
 		fleet_progress("%u enrolled; opening their sessions",
 			       f->c.enrolled);
-		ret = fleet_tick_start(f) ?: run_phase(f, 2, &f->connect);
+		ret = fleet_tick_start(f) ?: fleet_run_phase(f, 2, &f->connect);
 	}
-	teardown(f, &sig);
+	fleet_teardown(f, &sig);
 	if (ret == -EINTR)
 		fleet_progress("interrupted: the numbers so far");
 	fleet_report(f, cmdline);
 	if (f->o.json_path && fleet_report_json(f, cmdline, f->o.json_path))
-		fprintf(stderr, "moat-fleet: cannot write %s\n", f->o.json_path);
-	whole = complete(f);
+		fprintf(stderr, "moat-fleet: cannot write %s\n",
+			f->o.json_path);
+	whole = fleet_complete(f);
 	if (f->o.check && !whole)
-		fleet_progress("--check: not every host enrolled and connected, or not every heartbeat acked, or errors");
+		fleet_progress(
+			"--check: not every host enrolled and connected, or not every heartbeat acked, or errors");
 out:
 	fleet_cp_stop(&cp, f->o.keep);
 	for (unsigned i = 0; f->hosts && i < f->o.hosts; i++)

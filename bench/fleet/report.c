@@ -112,12 +112,16 @@ static struct json_object *proc_json(const struct fleet_proc *p)
 
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	json_object_object_add(o, "samples", json_object_new_int((int)p->n));
-	json_object_object_add(o, "cpu_pct_mean", jdouble(fleet_proc_cpu_mean(p)));
+	json_object_object_add(o, "cpu_pct_mean",
+			       jdouble(fleet_proc_cpu_mean(p)));
 	json_object_object_add(o, "cpu_pct_max", jdouble(p->cpu_max));
-	json_object_object_add(o, "cpu_seconds", jdouble(fleet_proc_cpu_seconds(p)));
+	json_object_object_add(o, "cpu_seconds",
+			       jdouble(fleet_proc_cpu_seconds(p)));
 	json_object_object_add(o, "rss_kib_mean", jdouble(rss_mean(p)));
-	json_object_object_add(o, "rss_kib_max", json_object_new_int64((int64_t)p->rss_max));
-	json_object_object_add(o, "hwm_kib", json_object_new_int64((int64_t)p->hwm));
+	json_object_object_add(o, "rss_kib_max",
+			       json_object_new_int64((int64_t)p->rss_max));
+	json_object_object_add(o, "hwm_kib",
+			       json_object_new_int64((int64_t)p->hwm));
 	return o;
 }
 
@@ -137,12 +141,14 @@ static struct json_object *lat_json(struct fleet_lat *l)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)l->n));
+	json_object_object_add(o, "count",
+			       json_object_new_int64((int64_t)l->n));
 	for (size_t i = 0; i < NQ; i++)
-		json_object_object_add(o, qnames[i],
-				       jdouble(l->n ? fleet_lat_quantile(l, quantiles[i]) /
-							      1000.0 :
-						      0));
+		json_object_object_add(
+			o, qnames[i],
+			jdouble(l->n ? fleet_lat_quantile(l, quantiles[i]) /
+						1000.0 :
+				       0));
 	return o;
 }
 
@@ -157,29 +163,46 @@ int fleet_report_json(struct fleet *f, const char *cmdline, const char *path)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	uname(&u);
 	json_object_object_add(o, "tool", json_object_new_string("moat-fleet"));
-	json_object_object_add(o, "version", json_object_new_string(MOAT_VERSION));
+	json_object_object_add(o, "version",
+			       json_object_new_string(MOAT_VERSION));
 	json_object_object_add(o, "command", json_object_new_string(cmdline));
 	json_object_object_add(o, "date", json_object_new_string(when));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
-	json_object_object_add(o, "cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_object_add(o, "hosts", json_object_new_int((int)f->o.hosts));
+	json_object_object_add(
+		o, "cpus",
+		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(o, "hosts",
+			       json_object_new_int((int)f->o.hosts));
 	json_object_object_add(o, "interval_s", jdouble(f->o.interval));
 	json_object_object_add(o, "duration_s", jdouble(f->o.duration));
-	json_object_object_add(o, "concurrency", json_object_new_int((int)f->o.concurrency));
-	json_object_object_add(o, "keygen_s", jdouble((double)f->keygen_ns / 1e9));
+	json_object_object_add(o, "concurrency",
+			       json_object_new_int((int)f->o.concurrency));
+	json_object_object_add(o, "keygen_s",
+			       jdouble((double)f->keygen_ns / 1e9));
 	c = json_object_new_object();
-	json_object_object_add(c, "enrolled", json_object_new_int((int)f->c.enrolled));
-	json_object_object_add(c, "connected", json_object_new_int((int)f->c.connected));
-	json_object_object_add(c, "sessions_at_end", json_object_new_int((int)f->c.live));
-	json_object_object_add(c, "heartbeats_sent", json_object_new_int64((int64_t)f->c.sent));
-	json_object_object_add(c, "heartbeats_acked", json_object_new_int64((int64_t)f->c.acked));
-	json_object_object_add(c, "heartbeats_lost", json_object_new_int64((int64_t)f->c.lost));
-	json_object_object_add(c, "heartbeats_late", json_object_new_int64((int64_t)f->c.late));
-	json_object_object_add(c, "errors", json_object_new_int((int)f->c.errors));
-	json_object_object_add(c, "reconnects", json_object_new_int((int)f->c.reconnects));
+	json_object_object_add(c, "enrolled",
+			       json_object_new_int((int)f->c.enrolled));
+	json_object_object_add(c, "connected",
+			       json_object_new_int((int)f->c.connected));
+	json_object_object_add(c, "sessions_at_end",
+			       json_object_new_int((int)f->c.live));
+	json_object_object_add(c, "heartbeats_sent",
+			       json_object_new_int64((int64_t)f->c.sent));
+	json_object_object_add(c, "heartbeats_acked",
+			       json_object_new_int64((int64_t)f->c.acked));
+	json_object_object_add(c, "heartbeats_lost",
+			       json_object_new_int64((int64_t)f->c.lost));
+	json_object_object_add(c, "heartbeats_late",
+			       json_object_new_int64((int64_t)f->c.late));
+	json_object_object_add(c, "errors",
+			       json_object_new_int((int)f->c.errors));
+	json_object_object_add(c, "reconnects",
+			       json_object_new_int((int)f->c.reconnects));
 	json_object_object_add(o, "counts", c);
-	json_object_object_add(o, "enroll_rate_per_s", jdouble(rate(f->c.enrolled, &f->enroll)));
-	json_object_object_add(o, "connect_rate_per_s", jdouble(rate(f->c.connected, &f->connect)));
+	json_object_object_add(o, "enroll_rate_per_s",
+			       jdouble(rate(f->c.enrolled, &f->enroll)));
+	json_object_object_add(o, "connect_rate_per_s",
+			       jdouble(rate(f->c.connected, &f->connect)));
 	json_object_object_add(o, "latency_ms", lat_json(&f->lat));
 	json_object_object_add(o, "latency_ramp_ms", lat_json(&f->ramp));
 	json_object_object_add(o, "enrollment", phase_json(&f->enroll));
@@ -189,7 +212,8 @@ int fleet_report_json(struct fleet *f, const char *cmdline, const char *path)
 	for (unsigned i = 0; i < f->nerrs; i++)
 		json_object_array_add(errs, json_object_new_string(f->errs[i]));
 	json_object_object_add(o, "first_errors", errs);
-	ret = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	ret = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO :
+									  0;
 	json_object_put(o);
 	return ret;
 }

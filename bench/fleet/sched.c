@@ -53,7 +53,8 @@ static void sift_down(struct fleet *f, unsigned i)
 	unsigned c;
 
 	while ((c = 2 * i) <= f->heap_n) {
-		if (c < f->heap_n && f->heap[c + 1]->due_ns < f->heap[c]->due_ns)
+		if (c < f->heap_n &&
+		    f->heap[c + 1]->due_ns < f->heap[c]->due_ns)
 			c++;
 		if (f->heap[c]->due_ns >= h->due_ns)
 			break;
@@ -116,9 +117,10 @@ static void on_tick(struct loop *l, struct loop_op *op, int res)
 	}
 	if (f->steady && !f->ending && now >= f->end_ns) {
 		f->ending = true;
-		fleet_progress("heartbeats: %llu sent, %llu acked; waiting for the last acks",
-			       (unsigned long long)f->c.sent,
-			       (unsigned long long)f->c.acked);
+		fleet_progress(
+			"heartbeats: %llu sent, %llu acked; waiting for the last acks",
+			(unsigned long long)f->c.sent,
+			(unsigned long long)f->c.acked);
 	}
 	if (f->ending && (!outstanding(f) || now >= f->end_ns + DRAIN_NS)) {
 		f->c.lost += outstanding(f);
@@ -141,13 +143,15 @@ static void on_sample(struct loop *l, struct loop_op *op, int res)
 	if (f->phase == 1)
 		fleet_progress("enrolled %u of %u", f->c.enrolled, f->o.hosts);
 	else if (!f->steady)
-		fleet_progress("sessions: %u of %u", f->c.connected, f->o.hosts);
+		fleet_progress("sessions: %u of %u", f->c.connected,
+			       f->o.hosts);
 	else if (!f->ending)
-		fleet_progress("%llu s of %.0f: %u sessions, %llu heartbeats acked, %u errors",
-			       (unsigned long long)((now - f->steady_ns) /
-						    1000000000ull),
-			       f->o.duration, f->c.live,
-			       (unsigned long long)f->c.acked, f->c.errors);
+		fleet_progress(
+			"%llu s of %.0f: %u sessions, %llu heartbeats acked, %u errors",
+			(unsigned long long)((now - f->steady_ns) /
+					     1000000000ull),
+			f->o.duration, f->c.live,
+			(unsigned long long)f->c.acked, f->c.errors);
 	if (loop_timeout(l, op, SAMPLE_NS, on_sample))
 		loop_stop(l, -EIO);
 }

@@ -115,9 +115,11 @@ int fleet_cp_start(struct fleet *f, struct fleet_cp *cp)
 	for (int i = 0; i < START_TIMEOUT_S * 10; i++) {
 		if (waitpid(cp->pid, &status, WNOHANG) == cp->pid) {
 			cp->pid = 0;
-			fleet_error(f, "the control plane exited (status %d): see %s",
-				    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-				    cp->log);
+			fleet_error(
+				f,
+				"the control plane exited (status %d): see %s",
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				cp->log);
 			return -ECHILD;
 		}
 		if (file_nonempty(f->o.admin_key_file) &&

@@ -76,8 +76,10 @@ static int proc_ticks(pid_t pid, uint64_t *ticks)
 	buf[n] = '\0';
 	/* the name in brackets may hold spaces: count from the last ')' */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		   &st) != 2)
 		return -EBADMSG;
 	*ticks = ut + st;
 	return 0;
@@ -111,7 +113,8 @@ void fleet_proc_sample(struct fleet_proc *p, uint64_t now_ns)
 	uint64_t ticks, rss, hwm;
 	double cpu;
 
-	if (!p->pid || proc_ticks(p->pid, &ticks) || proc_mem(p->pid, &rss, &hwm))
+	if (!p->pid || proc_ticks(p->pid, &ticks) ||
+	    proc_mem(p->pid, &rss, &hwm))
 		return;
 	if (!hz)
 		hz = sysconf(_SC_CLK_TCK);
@@ -179,7 +182,8 @@ double fleet_phase_machine_busy(const struct fleet_phase *ph)
 {
 	uint64_t total = ph->machine_total[1] - ph->machine_total[0];
 
-	return total ? 100.0 * (double)(ph->machine_busy[1] -
+	return total ? 100.0 *
+			       (double)(ph->machine_busy[1] -
 					ph->machine_busy[0]) /
 			       (double)total :
 		       0;

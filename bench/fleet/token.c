@@ -118,7 +118,7 @@ int fleet_token(struct fleet *f, unsigned uses)
 	}
 	ret = parse_reply(f, &r);
 	if (ret)
-		fleet_error(f, "POST %s: no \"token\" in the reply: %.200s", url,
-			    r.buf);
+		fleet_error(f, "POST %s: no \"token\" in the reply: %.200s",
+			    url, r.buf);
 	return ret;
 }

@@ -22,7 +22,6 @@ chmod 755 "$d" # the session process (user nobody) reads its identity here
 net=10.$((200 + $$ % 50)).$(($$ % 250))
 port=$((20000 + $$ % 20000))
 api=$((port + 1))
-hz=$(getconf CLK_TCK)
 
 cleanup() {
 	for p in "$d/moatd.pid" "$d/cp.pid"; do
@@ -110,52 +109,70 @@ kid=$(pgrep -P "$pid" | head -1)
 [ -n "$kid" ] || say "no session process under moatd ($pid): measuring the parent alone"
 say "enrolled; sampling moatd $pid and its session process ${kid:-none} for $secs s"
 
-ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# CPU time in ms, to the microsecond: the scheduler's own sum over every
+# thread (/proc/PID/stat's utime + stime count whole 10 ms ticks, and two
+# minutes of an idle moatd are less than one)
+cpu_ms() {
+	cat /proc/"$1"/task/*/sched |
+		awk '$1 == "se.sum_exec_runtime" { t += $3 } END { printf "%.3f\n", t }'
+}
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# proportional: the libraries both processes map count half to each
+pss() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
 
-# per process: ticks at start, RSS samples (sum, max)
-p0=$(ticks "$pid")
+# per process: CPU at start, RSS samples (sum, max)
+p0=$(cpu_ms "$pid")
 k0=0
-[ -n "$kid" ] && k0=$(ticks "$kid")
+[ -n "$kid" ] && k0=$(cpu_ms "$kid")
 prss=0 pmax=0 krss=0 kmax=0 n=0
 while [ $n -lt "$secs" ]; do
 	sleep 1
 	kill -0 "$pid" 2>/dev/null || fail "moatd exited while sampled"
 	r=$(kib "$pid" VmRSS)
 	prss=$((prss + r))
-	[ "$r" -gt $pmax ] && pmax=$r
+	[ "$r" -gt "$pmax" ] && pmax=$r
 	if [ -n "$kid" ]; then
 		r=$(kib "$kid" VmRSS)
 		krss=$((krss + r))
-		[ "$r" -gt $kmax ] && kmax=$r
+		[ "$r" -gt "$kmax" ] && kmax=$r
 	fi
 	n=$((n + 1))
 done
-p1=$(ticks "$pid")
-phwm=$(kib "$pid" VmHWM)
-k1=0 khwm=0
-[ -n "$kid" ] && { k1=$(ticks "$kid"); khwm=$(kib "$kid" VmHWM); }
+p1=$(cpu_ms "$pid")
+phwm=$(kib "$pid" VmHWM) ppss=$(pss "$pid") panon=$(kib "$pid" RssAnon)
+k1=0 khwm=0 kpss=0 kanon=0
+if [ -n "$kid" ]; then
+	k1=$(cpu_ms "$kid")
+	khwm=$(kib "$kid" VmHWM) kpss=$(pss "$kid") kanon=$(kib "$kid" RssAnon)
+fi
 last=$(apicall "https://127.0.0.1:$api/v1/workspaces/default/hosts" |
-	python3 -c 'import json, sys; h = json.load(sys.stdin)[0]; print(h["state"], h["last_seen"])')
+	python3 -c 'import json, sys, time; h = json.load(sys.stdin)[0]; print(h["state"] + ", last seen", int(time.time()) - h["last_seen"], "s ago")')
 
-row() { # name, ticks, rss sum, rss max, hwm
-	awk -v name="$1" -v t="$2" -v s="$3" -v m="$4" -v h="$5" -v n="$secs" \
-		-v hz="$hz" 'BEGIN {
-		printf "%-16s %8.3f %8.2f %9.2f %9.2f %9.2f\n", name,
-			100 * t / hz / n, t / hz, s / n / 1024, m / 1024, h / 1024 }'
+row() { # name, cpu ms at start and end, rss sum, rss max, hwm, pss, anon
+	awk -v name="$1" -v t0="$2" -v t1="$3" -v s="$4" -v m="$5" -v h="$6" \
+		-v p="$7" -v a="$8" -v n="$secs" 'BEGIN {
+		t = (t1 - t0) / 1000
+		printf "%-16s %8.4f %7.1f %8.2f %8.2f %8.2f %8.2f %8.2f\n", name,
+			100 * t / n, 1000 * t, s / n / 1024, m / 1024,
+			h / 1024, p / 1024, a / 1024 }'
 }
 echo "moatd idle in a fleet: heartbeats every 10 s, $secs s sampled, conntrack off, one rule"
-printf "%-16s %8s %8s %9s %9s %9s\n" process "cpu %" "cpu s" "RSS MiB" "RSS max" "HWM MiB"
-row "moatd (root)" $((p1 - p0)) $prss $pmax "$phwm"
-[ -n "$kid" ] && row "session (nobody)" $((k1 - k0)) $krss $kmax "$khwm"
-echo "control plane sees the host: $last"
+printf "%-16s %8s %7s %8s %8s %8s %8s %8s\n" process "cpu %" "cpu ms" \
+	"RSS MiB" "RSS max" "HWM" "PSS" "anon"
+row "moatd (root)" "$p0" "$p1" "$prss" "$pmax" "$phwm" "$ppss" "$panon"
+[ -n "$kid" ] && row "session (nobody)" "$k0" "$k1" "$krss" "$kmax" "$khwm" \
+	"$kpss" "$kanon"
+echo "the control plane sees the host: $last"
 
 if [ -n "$json" ]; then
-	awk -v s="$secs" -v hz="$hz" -v pt=$((p1 - p0)) -v pr=$prss -v pm=$pmax \
-		-v ph="$phwm" -v kt=$((k1 - k0)) -v kr=$krss -v km=$kmax \
-		-v kh="$khwm" -v kid="${kid:-0}" 'BEGIN {
+	awk -v s="$secs" -v pt0="$p0" -v pt1="$p1" -v pr="$prss" -v pm="$pmax" \
+		-v ph="$phwm" -v kt0="$k0" -v kt1="$k1" -v kr="$krss" -v km="$kmax" \
+		-v kh="$khwm" -v kid="${kid:-0}" -v pp="$ppss" -v pa="$panon" \
+		-v kp="$kpss" -v ka="$kanon" 'BEGIN {
+		pt = (pt1 - pt0) / 1000
+		kt = (kt1 - kt0) / 1000
 		printf "{\"tool\": \"moatd-idle.sh\", \"seconds\": %d, \"heartbeat_interval_s\": 10,\n", s
-		printf " \"moatd\": {\"cpu_pct\": %.4f, \"cpu_seconds\": %.2f, \"rss_kib_mean\": %.0f, \"rss_kib_max\": %d, \"hwm_kib\": %d},\n", 100 * pt / hz / s, pt / hz, pr / s, pm, ph
-		printf " \"session\": {\"pid_found\": %s, \"cpu_pct\": %.4f, \"cpu_seconds\": %.2f, \"rss_kib_mean\": %.0f, \"rss_kib_max\": %d, \"hwm_kib\": %d}}\n", kid ? "true" : "false", 100 * kt / hz / s, kt / hz, kr / s, km, kh + 0
+		printf " \"moatd\": {\"cpu_pct\": %.5f, \"cpu_seconds\": %.4f, \"rss_kib_mean\": %.0f, \"rss_kib_max\": %d, \"hwm_kib\": %d, \"pss_kib\": %d, \"anon_kib\": %d},\n", 100 * pt / s, pt, pr / s, pm, ph, pp, pa
+		printf " \"session\": {\"pid_found\": %s, \"cpu_pct\": %.5f, \"cpu_seconds\": %.4f, \"rss_kib_mean\": %.0f, \"rss_kib_max\": %d, \"hwm_kib\": %d, \"pss_kib\": %d, \"anon_kib\": %d}}\n", kid ? "true" : "false", 100 * kt / s, kt, kr / s, km, kh + 0, kp + 0, ka + 0
 	}' >"$json"
 fi

@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +46,12 @@ int tls_conn_new(struct tls_conn **out, struct loop *l, struct tls_ctx *ctx,
 		return -ENOMEM;
 	c->l = l;
 	c->fd = fd;
+	/*
+	 * Whole frames are written at once: Nagle would only hold a frame's
+	 * last segment back for the peer's delayed ACK (a handshake's
+	 * flights, an enroll answer).  Not TCP (a test's socketpair): no harm.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->ops = ops;
 	c->data = data;
 	c->rx.data = c->tx.data = c->timer.data = c;

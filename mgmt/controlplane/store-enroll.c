@@ -139,6 +139,7 @@ int store_enroll(struct store *st, const struct store_who *who,
 	char id[STORE_ID_LEN], serial[STORE_SERIAL_LEN] = "", detail[600];
 	char actor[STORE_ID_LEN + 8];
 	struct store_who as = *who;
+	struct store_changes ch = { 0 };
 	struct store_token t = { 0 };
 	int64_t not_after = 0;
 	bool found = false;
@@ -165,6 +166,9 @@ int store_enroll(struct store *st, const struct store_who *who,
 		ret = sign(arg, t.workspace_id, id, serial, &not_after);
 	if (!ret)
 		ret = host_write(st, found, id, &t, req, serial, not_after);
+	/* its token's labels may select it: its session sends the state */
+	if (!ret)
+		ret = store_desired_update(st, t.workspace_id, id, &ch);
 	if (!ret) {
 		snprintf(actor, sizeof(actor), "token:%s", t.id);
 		as.actor = actor;
@@ -172,6 +176,7 @@ int store_enroll(struct store *st, const struct store_who *who,
 				      id, "ok", detail);
 	}
 	ret = store_end(st, ret);
+	store_changes_report(&ch, NULL, NULL);
 	if (ret == -ENOKEY || ret == -EKEYEXPIRED || ret == -EKEYREVOKED ||
 	    ret == -EDQUOT)
 		refuse(st, who, &t, detail, ret);

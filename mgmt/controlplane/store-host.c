@@ -15,15 +15,33 @@ void store_host_clear(struct store_host *h)
 {
 	free(h->labels);
 	free(h->dataplane);
+	free(h->apply_error);
 	h->labels = NULL;
 	h->dataplane = NULL;
+	h->apply_error = NULL;
+}
+
+const char *store_host_status(const struct store_host *h)
+{
+	if (!h->desired_gen)
+		return "unmanaged";
+	if (h->drift)
+		return "drift";
+	if (h->applied_gen == h->desired_gen)
+		return "converged";
+	/* an error for an older generation says nothing about this one */
+	if (h->error_gen == h->desired_gen)
+		return "failing";
+	return "pending";
 }
 
 #define HOST_SELECT                                                           \
 	"SELECT id, workspace_id, hostname, machine_id, token_id, serial,"    \
 	" prev_serial, enrolled, first_seen, last_seen, cert_not_after,"      \
-	" uptime, removed, agent_version, kernel, address, labels, dataplane" \
-	" FROM hosts"
+	" uptime, removed, agent_version, kernel, address, labels, dataplane," \
+	" desired_gen, desired_name, desired_version, desired_mode,"           \
+	" applied_gen, error_gen, apply_error, applied_hash, drift,"           \
+	" last_applied FROM hosts"
 
 /* Two statements, as SQLite plans "?2 IS NULL OR id = ?2" as a scan. */
 static const char sql_list[] =
@@ -54,7 +72,17 @@ static int host_from_row(struct store *st, sqlite3_stmt *s, void *arg)
 	store_col_copy(s, 15, h->address, sizeof(h->address));
 	h->labels = store_col_dup(s, 16);
 	h->dataplane = store_col_dup(s, 17);
-	if (!h->labels || !h->dataplane) {
+	h->desired_gen = (uint64_t)sqlite3_column_int64(s, 18);
+	store_col_copy(s, 19, h->desired_ruleset, sizeof(h->desired_ruleset));
+	h->desired_version = sqlite3_column_int64(s, 20);
+	store_col_copy(s, 21, h->desired_mode, sizeof(h->desired_mode));
+	h->applied_gen = (uint64_t)sqlite3_column_int64(s, 22);
+	h->error_gen = (uint64_t)sqlite3_column_int64(s, 23);
+	h->apply_error = store_col_dup(s, 24);
+	store_col_copy(s, 25, h->applied_hash, sizeof(h->applied_hash));
+	h->drift = sqlite3_column_int64(s, 26) != 0;
+	h->last_applied = sqlite3_column_int64(s, 27);
+	if (!h->labels || !h->dataplane || !h->apply_error) {
 		store_host_clear(h);
 		return -ENOMEM;
 	}
@@ -232,5 +260,59 @@ int store_host_cert_ok(struct store *st, const char *workspace_id,
 	else
 		ret = -EPERM;
 	sqlite3_reset(s);
+	return ret;
+}
+
+static const char sql_labels[] =
+	"UPDATE hosts SET labels = ? WHERE workspace_id = ? AND id = ?"
+	" AND removed = 0";
+
+int store_host_set_labels(struct store *st, const struct store_who *who,
+			  const char *ws_id, const char *host_id,
+			  const char *labels_json, store_desired_fn changed,
+			  void *arg)
+{
+	struct store_changes ch = { 0 };
+	size_t dlen = 64 + 6 * strlen(labels_json);
+	char *detail = malloc(dlen);
+	sqlite3_stmt *s;
+	bool ok = false;
+	int ret;
+
+	if (!detail)
+		return -ENOMEM;
+	ret = store_json_detail(detail, dlen, "labels", labels_json, NULL);
+	if (!ret)
+		ret = store_json_check(st, labels_json, true, &ok);
+	if (!ret && !ok) {
+		log_err("host %s: labels are not a JSON object: `%.200s'",
+			host_id, labels_json);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = store_begin(st);
+	if (ret)
+		goto out;
+	s = store_stmt(st, sql_labels);
+	if (!s) {
+		ret = -EIO;
+		goto end;
+	}
+	store_bind_text(s, 1, labels_json);
+	store_bind_text(s, 2, ws_id);
+	store_bind_text(s, 3, host_id);
+	ret = store_exec_step(st, s, "setting a host's labels");
+	if (!ret && sqlite3_changes(st->db) == 0)
+		ret = -ENOENT;
+	if (!ret)
+		ret = store_audit_add(st, who, "host.labels", ws_id, host_id,
+				      "ok", detail);
+	if (!ret)
+		ret = store_desired_update(st, ws_id, host_id, &ch);
+end:
+	ret = store_end(st, ret);
+	store_changes_report(&ch, ret ? NULL : changed, arg);
+out:
+	free(detail);
 	return ret;
 }

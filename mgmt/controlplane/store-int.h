@@ -7,7 +7,7 @@
 
 #include "store.h"
 
-#define STORE_MAX_STMTS 96
+#define STORE_MAX_STMTS 128
 
 struct store {
 	sqlite3 *db;
@@ -100,5 +100,33 @@ int store_token_by_hash(struct store *st, const char *hash,
 int store_key_add(struct store *st, const char *user,
 		  const struct store_binding *bindings, size_t n,
 		  struct store_key *out, char secret[STORE_SECRET_LEN]);
+
+/* store_open() that migrates up to schema @version only (tests of the
+ * migrations). */
+int store_open_version(const char *path, int version, struct store **out);
+/* The schema version this program brings stores up to. */
+int store_schema_version(void);
+
+/*
+ * store_desired_recompute() inside the caller's transaction: the hosts
+ * whose generation moved are added to @ch, for the caller to report once
+ * its transaction has committed (store_changes_report()).
+ */
+struct store_changes {
+	struct store_changed {
+		char host_id[STORE_ID_LEN];
+		uint64_t generation;
+	} *v;
+	size_t n;
+};
+int store_desired_update(struct store *st, const char *ws_id,
+			 const char *host_id, struct store_changes *ch);
+/* Calls @fn (may be NULL) for each change, then frees them. */
+void store_changes_report(struct store_changes *ch, store_desired_fn fn,
+			  void *arg);
+
+/* Whether @json is a JSON object (@object) or array of strings. */
+int store_json_check(struct store *st, const char *json, bool object,
+		     bool *ok);
 
 #endif /* MOAT_STORE_INT_H */

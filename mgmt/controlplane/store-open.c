@@ -101,8 +101,62 @@ static const char *const migrations[] = {
 	" prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL);"
 	"CREATE INDEX audit_ws ON audit(workspace, seq);",
+
+	/*
+	 * 2: declared configuration.  A ruleset version never changes (the
+	 * trigger says so to whoever edits the file); a host's desired state
+	 * is the ruleset version and mode its assignments give it, desired_name
+	 * '' for none, under a generation that only grows.  error_gen is the
+	 * generation the host last failed to apply (apply_error then says
+	 * why); counters are the host's last report, as JSON.
+	 */
+	"CREATE TABLE ruleset_versions ("
+	" workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	" name TEXT NOT NULL,"
+	" version INTEGER NOT NULL CHECK (version > 0),"
+	" text TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" author TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" rules INTEGER NOT NULL,"
+	" PRIMARY KEY (workspace_id, name, version));"
+	"CREATE TRIGGER ruleset_versions_immutable"
+	" BEFORE UPDATE ON ruleset_versions"
+	" BEGIN SELECT RAISE(ABORT, 'ruleset versions are immutable'); END;"
+	"CREATE TABLE assignments ("
+	" id TEXT PRIMARY KEY,"
+	" workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	" ruleset TEXT NOT NULL,"
+	" version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0),"
+	" selector TEXT NOT NULL DEFAULT '',"
+	" priority INTEGER NOT NULL,"
+	" mode TEXT NOT NULL CHECK (mode IN ('enforce', 'audit')),"
+	" percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),"
+	" hosts TEXT NOT NULL DEFAULT '[]',"
+	" author TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX assignments_ws ON assignments(workspace_id, priority, id);"
+	"ALTER TABLE hosts ADD COLUMN desired_gen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN desired_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN desired_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN desired_mode TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN applied_gen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN error_gen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN apply_error TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN applied_hash TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN drift INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN last_applied INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN counters TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE hosts ADD COLUMN counters_gen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN counters_hash TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN counters_time INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return STORE_VERSION;
+}
 
 static int exec(struct store *st, const char *sql)
 {
@@ -132,7 +186,7 @@ static int user_version(struct store *st, int *version)
 }
 
 /* Each migration and its new version commit together. */
-static int migrate(struct store *st)
+static int migrate(struct store *st, int target)
 {
 	char sql[64];
 	int version = 0, ret;
@@ -146,7 +200,7 @@ static int migrate(struct store *st)
 			st->path, version, STORE_VERSION);
 		return -EPROTO;
 	}
-	for (; version < STORE_VERSION; version++) {
+	for (; version < target; version++) {
 		ret = store_begin(st);
 		if (ret)
 			return ret;
@@ -165,6 +219,11 @@ static int migrate(struct store *st)
 }
 
 int store_open(const char *path, struct store **out)
+{
+	return store_open_version(path, STORE_VERSION, out);
+}
+
+int store_open_version(const char *path, int version, struct store **out)
 {
 	struct store *st;
 	int ret;
@@ -194,7 +253,8 @@ int store_open(const char *path, struct store **out)
 		       "PRAGMA foreign_keys = ON;"
 		       "PRAGMA busy_timeout = 5000;");
 	if (!ret)
-		ret = migrate(st);
+		ret = migrate(st, version < STORE_VERSION ? version :
+							     STORE_VERSION);
 out:
 	if (ret) {
 		store_close(st);

@@ -192,8 +192,27 @@ struct store_host {
 	char address[64];
 	char *labels; /* JSON object text, malloc'd */
 	char *dataplane; /* JSON object text, malloc'd */
+
+	/* declared configuration (store-desired.c) */
+	uint64_t desired_gen; /* 0: never had a desired state */
+	char desired_ruleset[STORE_NAME_LEN + 1]; /* "": none */
+	int64_t desired_version;
+	char desired_mode[8]; /* "enforce" | "audit" | "" */
+	uint64_t applied_gen; /* last generation applied: 0 none */
+	uint64_t error_gen; /* last generation it failed to apply: 0 none */
+	char *apply_error; /* of error_gen, malloc'd; "" */
+	char applied_hash[STORE_HASH_LEN]; /* sha256 of the text in force */
+	bool drift; /* a local apply --force since applied_gen */
+	int64_t last_applied; /* time of the last report, 0: never */
 };
 void store_host_clear(struct store_host *h);
+
+/*
+ * The fleet view's status of @h: "unmanaged" (no desired state ever),
+ * "drift", "failing" (its last report for the desired generation is an
+ * error: h->apply_error), "converged" or "pending".
+ */
+const char *store_host_status(const struct store_host *h);
 
 struct store_enroll_req {
 	const char *token_hash; /* store_sha256_hex() of the token string */
@@ -262,6 +281,176 @@ int store_host_heartbeat(struct store *st, const char *id,
  */
 int store_host_cert_ok(struct store *st, const char *workspace_id,
 		       const char *host_id, const char *serial);
+
+/* ---- declared configuration: rulesets, assignments, labels, desired
+ * state (store-ruleset.c, store-assign.c, store-desired.c) ---- */
+
+/*
+ * Called after a mutating call has committed, with each host whose
+ * desired generation moved: the caller pushes the new state to it.
+ */
+typedef void (*store_desired_fn)(void *arg, const char *host_id,
+				 uint64_t generation);
+
+/* The largest ruleset text: a `desired' message fits the 1 MiB frame. */
+#define STORE_RULESET_TEXT_MAX 900000
+
+struct store_ruleset_version {
+	char workspace_id[STORE_ID_LEN];
+	char name[STORE_NAME_LEN + 1];
+	int64_t version; /* 1, 2, ... */
+	char sha256[STORE_HASH_LEN]; /* of the text */
+	char author[STORE_NAME_LEN * 2]; /* who->actor */
+	int64_t created;
+	int64_t rules; /* rule count */
+	char *text; /* malloc'd by the get call; NULL in lists */
+};
+void store_ruleset_version_clear(struct store_ruleset_version *v);
+
+/*
+ * A new version of ruleset @name (created with version 1 when new) from
+ * @text, validated by the caller (ruleset_check()); audited as
+ * ruleset.version.  The hosts whose desired state it changes get a new
+ * generation in the same transaction and are passed to @changed after
+ * it.  -EALREADY when @text is the latest version's text: nothing is
+ * written, @out is that version.  -EINVAL for a bad name, or a text
+ * over STORE_RULESET_TEXT_MAX.
+ */
+int store_ruleset_add(struct store *st, const struct store_who *who,
+		      const char *ws_id, const char *name, const char *text,
+		      int64_t rules, struct store_ruleset_version *out,
+		      store_desired_fn changed, void *arg);
+/* Version @version of @name, 0: the latest; with its text (clear @out). */
+int store_ruleset_get(struct store *st, const char *ws_id, const char *name,
+		      int64_t version, struct store_ruleset_version *out);
+typedef int (*store_ruleset_cb)(void *arg,
+				const struct store_ruleset_version *v);
+/* The rulesets of @ws_id by name, each as its latest version (no text). */
+int store_ruleset_list(struct store *st, const char *ws_id,
+		       store_ruleset_cb cb, void *arg);
+/* The versions of @name, oldest first (no text); -ENOENT: no such ruleset. */
+int store_ruleset_versions(struct store *st, const char *ws_id,
+			   const char *name, store_ruleset_cb cb, void *arg);
+
+#define STORE_SELECTOR_LEN 512
+
+struct store_assignment {
+	char id[STORE_ID_LEN]; /* 'a' + 10 */
+	char workspace_id[STORE_ID_LEN];
+	char ruleset[STORE_NAME_LEN + 1];
+	int64_t version; /* 0: the latest */
+	char selector[STORE_SELECTOR_LEN]; /* "k=v,k2=v2"; "": every host */
+	int64_t priority; /* lower first; ties by id */
+	char mode[8]; /* "enforce" | "audit" */
+	/*
+	 * Rollout: a host is in when the first 4 bytes of
+	 * SHA-256("ASSIGNMENT-ID/HOST-ID"), big-endian, mod 100 are below
+	 * percent (0-100), or when it is in @hosts.  percent 0: the listed
+	 * hosts only.
+	 */
+	int64_t percent;
+	char *hosts; /* JSON array of host ids; malloc'd when read */
+	char author[STORE_NAME_LEN * 2];
+	int64_t created; /* of this version of the assignment */
+};
+void store_assignment_clear(struct store_assignment *a);
+
+/* Whether @sel is a selector: "" or "k=v" pairs joined by ','; k is not
+ * empty and neither holds '=' or ','. */
+bool store_selector_valid(const char *sel);
+/* Whether the rollout of assignment @assignment_id includes @host_id by
+ * its percentage. */
+bool store_rollout_in(const char *assignment_id, const char *host_id,
+		      int64_t percent);
+
+/*
+ * Creates (a->id "") or replaces (a->id of @ws_id) an assignment; audited
+ * as assignment.put.  The ruleset (and version, when not 0) must exist:
+ * -ENOENT; -EINVAL for a bad selector, mode, percent or hosts (NULL:
+ * "[]").  @out (may be NULL) is what was stored.
+ */
+int store_assignment_put(struct store *st, const struct store_who *who,
+			 const char *ws_id, const struct store_assignment *a,
+			 struct store_assignment *out,
+			 store_desired_fn changed, void *arg);
+int store_assignment_delete(struct store *st, const struct store_who *who,
+			    const char *ws_id, const char *id,
+			    store_desired_fn changed, void *arg);
+int store_assignment_get(struct store *st, const char *ws_id, const char *id,
+			 struct store_assignment *out);
+typedef int (*store_assignment_cb)(void *arg,
+				   const struct store_assignment *a);
+/* By priority, then id: the order in which they are tried. */
+int store_assignment_list(struct store *st, const char *ws_id,
+			  store_assignment_cb cb, void *arg);
+
+/* An operator sets a host's labels (a JSON object of strings); audited
+ * as host.labels.  -ENOENT for an unknown or removed host. */
+int store_host_set_labels(struct store *st, const struct store_who *who,
+			  const char *ws_id, const char *host_id,
+			  const char *labels_json, store_desired_fn changed,
+			  void *arg);
+
+struct store_desired {
+	uint64_t generation; /* 0: never had one */
+	bool has_ruleset; /* false: "none", the host keeps what it has */
+	char name[STORE_NAME_LEN + 1];
+	int64_t version;
+	char sha256[STORE_HASH_LEN];
+	char mode[8]; /* "enforce" | "audit" */
+	char *text; /* malloc'd when has_ruleset */
+};
+void store_desired_clear(struct store_desired *d);
+
+/*
+ * Recomputes the desired state of every host of @ws_id that is not
+ * removed, or of @host_id only (not NULL): the first assignment by
+ * priority (then id) whose selector matches the host's labels and whose
+ * rollout includes it gives the ruleset (version 0: the latest), else
+ * none.  A state that differs from the stored one is stored with
+ * generation + 1.  Its own transaction; the mutating calls above do the
+ * same inside theirs.  @changed (may be NULL) after the commit.
+ */
+int store_desired_recompute(struct store *st, const char *ws_id,
+			    const char *host_id, store_desired_fn changed,
+			    void *arg);
+/* A host's desired state with its text; -ENOENT unknown or removed. */
+int store_host_desired(struct store *st, const char *host_id,
+		       struct store_desired *out);
+/*
+ * What a host reported: it applied @generation (@ok; @error NULL), or
+ * failed to (!@ok: @error, its previous generation stays applied);
+ * @ruleset_hash is the sha256 of the text in force; @drift a local
+ * change.  No audit record, as for heartbeats.  -ENOENT unknown or
+ * removed.
+ */
+int store_host_applied(struct store *st, const char *host_id,
+		       uint64_t generation, bool ok, const char *error,
+		       const char *ruleset_hash, bool drift);
+
+/*
+ * A host's last counters: @rules_json is a JSON array
+ * [{"name":..,"packets":..,"bytes":..}] (-EINVAL when not JSON).  No
+ * audit record.
+ */
+int store_host_counters_set(struct store *st, const char *host_id,
+			    uint64_t generation, const char *ruleset_hash,
+			    const char *rules_json);
+struct store_counters {
+	char host_id[STORE_ID_LEN];
+	uint64_t generation;
+	char ruleset_hash[STORE_HASH_LEN];
+	int64_t time; /* of the report, 0: none */
+	char *rules; /* the JSON array, malloc'd */
+};
+void store_counters_clear(struct store_counters *c);
+int store_host_counters(struct store *st, const char *ws_id,
+			const char *host_id, struct store_counters *out);
+typedef int (*store_counters_cb)(void *arg, const struct store_counters *c);
+/* The counters of each host (not removed) of @ws_id whose counters are
+ * for a version of ruleset @name, in host id order. */
+int store_ruleset_counters(struct store *st, const char *ws_id,
+			   const char *name, store_counters_cb cb, void *arg);
 
 /* ---- users, API keys, roles, permissions (store-auth.c, store-allow.c,
  * store-role.c) ---- */

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "store-int.h"
 #include "test-store-fixture.h"
 
 /* The certificate "signer": hands out serials s1, s2, ... */
@@ -123,6 +123,7 @@ static void test_bootstrap_once(void **state)
 {
 	struct fixture *f = *state;
 	char id[STORE_ID_LEN], secret[STORE_SECRET_LEN] = "";
+	char sql[64];
 	struct store_bootstrap boot = { .org = "other",
 					.ws_id = "wbbbbbbbbbb",
 					.ws_name = "second" };
@@ -172,7 +173,9 @@ static void test_bootstrap_once(void **state)
 	fixture_raw_sql(f, "PRAGMA user_version = 99");
 	assert_int_equal(store_open(f->path, &f->st), -EPROTO);
 	assert_null(f->st);
-	fixture_raw_sql(f, "PRAGMA user_version = 1");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 store_schema_version());
+	fixture_raw_sql(f, sql);
 	fixture_reopen(f);
 }
 

@@ -43,8 +43,8 @@ bool store_selector_valid(const char *sel)
 	return true;
 }
 
-#define ASSIGN_COLUMNS                                                      \
-	"id, workspace_id, ruleset, version, selector, priority, mode,"    \
+#define ASSIGN_COLUMNS                                                  \
+	"id, workspace_id, ruleset, version, selector, priority, mode," \
 	" percent, hosts, author, created"
 
 static const char sql_list[] = "SELECT " ASSIGN_COLUMNS " FROM assignments"
@@ -107,8 +107,8 @@ int store_assignment_list(struct store *st, const char *ws_id,
 int store_assignment_get(struct store *st, const char *ws_id, const char *id,
 			 struct store_assignment *out)
 {
-	int ret = store_query_one(st, sql_get, ws_id, id, assign_from_row,
-				  out, "reading an assignment");
+	int ret = store_query_one(st, sql_get, ws_id, id, assign_from_row, out,
+				  "reading an assignment");
 
 	if (ret) {
 		store_assignment_clear(out);
@@ -197,8 +197,8 @@ static int assign_detail(const struct store_assignment *a, char *buf,
 
 int store_assignment_put(struct store *st, const struct store_who *who,
 			 const char *ws_id, const struct store_assignment *a,
-			 struct store_assignment *out,
-			 store_desired_fn changed, void *arg)
+			 struct store_assignment *out, store_desired_fn changed,
+			 void *arg)
 {
 	struct store_assignment n = *a, old;
 	struct store_changes ch = { 0 };

@@ -70,8 +70,7 @@ static const char sql_json_check[] =
 	" ELSE json_type(?1) = 'array' AND NOT EXISTS (SELECT 1"
 	" FROM json_each(?1) WHERE type != 'text') END ELSE 0 END";
 
-int store_json_check(struct store *st, const char *json, bool object,
-		     bool *ok)
+int store_json_check(struct store *st, const char *json, bool object, bool *ok)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_json_check);
 
@@ -122,9 +121,8 @@ struct rules {
 	int err;
 };
 
-static const char sql_latest[] =
-	"SELECT max(version) FROM ruleset_versions"
-	" WHERE workspace_id = ?1 AND name = ?2";
+static const char sql_latest[] = "SELECT max(version) FROM ruleset_versions"
+				 " WHERE workspace_id = ?1 AND name = ?2";
 
 static int latest(struct store *st, const char *ws, const char *name,
 		  int64_t *version)
@@ -250,8 +248,8 @@ static int target_row(struct store *st, sqlite3_stmt *s, void *arg)
 	return x->labels ? 0 : -ENOMEM;
 }
 
-#define TARGET_SELECT                                                      \
-	"SELECT id, labels, desired_gen, desired_name, desired_version,"  \
+#define TARGET_SELECT                                                    \
+	"SELECT id, labels, desired_gen, desired_name, desired_version," \
 	" desired_mode FROM hosts WHERE workspace_id = ?1 AND removed = 0"
 static const char sql_targets[] = TARGET_SELECT " ORDER BY id";
 static const char sql_target[] = TARGET_SELECT " AND id = ?2";

@@ -137,13 +137,13 @@ void store_counters_clear(struct store_counters *c)
 	c->rules = NULL;
 }
 
-#define COUNTERS_SELECT \
+#define COUNTERS_SELECT                                                   \
 	"SELECT id, counters_gen, counters_hash, counters_time, counters" \
 	" FROM hosts"
 static const char sql_counters[] =
 	COUNTERS_SELECT " WHERE workspace_id = ?1 AND id = ?2";
-static const char sql_ruleset_counters[] =
-	COUNTERS_SELECT " WHERE workspace_id = ?1 AND removed = 0"
+static const char sql_ruleset_counters[] = COUNTERS_SELECT
+	" WHERE workspace_id = ?1 AND removed = 0"
 	" AND counters_time > 0 AND counters_hash IN (SELECT sha256"
 	" FROM ruleset_versions WHERE workspace_id = ?1 AND name = ?2)"
 	" ORDER BY id";

@@ -29,10 +29,10 @@ static const char sql_latest[] = "SELECT " VERSION_COLUMNS ", text"
 				 " FROM ruleset_versions"
 				 " WHERE workspace_id = ?1 AND name = ?2"
 				 " ORDER BY version DESC LIMIT 1";
-static const char sql_versions[] = "SELECT " VERSION_COLUMNS
-				   " FROM ruleset_versions"
-				   " WHERE workspace_id = ?1 AND name = ?2"
-				   " ORDER BY version";
+static const char sql_versions[] =
+	"SELECT " VERSION_COLUMNS " FROM ruleset_versions"
+	" WHERE workspace_id = ?1 AND name = ?2"
+	" ORDER BY version";
 static const char sql_list[] =
 	"SELECT " VERSION_COLUMNS " FROM ruleset_versions r"
 	" WHERE workspace_id = ?1 AND version = (SELECT max(version)"
@@ -104,8 +104,8 @@ static int version_row(struct store *st, sqlite3_stmt *s, void *arg)
 	return ret;
 }
 
-int store_ruleset_list(struct store *st, const char *ws_id,
-		       store_ruleset_cb cb, void *arg)
+int store_ruleset_list(struct store *st, const char *ws_id, store_ruleset_cb cb,
+		       void *arg)
 {
 	struct version_call c = { cb, arg, 0 };
 

@@ -69,7 +69,8 @@ static void on_changed(void *arg, const char *host_id, uint64_t gen)
 	m->gen = gen;
 }
 
-static void desired(struct fixture *f, const char *host, struct store_desired *d)
+static void desired(struct fixture *f, const char *host,
+		    struct store_desired *d)
 {
 	assert_int_equal(store_host_desired(f->st, host, d), 0);
 }
@@ -181,8 +182,8 @@ static void test_versions(void **state)
 			 -EALREADY);
 	assert_int_equal(v.version, 2);
 	store_ruleset_version_clear(&v);
-	assert_int_equal(store_ruleset_add(f->st, &test_who, f->ws, "Web",
-					   "x", 1, &v, NULL, NULL),
+	assert_int_equal(store_ruleset_add(f->st, &test_who, f->ws, "Web", "x",
+					   1, &v, NULL, NULL),
 			 -EINVAL);
 
 	assert_int_equal(store_ruleset_get(f->st, f->ws, "web", 1, &v), 0);
@@ -197,19 +198,20 @@ static void test_versions(void **state)
 	store_ruleset_version_clear(&v);
 	assert_int_equal(store_ruleset_get(f->st, f->ws, "web", 3, &v),
 			 -ENOENT);
-	assert_int_equal(store_ruleset_versions(f->st, f->ws, "web",
-						count_version, &n),
-			 0);
+	assert_int_equal(
+		store_ruleset_versions(f->st, f->ws, "web", count_version, &n),
+		0);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_ruleset_versions(f->st, f->ws, "nope",
-						count_version, &n),
-			 -ENOENT);
+	assert_int_equal(
+		store_ruleset_versions(f->st, f->ws, "nope", count_version, &n),
+		-ENOENT);
 
 	/* immutable even to whoever edits the file */
-	assert_int_not_equal(sqlite3_exec(f->st->db,
-					  "UPDATE ruleset_versions SET text = 'x'",
-					  NULL, NULL, NULL),
-			     SQLITE_OK);
+	assert_int_not_equal(
+		sqlite3_exec(f->st->db,
+			     "UPDATE ruleset_versions SET text = 'x'", NULL,
+			     NULL, NULL),
+		SQLITE_OK);
 }
 
 static void test_priority_selector(void **state)
@@ -357,15 +359,15 @@ static void test_rollout(void **state)
 	put(f, &r, "web", 0, "role=web", 1, &m);
 	expect(f, ids[out], 1, "web", 1);
 	r.percent = 0;
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &r,
-					      NULL, on_changed, &m),
+	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &r, NULL,
+					      on_changed, &m),
 			 0);
 	n = 0;
 	assert_int_equal(store_host_list(f->st, f->ws, count_in, &n), 0);
 	assert_int_equal(n, 1);
 	r.percent = 101;
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &r,
-					      NULL, on_changed, &m),
+	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &r, NULL,
+					      on_changed, &m),
 			 -EINVAL);
 }
 
@@ -386,8 +388,7 @@ static int audit_count(struct fixture *f, const char *action)
 {
 	struct action_count c = { action, 0 };
 
-	assert_int_equal(store_audit_list(f->st, 0, 0, NULL, count_action,
-					  &c),
+	assert_int_equal(store_audit_list(f->st, 0, 0, NULL, count_action, &c),
 			 0);
 	return c.n;
 }
@@ -421,11 +422,11 @@ static void test_labels_removed(void **state)
 			 0);
 	assert_int_equal(m.n, 1);
 	assert_int_equal(audit_count(f, "host.labels"), 2);
-	assert_int_equal(store_host_set_labels(f->st, &test_who, f->ws, a,
-					       "[]", on_changed, &m),
+	assert_int_equal(store_host_set_labels(f->st, &test_who, f->ws, a, "[]",
+					       on_changed, &m),
 			 -EINVAL);
-	assert_int_equal(store_host_set_labels(f->st, &test_who, f->ws, a,
-					       "{", on_changed, &m),
+	assert_int_equal(store_host_set_labels(f->st, &test_who, f->ws, a, "{",
+					       on_changed, &m),
 			 -EINVAL);
 	assert_int_equal(audit_count(f, "host.labels"), 2);
 
@@ -480,9 +481,9 @@ static void test_applied(void **state)
 	assert_string_equal(store_host_status(&h), "pending");
 	store_host_clear(&h);
 
-	assert_int_equal(store_host_applied(f->st, a, 1, true, NULL, d.sha256,
-					    false),
-			 0);
+	assert_int_equal(
+		store_host_applied(f->st, a, 1, true, NULL, d.sha256, false),
+		0);
 	assert_int_equal(store_host_get(f->st, f->ws, a, &h), 0);
 	assert_string_equal(store_host_status(&h), "converged");
 	assert_string_equal(h.applied_hash, d.sha256);
@@ -490,40 +491,39 @@ static void test_applied(void **state)
 
 	/* generation 2 fails: 1 stays applied, the error is shown */
 	add(f, "web", "policy allow\n", 2, NULL);
-	assert_int_equal(store_host_applied(f->st, a, 2, false,
-					    "over capacity", d.sha256, false),
+	assert_int_equal(store_host_applied(f->st, a, 2, false, "over capacity",
+					    d.sha256, false),
 			 0);
 	assert_int_equal(store_host_get(f->st, f->ws, a, &h), 0);
 	assert_string_equal(store_host_status(&h), "failing");
 	assert_string_equal(h.apply_error, "over capacity");
 	assert_int_equal(h.applied_gen, 1);
 	store_host_clear(&h);
-	assert_int_equal(store_host_applied(f->st, a, 2, true, NULL, "x",
-					    true),
+	assert_int_equal(store_host_applied(f->st, a, 2, true, NULL, "x", true),
 			 0);
 	assert_int_equal(store_host_get(f->st, f->ws, a, &h), 0);
 	assert_string_equal(store_host_status(&h), "drift");
 	assert_string_equal(h.apply_error, "");
 	store_host_clear(&h);
 	store_desired_clear(&d);
-	assert_int_equal(store_host_applied(f->st, "hnothereeee", 2, true,
-					    NULL, "x", false),
+	assert_int_equal(store_host_applied(f->st, "hnothereeee", 2, true, NULL,
+					    "x", false),
 			 -ENOENT);
 
 	/* counters are found by the hash of a version of the ruleset */
 	desired(f, a, &d);
-	assert_int_equal(store_host_counters_set(
-				 f->st, a, 2, d.sha256,
-				 "[{\"name\":\"ssh\",\"packets\":3,"
-				 "\"bytes\":180}]"),
-			 0);
-	assert_int_equal(store_ruleset_counters(f->st, f->ws, "web",
-						count_counters, &n),
-			 0);
+	assert_int_equal(
+		store_host_counters_set(f->st, a, 2, d.sha256,
+					"[{\"name\":\"ssh\",\"packets\":3,"
+					"\"bytes\":180}]"),
+		0);
+	assert_int_equal(
+		store_ruleset_counters(f->st, f->ws, "web", count_counters, &n),
+		0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_ruleset_counters(f->st, f->ws, "db",
-						count_counters, &n),
-			 0);
+	assert_int_equal(
+		store_ruleset_counters(f->st, f->ws, "db", count_counters, &n),
+		0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_host_counters_set(f->st, a, 2, d.sha256, "{"),
 			 -EINVAL);

@@ -15,6 +15,7 @@
 #include "file.h"
 #include "fleet.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 
 /*
@@ -413,6 +414,12 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			strerror(-ret));
 		return ret;
 	}
+	ret = metrics_start(&a->metrics, a);
+	if (ret < 0) {
+		log_err("cannot serve metrics on %s: %s",
+			a->cfg.metrics_listen, strerror(-ret));
+		return ret;
+	}
 	if (moat_dp_ct_max(a->dp)) {
 		uint64_t st[MOAT_CTC_MAX];
 
@@ -459,12 +466,15 @@ void agent_stop(struct agent *a)
 		if (loop_op_busy(&a->ct_op))
 			loop_cancel(&a->loop, &a->ct_op);
 		fleet_shutdown(a->fleet);
+		metrics_shutdown(a->metrics);
 		loop_run(&a->loop);
 		control_free(a->ctl);
 		a->ctl = NULL;
 	}
 	fleet_free(a->fleet);
 	a->fleet = NULL;
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	if (a->loop_ready)
 		loop_exit(&a->loop);
 	a->loop_ready = false;

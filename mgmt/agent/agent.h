@@ -32,6 +32,7 @@ struct agent {
 	int lock_fd;
 	bool debug; /* -d: log-level debug whatever the config says */
 	struct fleet *fleet; /* NULL when not joining a fleet */
+	struct metrics *metrics; /* NULL without metrics-listen */
 	char ruleset_sha[65]; /* sha256 hex of the applied text; "" unknown */
 };
 

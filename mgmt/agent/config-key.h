@@ -48,5 +48,7 @@ void config_parse_token_file(struct cursor *cur, const char *line,
 			     const char *v, size_t n);
 void config_parse_user(struct cursor *cur, const char *line, const char *v,
 		       size_t n);
+void config_parse_metrics_listen(struct cursor *cur, const char *line,
+				 const char *v, size_t n);
 
 #endif /* MOAT_AGENT_CONFIG_KEY_H */

@@ -370,6 +370,7 @@ static const struct key {
 	{ "controlplane-ca", false, config_parse_controlplane_ca },
 	{ "install-token-file", false, config_parse_token_file },
 	{ "user", false, config_parse_user },
+	{ "metrics-listen", false, config_parse_metrics_listen },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -19,6 +19,7 @@
  *   controlplane-ca sha256:HEX          the control plane's CA, pinned
  *   install-token-file PATH             the token to enroll with, once
  *   user NAME              the unprivileged user of the session process
+ *   metrics-listen ADDR:PORT            serve Prometheus metrics (off by default)
  *
  * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
  * errors, so that a typo is never silently a default.
@@ -71,6 +72,11 @@ struct agent_config {
 	char cp_pin[CONFIG_PIN_LEN + 1];
 	char token_file[PATH_MAX];
 	char user[CONFIG_USER_MAX + 1];
+
+	/* the Prometheus endpoint; none when metrics_port is 0 */
+	char metrics_listen[64]; /* as written, for messages */
+	char metrics_host[46]; /* the address, without brackets */
+	uint16_t metrics_port;
 };
 
 #define CONFIG_MAX_ERRORS 16

@@ -19,10 +19,6 @@
 #include "privsep-msg.h"
 #include "privsep.h"
 
-#define RESTART_MIN_MS 1000u
-#define RESTART_MAX_MS 60000u
-#define RESTART_RESET_NS (60ull * 1000000000u)
-
 struct fleet {
 	struct agent *a;
 	struct privsep_user user;
@@ -145,28 +141,9 @@ static void on_restart(struct loop *l, struct loop_op *op, int res)
 static void schedule_restart(struct fleet *f, int status)
 {
 	char why[96];
-	uint64_t ran = mono_ns() - f->started_ns;
 
-	if (WIFEXITED(status))
-		snprintf(why, sizeof(why), "exited with status %d%s",
-			 WEXITSTATUS(status),
-			 WEXITSTATUS(status) == 3 ?
-				 " (it could not set itself up)" :
-				 "");
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(
-			why, sizeof(why),
-			"was killed by its seccomp filter (a system call outside its allowlist)");
-	else if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "was killed by signal %d (%s)",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else
-		snprintf(why, sizeof(why), "ended (status 0x%x)", status);
-	if (ran >= RESTART_RESET_NS)
-		f->restart_ms = 0;
-	f->restart_ms = !f->restart_ms			   ? RESTART_MIN_MS :
-			f->restart_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
-							     f->restart_ms * 2;
+	privsep_exit_reason(status, why, sizeof(why));
+	privsep_restart_ms(&f->restart_ms, mono_ns() - f->started_ns);
 	log_err("the session process (pid %d) %s; restarting it in %u s",
 		(int)f->pid, why, (unsigned)(f->restart_ms / 1000));
 	snprintf(f->st.last_error, sizeof(f->st.last_error),
@@ -254,7 +231,8 @@ static void spawn(struct fleet *f)
 
 	if (f->stopping)
 		return;
-	pid = privsep_spawn(&f->user, f->a->debug, &f->fd);
+	pid = privsep_spawn(&f->user, PRIVSEP_SESSION, -1, f->a->debug,
+			    &f->fd);
 	if (pid < 0) {
 		log_err("cannot start the session process: %s", strerror(-pid));
 		f->pid = -1;

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "privsep.h"
 #include "session.h"
 
@@ -104,7 +105,7 @@ static int check(const struct agent_config *cfg)
 				"moatd: warning: interface %s does not exist (yet)\n",
 				cfg->ifaces[i]);
 	}
-	if (cfg->cp_host[0]) {
+	if (cfg->cp_host[0] || cfg->metrics_port) {
 		struct privsep_user u;
 
 		/* errors: without them moatd starts but never joins */
@@ -126,6 +127,7 @@ enum {
 	OPT_CP_CA,
 	OPT_TOKEN_FILE,
 	OPT_SESSION_FD,
+	OPT_METRICS_FD,
 	OPT_UID,
 	OPT_GID,
 };
@@ -153,6 +155,7 @@ int main(int argc, char **argv)
 		{ "controlplane-ca", required_argument, NULL, OPT_CP_CA },
 		{ "install-token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ PRIVSEP_SESSION_OPT, required_argument, NULL, OPT_SESSION_FD },
+		{ PRIVSEP_METRICS_OPT, required_argument, NULL, OPT_METRICS_FD },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "gid", required_argument, NULL, OPT_GID },
 		{ "check", no_argument, NULL, 'n' },
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
 	struct config_errors errs;
 	char abs[PATH_MAX], token_abs[PATH_MAX];
 	struct config_overrides ov = { 0 };
-	long session_fd = -1, uid = -1, gid = -1;
+	long session_fd = -1, metrics_fd = -1, uid = -1, gid = -1;
 	bool check_only = false;
 	int ch, ret;
 
@@ -199,6 +202,9 @@ int main(int argc, char **argv)
 		case OPT_SESSION_FD:
 			session_fd = (long)id_arg("--" PRIVSEP_SESSION_OPT, optarg);
 			break;
+		case OPT_METRICS_FD:
+			metrics_fd = (long)id_arg("--" PRIVSEP_METRICS_OPT, optarg);
+			break;
 		case OPT_UID:
 			uid = (long)id_arg("--uid", optarg);
 			break;
@@ -223,12 +229,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (session_fd >= 0) {
-		if (uid <= 0 || gid < 0) {
-			fprintf(stderr, "moatd: --%s needs --uid (not 0) and --gid\n",
-				PRIVSEP_SESSION_OPT);
+	if (session_fd >= 0 || metrics_fd >= 0) {
+		if (uid <= 0 || gid < 0 || (session_fd >= 0 && metrics_fd >= 0)) {
+			fprintf(stderr, "moatd: --%s or --%s needs --uid (not 0) and --gid\n",
+				PRIVSEP_SESSION_OPT, PRIVSEP_METRICS_OPT);
 			return 2;
 		}
+		if (metrics_fd >= 0)
+			return metrics_main((int)metrics_fd, PRIVSEP_LISTEN_FD,
+					    (uid_t)uid, (gid_t)gid, a.debug);
 		return session_main((int)session_fd, (uid_t)uid, (gid_t)gid,
 				    a.debug);
 	}

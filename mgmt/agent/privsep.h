@@ -13,10 +13,20 @@
 #define MOAT_AGENT_PRIVSEP_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-/* The hidden option that makes moatd the session process. */
+/* The hidden options that make moatd the session or the metrics process. */
 #define PRIVSEP_SESSION_OPT "session-fd"
+#define PRIVSEP_METRICS_OPT "metrics-fd"
+/* In the metrics process: the listening socket the parent bound. */
+#define PRIVSEP_LISTEN_FD 4
+
+enum privsep_role {
+	PRIVSEP_SESSION, /* the agent channel's client (session.h) */
+	PRIVSEP_METRICS, /* the Prometheus endpoint (metrics.h) */
+};
 
 struct privsep_user {
 	uid_t uid;
@@ -28,11 +38,23 @@ struct privsep_user {
 int privsep_user(const char *name, struct privsep_user *u);
 
 /*
- * Fork and re-execute this binary as the session process on one end of a
- * new socketpair: "moatd --session-fd 3 --uid U --gid G [-d]".  Returns
- * the child's pid and the parent's end in @fd, or a negative errno.
+ * Fork and re-execute this binary as the process of @role on one end of
+ * a new socketpair: "moatd --session-fd 3 --uid U --gid G [-d]" (or
+ * --metrics-fd, with @listen_fd as fd PRIVSEP_LISTEN_FD; -1 for none).
+ * Returns the child's pid and the parent's end in @fd, or a negative
+ * errno.
  */
-pid_t privsep_spawn(const struct privsep_user *u, bool debug, int *fd);
+pid_t privsep_spawn(const struct privsep_user *u, enum privsep_role role,
+		    int listen_fd, bool debug, int *fd);
+
+/* Why a child ended, from its wait status, for the log. */
+void privsep_exit_reason(int status, char *buf, size_t size);
+
+/*
+ * The wait before a dead child is started again: 1 s, doubling to 60 s;
+ * a child that lived 60 s resets it.  @ran_ns: how long it lived.
+ */
+uint64_t privsep_restart_ms(uint64_t *delay_ms, uint64_t ran_ns);
 
 /*
  * In the session process: become @uid/@gid for good: no supplementary
@@ -41,10 +63,10 @@ pid_t privsep_spawn(const struct privsep_user *u, bool debug, int *fd);
 int privsep_drop(uid_t uid, gid_t gid);
 
 /*
- * In the session process, last: allow only the system calls it makes
- * from here on; anything else kills it.  io_uring's own operations are
- * restricted on the ring itself (loop_restrict()).
+ * In the child, last: allow only the system calls a process of @role
+ * makes from here on; anything else kills it.  io_uring's own operations
+ * are restricted on the ring itself (loop_init_restricted()).
  */
-int privsep_seccomp(void);
+int privsep_seccomp(enum privsep_role role);
 
 #endif /* MOAT_AGENT_PRIVSEP_H */

@@ -299,7 +299,7 @@ static int setup(struct session *s, uid_t uid, gid_t gid)
 			strerror(-ret));
 		return ret;
 	}
-	ret = privsep_seccomp();
+	ret = privsep_seccomp(PRIVSEP_SESSION);
 	if (ret < 0)
 		log_err("session: cannot load the seccomp filter: %s",
 			strerror(-ret));

@@ -295,6 +295,8 @@ int api_handle(struct cp *cp, const char *addr, const struct http_request *req,
 	log_debug("%s %s %s %s: %d", addr, c.actor,
 		  http_method_str(req->method), req->target, c.status);
 	r.status = c.status;
+	if (c.status >= 100 && c.status < 600)
+		cp->counts.api_status[c.status]++;
 	r.body = c.body;
 	r.allow = c.allow[0] ? c.allow : NULL;
 	r.close = close;

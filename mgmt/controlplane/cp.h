@@ -47,11 +47,21 @@ struct cp_options {
 	char admin_key_file[PATH_MAX]; /* bootstrap: write the key here */
 	char org[STORE_NAME_LEN + 1];
 	char workspace[STORE_NAME_LEN + 1]; /* the first one's name */
+	char metrics_listen[CP_ADDR_MAX]; /* "": no Prometheus endpoint */
 	bool debug;
+};
+
+/* What the control plane counts since it started, for --metrics-listen. */
+struct cp_counts {
+	uint64_t enrollments;
+	uint64_t enroll_refusals[PROTO_E_OTHER + 1]; /* by code */
+	uint64_t heartbeats;
+	uint64_t api_status[600]; /* operator API answers, by status */
 };
 
 struct cp_session;
 struct cp_api_conn;
+struct cp_metrics_conn;
 
 struct cp {
 	struct cp_options opt;
@@ -72,6 +82,13 @@ struct cp {
 	unsigned nsessions;
 	struct cp_api_conn *api_conns;
 	unsigned napi;
+
+	/* the Prometheus endpoint (metrics.c); metrics_fd -1 when off */
+	struct cp_counts counts;
+	int metrics_fd;
+	struct loop_op metrics_accept;
+	struct cp_metrics_conn *metrics_conns;
+	unsigned nmetrics;
 };
 
 /* listen.c */
@@ -117,5 +134,26 @@ const char *cp_health_name(enum cp_health h);
 /* api.c */
 void cp_api_accept(struct cp *cp, int fd);
 void cp_api_close_all(struct cp *cp);
+
+/* metrics-render.c: the text of one scrape, from what metrics.c gathers */
+struct cp_metrics_ws {
+	char name[STORE_NAME_LEN + 1];
+	uint64_t hosts[CP_HEALTH_REMOVED + 1]; /* by enum cp_health */
+};
+
+struct cp_metrics_view {
+	const struct cp_counts *counts;
+	const struct cp_metrics_ws *ws; /* every workspace */
+	size_t nws;
+	uint64_t sessions; /* hosts with a session up */
+	uint64_t connections; /* agent channel connections, any phase */
+};
+
+struct prom_buf;
+void cp_metrics_render(const struct cp_metrics_view *v, struct prom_buf *b);
+
+/* metrics.c: plain HTTP on --metrics-listen, on the same loop */
+void cp_metrics_accept(struct cp *cp, int fd);
+void cp_metrics_close_all(struct cp *cp);
 
 #endif /* MOAT_CP_H */

@@ -147,6 +147,7 @@ static void reply(struct cp_session *s, const struct store_host *h,
 				strerror(-ret));
 		goto out;
 	}
+	s->cp->counts.enrollments++;
 	log_info("%s: enrolled host %s (%s) in workspace %s", s->addr, h->id,
 		 h->hostname, ws.name);
 	/* the host comes back with its certificate, on a new connection */
@@ -177,6 +178,7 @@ void cp_enroll(struct cp_session *s, const struct proto_enroll *m)
 				  NULL);
 		store_audit_append(s->cp->store, &who, "enroll.refuse", "", "",
 				   "refused: bad CSR", detail);
+		s->cp->counts.enroll_refusals[PROTO_E_BAD_CSR]++;
 		cp_session_fail(s, PROTO_E_BAD_CSR, "%s", pe.msg);
 		return;
 	}
@@ -186,10 +188,12 @@ void cp_enroll(struct cp_session *s, const struct proto_enroll *m)
 		ret = store_enroll(s->cp->store, &who, &req, sign_cb, &a, &h);
 	}
 	if (ret) {
-		const char *code = store_enroll_error_code(ret);
+		const char *name = store_enroll_error_code(ret);
+		enum proto_code code = name ? proto_code_parse(name) :
+					      PROTO_E_INTERNAL;
 
-		cp_session_fail(s, code ? proto_code_parse(code) : PROTO_E_INTERNAL,
-				"%s", refusal(ret));
+		s->cp->counts.enroll_refusals[code]++;
+		cp_session_fail(s, code, "%s", refusal(ret));
 	} else {
 		reply(s, &h, &a);
 	}

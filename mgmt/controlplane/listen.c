@@ -113,7 +113,10 @@ int cp_bind(struct cp *cp)
 	cp->api_fd = bind_one("--api-listen", cp->opt.api_listen);
 	if (cp->api_fd < 0)
 		return cp->api_fd;
-	return 0;
+	if (!cp->opt.metrics_listen[0])
+		return 0;
+	cp->metrics_fd = bind_one("--metrics-listen", cp->opt.metrics_listen);
+	return cp->metrics_fd < 0 ? cp->metrics_fd : 0;
 }
 
 int cp_trust_workspace_ca(struct cp *cp, const void *der, size_t len)
@@ -147,21 +150,25 @@ static void on_accept(struct loop *l, struct loop_op *op, int res)
 {
 	struct cp *cp = op->data;
 	bool agent = op == &cp->agent_accept;
+	bool metrics = op == &cp->metrics_accept;
+	const char *what = agent ? "--listen" : metrics ? "--metrics-listen" :
+							   "--api-listen";
 
 	if (res == -ECANCELED || cp->stopping)
 		goto out;
 	if (res < 0) {
 		/* EMFILE and the like pass; a busy second is not a reason to die */
-		log_warn("accept on %s: %s", agent ? "--listen" : "--api-listen",
-			 strerror(-res));
+		log_warn("accept on %s: %s", what, strerror(-res));
 	} else if (agent) {
 		cp_session_accept(cp, res);
+	} else if (metrics) {
+		cp_metrics_accept(cp, res);
 	} else {
 		cp_api_accept(cp, res);
 	}
-	if (arm(cp, op, agent ? cp->agent_fd : cp->api_fd) < 0)
-		log_err("cannot accept on %s any more",
-			agent ? "--listen" : "--api-listen");
+	if (arm(cp, op, agent ? cp->agent_fd : metrics ? cp->metrics_fd :
+							  cp->api_fd) < 0)
+		log_err("cannot accept on %s any more", what);
 	return;
 out:
 	if (res >= 0)
@@ -212,6 +219,12 @@ int cp_listen(struct cp *cp)
 	ret = arm(cp, &cp->agent_accept, cp->agent_fd);
 	if (ret == 0)
 		ret = arm(cp, &cp->api_accept, cp->api_fd);
+	if (ret == 0 && cp->metrics_fd >= 0) {
+		ret = arm(cp, &cp->metrics_accept, cp->metrics_fd);
+		if (ret == 0)
+			log_info("metrics on http://%s/metrics",
+				 cp->opt.metrics_listen);
+	}
 	if (ret == 0 && pki_fingerprint(cp->server_ca, fp) == 0)
 		log_info("organization '%s'; agents on %s, operators on %s; CA %s",
 			 srv.org, cp->opt.listen, cp->opt.api_listen, fp);

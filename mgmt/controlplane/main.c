@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  -s, --state DIR            store and certificates (default /var/lib/moat-controlplane)\n"
 		"  -l, --listen ADDR:PORT     agent channel (default 0.0.0.0:%d)\n"
 		"  -a, --api-listen ADDR:PORT operator API (default 127.0.0.1:%d)\n"
+		"      --metrics-listen ADDR:PORT  Prometheus metrics, plain HTTP (default: none)\n"
 		"      --san NAME             a name or address hosts and operators use to reach\n"
 		"                             this control plane, for its certificate (repeat;\n"
 		"                             default localhost, 127.0.0.1, ::1 and the host name)\n"
@@ -62,6 +63,7 @@ enum {
 	OPT_ADMIN_KEY,
 	OPT_ORG,
 	OPT_WS,
+	OPT_METRICS,
 };
 
 static int number(const char *opt, const char *s, unsigned long lo,
@@ -108,6 +110,7 @@ static int parse_options(int argc, char **argv, struct cp_options *o)
 		{ "admin-key-file", required_argument, NULL, OPT_ADMIN_KEY },
 		{ "org", required_argument, NULL, OPT_ORG },
 		{ "workspace", required_argument, NULL, OPT_WS },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -127,6 +130,10 @@ static int parse_options(int argc, char **argv, struct cp_options *o)
 		case 'a':
 			snprintf(o->api_listen, sizeof(o->api_listen), "%s",
 				 optarg);
+			break;
+		case OPT_METRICS:
+			snprintf(o->metrics_listen, sizeof(o->metrics_listen),
+				 "%s", optarg);
 			break;
 		case OPT_SAN:
 			if (o->nsans == CP_SANS_MAX) {
@@ -296,9 +303,11 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 	cp->stopping = true;
 	loop_cancel(l, &cp->agent_accept);
 	loop_cancel(l, &cp->api_accept);
+	loop_cancel(l, &cp->metrics_accept);
 	loop_cancel(l, op);
 	cp_session_close_all(cp);
 	cp_api_close_all(cp);
+	cp_metrics_close_all(cp);
 }
 
 /* moat-controlplane audit-verify: the store's chain, offline. */
@@ -359,7 +368,7 @@ int main(int argc, char **argv)
 	if (cp.opt.debug)
 		log_set_level(LOG_LEVEL_DEBUG);
 	signal(SIGPIPE, SIG_IGN);
-	cp.agent_fd = cp.api_fd = -1;
+	cp.agent_fd = cp.api_fd = cp.metrics_fd = -1;
 	raise_nofile();
 
 	ret = file_mkdir_p(cp.opt.state_dir, 0700);

@@ -216,6 +216,7 @@ void cp_session_heartbeat(struct cp_session *s, const struct proto_heartbeat *m)
 		cp_session_fail(s, PROTO_E_INTERNAL, "cannot record the heartbeat");
 		return;
 	}
+	s->cp->counts.heartbeats++;
 	if (proto_encode_heartbeat_ack(&s->w, &ack, &frame, &len, NULL) == 0)
 		cp_session_send(s, frame, len);
 }

@@ -45,7 +45,8 @@ enum metrics_req metrics_http_parse(const char *buf, size_t len)
 						METRICS_REQ_MORE;
 	if (end - buf >= METRICS_REQ_MAX)
 		return METRICS_REQ_TOO_LONG;
-	eol = memchr(buf, '\n', (size_t)(end - buf) + 1);
+	/* the head's end holds a newline: there is one */
+	eol = memchr(buf, '\n', len);
 	if (eol > buf && eol[-1] == '\r')
 		eol--;
 	sp1 = memchr(buf, ' ', (size_t)(eol - buf));

@@ -130,6 +130,33 @@ static void test_controlplane(void **state)
 	assert_string_equal(c.user, CONFIG_DEFAULT_USER);
 }
 
+/* metrics-listen: an address and a port, both given; off by default */
+static void test_metrics_listen(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *host;
+		unsigned port;
+	} cases[] = {
+		{ "metrics-listen 127.0.0.1:9101\n", "127.0.0.1", 9101 },
+		{ "metrics-listen 0.0.0.0:1\n", "0.0.0.0", 1 },
+		{ "metrics-listen [::1]:65535\n", "::1", 65535 },
+		{ "metrics-listen [fd00::7]:9101 # comment\n", "fd00::7", 9101 },
+	};
+	struct agent_config c;
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), MIN "%s", cases[i].text);
+		parse_ok(text, &c);
+		assert_string_equal(c.metrics_host, cases[i].host);
+		assert_int_equal(c.metrics_port, cases[i].port);
+	}
+	parse_ok(MIN, &c);
+	assert_int_equal(c.metrics_port, 0);
+	assert_string_equal(c.metrics_listen, "");
+}
+
 /* moatd's --controlplane, --controlplane-ca, --install-token-file */
 static void test_overrides(void **state)
 {
@@ -287,6 +314,24 @@ static const struct bad_case {
 	  { F ": 'controlplane-ca' and 'install-token-file' need 'controlplane' (HOST[:PORT])" } },
 	{ MIN "user 0day\n",
 	  { F ":3:6: bad user name (1-32 of a-z 0-9 _ -, starting with a letter or _): '0day'" } },
+	{ MIN "metrics-listen 9101\n",
+	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '9101'" } },
+	{ MIN "metrics-listen :9101\n",
+	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: ':9101'" } },
+	{ MIN "metrics-listen localhost:9101\n",
+	  { F ":3:16: not an IPv4 address (a name is not taken: give the address): 'localhost'" } },
+	{ MIN "metrics-listen ::1:9101\n",
+	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '::1:9101'" } },
+	{ MIN "metrics-listen [::1]\n",
+	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '[::1]'" } },
+	{ MIN "metrics-listen [1.2.3.4]:80\n",
+	  { F ":3:17: not an IPv6 address: '1.2.3.4'" } },
+	{ MIN "metrics-listen 127.0.0.1:0\n",
+	  { F ":3:26: port is not a number from 1 to 65535: '0'" } },
+	{ MIN "metrics-listen 127.0.0.1:65536\n",
+	  { F ":3:26: port is not a number from 1 to 65535: '65536'" } },
+	{ MIN "metrics-listen 127.0.0.1:http\n",
+	  { F ":3:26: port is not a number from 1 to 65535: 'http'" } },
 	{ "ruleset r\n", { F ": missing required key: 'interfaces'" } },
 	{ "",
 	  { F ": missing required key: 'interfaces'",
@@ -380,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_controlplane),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_instance_defaults),
 		cmocka_unit_test(test_hash_inside_word),

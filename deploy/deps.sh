@@ -12,7 +12,7 @@ packages="
 	libcurl4-openssl-dev libseccomp-dev
 	python3-msgpack python3-cryptography curl openssl
 	iproute2 iputils-ping netcat-openbsd socat procps
-	nftables iptables gnuplot-nox jq
+	nftables iptables gnuplot-nox jq prometheus
 "
 
 missing=""

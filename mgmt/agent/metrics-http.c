@@ -95,6 +95,9 @@ int metrics_http_head(enum metrics_req r, size_t body_len, char *buf,
 	case METRICS_REQ_TOO_LONG:
 		status = "431 Request Header Fields Too Large";
 		break;
+	case METRICS_REQ_UNAVAILABLE:
+		status = "503 Service Unavailable";
+		break;
 	default:
 		status = "400 Bad Request";
 		break;

@@ -201,8 +201,8 @@ static void on_ipc(struct loop *l, struct loop_op *op, int res)
 		/* the parent is gone, or restarting us */
 		exit(res < 0 ? 1 : 0);
 	}
-	if (!p->asked || (p->ipc_buf[0] != 'c' && p->ipc_buf[0] != 'e') ||
-	    p->text_len + n > METRICS_TEXT_MAX) {
+	if (!p->asked || !strchr("cex", p->ipc_buf[0]) ||
+	    (p->ipc_buf[0] == 'x' && n) || p->text_len + n > METRICS_TEXT_MAX) {
 		log_err("metrics: unexpected packet from moatd");
 		exit(1);
 	}
@@ -222,15 +222,21 @@ static void on_ipc(struct loop *l, struct loop_op *op, int res)
 	}
 	memcpy(p->text + p->text_len, p->ipc_buf + 1, n);
 	p->text_len += n;
-	if (p->ipc_buf[0] == 'e') {
+	if (p->ipc_buf[0] != 'c') {
+		static const char err[] = "moatd cannot read its data plane\n";
+		bool ok = p->ipc_buf[0] == 'e';
+
 		p->asked = false;
 		for (int i = 0; i < CONN_MAX; i++) {
 			struct mconn *c = &p->conns[i];
 
-			if (c->fd >= 0 && c->waiting) {
-				c->waiting = false;
-				answer(c, p->text, p->text_len);
-			}
+			if (c->fd < 0 || !c->waiting)
+				continue;
+			c->waiting = false;
+			if (!ok)
+				c->r = METRICS_REQ_UNAVAILABLE;
+			answer(c, ok ? p->text : err,
+			       ok ? p->text_len : sizeof(err) - 1);
 		}
 	}
 	if (loop_recv(l, op, p->ipc_fd, p->ipc_buf, sizeof(p->ipc_buf),

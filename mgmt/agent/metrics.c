@@ -109,7 +109,10 @@ static int render(struct metrics *m, struct prom_buf *b)
 	return b->err;
 }
 
-/* The text in packets: 'c' and a piece, ..., 'e' and the last piece. */
+/*
+ * The text in packets: 'c' and a piece, ..., 'e' and the last piece; or
+ * the one packet 'x' when it cannot be had (the scrape gets a 503).
+ */
 static void answer(struct metrics *m)
 {
 	struct prom_buf b = { 0 };
@@ -121,22 +124,22 @@ static void answer(struct metrics *m)
 	if (ret < 0) {
 		log_err("metrics: cannot read the data plane: %s",
 			strerror(-ret));
-		/* an empty answer: the scrape fails, moat_up is absent */
-		prom_buf_free(&b);
+		if (pktq_push(&m->out, "x", 1) < 0)
+			kill(m->pid, SIGKILL);
+		goto out;
 	}
 	do {
 		n = b.len - off > METRICS_CHUNK ? METRICS_CHUNK : b.len - off;
-		if (pkt) {
-			pkt[0] = off + n < b.len ? 'c' : 'e';
-			memcpy(pkt + 1, b.p + off, n);
-		}
-		if (!pkt || pktq_push(&m->out, pkt, n + 1) < 0) {
+		pkt[0] = off + n < b.len ? 'c' : 'e';
+		memcpy(pkt + 1, b.p + off, n);
+		if (pktq_push(&m->out, pkt, n + 1) < 0) {
 			log_err("metrics: out of memory; ending the metrics process");
 			kill(m->pid, SIGKILL);
 			break;
 		}
 		off += n;
 	} while (off < b.len);
+out:
 	free(pkt);
 	prom_buf_free(&b);
 }

@@ -9,8 +9,9 @@
  * their socketpair.  The parent, which owns the pins, renders it
  * (metrics_render()) and sends it back in packets of at most
  * METRICS_CHUNK bytes, each led by one byte: 'c' more follows, 'e' the
- * last.  The metrics process asks with the one packet "metrics"; any
- * other packet from it ends it.
+ * last; or the one packet 'x': it cannot read the data plane.  The
+ * metrics process asks with the one packet "metrics"; any other packet
+ * from it ends it.
  *
  *   metrics-render.c  the text, from a snapshot (unit-tested)
  *   metrics-http.c    the request line (unit-tested, fuzzed)
@@ -63,6 +64,7 @@ enum metrics_req {
 	METRICS_REQ_BAD_METHOD, /* 405: not GET or HEAD */
 	METRICS_REQ_BAD, /* 400: not an HTTP/1.x request line */
 	METRICS_REQ_TOO_LONG, /* 431: no end of headers in METRICS_REQ_MAX */
+	METRICS_REQ_UNAVAILABLE, /* 503: moatd cannot read the data plane */
 };
 
 /*

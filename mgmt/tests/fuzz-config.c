@@ -112,6 +112,8 @@ static char *print_config(const struct agent_config *c, size_t *len)
 		fprintf(f, "controlplane-ca %s\n", c->cp_pin);
 	if (c->token_file[0])
 		fprintf(f, "install-token-file %s\n", c->token_file);
+	if (c->metrics_port)
+		fprintf(f, "metrics-listen %s\n", c->metrics_listen);
 	if (fclose(f))
 		abort();
 	return text;

@@ -219,6 +219,12 @@ static void test_http_head(void **state)
 		"HTTP/1.1 405 Method Not Allowed\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
 		"Allow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	/* moatd could not read its pins: the scrape fails, visibly */
+	metrics_http_head(METRICS_REQ_UNAVAILABLE, 7, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"HTTP/1.1 503 Service Unavailable\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: 7\r\nConnection: close\r\n\r\n");
 }
 
 int main(void)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * moatd in two processes, as OpenSMTPD does it.  The privileged one owns
- * the data plane, the state files and the host's private key on disk; the
- * session process talks to the control plane.  It is forked and
+ * moatd in several processes, as OpenSMTPD does it.  The privileged one
+ * owns the data plane, the state files and the host's private key on
+ * disk; the session process talks to the control plane, the metrics
+ * process to Prometheus scrapers (metrics.h).  Each is forked and
  * re-executed (a fresh address space: nothing of the parent's memory
  * stays), drops to an unprivileged user with no capabilities, and puts
  * itself under a seccomp filter before it reads a byte from the network.
- * The two speak wire.h frames over a SOCK_SEQPACKET socketpair
- * (session.h).
+ * Each speaks to the parent over a SOCK_SEQPACKET socketpair: the session
+ * process in wire.h frames (session.h), the metrics process as metrics.h
+ * says.
  */
 #ifndef MOAT_AGENT_PRIVSEP_H
 #define MOAT_AGENT_PRIVSEP_H

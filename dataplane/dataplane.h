@@ -160,6 +160,22 @@ struct moat_dp_row {
  */
 int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows);
 
+/*
+ * A row's action as moatctl rules and the metrics show it: a rule's
+ * "allow" or "drop"; a fixed row's "pass" or "drop"; the policy row's the
+ * running policy, NULL when nothing runs (@has_generation false).
+ */
+static inline const char *moat_dp_row_action(const struct moat_dp_row *row,
+					     bool has_generation,
+					     bool policy_drop)
+{
+	if (row->action < 0)
+		return !has_generation ? NULL : policy_drop ? "drop" : "allow";
+	if (row->fixed)
+		return row->action ? "drop" : "pass";
+	return row->action ? "drop" : "allow";
+}
+
 /* Sum one slot over CPUs. */
 int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
 		    uint64_t *bytes);

@@ -23,24 +23,9 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
 . "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 3 ] || {
-	echo "usage: $0 MOATD MOATCTL MOAT-CONTROLPLANE" >&2
-	exit 2
-}
-kt_moatd_args "$1" "$2"
-CP=$3
-
+kt_fleet_args "$@"
 kt_require_kernel ip nsenter socat ping jq openssl sha256sum
-id nobody >/dev/null 2>&1 || kt_skip "needs the user nobody"
-kt_init
-
-SRV=$(kt_name ktfh)
-CLI=$(kt_name ktfc)
-INST=$(kt_name ktfl)
-TMP=$(kt_tmpdir kt-fleet)
-kt_keep_dir "$TMP"
-chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
-kt_instance "$INST"
+kt_fleet_init ktf kt-fleet
 
 HOST4=10.93.0.2
 CP4=10.93.0.1

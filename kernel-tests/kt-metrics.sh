@@ -21,24 +21,9 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
 . "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 3 ] || {
-	echo "usage: $0 MOATD MOATCTL MOAT-CONTROLPLANE" >&2
-	exit 2
-}
-kt_moatd_args "$1" "$2"
-CP=$3
-
+kt_fleet_args "$@"
 kt_require_kernel ip nsenter ping jq curl openssl prometheus
-id nobody >/dev/null 2>&1 || kt_skip "needs the user nobody"
-kt_init
-
-SRV=$(kt_name ktmh)
-CLI=$(kt_name ktmc)
-INST=$(kt_name ktml)
-TMP=$(kt_tmpdir kt-metrics)
-kt_keep_dir "$TMP"
-chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
-kt_instance "$INST"
+kt_fleet_init ktm kt-metrics
 
 HOST4=10.94.0.2
 CP4=10.94.0.1
@@ -96,8 +81,18 @@ kt_eq "metrics process: no capabilities" 0000000000000000 "$(status_of CapEff)"
 kt_eq "metrics process: seccomp filter" 2 "$(status_of Seccomp)"
 kt_eq "metrics process: no_new_privs" 1 "$(status_of NoNewPrivs)"
 # past stdin, stdout and stderr (moatd's log): sockets and the ring only
-kt_eq "metrics process: holds no file but its sockets and ring" "" \
-	"$(ls -l "/proc/$MET/fd" | awk 'NR > 1 && $9 > 2 && $NF !~ /^(socket|anon_inode)/ { print $9, $NF }')"
+other_fds() {
+	local fd t
+	for fd in "/proc/$MET/fd/"*; do
+		[ "${fd##*/}" -gt 2 ] || continue
+		t=$(readlink "$fd")
+		case $t in
+		socket:* | anon_inode:*) ;;
+		*) echo "${fd##*/} $t" ;;
+		esac
+	done
+}
+kt_eq "metrics process: holds no file but its sockets and ring" "" "$(other_fds)"
 
 scrape() { # URL: what a plain HTTP client gets, from CLI
 	ip netns exec "$CLI" curl -s --max-time 5 "$@"

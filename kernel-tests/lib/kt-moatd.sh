@@ -66,3 +66,31 @@ kt_moatd_start() {
 kt_moatd_running() {
 	mctl --json status | jq -e .moatd.running >/dev/null
 }
+
+# kt_fleet_args "$@": a fleet test's arguments, MOATD, MOATCTL and
+# MOAT-CONTROLPLANE (CP).
+kt_fleet_args() {
+	[ $# -eq 3 ] || {
+		echo "usage: $0 MOATD MOATCTL MOAT-CONTROLPLANE" >&2
+		exit 2
+	}
+	kt_moatd_args "$1" "$2"
+	# shellcheck disable=SC2034 # the test's: its control plane
+	CP=$3
+}
+
+# kt_fleet_init PREFIX DIR: after kt_require_kernel, for a control plane
+# and a moatd that run as nobody: kt_init, then namespaces SRV
+# (PREFIXh) and CLI (PREFIXc), instance INST (PREFIXl) and a temporary
+# directory TMP (DIR.XXXXXX), all removed at exit.
+kt_fleet_init() {
+	id nobody >/dev/null 2>&1 || kt_skip "needs the user nobody"
+	kt_init
+	SRV=$(kt_name "$1h")
+	CLI=$(kt_name "$1c")
+	INST=$(kt_name "$1l")
+	TMP=$(kt_tmpdir "$2")
+	kt_keep_dir "$TMP"
+	chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
+	kt_instance "$INST"
+}

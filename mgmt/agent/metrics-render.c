@@ -10,17 +10,14 @@
 
 #include "metrics.h"
 
-/* A rule's action; a fixed row's: the policy's, or pass/drop. */
+/* The policy's row before any ruleset: "none", a label value still. */
 static const char *action(const struct metrics_snapshot *s,
 			  const struct moat_dp_row *r)
 {
-	if (r->action < 0)
-		return !s->has_generation ? "none" :
-		       s->policy_drop	  ? "drop" :
-					    "allow";
-	if (r->fixed)
-		return r->action ? "drop" : "pass";
-	return r->action ? "drop" : "allow";
+	const char *a = moat_dp_row_action(r, s->has_generation,
+					   s->policy_drop);
+
+	return a ? a : "none";
 }
 
 enum col { PACKETS, BYTES, OVER, WOULD_DROP };
@@ -53,10 +50,33 @@ static bool shown(const struct metrics_snapshot *s,
 	return true;
 }
 
+/* The counter families of the rows, in the order they are shown. */
+static const struct family {
+	bool fixed;
+	enum col col;
+	const char *name, *help;
+} families[] = {
+	{ false, PACKETS, "moat_rule_packets_total",
+	  "Packets a rule matched, while its name stayed in the ruleset." },
+	{ false, BYTES, "moat_rule_bytes_total",
+	  "Bytes of the packets a rule matched." },
+	{ false, OVER, "moat_rule_over_limit_packets_total",
+	  "Packets over a rule's rate limit." },
+	{ false, WOULD_DROP, "moat_rule_would_drop_total",
+	  "Audit mode: packets a rule would have dropped." },
+	{ true, PACKETS, "moat_builtin_packets_total",
+	  "Packets no rule decided: the policy, ARP, ND, non-IP, malformed, established and related flows." },
+	{ true, BYTES, "moat_builtin_bytes_total",
+	  "Bytes of the packets no rule decided." },
+	{ true, WOULD_DROP, "moat_builtin_would_drop_total",
+	  "Audit mode: packets the policy would have dropped." },
+};
+
 static void rows(const struct metrics_snapshot *s, struct prom_buf *b,
-		 bool fixed, const char *name, const char *help, enum col c)
+		 const struct family *f)
 {
-	bool any = false;
+	bool fixed = f->fixed, any = false;
+	enum col c = f->col;
 
 	for (int i = 0; i < s->nrows; i++) {
 		const struct moat_dp_row *r = &s->rows[i];
@@ -66,10 +86,10 @@ static void rows(const struct metrics_snapshot *s, struct prom_buf *b,
 		if (r->fixed != fixed || !shown(s, r, c))
 			continue;
 		if (!any)
-			prom_family(b, name, "counter", help);
+			prom_family(b, f->name, "counter", f->help);
 		any = true;
 		/* over-limit and would-drop are per rule: no action label */
-		prom_sample(b, name, l, c == PACKETS || c == BYTES ? 2 : 1,
+		prom_sample(b, f->name, l, c == PACKETS || c == BYTES ? 2 : 1,
 			    col(r, c));
 	}
 }
@@ -100,22 +120,8 @@ void metrics_render(const struct metrics_snapshot *s, struct prom_buf *b)
 	      "Rule counter slots of the instance (capacity).", s->capacity);
 	gauge(b, "moat_counter_slots_used", "Rule counter slots in use.",
 	      s->slots_used);
-	rows(s, b, false, "moat_rule_packets_total",
-	     "Packets a rule matched, while its name stayed in the ruleset.",
-	     PACKETS);
-	rows(s, b, false, "moat_rule_bytes_total",
-	     "Bytes of the packets a rule matched.", BYTES);
-	rows(s, b, false, "moat_rule_over_limit_packets_total",
-	     "Packets over a rule's rate limit.", OVER);
-	rows(s, b, false, "moat_rule_would_drop_total",
-	     "Audit mode: packets a rule would have dropped.", WOULD_DROP);
-	rows(s, b, true, "moat_builtin_packets_total",
-	     "Packets no rule decided: the policy, ARP, ND, non-IP, malformed, established and related flows.",
-	     PACKETS);
-	rows(s, b, true, "moat_builtin_bytes_total",
-	     "Bytes of the packets no rule decided.", BYTES);
-	rows(s, b, true, "moat_builtin_would_drop_total",
-	     "Audit mode: packets the policy would have dropped.", WOULD_DROP);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		rows(s, b, &families[i]);
 	if (s->ct_enabled) {
 		gauge(b, "moat_conntrack_entries",
 		      "Flows in the conntrack table, counted at the scrape.",

@@ -25,13 +25,10 @@ struct verdicts {
 static inline const char *rules_action(const struct verdicts *v,
 				       const struct moat_dp_row *row)
 {
-	if (row->action < 0)
-		return !v->has_generation ? "-" :
-		       v->policy_drop	  ? "drop" :
-					    "allow";
-	if (row->fixed)
-		return row->action ? "drop" : "pass";
-	return row->action ? "drop" : "allow";
+	const char *a = moat_dp_row_action(row, v->has_generation,
+					   v->policy_drop);
+
+	return a ? a : "-";
 }
 
 /*

@@ -108,6 +108,18 @@ kt_eq "moatd: another path is 404" 404 \
 	"$(scrape -o /dev/null -w '%{http_code}' "http://$HOST_METRICS/")"
 kt_eq "moatd: POST is 405" 405 \
 	"$(scrape -o /dev/null -w '%{http_code}' -X POST "http://$HOST_METRICS/metrics")"
+# 8 scrapes at once, twice in a row: they share renders, and the second
+# round waits out moatd's pace (one render each 500 ms): all answered
+many() {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		scrape "http://$HOST_METRICS/metrics" >"$TMP/scrape.$i" &
+	done
+	wait
+	grep -lx 'moat_up 1' "$TMP"/scrape.* | wc -l
+}
+kt_eq "moatd: 8 scrapes at once, all answered" 8 "$(many)"
+kt_eq "moatd: 8 more at once, all answered" 8 "$(many)"
 kt_eq "moatd: the metrics process survived all that" "$MET" \
 	"$(pgrep -P "$MOATD_PID" -f metrics-fd | head -n 1)"
 

@@ -23,13 +23,23 @@
 #include "pktq.h"
 #include "privsep.h"
 
+/*
+ * Renders at most this often: the metrics process asks as scrapes come,
+ * and one that misbehaved could otherwise keep the privileged process
+ * walking the pins.  An ask that comes sooner is answered when the time
+ * is up; Prometheus scrapes every few seconds, two of them at once share
+ * one render.
+ */
+#define RENDER_EVERY_NS (500ull * 1000000u)
+
 struct metrics {
 	struct agent *a;
 	struct privsep_user user;
 	int listen_fd;
 	pid_t pid;
 	int fd;
-	struct loop_op rx, timer;
+	struct loop_op rx, timer, pace;
+	uint64_t rendered_ns; /* CLOCK_MONOTONIC of the last render */
 	struct pktq out;
 	uint64_t started_ns, restart_ms;
 	bool stopping;
@@ -144,6 +154,34 @@ out:
 	prom_buf_free(&b);
 }
 
+static void on_pace(struct loop *l, struct loop_op *op, int res)
+{
+	struct metrics *m = op->data;
+
+	(void)l;
+	if (res == 0 && m->fd >= 0) {
+		m->rendered_ns = mono_ns();
+		answer(m);
+	}
+}
+
+/* Answer now, or once RENDER_EVERY_NS has passed since the last render. */
+static void on_ask(struct metrics *m)
+{
+	uint64_t now = mono_ns();
+
+	if (loop_op_busy(&m->pace))
+		return; /* answered when it fires: one ask, one answer */
+	if (!m->rendered_ns || now - m->rendered_ns >= RENDER_EVERY_NS) {
+		m->rendered_ns = now;
+		answer(m);
+		return;
+	}
+	if (loop_timeout(&m->a->loop, &m->pace,
+			 m->rendered_ns + RENDER_EVERY_NS - now, on_pace) < 0)
+		log_err("metrics: cannot arm a timer; this scrape goes unanswered");
+}
+
 static void on_restart(struct loop *l, struct loop_op *op, int res)
 {
 	(void)l;
@@ -175,7 +213,7 @@ static void on_rx(struct loop *l, struct loop_op *op, int res)
 		kill(m->pid, SIGKILL);
 		res = 0;
 	} else if (res > 0) {
-		answer(m);
+		on_ask(m);
 		if (loop_recv(l, op, m->fd, m->buf, sizeof(m->buf), on_rx) == 0)
 			return;
 		kill(m->pid, SIGKILL);
@@ -229,7 +267,7 @@ int metrics_start(struct metrics **out, struct agent *a)
 	m->a = a;
 	m->fd = -1;
 	m->pid = -1;
-	m->rx.data = m->timer.data = m;
+	m->rx.data = m->timer.data = m->pace.data = m;
 	pktq_init(&m->out, &a->loop, -1, NULL, m);
 	ret = privsep_user(a->cfg.user, &m->user);
 	if (ret < 0) {
@@ -258,6 +296,7 @@ void metrics_shutdown(struct metrics *m)
 	if (m->pid > 0)
 		kill(m->pid, SIGTERM);
 	loop_cancel(&m->a->loop, &m->timer);
+	loop_cancel(&m->a->loop, &m->pace);
 }
 
 void metrics_free(struct metrics *m)

@@ -179,6 +179,8 @@ static void warn_fixed(const struct agent_config *old,
 		{ "bpffs", offsetof(struct agent_config, bpffs) },
 		{ "socket", offsetof(struct agent_config, socket) },
 		{ "state-dir", offsetof(struct agent_config, state_dir) },
+		{ "metrics-listen",
+		  offsetof(struct agent_config, metrics_listen) },
 	};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {

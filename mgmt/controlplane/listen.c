@@ -219,7 +219,7 @@ int cp_listen(struct cp *cp)
 	ret = arm(cp, &cp->agent_accept, cp->agent_fd);
 	if (ret == 0)
 		ret = arm(cp, &cp->api_accept, cp->api_fd);
-	if (ret == 0 && cp->metrics_fd >= 0) {
+	if (ret == 0 && cp->opt.metrics_listen[0]) {
 		ret = arm(cp, &cp->metrics_accept, cp->metrics_fd);
 		if (ret == 0)
 			log_info("metrics on http://%s/metrics",

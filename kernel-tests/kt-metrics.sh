@@ -123,6 +123,13 @@ kt_eq "moatd: 8 more at once, all answered" 8 "$(many)"
 kt_eq "moatd: the metrics process survived all that" "$MET" \
 	"$(pgrep -P "$MOATD_PID" -f metrics-fd | head -n 1)"
 
+kt_eq "control plane: the exposition format's content type" "text/plain; version=0.0.4; charset=utf-8" \
+	"$(scrape -o /dev/null -w '%{content_type}' "http://$CP_METRICS/metrics")"
+kt_eq "control plane: another path is 404" 404 \
+	"$(scrape -o /dev/null -w '%{http_code}' "http://$CP_METRICS/v1/hosts")"
+kt_eq "control plane: DELETE is 405" 405 \
+	"$(scrape -o /dev/null -w '%{http_code}' -X DELETE "http://$CP_METRICS/metrics")"
+
 # --- Prometheus ------------------------------------------------------------------
 
 cat >"$TMP/prometheus.yml" <<EOF

@@ -35,16 +35,19 @@ void config_parse_metrics_listen(struct cursor *cur, const char *line,
 			colon = NULL;
 	}
 	if (!colon || !hn || hn >= sizeof(buf)) {
-		config_bad(cur, line, v, n,
-			   "expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101");
+		config_bad(
+			cur, line, v, n,
+			"expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101");
 		return;
 	}
 	memcpy(buf, host, hn);
 	buf[hn] = '\0';
 	if (inet_pton(v[0] == '[' ? AF_INET6 : AF_INET, buf, addr) != 1) {
-		config_bad(cur, line, host, hn,
-			   v[0] == '[' ? "not an IPv6 address" :
-					 "not an IPv4 address (a name is not taken: give the address)");
+		config_bad(
+			cur, line, host, hn,
+			v[0] == '[' ?
+				"not an IPv6 address" :
+				"not an IPv4 address (a name is not taken: give the address)");
 		return;
 	}
 	if (!config_number_in(colon + 1, (size_t)(v + n - colon - 1), 1, 65535,

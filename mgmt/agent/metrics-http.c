@@ -104,7 +104,8 @@ int metrics_http_head(enum metrics_req r, size_t body_len, char *buf,
 	}
 	if (r != METRICS_REQ_METRICS && r != METRICS_REQ_HEAD)
 		type = "text/plain; charset=utf-8";
-	return snprintf(buf, size,
-			"HTTP/1.1 %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			status, type, extra, body_len);
+	return snprintf(
+		buf, size,
+		"HTTP/1.1 %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		status, type, extra, body_len);
 }

@@ -170,8 +170,9 @@ static void on_accept(struct loop *l, struct loop_op *op, int res)
 		for (int i = 0; i < CONN_MAX && !c; i++)
 			c = slot_free(&p->conns[i]) ? &p->conns[i] : NULL;
 		if (!c) {
-			log_warn("metrics: %d scrapes at once; closing one more",
-				 CONN_MAX);
+			log_warn(
+				"metrics: %d scrapes at once; closing one more",
+				CONN_MAX);
 			close(res);
 		} else {
 			c->fd = res;
@@ -246,7 +247,7 @@ static void on_ipc(struct loop *l, struct loop_op *op, int res)
 
 /* What the ring may do: accept scrapers, talk to them and the parent. */
 static const uint8_t ring_ops[] = {
-	IORING_OP_ACCEPT,  IORING_OP_RECV,	      IORING_OP_SEND,
+	IORING_OP_ACCEPT,  IORING_OP_RECV,	     IORING_OP_SEND,
 	IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE, IORING_OP_ASYNC_CANCEL,
 };
 

@@ -14,8 +14,8 @@
 static const char *action(const struct metrics_snapshot *s,
 			  const struct moat_dp_row *r)
 {
-	const char *a = moat_dp_row_action(r, s->has_generation,
-					   s->policy_drop);
+	const char *a =
+		moat_dp_row_action(r, s->has_generation, s->policy_drop);
 
 	return a ? a : "none";
 }
@@ -38,8 +38,8 @@ static uint64_t col(const struct moat_dp_row *r, enum col c)
 }
 
 /* Which rows a column is shown for: limits and audit only where they apply. */
-static bool shown(const struct metrics_snapshot *s,
-		  const struct moat_dp_row *r, enum col c)
+static bool shown(const struct metrics_snapshot *s, const struct moat_dp_row *r,
+		  enum col c)
 {
 	if (c == OVER)
 		return !r->fixed && (r->flags & MOAT_X_LIMIT);

@@ -76,7 +76,7 @@ void prom_sample(struct prom_buf *b, const char *name,
 
 	puts_(b, name);
 	for (int i = 0; i < nlabels; i++) {
-		puts_(b, i ? ",": "{");
+		puts_(b, i ? "," : "{");
 		puts_(b, labels[2 * i]);
 		puts_(b, "=\"");
 		prom_escape(b, labels[2 * i + 1]);

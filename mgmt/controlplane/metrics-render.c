@@ -9,7 +9,7 @@
 
 /* The codes an enrollment is refused with, always shown. */
 static const enum proto_code refusal_codes[] = {
-	PROTO_E_TOKEN_UNKNOWN, PROTO_E_TOKEN_EXPIRED, PROTO_E_TOKEN_REVOKED,
+	PROTO_E_TOKEN_UNKNOWN,	 PROTO_E_TOKEN_EXPIRED, PROTO_E_TOKEN_REVOKED,
 	PROTO_E_TOKEN_EXHAUSTED, PROTO_E_BAD_CSR,
 };
 
@@ -25,8 +25,9 @@ static bool always(enum proto_code c)
 
 static void hosts(const struct cp_metrics_view *v, struct prom_buf *b)
 {
-	prom_family(b, "moat_hosts", "gauge",
-		    "Hosts by workspace and health (pending, healthy, stale, offline, removed).");
+	prom_family(
+		b, "moat_hosts", "gauge",
+		"Hosts by workspace and health (pending, healthy, stale, offline, removed).");
 	for (size_t i = 0; i < v->nws; i++) {
 		for (int h = 0; h <= CP_HEALTH_REMOVED; h++) {
 			const char *l[4] = { "workspace", v->ws[i].name,
@@ -39,8 +40,9 @@ static void hosts(const struct cp_metrics_view *v, struct prom_buf *b)
 
 static void refusals(const struct cp_counts *c, struct prom_buf *b)
 {
-	prom_family(b, "moat_enroll_refusals_total", "counter",
-		    "Enrollments refused, by the error code the host was sent.");
+	prom_family(
+		b, "moat_enroll_refusals_total", "counter",
+		"Enrollments refused, by the error code the host was sent.");
 	for (int i = 0; i <= PROTO_E_OTHER; i++) {
 		const char *l[2] = { "code", proto_code_name(i) };
 
@@ -55,7 +57,8 @@ static void api(const struct cp_counts *c, struct prom_buf *b)
 	prom_family(b, "moat_api_requests_total", "counter",
 		    "Operator API requests answered, by HTTP status.");
 	for (int i = 100; i < 600; i++) {
-		char code[4] = { (char)('0' + i / 100), (char)('0' + i / 10 % 10),
+		char code[4] = { (char)('0' + i / 100),
+				 (char)('0' + i / 10 % 10),
 				 (char)('0' + i % 10), '\0' };
 		const char *l[2] = { "code", code };
 
@@ -76,11 +79,13 @@ void cp_metrics_render(const struct cp_metrics_view *v, struct prom_buf *b)
 	prom_family(b, "moat_sessions", "gauge",
 		    "Hosts with an agent session up (hello answered).");
 	prom_value(b, "moat_sessions", v->sessions);
-	prom_family(b, "moat_agent_connections", "gauge",
-		    "Connections on the agent channel, in any phase (handshake, enrollment, session).");
+	prom_family(
+		b, "moat_agent_connections", "gauge",
+		"Connections on the agent channel, in any phase (handshake, enrollment, session).");
 	prom_value(b, "moat_agent_connections", v->connections);
-	prom_family(b, "moat_enrollments_total", "counter",
-		    "Hosts enrolled (a certificate issued for an install token).");
+	prom_family(
+		b, "moat_enrollments_total", "counter",
+		"Hosts enrolled (a certificate issued for an install token).");
 	prom_value(b, "moat_enrollments_total", c->enrollments);
 	refusals(c, b);
 	prom_family(b, "moat_heartbeats_total", "counter",

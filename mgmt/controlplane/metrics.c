@@ -128,16 +128,16 @@ static void on_tx(struct loop *l, struct loop_op *op, int res)
 
 /* The whole answer, head and body, in one buffer for one send; then close. */
 static void answer(struct cp_metrics_conn *c, int status, const char *reason,
-		   const char *type, bool head_only, const char *body,
-		   size_t n)
+		   const char *type, bool head_only, const char *body, size_t n)
 {
 	char head[256];
 	int hn;
 
-	hn = snprintf(head, sizeof(head),
-		      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		      status, reason, type,
-		      status == 405 ? "Allow: GET, HEAD\r\n" : "", n);
+	hn = snprintf(
+		head, sizeof(head),
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		status, reason, type,
+		status == 405 ? "Allow: GET, HEAD\r\n" : "", n);
 	c->out_len = (size_t)hn + (head_only ? 0 : n);
 	c->out = malloc(c->out_len);
 	if (!c->out) {
@@ -147,8 +147,8 @@ static void answer(struct cp_metrics_conn *c, int status, const char *reason,
 	memcpy(c->out, head, (size_t)hn);
 	if (!head_only)
 		memcpy(c->out + hn, body, n);
-	if (loop_send(&c->cp->loop, &c->tx, c->fd, c->out, c->out_len,
-		      on_tx) < 0)
+	if (loop_send(&c->cp->loop, &c->tx, c->fd, c->out, c->out_len, on_tx) <
+	    0)
 		end(c);
 }
 

@@ -31,7 +31,7 @@ int privsep_user(const char *name, struct privsep_user *u)
 		return errno ? -errno : -ENOENT;
 	}
 	if (pw->pw_uid == 0) {
-		log_err("user '%s' is root: the session process must not be",
+		log_err("user '%s' is root: the session and metrics processes must not be",
 			name);
 		return -EPERM;
 	}

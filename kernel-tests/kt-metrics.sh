@@ -193,6 +193,9 @@ kt_check "Prometheus: the policy's row" "$(query 'moat_builtin_packets_total{row
 # the control plane: one host, healthy, one session, one enrollment
 kt_eq "Prometheus: one healthy host" 1 "$(query 'moat_hosts{workspace="default",state="healthy"}')"
 kt_eq "Prometheus: one session" 1 "$(query 'moat_sessions')"
+# no ruleset is declared for it: the host keeps its own
+kt_eq "Prometheus: the host's configuration is unmanaged" 1 \
+	"$(query 'moat_config_hosts{workspace="default",status="unmanaged"}')"
 kt_eq "Prometheus: one enrollment" 1 "$(query 'moat_enrollments_total')"
 kt_eq "Prometheus: no refusal" 0 "$(query 'sum(moat_enroll_refusals_total)')"
 kt_check "Prometheus: heartbeats counted" "$(query moat_heartbeats_total)" \

@@ -136,9 +136,15 @@ void cp_api_accept(struct cp *cp, int fd);
 void cp_api_close_all(struct cp *cp);
 
 /* metrics-render.c: the text of one scrape, from what metrics.c gathers */
+#define CP_CONFIG_STATUSES 5
+/* store_host_status()'s values, in the order the metrics show them */
+extern const char *const cp_config_status[CP_CONFIG_STATUSES];
+
 struct cp_metrics_ws {
 	char name[STORE_NAME_LEN + 1];
 	uint64_t hosts[CP_HEALTH_REMOVED + 1]; /* by enum cp_health */
+	/* hosts not removed, by cp_config_status[] */
+	uint64_t config[CP_CONFIG_STATUSES];
 };
 
 struct cp_metrics_view {

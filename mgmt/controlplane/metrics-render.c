@@ -7,6 +7,10 @@
 #include "cp.h"
 #include "prom.h"
 
+const char *const cp_config_status[CP_CONFIG_STATUSES] = {
+	"converged", "pending", "failing", "drift", "unmanaged",
+};
+
 /* The codes an enrollment is refused with, always shown. */
 static const enum proto_code refusal_codes[] = {
 	PROTO_E_TOKEN_UNKNOWN,	 PROTO_E_TOKEN_EXPIRED, PROTO_E_TOKEN_REVOKED,
@@ -34,6 +38,22 @@ static void hosts(const struct cp_metrics_view *v, struct prom_buf *b)
 					     "state", cp_health_name(h) };
 
 			prom_sample(b, "moat_hosts", l, 2, v->ws[i].hosts[h]);
+		}
+	}
+}
+
+static void config(const struct cp_metrics_view *v, struct prom_buf *b)
+{
+	prom_family(
+		b, "moat_config_hosts", "gauge",
+		"Hosts (not removed) by workspace and the state of their declared configuration (converged, pending, failing, drift, unmanaged).");
+	for (size_t i = 0; i < v->nws; i++) {
+		for (int k = 0; k < CP_CONFIG_STATUSES; k++) {
+			const char *l[4] = { "workspace", v->ws[i].name,
+					     "status", cp_config_status[k] };
+
+			prom_sample(b, "moat_config_hosts", l, 2,
+				    v->ws[i].config[k]);
 		}
 	}
 }
@@ -76,6 +96,7 @@ void cp_metrics_render(const struct cp_metrics_view *v, struct prom_buf *b)
 		    "1: moat-controlplane answered this scrape.");
 	prom_value(b, "moat_up", 1);
 	hosts(v, b);
+	config(v, b);
 	prom_family(b, "moat_sessions", "gauge",
 		    "Hosts with an agent session up (hello answered).");
 	prom_value(b, "moat_sessions", v->sessions);

@@ -75,8 +75,16 @@ struct tally {
 static int count_host(void *arg, const struct store_host *h)
 {
 	struct tally *t = arg;
+	struct cp_metrics_ws *w = &t->ws[t->n - 1];
+	const char *st = store_host_status(h);
 
-	t->ws[t->n - 1].hosts[cp_host_health(t->cp, h, t->now)]++;
+	w->hosts[cp_host_health(t->cp, h, t->now)]++;
+	if (h->removed)
+		return 0;
+	for (int k = 0; k < CP_CONFIG_STATUSES; k++) {
+		if (!strcmp(st, cp_config_status[k]))
+			w->config[k]++;
+	}
 	return 0;
 }
 

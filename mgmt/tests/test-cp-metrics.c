@@ -2,6 +2,7 @@
 /* The control plane's Prometheus text: exact, for fixed counts. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,8 +21,9 @@ static void test_render(void **state)
 	};
 	/* a name with each character the format escapes */
 	struct cp_metrics_ws ws[2] = {
-		{ .name = "default", .hosts = { [CP_HEALTH_HEALTHY] = 2,
-						[CP_HEALTH_OFFLINE] = 1 } },
+		{ .name = "default",
+		  .hosts = { [CP_HEALTH_HEALTHY] = 2, [CP_HEALTH_OFFLINE] = 1 },
+		  .config = { 1, 0, 1, 0, 1 } },
 		{ .name = "q\"\\\n" },
 	};
 	struct cp_metrics_view v = { .counts = &c, .ws = ws, .nws = 2,
@@ -51,6 +53,18 @@ static void test_render(void **state)
 		"moat_hosts{workspace=\"q\\\"\\\\\\n\",state=\"stale\"} 0\n"
 		"moat_hosts{workspace=\"q\\\"\\\\\\n\",state=\"offline\"} 0\n"
 		"moat_hosts{workspace=\"q\\\"\\\\\\n\",state=\"removed\"} 0\n"
+		"# HELP moat_config_hosts Hosts (not removed) by workspace and the state of their declared configuration (converged, pending, failing, drift, unmanaged).\n"
+		"# TYPE moat_config_hosts gauge\n"
+		"moat_config_hosts{workspace=\"default\",status=\"converged\"} 1\n"
+		"moat_config_hosts{workspace=\"default\",status=\"pending\"} 0\n"
+		"moat_config_hosts{workspace=\"default\",status=\"failing\"} 1\n"
+		"moat_config_hosts{workspace=\"default\",status=\"drift\"} 0\n"
+		"moat_config_hosts{workspace=\"default\",status=\"unmanaged\"} 1\n"
+		"moat_config_hosts{workspace=\"q\\\"\\\\\\n\",status=\"converged\"} 0\n"
+		"moat_config_hosts{workspace=\"q\\\"\\\\\\n\",status=\"pending\"} 0\n"
+		"moat_config_hosts{workspace=\"q\\\"\\\\\\n\",status=\"failing\"} 0\n"
+		"moat_config_hosts{workspace=\"q\\\"\\\\\\n\",status=\"drift\"} 0\n"
+		"moat_config_hosts{workspace=\"q\\\"\\\\\\n\",status=\"unmanaged\"} 0\n"
 		"# HELP moat_sessions Hosts with an agent session up (hello answered).\n"
 		"# TYPE moat_sessions gauge\n"
 		"moat_sessions 2\n"
@@ -78,10 +92,39 @@ static void test_render(void **state)
 	prom_buf_free(&b);
 }
 
+/* Every status the store gives a host has its series: none falls through. */
+static void test_config_statuses(void **state)
+{
+	static const struct store_host hosts[] = {
+		{ .desired_gen = 0 },
+		{ .desired_gen = 2, .drift = true },
+		{ .desired_gen = 2, .applied_gen = 2 },
+		{ .desired_gen = 2, .applied_gen = 1, .error_gen = 2 },
+		{ .desired_gen = 2, .applied_gen = 1, .error_gen = 1 },
+	};
+	bool seen[CP_CONFIG_STATUSES] = { false };
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		const char *st = store_host_status(&hosts[i]);
+		int k;
+
+		for (k = 0; k < CP_CONFIG_STATUSES; k++) {
+			if (!strcmp(st, cp_config_status[k]))
+				break;
+		}
+		if (k == CP_CONFIG_STATUSES)
+			fail_msg("status '%s' has no series", st);
+		seen[k] = true;
+	}
+	for (int k = 0; k < CP_CONFIG_STATUSES; k++)
+		assert_true(seen[k]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_config_statuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,8 +62,11 @@ static void finish(struct mconn *c)
 	loop_cancel(l, &c->rx);
 	loop_cancel(l, &c->tx);
 	loop_cancel(l, &c->timer);
-	free(c->out);
-	c->out = NULL;
+	/* a send in flight still reads the answer: on_tx frees it */
+	if (!loop_op_busy(&c->tx)) {
+		free(c->out);
+		c->out = NULL;
+	}
 }
 
 static void on_tx(struct loop *l, struct loop_op *op, int res)
@@ -72,6 +75,8 @@ static void on_tx(struct loop *l, struct loop_op *op, int res)
 
 	(void)l;
 	(void)res; /* sent or not, the connection is done */
+	free(c->out);
+	c->out = NULL;
 	if (c->fd >= 0)
 		finish(c);
 }

@@ -120,6 +120,17 @@ many() {
 }
 kt_eq "moatd: 8 scrapes at once, all answered" 8 "$(many)"
 kt_eq "moatd: 8 more at once, all answered" 8 "$(many)"
+# 16 scrapers that never finish their request hold every slot: the 17th
+# is closed at once; 10 s later they are timed out, and scrapes go on
+for i in $(seq 16); do
+	ip netns exec "$CLI" bash -c "exec 3<>/dev/tcp/${HOST_METRICS%:*}/${HOST_METRICS#*:}; printf 'GET /metr' >&3; sleep 20" 2>/dev/null &
+	kt_bg $!
+done
+sleep 1
+kt_eq "moatd: a 17th scraper is closed at once" "" \
+	"$(scrape "http://$HOST_METRICS/metrics" | head -n 1)"
+kt_check "moatd: the slow ones are timed out, scrapes go on" "no answer after 15 s" \
+	kt_wait 15 scrapes
 kt_eq "moatd: the metrics process survived all that" "$MET" \
 	"$(pgrep -P "$MOATD_PID" -f metrics-fd | head -n 1)"
 

@@ -39,6 +39,7 @@ struct mproc {
 	int ipc_fd, listen_fd;
 	struct loop_op accept_op, ipc_rx, ipc_tx;
 	bool asked; /* a render is under way */
+	bool full; /* every slot taken, and said so */
 	char *text; /* what has come of it so far */
 	size_t text_len, text_cap;
 	char ipc_buf[METRICS_CHUNK + 1];
@@ -175,11 +176,15 @@ static void on_accept(struct loop *l, struct loop_op *op, int res)
 		for (int i = 0; i < CONN_MAX && !c; i++)
 			c = slot_free(&p->conns[i]) ? &p->conns[i] : NULL;
 		if (!c) {
-			log_warn(
-				"metrics: %d scrapes at once; closing one more",
-				CONN_MAX);
+			/* once while full: a flood of connections is no log flood */
+			if (!p->full)
+				log_warn(
+					"metrics: %d scrapes at once; closing the ones beyond",
+					CONN_MAX);
+			p->full = true;
 			close(res);
 		} else {
+			p->full = false;
 			c->fd = res;
 			c->len = 0;
 			if (loop_recv(l, &c->rx, c->fd, c->req, sizeof(c->req),

@@ -110,10 +110,9 @@ int store_assignment_get(struct store *st, const char *ws_id, const char *id,
 	int ret = store_query_one(st, sql_get, ws_id, id, assign_from_row, out,
 				  "reading an assignment");
 
-	if (ret) {
-		store_assignment_clear(out);
+	/* the row's last allocation is what fails: nothing to free */
+	if (ret)
 		memset(out, 0, sizeof(*out));
-	}
 	return ret;
 }
 
@@ -209,7 +208,7 @@ int store_assignment_put(struct store *st, const struct store_who *who,
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	ret = assign_check(st, a);
+	ret = assign_check(st, &n);
 	if (ret)
 		return ret;
 	snprintf(n.workspace_id, sizeof(n.workspace_id), "%s", ws_id);
@@ -261,27 +260,17 @@ int store_assignment_delete(struct store *st, const struct store_who *who,
 			    store_desired_fn changed, void *arg)
 {
 	struct store_changes ch = { 0 };
-	sqlite3_stmt *s;
 	int ret = store_begin(st);
 
 	if (ret)
 		return ret;
-	s = store_stmt(st, sql_delete);
-	if (!s) {
-		ret = -EIO;
-		goto out;
-	}
-	store_bind_text(s, 1, ws_id);
-	store_bind_text(s, 2, id);
-	ret = store_exec_step(st, s, "deleting an assignment");
-	if (!ret && sqlite3_changes(st->db) == 0)
-		ret = -ENOENT;
+	ret = store_change(st, sql_delete, ws_id, id, NULL,
+			   "deleting an assignment");
 	if (!ret)
 		ret = store_audit_add(st, who, "assignment.delete", ws_id, id,
 				      "ok", NULL);
 	if (!ret)
 		ret = store_desired_update(st, ws_id, NULL, &ch);
-out:
 	ret = store_end(st, ret);
 	store_changes_report(&ch, ret ? NULL : changed, arg);
 	return ret;

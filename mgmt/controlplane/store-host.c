@@ -264,7 +264,7 @@ int store_host_cert_ok(struct store *st, const char *workspace_id,
 }
 
 static const char sql_labels[] =
-	"UPDATE hosts SET labels = ? WHERE workspace_id = ? AND id = ?"
+	"UPDATE hosts SET labels = ?3 WHERE workspace_id = ?1 AND id = ?2"
 	" AND removed = 0";
 
 int store_host_set_labels(struct store *st, const struct store_who *who,
@@ -275,7 +275,6 @@ int store_host_set_labels(struct store *st, const struct store_who *who,
 	struct store_changes ch = { 0 };
 	size_t dlen = 64 + 6 * strlen(labels_json);
 	char *detail = malloc(dlen);
-	sqlite3_stmt *s;
 	bool ok = false;
 	int ret;
 
@@ -293,23 +292,13 @@ int store_host_set_labels(struct store *st, const struct store_who *who,
 		ret = store_begin(st);
 	if (ret)
 		goto out;
-	s = store_stmt(st, sql_labels);
-	if (!s) {
-		ret = -EIO;
-		goto end;
-	}
-	store_bind_text(s, 1, labels_json);
-	store_bind_text(s, 2, ws_id);
-	store_bind_text(s, 3, host_id);
-	ret = store_exec_step(st, s, "setting a host's labels");
-	if (!ret && sqlite3_changes(st->db) == 0)
-		ret = -ENOENT;
+	ret = store_change(st, sql_labels, ws_id, host_id, labels_json,
+			   "setting a host's labels");
 	if (!ret)
 		ret = store_audit_add(st, who, "host.labels", ws_id, host_id,
 				      "ok", detail);
 	if (!ret)
 		ret = store_desired_update(st, ws_id, host_id, &ch);
-end:
 	ret = store_end(st, ret);
 	store_changes_report(&ch, ret ? NULL : changed, arg);
 out:

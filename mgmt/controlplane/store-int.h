@@ -74,6 +74,13 @@ int store_query_one(struct store *st, const char *sql, const char *a,
 		    const char *b, store_row_fn row, void *out,
 		    const char *what);
 
+/*
+ * Runs @sql (no rows) with text parameters @a, @b, @c (NULL: left
+ * unbound): 0, or -ENOENT when it changed no row.
+ */
+int store_change(struct store *st, const char *sql, const char *a,
+		 const char *b, const char *c, const char *what);
+
 /* [a-z0-9] then up to 62 of [a-z0-9] and @also. */
 bool store_name_valid_with(const char *name, const char *also);
 

@@ -52,10 +52,9 @@ int store_host_desired(struct store *st, const char *host_id,
 				  desired_from_row, out,
 				  "reading a desired state");
 
-	if (ret) {
-		store_desired_clear(out);
+	/* the row's last allocation is what fails: nothing to free */
+	if (ret)
 		memset(out, 0, sizeof(*out));
-	}
 	return ret;
 }
 
@@ -168,10 +167,9 @@ int store_host_counters(struct store *st, const char *ws_id,
 	int ret = store_query_one(st, sql_counters, ws_id, host_id,
 				  counters_from_row, out, "reading counters");
 
-	if (ret) {
-		store_counters_clear(out);
+	/* the row's last allocation is what fails: nothing to free */
+	if (ret)
 		memset(out, 0, sizeof(*out));
-	}
 	return ret;
 }
 

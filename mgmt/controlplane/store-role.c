@@ -197,7 +197,6 @@ static const char sql_delete[] =
 int store_role_delete(struct store *st, const struct store_who *who,
 		      const char *workspace_id, const char *name)
 {
-	sqlite3_stmt *s;
 	int ret;
 
 	if (store_builtin_role(name))
@@ -205,19 +204,10 @@ int store_role_delete(struct store *st, const struct store_who *who,
 	ret = store_begin(st);
 	if (ret)
 		return ret;
-	s = store_stmt(st, sql_delete);
-	if (!s) {
-		ret = -EIO;
-		goto out;
-	}
-	store_bind_text(s, 1, workspace_id);
-	store_bind_text(s, 2, name);
-	ret = store_exec_step(st, s, "deleting a role");
-	if (!ret && sqlite3_changes(st->db) == 0)
-		ret = -ENOENT;
+	ret = store_change(st, sql_delete, workspace_id, name, NULL,
+			   "deleting a role");
 	if (!ret)
 		ret = store_audit_add(st, who, "role.delete", workspace_id,
 				      name, "ok", NULL);
-out:
 	return store_end(st, ret);
 }

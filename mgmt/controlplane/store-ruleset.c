@@ -70,18 +70,19 @@ int store_ruleset_get(struct store *st, const char *ws_id, const char *name,
 	sqlite3_stmt *s = store_stmt(st, version ? sql_get : sql_latest);
 	int ret;
 
-	memset(out, 0, sizeof(*out));
-	if (!s)
+	/* @ws_id and @name may live in @out: it is written by the row */
+	if (!s) {
+		memset(out, 0, sizeof(*out));
 		return -EIO;
+	}
 	store_bind_text(s, 1, ws_id);
 	store_bind_text(s, 2, name);
 	if (version)
 		sqlite3_bind_int64(s, 3, version);
 	ret = store_row_one(st, s, version_from_row, out, "reading a ruleset");
-	if (ret) {
-		store_ruleset_version_clear(out);
+	/* the row's last allocation is what fails: nothing to free */
+	if (ret)
 		memset(out, 0, sizeof(*out));
-	}
 	return ret;
 }
 

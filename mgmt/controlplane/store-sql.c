@@ -200,6 +200,22 @@ int store_query_one(struct store *st, const char *sql, const char *a,
 	return s ? store_row_one(st, s, row, out, what) : -EIO;
 }
 
+int store_change(struct store *st, const char *sql, const char *a,
+		 const char *b, const char *c, const char *what)
+{
+	sqlite3_stmt *s = query(st, sql, a, b);
+	int ret;
+
+	if (!s)
+		return -EIO;
+	if (c)
+		store_bind_text(s, 3, c);
+	ret = store_exec_step(st, s, what);
+	if (!ret && sqlite3_changes(st->db) == 0)
+		ret = -ENOENT;
+	return ret;
+}
+
 void store_blob_clear(struct store_blob *b)
 {
 	free(b->data);

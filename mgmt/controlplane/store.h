@@ -367,7 +367,7 @@ bool store_rollout_in(const char *assignment_id, const char *host_id,
  * Creates (a->id "") or replaces (a->id of @ws_id) an assignment; audited
  * as assignment.put.  The ruleset (and version, when not 0) must exist:
  * -ENOENT; -EINVAL for a bad selector, mode, percent or hosts (NULL:
- * "[]").  @out (may be NULL) is what was stored.
+ * "[]").  @out (NULL, or another struct than @a) is what was stored.
  */
 int store_assignment_put(struct store *st, const struct store_who *who,
 			 const char *ws_id, const struct store_assignment *a,

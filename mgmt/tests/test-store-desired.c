@@ -216,8 +216,17 @@ static void test_versions(void **state)
 
 static void test_priority_selector(void **state)
 {
+	static const struct {
+		const char *field, *value;
+		int err;
+	} bad[] = {
+		{ "ruleset", "nope", -ENOENT },	  { "version", "9", -ENOENT },
+		{ "selector", "role", -EINVAL },  { "mode", "drop", -EINVAL },
+		{ "hosts", "[1]", -EINVAL },	  { "hosts", "{}", -EINVAL },
+		{ "id", "anotthereee", -ENOENT },
+	};
 	struct fixture *f = *state;
-	struct store_assignment base = { 0 }, web = { 0 }, tmp;
+	struct store_assignment base = { 0 }, web = { 0 };
 	char a[STORE_ID_LEN], b[STORE_ID_LEN], c[STORE_ID_LEN];
 	struct moved m = { 0 };
 
@@ -268,36 +277,29 @@ static void test_priority_selector(void **state)
 
 	/* refusals change nothing */
 	m.n = 0;
-	tmp = web;
-	snprintf(tmp.ruleset, sizeof(tmp.ruleset), "nope");
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -ENOENT);
-	tmp = web;
-	tmp.version = 9;
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -ENOENT);
-	tmp = web;
-	snprintf(tmp.selector, sizeof(tmp.selector), "role");
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -EINVAL);
-	tmp = web;
-	snprintf(tmp.mode, sizeof(tmp.mode), "drop");
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -EINVAL);
-	tmp = web;
-	tmp.hosts = "[1]";
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -EINVAL);
-	tmp = web;
-	snprintf(tmp.id, sizeof(tmp.id), "anotthereee");
-	assert_int_equal(store_assignment_put(f->st, &test_who, f->ws, &tmp,
-					      NULL, on_changed, &m),
-			 -ENOENT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct store_assignment tmp = web;
+
+		if (!strcmp(bad[i].field, "ruleset"))
+			snprintf(tmp.ruleset, sizeof(tmp.ruleset), "%s",
+				 bad[i].value);
+		else if (!strcmp(bad[i].field, "version"))
+			tmp.version = atoi(bad[i].value);
+		else if (!strcmp(bad[i].field, "selector"))
+			snprintf(tmp.selector, sizeof(tmp.selector), "%s",
+				 bad[i].value);
+		else if (!strcmp(bad[i].field, "mode"))
+			snprintf(tmp.mode, sizeof(tmp.mode), "%s",
+				 bad[i].value);
+		else if (!strcmp(bad[i].field, "hosts"))
+			tmp.hosts = (char *)bad[i].value;
+		else
+			snprintf(tmp.id, sizeof(tmp.id), "%s", bad[i].value);
+		assert_int_equal(store_assignment_put(f->st, &test_who, f->ws,
+						      &tmp, NULL, on_changed,
+						      &m),
+				 bad[i].err);
+	}
 	assert_int_equal(m.n, 0);
 
 	/* deleting falls through to the next; none at all is a state too */

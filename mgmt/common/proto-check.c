@@ -77,7 +77,7 @@ static bool ifname_valid(const char *s, size_t n)
 	return true;
 }
 
-static bool hash_valid(const char *s, size_t n)
+bool proto_hash_valid(const char *s, size_t n)
 {
 	return n == 0 ||
 	       (n == PROTO_HASH_LEN && strspn(s, "0123456789abcdef") == n);
@@ -194,7 +194,7 @@ static int check_dataplane(const struct proto_dataplane *d, struct wire_err *e)
 	ret = STR(what, d, instance, ctl_instance_valid,
 		  "1-32 of A-Z a-z 0-9 _ . - starting with a letter or digit");
 	if (!ret)
-		ret = STR(what, d, ruleset_hash, hash_valid,
+		ret = STR(what, d, ruleset_hash, proto_hash_valid,
 			  "64 lowercase hex digits");
 	if (ret)
 		return ret;
@@ -307,6 +307,11 @@ int proto_check(const struct proto_msg *m, struct wire_err *e)
 		return ret;
 	case PROTO_HEARTBEAT_ACK:
 		return 0;
+	case PROTO_DESIRED:
+	case PROTO_APPLIED:
+	case PROTO_COUNTERS:
+	case PROTO_COUNTERS_REQUEST:
+		return proto_check_reconcile(m, e);
 	}
 	return wire_errf(e, "message type %d is out of range", (int)m->type);
 }

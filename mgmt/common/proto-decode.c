@@ -171,6 +171,9 @@ static int get_hello(const msgpack_object *o, struct proto_hello *m,
 		ret = GET_STR(o, m, hostname);
 	if (!ret)
 		ret = wire_get_int(o, "boot_time", &m->boot_time, e);
+	if (!ret && wire_find(o, "applied_generation"))
+		ret = wire_get_uint(o, "applied_generation",
+				    &m->applied_generation, e);
 	return ret;
 }
 
@@ -353,6 +356,11 @@ static int get_body(const msgpack_object *o, struct proto_msg *m,
 	}
 	case PROTO_ERROR:
 		return get_error(o, &m->error, e);
+	case PROTO_DESIRED:
+	case PROTO_APPLIED:
+	case PROTO_COUNTERS:
+	case PROTO_COUNTERS_REQUEST:
+		return proto_get_reconcile(o, m, e);
 	}
 	return -EINVAL;
 }

@@ -103,6 +103,10 @@ static void put_body(struct wire_writer *w, const struct proto_msg *m)
 		wire_put_str(w, "agent_version", m->hello.agent_version);
 		wire_put_str(w, "hostname", m->hello.hostname);
 		put_int(w, "boot_time", m->hello.boot_time);
+		/* optional: a host that never applied one says nothing */
+		if (m->hello.applied_generation)
+			wire_put_uint(w, "applied_generation",
+				      m->hello.applied_generation);
 		break;
 	case PROTO_WELCOME:
 		wire_put_str(w, "host_id", m->welcome.host_id);
@@ -133,6 +137,12 @@ static void put_body(struct wire_writer *w, const struct proto_msg *m)
 				     m->error.code_name :
 				     proto_code_name(m->error.code));
 		wire_put_str(w, "msg", m->error.msg);
+		break;
+	case PROTO_DESIRED:
+	case PROTO_APPLIED:
+	case PROTO_COUNTERS:
+	case PROTO_COUNTERS_REQUEST:
+		proto_put_reconcile(w, m);
 		break;
 	}
 }
@@ -176,6 +186,9 @@ ENCODER(heartbeat_ack, PROTO_HEARTBEAT_ACK)
 ENCODER(renew, PROTO_RENEW)
 ENCODER(renewed, PROTO_RENEWED)
 ENCODER(error, PROTO_ERROR)
+ENCODER(desired, PROTO_DESIRED)
+ENCODER(applied, PROTO_APPLIED)
+ENCODER(counters, PROTO_COUNTERS)
 
 int proto_error_frame(struct wire_writer *w, enum proto_code code,
 		      const char **frame, size_t *len, const char *fmt, ...)

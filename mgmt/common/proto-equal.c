@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "proto-impl.h"
 
 #define SAME_STR(a, b, f) (!strcmp((a)->f, (b)->f))
 #define SAME(a, b, f) ((a)->f == (b)->f)
@@ -79,7 +79,8 @@ bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 	case PROTO_HELLO:
 		return SAME_STR(&a->hello, &b->hello, agent_version) &&
 		       SAME_STR(&a->hello, &b->hello, hostname) &&
-		       SAME(&a->hello, &b->hello, boot_time);
+		       SAME(&a->hello, &b->hello, boot_time) &&
+		       SAME(&a->hello, &b->hello, applied_generation);
 	case PROTO_WELCOME:
 		return SAME_STR(&a->welcome, &b->welcome, host_id) &&
 		       SAME_STR(&a->welcome, &b->welcome, workspace_id) &&
@@ -102,6 +103,11 @@ bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 		       (a->error.code != PROTO_E_OTHER ||
 			SAME_STR(&a->error, &b->error, code_name)) &&
 		       SAME_STR(&a->error, &b->error, msg);
+	case PROTO_DESIRED:
+	case PROTO_APPLIED:
+	case PROTO_COUNTERS:
+	case PROTO_COUNTERS_REQUEST:
+		return proto_equal_reconcile(a, b);
 	}
 	return false;
 }

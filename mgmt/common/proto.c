@@ -17,6 +17,10 @@ static const char *const type_names[] = {
 	[PROTO_RENEW] = "renew",
 	[PROTO_RENEWED] = "renewed",
 	[PROTO_ERROR] = "error",
+	[PROTO_DESIRED] = "desired",
+	[PROTO_APPLIED] = "applied",
+	[PROTO_COUNTERS] = "counters",
+	[PROTO_COUNTERS_REQUEST] = "counters_request",
 };
 
 static const char *const code_names[] = {
@@ -59,7 +63,7 @@ int proto_type_parse(const char *s)
 bool proto_from_client(enum proto_type t)
 {
 	return t == PROTO_ENROLL || t == PROTO_HELLO || t == PROTO_HEARTBEAT ||
-	       t == PROTO_RENEW;
+	       t == PROTO_RENEW || t == PROTO_APPLIED || t == PROTO_COUNTERS;
 }
 
 const char *proto_code_name(enum proto_code c)
@@ -126,6 +130,10 @@ void proto_msg_free(struct proto_msg *m)
 		break;
 	case PROTO_RENEWED:
 		free(m->renewed.cert.p);
+		break;
+	case PROTO_DESIRED:
+	case PROTO_COUNTERS:
+		proto_free_reconcile(m);
 		break;
 	default:
 		break;

@@ -13,6 +13,10 @@
  *                                 <-     heartbeat_ack
  *   renew                         ->
  *                                 <-     renewed
+ *                                 <-     desired (after welcome, on change)
+ *   applied                       ->
+ *                                 <-     counters_request
+ *   counters (also every 60 s)    ->
  *   error                         <->    error, then the sender closes
  *
  * Decoding checks keys, types and bounds only; which message is valid in
@@ -46,6 +50,11 @@ enum proto_type {
 	PROTO_RENEW,
 	PROTO_RENEWED,
 	PROTO_ERROR,
+	/* declared configuration (proto-reconcile.c) */
+	PROTO_DESIRED,
+	PROTO_APPLIED,
+	PROTO_COUNTERS,
+	PROTO_COUNTERS_REQUEST,
 };
 
 /* The codes of an error message, in the order docs/protocol.md lists them. */
@@ -85,6 +94,14 @@ enum proto_code {
 #define PROTO_CODE_MAX 31
 #define PROTO_MSG_MAX 1023
 #define PROTO_INTERVAL_MAX 86400 /* heartbeat_interval, seconds */
+/* a ruleset's name in the control plane: [a-z0-9][a-z0-9-]{0,62} */
+#define PROTO_RULESET_NAME_MAX 63
+/* a desired ruleset's text: with the other keys, well under a 1 MiB frame */
+#define PROTO_TEXT_MAX 900000
+/* a counter's name: a rule's (MOAT_NAME_MAX), or a fixed row's "(policy)" */
+#define PROTO_RULE_NAME_MAX 65
+/* counters' rows; the 1 MiB frame is the tighter bound for long names */
+#define PROTO_COUNTERS_MAX 65536
 
 /* DER bytes; malloc'd when decoded, only read when encoded. */
 struct proto_blob {
@@ -125,6 +142,8 @@ struct proto_hello {
 	char agent_version[PROTO_VERSION_MAX + 1];
 	char hostname[PROTO_HOSTNAME_MAX + 1];
 	int64_t boot_time;
+	/* optional: the desired generation in force; 0 (none) when absent */
+	uint64_t applied_generation;
 };
 
 struct proto_welcome {
@@ -189,6 +208,47 @@ struct proto_error {
 	char msg[PROTO_MSG_MAX + 1];
 };
 
+enum proto_rs_mode {
+	PROTO_MODE_ENFORCE,
+	PROTO_MODE_AUDIT,
+};
+
+/* The ruleset of a desired state. */
+struct proto_desired_ruleset {
+	char name[PROTO_RULESET_NAME_MAX + 1];
+	uint64_t version;
+	char *text; /* malloc'd when decoded, NUL-terminated; no NUL inside */
+	size_t text_len;
+	char sha256[PROTO_HASH_LEN + 1]; /* of the text */
+	enum proto_rs_mode mode;
+};
+
+struct proto_desired {
+	uint64_t generation;
+	bool has_ruleset; /* false: keep what is in force */
+	struct proto_desired_ruleset ruleset;
+};
+
+struct proto_applied {
+	uint64_t generation; /* applied, or failed to */
+	bool ok;
+	char error[PROTO_MSG_MAX + 1]; /* when !ok, not empty */
+	char ruleset_hash[PROTO_HASH_LEN + 1]; /* in force; "" when absent */
+	bool drift; /* a local apply (--force) replaced it */
+};
+
+struct proto_counter {
+	char name[PROTO_RULE_NAME_MAX + 1];
+	uint64_t packets, bytes;
+};
+
+struct proto_counters {
+	uint64_t generation;
+	char ruleset_hash[PROTO_HASH_LEN + 1];
+	struct proto_counter *rules; /* malloc'd when decoded */
+	uint32_t nrules;
+};
+
 /* A decoded message: @type says which member holds it. */
 struct proto_msg {
 	enum proto_type type;
@@ -202,6 +262,10 @@ struct proto_msg {
 		struct proto_renew renew;
 		struct proto_renewed renewed;
 		struct proto_error error;
+		struct proto_desired desired;
+		struct proto_applied applied;
+		struct proto_counters counters;
+		/* counters_request has no keys */
 	};
 };
 
@@ -212,6 +276,9 @@ const char *proto_code_name(enum proto_code c);
 /* PROTO_E_OTHER when @s is no code of this version. */
 enum proto_code proto_code_parse(const char *s);
 const char *proto_dp_state_name(enum proto_dp_state s);
+const char *proto_rs_mode_name(enum proto_rs_mode m);
+/* A ruleset name of the control plane: [a-z0-9][a-z0-9-]{0,62}. */
+bool proto_ruleset_name_valid(const char *s, size_t n);
 
 /* Shared with whoever accepts labels elsewhere (the operator API). */
 bool proto_label_key_valid(const char *s, size_t n);
@@ -264,6 +331,13 @@ int proto_encode_renewed(struct wire_writer *w, const struct proto_renewed *m,
 			 const char **frame, size_t *len, struct wire_err *e);
 int proto_encode_error(struct wire_writer *w, const struct proto_error *m,
 		       const char **frame, size_t *len, struct wire_err *e);
+int proto_encode_desired(struct wire_writer *w, const struct proto_desired *m,
+			 const char **frame, size_t *len, struct wire_err *e);
+int proto_encode_applied(struct wire_writer *w, const struct proto_applied *m,
+			 const char **frame, size_t *len, struct wire_err *e);
+int proto_encode_counters(struct wire_writer *w,
+			  const struct proto_counters *m, const char **frame,
+			  size_t *len, struct wire_err *e);
 
 /*
  * An error frame with @code and a message from @fmt; a message longer

@@ -22,6 +22,9 @@ static uint8_t der_a[] = { 0x30, 0x82, 0x01, 0x0a, 0x02, 0x01, 0x00 };
 static uint8_t der_b[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 static struct proto_label labels[] = { { "env", "prod" },
 				       { "team/owner", "net ops" } };
+static char rs_text[] = "policy drop\nallow ssh tcp dport 22\n";
+static struct proto_counter counters[] = { { "ssh", 12, 960 },
+					   { "(policy)", 3, 180 } };
 static struct proto_iface ifaces[] = { { "eth0", "native" },
 				       { "veth-moat-a", "generic" } };
 
@@ -101,6 +104,38 @@ void sample(enum proto_type t, struct proto_msg *m)
 		m->error.code = PROTO_E_TOKEN_EXPIRED;
 		strcpy(m->error.msg,
 		       "token 't234567abcd' expired at 1795000000");
+		break;
+	case PROTO_DESIRED:
+		m->desired.generation = 7;
+		m->desired.has_ruleset = true;
+		strcpy(m->desired.ruleset.name, "web");
+		m->desired.ruleset.version = 3;
+		m->desired.ruleset.text = rs_text;
+		m->desired.ruleset.text_len = strlen(rs_text);
+		strcpy(m->desired.ruleset.sha256,
+		       "0f4a1e0c8b6d4c2e9f7a5b3c1d0e2f4a"
+		       "0f4a1e0c8b6d4c2e9f7a5b3c1d0e2f4a");
+		m->desired.ruleset.mode = PROTO_MODE_AUDIT;
+		break;
+	case PROTO_APPLIED:
+		m->applied.generation = 7;
+		m->applied.ok = false;
+		strcpy(m->applied.error,
+		       "web@v3:2:7: unknown protocol 'tcpx'");
+		strcpy(m->applied.ruleset_hash,
+		       "e3b0c44298fc1c149afbf4c8996fb924"
+		       "27ae41e4649b934ca495991b7852b855");
+		m->applied.drift = true;
+		break;
+	case PROTO_COUNTERS:
+		m->counters.generation = 7;
+		strcpy(m->counters.ruleset_hash,
+		       "e3b0c44298fc1c149afbf4c8996fb924"
+		       "27ae41e4649b934ca495991b7852b855");
+		m->counters.rules = counters;
+		m->counters.nrules = 2;
+		break;
+	case PROTO_COUNTERS_REQUEST:
 		break;
 	}
 }

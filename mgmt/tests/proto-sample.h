@@ -7,7 +7,7 @@
 
 #include "proto.h"
 
-#define NTYPES (PROTO_ERROR + 1)
+#define NTYPES (PROTO_COUNTERS_REQUEST + 1)
 
 /* A valid message of type @t; its pointers go to static data. */
 void sample(enum proto_type t, struct proto_msg *m);

@@ -77,6 +77,19 @@ static const struct key renewed_keys[] = { { "cert", B },
 					   { "renew_after", I },
 					   {} };
 static const struct key error_keys[] = { { "code", S }, { "msg", S }, {} };
+static const struct key desired_keys[] = { { "generation", U }, {} };
+static const struct key ruleset_keys[] = { { "name", S },   { "version", U },
+					   { "text", S },   { "sha256", S },
+					   { "mode", S },   {} };
+static const struct key applied_keys[] = { { "generation", U },
+					   { "result", S },
+					   { "error", S },
+					   { "drift", U },
+					   {} };
+static const struct key counters_keys[] = { { "generation", U },
+					    { "ruleset_hash", S },
+					    { "rules", "an array" },
+					    {} };
 
 static const struct {
 	enum proto_type type;
@@ -93,6 +106,10 @@ static const struct {
 	{ PROTO_RENEW, NULL, renew_keys },
 	{ PROTO_RENEWED, NULL, renewed_keys },
 	{ PROTO_ERROR, NULL, error_keys },
+	{ PROTO_DESIRED, NULL, desired_keys },
+	{ PROTO_DESIRED, "ruleset", ruleset_keys },
+	{ PROTO_APPLIED, NULL, applied_keys },
+	{ PROTO_COUNTERS, NULL, counters_keys },
 };
 
 static void test_required_keys(void **state)
@@ -182,6 +199,8 @@ static const struct {
 	{ PROTO_HEARTBEAT, "dataplane", "instance", PROTO_INSTANCE_MAX },
 	{ PROTO_ERROR, NULL, "code", PROTO_CODE_MAX },
 	{ PROTO_ERROR, NULL, "msg", PROTO_MSG_MAX },
+	{ PROTO_DESIRED, "ruleset", "name", PROTO_RULESET_NAME_MAX },
+	{ PROTO_APPLIED, NULL, "error", PROTO_MSG_MAX },
 };
 
 static void test_string_bounds(void **state)

@@ -182,6 +182,37 @@ static void log_failure(struct agent_outcome *o, const char *what)
 	log_err("%s: %s", what, o->msg);
 }
 
+/* A host in a fleet whose control plane declared its ruleset. */
+static bool managed(const struct agent *a)
+{
+	return a->fleet && desired_managed(&a->desired);
+}
+
+static void refuse_local(const struct agent *a, char *msg, size_t size)
+{
+	const struct desired_state *d = &a->desired;
+
+	snprintf(msg, size,
+		 "this host is managed: the control plane declared ruleset %s v%llu (generation %llu), and its next push would undo a local apply; 'moatctl ruleset apply --force FILE' applies it anyway and reports the host as drifted",
+		 d->name, (unsigned long long)d->version,
+		 (unsigned long long)d->generation);
+	log_warn("apply from moatctl refused: the host is managed (generation %llu); --force overrides",
+		 (unsigned long long)d->generation);
+}
+
+/* A local change over the declared ruleset: recorded, and said at once. */
+static void drifted(struct agent *a, const char *what)
+{
+	int ret = desired_note_drift(&a->desired, a->cfg.state_dir);
+
+	log_warn("%s replaced the control plane's ruleset (generation %llu): the host is drifted until the next push",
+		 what, (unsigned long long)a->desired.generation);
+	if (ret < 0)
+		log_warn("cannot record the drift in %s/" DESIRED_FILE ": %s",
+			 a->cfg.state_dir, strerror(-ret));
+	fleet_report_drift(a->fleet);
+}
+
 /* The control socket's requests, decoded and validated by control.c. */
 static void handle(void *ctx, const struct ctl_request *r,
 		   struct wire_writer *w)
@@ -194,17 +225,23 @@ static void handle(void *ctx, const struct ctl_request *r,
 
 	switch (r->type) {
 	case CTL_APPLY:
-		if (r->force)
-			log_debug(
-				"apply: 'force' is accepted but has no effect yet");
+		if (managed(a) && !r->force) {
+			refuse_local(a, msg, sizeof(msg));
+			ctl_reply_error(w, msg, NULL, NULL);
+			break;
+		}
 		if (agent_apply_text(a, r->text, r->text_len, r->name, &o) < 0)
 			log_failure(&o, "apply from moatctl");
+		else if (managed(a))
+			drifted(a, "moatctl ruleset apply --force");
 		reply_outcome(&o, w);
 		break;
 	case CTL_RELOAD:
 		log_info("reload requested by moatctl");
 		if (agent_reload(a, &o) < 0)
 			log_failure(&o, "reload");
+		else if (managed(a))
+			drifted(a, "a reload of the configured ruleset");
 		reply_outcome(&o, w);
 		break;
 	case CTL_DETACH:
@@ -284,6 +321,8 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 		notify("RELOADING=1");
 		if (agent_reload(a, &o) < 0)
 			log_failure(&o, "reload");
+		else if (managed(a))
+			drifted(a, "a reload (SIGHUP) of the configured ruleset");
 		notify("READY=1");
 		agent_outcome_free(&o);
 		return;
@@ -292,12 +331,50 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 	loop_stop(l, 0);
 }
 
+/*
+ * Nothing pinned (the machine rebooted): a managed host comes back at its
+ * last known good ruleset, whether or not the control plane answers.
+ */
+static int last_known_good(struct agent *a)
+{
+	struct agent_outcome o = { 0 };
+	const struct desired_state *d = &a->desired;
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/last-good.rules",
+		     a->cfg.state_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret = file_read(path, CTL_TEXT_MAX, &text, &len);
+	if (ret < 0) {
+		log_err("desired generation %llu is on record but %s cannot be read: %s",
+			(unsigned long long)d->generation, path, strerror(-ret));
+		return ret;
+	}
+	ret = agent_apply_mode(a, text, len, path, d->mode == PROTO_MODE_AUDIT,
+			       &o);
+	free(text);
+	if (ret < 0) {
+		agent_log_diags(&o.d, o.file[0] ? o.file : NULL);
+		log_err("last known good: %s", o.msg);
+	} else {
+		log_info("managed host: back at its last known good ruleset, %s v%llu (desired generation %llu)",
+			 d->name, (unsigned long long)d->version,
+			 (unsigned long long)d->generation);
+	}
+	agent_outcome_free(&o);
+	return ret;
+}
+
 /* Nothing pinned yet: the configured ruleset becomes generation 1. */
 static int first_apply(struct agent *a)
 {
 	struct agent_outcome o = { 0 };
 	int ret;
 
+	if (desired_managed(&a->desired) && last_known_good(a) == 0)
+		return 0;
 	ret = agent_apply_file(a, a->cfg.ruleset, &o);
 	if (ret < 0) {
 		agent_log_diags(&o.d, o.file[0] ? o.file : NULL);
@@ -335,6 +412,24 @@ static int open_dataplane(struct agent *a)
 	if (ret < 0)
 		log_err("cannot set the interfaces: %s", strerror(-ret));
 	return ret;
+}
+
+/* What the control plane declared last, as this host applied it. */
+static void load_desired(struct agent *a)
+{
+	char why[PATH_MAX + 128];
+	int ret = desired_load(a->cfg.state_dir, &a->desired, why, sizeof(why));
+
+	if (ret == -ENOENT)
+		return;
+	if (ret < 0) {
+		log_err("not using the desired state on record: %s", why);
+		return;
+	}
+	log_info("desired generation %llu on record%s%s%s", (unsigned long long)a->desired.generation,
+		 a->desired.has_ruleset ? ": ruleset " : "",
+		 a->desired.has_ruleset ? a->desired.name : "",
+		 a->desired.drift ? " (drifted)" : "");
 }
 
 /* Adopt what is pinned, or apply the configured ruleset. */
@@ -376,6 +471,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 	ret = take_lock(a);
 	if (ret < 0)
 		return ret;
+	load_desired(a);
 	ret = moat_dp_probe(&a->features);
 	if (ret < 0)
 		log_warn("cannot probe kernel features: %s", strerror(-ret));

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "dataplane.h"
+#include "desired.h"
 #include "loop.h"
 
 struct agent {
@@ -34,6 +35,7 @@ struct agent {
 	struct fleet *fleet; /* NULL when not joining a fleet */
 	struct metrics *metrics; /* NULL without metrics-listen */
 	char ruleset_sha[65]; /* sha256 hex of the applied text; "" unknown */
+	struct desired_state desired; /* the control plane's, applied */
 };
 
 /* Everything up to serving; on failure the reason is logged. */
@@ -61,6 +63,10 @@ void agent_outcome_free(struct agent_outcome *o);
 /* Parse and apply a ruleset text; @name is its file, for messages. */
 int agent_apply_text(struct agent *a, const char *text, size_t len,
 		     const char *name, struct agent_outcome *o);
+
+/* The same with `mode audit` forced when @audit (a desired state's mode). */
+int agent_apply_mode(struct agent *a, const char *text, size_t len,
+		     const char *name, bool audit, struct agent_outcome *o);
 
 /* The same for a file. */
 int agent_apply_file(struct agent *a, const char *path,

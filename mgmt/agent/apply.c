@@ -85,6 +85,12 @@ static int failed(struct agent_outcome *o, int ret, const char *fmt, ...)
 int agent_apply_text(struct agent *a, const char *text, size_t len,
 		     const char *name, struct agent_outcome *o)
 {
+	return agent_apply_mode(a, text, len, name, false, o);
+}
+
+int agent_apply_mode(struct agent *a, const char *text, size_t len,
+		     const char *name, bool audit, struct agent_outcome *o)
+{
 	struct moat_ruleset rs;
 	uint64_t t0, parse_ns;
 	int ret;
@@ -96,6 +102,9 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 	parse_ns = mono_ns() - t0;
 	if (ret < 0)
 		return failed(o, ret, "%s has errors", name);
+	/* an audit rollout: what the text says, nothing dropped */
+	if (audit)
+		rs.audit = true;
 	ret = moat_dp_apply(a->dp, &rs, &o->d, &o->st);
 	/*
 	 * Shadowed and redundant rules are warnings: the ruleset means what
@@ -121,8 +130,9 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 		o->st.total_ns += parse_ns;
 	}
 	agent_log_diags(&o->d, name); /* warnings: it applied */
-	log_info("applied %s: generation %llu, %u rules, %u terms, in %.1f ms",
-		 name, (unsigned long long)o->st.generation, o->st.nrules,
+	log_info("applied %s%s: generation %llu, %u rules, %u terms, in %.1f ms",
+		 name, audit ? " in audit mode" : "",
+		 (unsigned long long)o->st.generation, o->st.nrules,
 		 o->st.nterms, (double)o->st.total_ns / 1e6);
 
 	agent_note_ruleset(a, text, len);

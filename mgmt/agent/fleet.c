@@ -11,7 +11,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "file.h"
-#include "fleet.h"
+#include "fleet-int.h"
 #include "hostinfo.h"
 #include "identity.h"
 #include "log.h"
@@ -19,26 +19,9 @@
 #include "privsep-msg.h"
 #include "privsep.h"
 
-struct fleet {
-	struct agent *a;
-	struct privsep_user user;
-	pid_t pid;
-	int fd;
-	struct loop_op rx, timer;
-	struct pktq out; /* to the child */
-	struct wire_writer w;
-	char token[PROTO_TOKEN_MAX + 1]; /* "" when none, or used */
-	struct psmsg_identity id;
-	struct hostinfo hi;
-	struct psmsg_state_msg st;
-	uint64_t started_ns, restart_ms;
-	bool stopping;
-	char buf[PSMSG_MAX];
-};
-
 static void spawn(struct fleet *f);
 
-static void send_child(struct fleet *f, const char *frame, size_t len)
+void fleet_send_child(struct fleet *f, const char *frame, size_t len)
 {
 	/* a failed send means the child is gone: the receive says so */
 	if (f->fd >= 0 && pktq_push(&f->out, frame, len) < 0)
@@ -100,7 +83,7 @@ static void status_reply(struct fleet *f)
 		log_err("cannot encode the status for the session process: %s",
 			strerror(-ret));
 	else
-		send_child(f, frame, len);
+		fleet_send_child(f, frame, len);
 }
 
 static void save_identity(struct fleet *f, const struct psmsg_identity *id)
@@ -173,6 +156,10 @@ static void on_rx(struct loop *l, struct loop_op *op, int res)
 			save_identity(f, &m.identity);
 		else if (m.type == PSMSG_STATE)
 			on_state(f, &m.state);
+		else if (m.type == PSMSG_DESIRED)
+			fleet_on_desired(f, &m.desired);
+		else if (m.type == PSMSG_COUNTERS_REQUEST)
+			fleet_on_counters_request(f);
 		else
 			log_warn("unexpected packet from the session process");
 		psmsg_free(&m);
@@ -212,6 +199,7 @@ static void start_msg(struct fleet *f)
 	snprintf(m->agent_version, sizeof(m->agent_version), "%s",
 		 MOAT_VERSION);
 	m->boot_time = f->hi.boot_time;
+	m->applied_generation = f->a->desired.generation;
 	m->id = f->id; /* borrowed for the encoding */
 	ret = psmsg_encode_start(&f->w, m, &frame, &len);
 	explicit_bzero(m->token, sizeof(m->token));
@@ -219,7 +207,7 @@ static void start_msg(struct fleet *f)
 	if (ret < 0)
 		log_err("cannot encode the start message: %s", strerror(-ret));
 	else
-		send_child(f, frame, len);
+		fleet_send_child(f, frame, len);
 	/* the frame holds the token and the key; the queue has a copy */
 	if (ret == 0)
 		explicit_bzero((char *)frame, len);
@@ -245,6 +233,9 @@ static void spawn(struct fleet *f)
 	f->st.state = PSMSG_CONNECTING;
 	log_debug("session process started, pid %d", (int)pid);
 	start_msg(f);
+	/* a drift the control plane may not have heard of: said again */
+	if (f->a->desired.drift)
+		fleet_report_drift(f);
 	loop_recv(&f->a->loop, &f->rx, f->fd, f->buf, sizeof(f->buf), on_rx);
 }
 
@@ -357,4 +348,5 @@ void fleet_status(const struct fleet *f, struct ctl_cp *cp)
 	cp->last_heartbeat = f->st.last_heartbeat;
 	snprintf(cp->last_error, sizeof(cp->last_error), "%s",
 		 f->st.last_error);
+	fleet_desired_status(f, cp);
 }

@@ -21,4 +21,10 @@ void fleet_free(struct fleet *f);
 
 void fleet_status(const struct fleet *f, struct ctl_cp *cp);
 
+/*
+ * A local apply went over the desired ruleset (--force): tell the
+ * control plane at once (an `applied` with drift).  @f may be NULL.
+ */
+void fleet_report_drift(struct fleet *f);
+
 #endif /* MOAT_AGENT_FLEET_H */

@@ -57,6 +57,8 @@ int psmsg_encode_start(struct wire_writer *w, const struct psmsg_start *m,
 	wire_put_str(w, "machine_id", m->machine_id);
 	wire_put_str(w, "agent_version", m->agent_version);
 	put_int(w, "boot_time", m->boot_time);
+	if (m->applied_generation)
+		wire_put_uint(w, "applied_generation", m->applied_generation);
 	if (psmsg_identity_present(&m->id))
 		put_identity(w, &m->id);
 	return finish(w, frame, len);
@@ -81,6 +83,22 @@ int psmsg_encode_status(struct wire_writer *w, const struct proto_heartbeat *m,
 	if (!ret && *len > PSMSG_MAX)
 		ret = -EMSGSIZE;
 	return ret;
+}
+
+int psmsg_encode_proto(struct wire_writer *w, const struct proto_msg *m,
+		       const char **frame, size_t *len)
+{
+	if (m->type != PROTO_DESIRED && m->type != PROTO_APPLIED &&
+	    m->type != PROTO_COUNTERS)
+		return -EINVAL;
+	return proto_encode(w, m, frame, len, NULL);
+}
+
+int psmsg_encode_counters_request(struct wire_writer *w, const char **frame,
+				  size_t *len)
+{
+	wire_begin(w, "counters_request");
+	return finish(w, frame, len);
 }
 
 int psmsg_encode_identity(struct wire_writer *w, const struct psmsg_identity *m,
@@ -186,6 +204,9 @@ static int get_start(const msgpack_object *o, struct psmsg_start *m,
 			       sizeof(m->agent_version), e);
 	if (!ret)
 		ret = wire_get_int(o, "boot_time", &m->boot_time, e);
+	if (!ret && wire_find(o, "applied_generation"))
+		ret = wire_get_uint(o, "applied_generation",
+				    &m->applied_generation, e);
 	/* the identity comes whole or not at all */
 	if (!ret &&
 	    (wire_find(o, "key") || wire_find(o, "cert") || wire_find(o, "ca")))
@@ -223,9 +244,12 @@ static int get_state(const msgpack_object *o, struct psmsg_state_msg *m,
 	return ret;
 }
 
-/* The status reply is an agent-channel heartbeat: proto.h decodes it. */
-static int get_status(const void *packet, size_t len, struct psmsg *m,
-		      struct wire_err *e)
+/*
+ * The status reply, desired, applied and counters are agent-channel
+ * messages: proto.h decodes them, and what they own moves over.
+ */
+static int get_proto(const void *packet, size_t len, struct psmsg *m,
+		     struct wire_err *e)
 {
 	struct proto_msg pm;
 	int ret;
@@ -233,15 +257,31 @@ static int get_status(const void *packet, size_t len, struct psmsg *m,
 	memset(&pm, 0, sizeof(pm));
 	ret = proto_decode((const char *)packet + WIRE_HDR_LEN,
 			   len - WIRE_HDR_LEN, &pm, e);
-	if (ret == 0 && pm.type != PROTO_HEARTBEAT)
-		ret = wire_errf(e, "'%s' where a status reply belongs",
-				proto_type_name(pm.type));
 	if (ret < 0) {
 		proto_msg_free(&pm);
 		return ret == -ENOMEM ? ret : -EBADMSG;
 	}
-	m->status = pm.heartbeat; /* the interfaces move over */
-	return 0;
+	switch (pm.type) {
+	case PROTO_HEARTBEAT:
+		m->type = PSMSG_STATUS;
+		m->status = pm.heartbeat;
+		return 0;
+	case PROTO_DESIRED:
+		m->type = PSMSG_DESIRED;
+		m->desired = pm.desired;
+		return 0;
+	case PROTO_APPLIED:
+		m->type = PSMSG_APPLIED;
+		m->applied = pm.applied;
+		return 0;
+	case PROTO_COUNTERS:
+		m->type = PSMSG_COUNTERS;
+		m->counters = pm.counters;
+		return 0;
+	default:
+		proto_msg_free(&pm);
+		return -EINVAL; /* the caller picked the types */
+	}
 }
 
 int psmsg_decode(const void *packet, size_t len, struct psmsg *m,
@@ -265,10 +305,12 @@ int psmsg_decode(const void *packet, size_t len, struct psmsg *m,
 		ret = get_start(wm.root, &m->start, e);
 	} else if (!strcmp(wm.type, "status_request")) {
 		m->type = PSMSG_STATUS_REQUEST;
-	} else if (!strcmp(wm.type, "heartbeat")) {
-		ret = get_status(packet, len, m, e);
-		if (!ret)
-			m->type = PSMSG_STATUS;
+	} else if (!strcmp(wm.type, "heartbeat") ||
+		   !strcmp(wm.type, "desired") || !strcmp(wm.type, "applied") ||
+		   !strcmp(wm.type, "counters")) {
+		ret = get_proto(packet, len, m, e);
+	} else if (!strcmp(wm.type, "counters_request")) {
+		m->type = PSMSG_COUNTERS_REQUEST;
 	} else if (!strcmp(wm.type, "identity")) {
 		m->type = PSMSG_IDENTITY;
 		ret = get_identity(wm.root, &m->identity, e);
@@ -323,6 +365,12 @@ void psmsg_free(struct psmsg *m)
 		break;
 	case PSMSG_IDENTITY:
 		psmsg_identity_free(&m->identity);
+		break;
+	case PSMSG_DESIRED:
+		free(m->desired.ruleset.text);
+		break;
+	case PSMSG_COUNTERS:
+		free(m->counters.rules);
 		break;
 	default:
 		break;

@@ -10,11 +10,19 @@
  *   heartbeat (the status reply)   ->
  *                                  <-    identity (enrolled or renewed)
  *                                  <-    state (whenever it changes)
+ *                                  <-    desired (from the control plane,
+ *                                        its text parsed and hashed)
+ *   applied                        ->    (the answer; or drift)
+ *                                  <-    counters_request
+ *   counters                       ->
  *
  * The status reply is a whole agent-channel heartbeat (proto.h) with seq
  * and time 0: the session process sets them and sends it on, so that the
  * data plane's state is checked against the protocol's bounds by the
  * same encoder and decoder that the control plane's side uses.
+ *
+ * desired, applied and counters are whole agent-channel messages too,
+ * for the same reason: the session process forwards them as they are.
  *
  * The session process is the one that runs without privilege; the parent
  * decodes what it sends as it would decode a stranger's: every bound is
@@ -31,8 +39,11 @@
 #include "proto.h"
 #include "wire.h"
 
-/* A packet: key PEM, two certificates and a little more fit easily. */
-#define PSMSG_MAX (64u << 10)
+/*
+ * A packet: a whole agent-channel frame (a desired ruleset of 900,000
+ * bytes, counters); the socketpair's buffers are sized for it.
+ */
+#define PSMSG_MAX (WIRE_HDR_LEN + WIRE_MAX_FRAME)
 /* "sha256:" and 64 hex digits */
 #define PSMSG_PIN_LEN CONFIG_PIN_LEN
 #define PSMSG_ERROR_MAX 255
@@ -43,6 +54,10 @@ enum psmsg_type {
 	PSMSG_STATUS, /* the wire type is "heartbeat" */
 	PSMSG_IDENTITY,
 	PSMSG_STATE,
+	PSMSG_DESIRED, /* the wire types are the agent channel's */
+	PSMSG_APPLIED,
+	PSMSG_COUNTERS_REQUEST,
+	PSMSG_COUNTERS,
 };
 
 /* The session's state, as moatctl status shows it. */
@@ -71,6 +86,7 @@ struct psmsg_start {
 	char machine_id[PROTO_MACHINE_ID_MAX + 1];
 	char agent_version[PROTO_VERSION_MAX + 1];
 	int64_t boot_time;
+	uint64_t applied_generation; /* hello's; 0 (not sent) when none */
 	struct psmsg_identity id; /* all empty when none is saved */
 };
 
@@ -91,6 +107,9 @@ struct psmsg {
 		struct proto_heartbeat status;
 		struct psmsg_identity identity;
 		struct psmsg_state_msg state;
+		struct proto_desired desired;
+		struct proto_applied applied;
+		struct proto_counters counters;
 	};
 };
 
@@ -113,6 +132,11 @@ int psmsg_encode_identity(struct wire_writer *w, const struct psmsg_identity *m,
 			  const char **frame, size_t *len);
 int psmsg_encode_state(struct wire_writer *w, const struct psmsg_state_msg *m,
 		       const char **frame, size_t *len);
+/* desired, applied, counters: @m as the agent channel has it. */
+int psmsg_encode_proto(struct wire_writer *w, const struct proto_msg *m,
+		       const char **frame, size_t *len);
+int psmsg_encode_counters_request(struct wire_writer *w, const char **frame,
+				  size_t *len);
 
 /*
  * Decode one packet (length prefix included: a packet is a frame).

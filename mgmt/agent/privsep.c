@@ -74,6 +74,26 @@ void privsep_exit_reason(int status, char *why, size_t size)
 		snprintf(why, size, "ended (status 0x%x)", status);
 }
 
+/*
+ * A packet may be a whole agent-channel frame (1 MiB: a desired
+ * ruleset), over the default send buffer's 208 KiB: a unix socket takes
+ * a packet only as large as its sender's buffer.  The parent is root and
+ * may force a larger one on both ends before the child has its own.
+ */
+static int size_buffers(const int sv[2])
+{
+	int size = 4 << 20;
+
+	for (int i = 0; i < 2; i++) {
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+			       sizeof(size)) < 0 &&
+		    setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size,
+			       sizeof(size)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 pid_t privsep_spawn(const struct privsep_user *u, enum privsep_role role,
 		    int listen_fd, bool debug, int *fd)
 {
@@ -85,6 +105,9 @@ pid_t privsep_spawn(const struct privsep_user *u, enum privsep_role role,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	if (role == PRIVSEP_SESSION && size_buffers(sv) < 0)
+		log_warn("cannot size the session socketpair's buffers: %s; large rulesets from the control plane may not pass",
+			 strerror(errno));
 	snprintf(uid, sizeof(uid), "%u", (unsigned)u->uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)u->gid);
 	pid = fork();

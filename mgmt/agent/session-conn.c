@@ -88,6 +88,20 @@ static int send_msg(struct session *s, const struct proto_msg *m)
 	return tls_conn_write(s->conn, frame, len);
 }
 
+int conn_send(struct session *s, const struct proto_msg *m)
+{
+	int ret = send_msg(s, m);
+
+	if (ret < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "cannot send %s",
+			 proto_type_name(m->type));
+		drop(s, why);
+	}
+	return ret;
+}
+
 /* A new key and a CSR for it, for enroll and renew. */
 static int new_csr(struct session *s, struct proto_blob *csr)
 {
@@ -134,6 +148,7 @@ static void send_hello(struct session *s)
 	snprintf(m.hello.hostname, sizeof(m.hello.hostname), "%s",
 		 s->cfg.hostname);
 	m.hello.boot_time = s->cfg.boot_time;
+	m.hello.applied_generation = s->cfg.applied_generation;
 	if (send_msg(s, &m) < 0)
 		drop(s, "cannot send hello");
 }
@@ -189,6 +204,8 @@ void conn_status(struct session *s, const struct proto_heartbeat *hb)
 	s->status_asked = false;
 	if (s->phase != SP_SESSION || !s->conn)
 		return;
+	memcpy(s->hash_in_force, hb->dataplane.ruleset_hash,
+	       sizeof(s->hash_in_force));
 	m.heartbeat = *hb;
 	m.heartbeat.seq = ++s->seq;
 	m.heartbeat.time = (int64_t)time(NULL);
@@ -307,6 +324,8 @@ static void on_msg(struct session *s, struct proto_msg *m)
 			s->cfg.host, m->welcome.host_id, s->interval);
 		session_state(s, PSMSG_CONNECTED, NULL);
 		ask_status(s);
+		if (s->conn)
+			session_welcomed(s);
 		return;
 	}
 	if (s->phase == SP_SESSION && m->type == PROTO_HEARTBEAT_ACK) {
@@ -325,6 +344,14 @@ static void on_msg(struct session *s, struct proto_msg *m)
 		else
 			log_info("host certificate renewed, valid until %lld",
 				 (long long)m->renewed.not_after);
+		return;
+	}
+	if (s->phase == SP_SESSION && m->type == PROTO_DESIRED) {
+		session_desired(s, &m->desired);
+		return;
+	}
+	if (s->phase == SP_SESSION && m->type == PROTO_COUNTERS_REQUEST) {
+		session_ask_counters(s);
 		return;
 	}
 	snprintf(why, sizeof(why), "unexpected '%s' from the control plane",

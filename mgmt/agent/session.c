@@ -180,6 +180,10 @@ static void on_ipc(struct loop *l, struct loop_op *op, int res)
 	}
 	if (m.type == PSMSG_STATUS)
 		conn_status(s, &m.status);
+	else if (m.type == PSMSG_APPLIED)
+		session_applied(s, &m.applied);
+	else if (m.type == PSMSG_COUNTERS)
+		session_counters(s, &m.counters);
 	else
 		log_warn("session: unexpected packet from moatd");
 	psmsg_free(&m);
@@ -315,6 +319,7 @@ int session_main(int fd, uid_t uid, gid_t gid, bool debug)
 	s.ipc_fd = fd;
 	s.fd = -1;
 	s.ipc_rx.data = s.timer.data = s.connect_op.data = &s;
+	s.counters_timer.data = &s;
 	wire_writer_init(&s.w);
 	wire_writer_init(&s.ipc_w);
 	wire_inbuf_init(&s.in, WIRE_MAX_FRAME);

@@ -69,6 +69,13 @@ struct session {
 	bool renewing, status_asked;
 
 	struct psmsg_state_msg st; /* what the parent shows */
+
+	/* declared configuration (session-desired.c) */
+	struct loop_op counters_timer;
+	char hash_in_force[PROTO_HASH_LEN + 1]; /* as the parent said last */
+	bool drift;
+	bool pending_applied; /* @pending not yet sent */
+	struct proto_applied pending;
 };
 
 /* main.c: "--session-fd N --uid U --gid G": never returns. */
@@ -87,5 +94,15 @@ void session_forget_identity(struct session *s);
 /* session-conn.c */
 void conn_start(struct session *s); /* connect now */
 void conn_status(struct session *s, const struct proto_heartbeat *hb);
+/* Send @m on the session: 0, or the connection is being dropped. */
+int conn_send(struct session *s, const struct proto_msg *m);
+
+/* session-desired.c */
+void session_desired(struct session *s, const struct proto_desired *m);
+void session_applied(struct session *s, const struct proto_applied *a);
+void session_ask_counters(struct session *s);
+void session_counters(struct session *s, const struct proto_counters *c);
+/* welcome received: what waited for it, and the counters' timer */
+void session_welcomed(struct session *s);
 
 #endif /* MOAT_AGENT_SESSION_H */

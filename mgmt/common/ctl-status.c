@@ -60,6 +60,13 @@ static void put_cp(struct wire_writer *w, const struct ctl_cp *cp)
 	wire_key(w, "last_heartbeat");
 	wire_int(w, cp->last_heartbeat);
 	wire_put_str(w, "last_error", cp->last_error);
+	if (cp->desired_generation || cp->applied_generation) {
+		wire_put_uint(w, "desired_generation", cp->desired_generation);
+		wire_put_uint(w, "applied_generation", cp->applied_generation);
+		wire_put_bool(w, "drift", cp->drift);
+		wire_put_str(w, "desired_ruleset", cp->desired_ruleset);
+		wire_put_str(w, "apply_error", cp->apply_error);
+	}
 	wire_map_close(w);
 }
 
@@ -265,6 +272,22 @@ static int get_cp(const msgpack_object *o, struct ctl_cp *cp,
 	if (!ret)
 		ret = wire_get_str(m, "last_error", cp->last_error,
 				   sizeof(cp->last_error), e);
+	/* a managed host's desired state: the five together, or none */
+	if (ret || !wire_find(m, "desired_generation"))
+		return ret;
+	ret = wire_get_uint(m, "desired_generation", &cp->desired_generation,
+			    e);
+	if (!ret)
+		ret = wire_get_uint(m, "applied_generation",
+				    &cp->applied_generation, e);
+	if (!ret)
+		ret = wire_get_bool(m, "drift", &cp->drift, e);
+	if (!ret)
+		ret = wire_get_str(m, "desired_ruleset", cp->desired_ruleset,
+				   sizeof(cp->desired_ruleset), e);
+	if (!ret)
+		ret = wire_get_str(m, "apply_error", cp->apply_error,
+				   sizeof(cp->apply_error), e);
 	return ret;
 }
 

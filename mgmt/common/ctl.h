@@ -44,7 +44,7 @@ struct ctl_request {
 	const char *text;
 	size_t text_len;
 	char name[CTL_NAME_MAX + 1]; /* apply: the file name, for messages */
-	bool force; /* apply: reserved; carried, not acted on yet */
+	bool force; /* apply: even over a control plane's desired ruleset */
 	char iface[MOAT_IFNAME_MAX + 1]; /* detach */
 };
 
@@ -82,6 +82,12 @@ struct ctl_cp {
 	char workspace[64]; /* its name, or its id when the name is not known */
 	int64_t last_heartbeat; /* unix s of the last acknowledged one; 0: none */
 	char last_error[256];
+	/* declared configuration: absent from the reply while unmanaged */
+	uint64_t desired_generation; /* the last received; 0: none */
+	uint64_t applied_generation; /* in force */
+	bool drift; /* a local apply (--force) replaced it */
+	char desired_ruleset[96]; /* "web@v3 audit"; "" for none */
+	char apply_error[1024]; /* why desired_generation is not applied */
 };
 
 struct ctl_status {

@@ -30,6 +30,22 @@ static void check(bool ok, const char *what)
 	}
 }
 
+/* desired, applied, counters: the agent channel's, borrowed */
+static void as_proto(const struct psmsg *m, struct proto_msg *pm)
+{
+	memset(pm, 0, sizeof(*pm));
+	if (m->type == PSMSG_DESIRED) {
+		pm->type = PROTO_DESIRED;
+		pm->desired = m->desired;
+	} else if (m->type == PSMSG_APPLIED) {
+		pm->type = PROTO_APPLIED;
+		pm->applied = m->applied;
+	} else {
+		pm->type = PROTO_COUNTERS;
+		pm->counters = m->counters;
+	}
+}
+
 static int encode(struct wire_writer *w, const struct psmsg *m,
 		  const char **frame, size_t *len)
 {
@@ -44,6 +60,16 @@ static int encode(struct wire_writer *w, const struct psmsg *m,
 		return psmsg_encode_identity(w, &m->identity, frame, len);
 	case PSMSG_STATE:
 		return psmsg_encode_state(w, &m->state, frame, len);
+	case PSMSG_COUNTERS_REQUEST:
+		return psmsg_encode_counters_request(w, frame, len);
+	case PSMSG_DESIRED:
+	case PSMSG_APPLIED:
+	case PSMSG_COUNTERS: {
+		struct proto_msg pm;
+
+		as_proto(m, &pm);
+		return psmsg_encode_proto(w, &pm, frame, len);
+	}
 	}
 	return -EINVAL;
 }
@@ -63,6 +89,8 @@ static bool same(const struct psmsg *a, const struct psmsg *b)
 		       a->start.port == b->start.port &&
 		       !strcmp(a->start.token, b->start.token) &&
 		       a->start.boot_time == b->start.boot_time &&
+		       a->start.applied_generation ==
+			       b->start.applied_generation &&
 		       blob_eq(&a->start.id.key, &b->start.id.key) &&
 		       blob_eq(&a->start.id.ca, &b->start.id.ca);
 	case PSMSG_IDENTITY:
@@ -72,6 +100,15 @@ static bool same(const struct psmsg *a, const struct psmsg *b)
 	case PSMSG_STATUS:
 		return a->status.uptime == b->status.uptime &&
 		       a->status.dataplane.nifaces == b->status.dataplane.nifaces;
+	case PSMSG_DESIRED:
+	case PSMSG_APPLIED:
+	case PSMSG_COUNTERS: {
+		struct proto_msg x, y;
+
+		as_proto(a, &x);
+		as_proto(b, &y);
+		return proto_msg_equal(&x, &y);
+	}
 	default:
 		return true;
 	}

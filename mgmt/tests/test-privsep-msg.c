@@ -29,6 +29,7 @@ static void fill_start(struct psmsg_start *m, bool with_id)
 	strcpy(m->machine_id, "0123456789abcdef0123456789abcdef");
 	strcpy(m->agent_version, "0.1.0");
 	m->boot_time = -5; /* a negative time survives as an int */
+	m->applied_generation = with_id ? 12 : 0;
 	if (with_id) {
 		m->id.key = (struct proto_blob){ key, sizeof(key) - 1 };
 		m->id.cert = (struct proto_blob){ cert, sizeof(cert) };
@@ -58,6 +59,7 @@ static void test_start(void **state)
 		assert_string_equal(m.start.token, in.token);
 		assert_string_equal(m.start.machine_id, in.machine_id);
 		assert_int_equal(m.start.boot_time, -5);
+		assert_int_equal(m.start.applied_generation, with_id ? 12 : 0);
 		assert_int_equal(psmsg_identity_present(&m.start.id), with_id);
 		if (with_id) {
 			assert_memory_equal(m.start.id.key.p, key,
@@ -223,10 +225,82 @@ static void test_refused(void **state)
 	wire_writer_free(&w);
 }
 
+/*
+ * desired, applied and counters pass between the processes as agent
+ * channel messages; a desired of the largest text fits one packet.
+ */
+static void test_reconcile(void **state)
+{
+	static struct proto_counter rows[] = { { "ssh", 1, 60 },
+					       { "(policy)", 2, 120 } };
+	struct proto_msg pm = { .type = PROTO_DESIRED };
+	struct proto_desired *d = &pm.desired;
+	struct wire_writer w;
+	struct wire_err e;
+	const char *frame;
+	struct psmsg m;
+	size_t len;
+
+	(void)state;
+	wire_writer_init(&w);
+	d->generation = 9;
+	d->has_ruleset = true;
+	strcpy(d->ruleset.name, "web");
+	d->ruleset.version = 2;
+	d->ruleset.text_len = PROTO_TEXT_MAX;
+	d->ruleset.text = malloc(PROTO_TEXT_MAX);
+	assert_non_null(d->ruleset.text);
+	memset(d->ruleset.text, '#', PROTO_TEXT_MAX);
+	memset(d->ruleset.sha256, 'a', PROTO_HASH_LEN);
+	d->ruleset.mode = PROTO_MODE_AUDIT;
+	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
+	assert_true(len <= PSMSG_MAX);
+	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_int_equal(m.type, PSMSG_DESIRED);
+	assert_int_equal(m.desired.generation, 9);
+	assert_int_equal(m.desired.ruleset.text_len, PROTO_TEXT_MAX);
+	assert_int_equal(m.desired.ruleset.mode, PROTO_MODE_AUDIT);
+	psmsg_free(&m);
+	free(d->ruleset.text);
+
+	pm = (struct proto_msg){ .type = PROTO_APPLIED };
+	pm.applied.generation = 9;
+	strcpy(pm.applied.error, "web@v2:1:1: unknown keyword 'alow'");
+	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
+	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_int_equal(m.type, PSMSG_APPLIED);
+	assert_false(m.applied.ok);
+	assert_string_equal(m.applied.error, pm.applied.error);
+	psmsg_free(&m);
+
+	pm = (struct proto_msg){ .type = PROTO_COUNTERS };
+	pm.counters.generation = 9;
+	memset(pm.counters.ruleset_hash, 'b', PROTO_HASH_LEN);
+	pm.counters.rules = rows;
+	pm.counters.nrules = 2;
+	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
+	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_int_equal(m.type, PSMSG_COUNTERS);
+	assert_int_equal(m.counters.nrules, 2);
+	assert_string_equal(m.counters.rules[1].name, "(policy)");
+	psmsg_free(&m);
+
+	assert_int_equal(psmsg_encode_counters_request(&w, &frame, &len), 0);
+	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_int_equal(m.type, PSMSG_COUNTERS_REQUEST);
+	psmsg_free(&m);
+
+	/* the other messages of the agent channel are not the parent's */
+	pm = (struct proto_msg){ .type = PROTO_COUNTERS_REQUEST };
+	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), -EINVAL);
+	wire_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start),
+		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_state_and_request),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_refused),

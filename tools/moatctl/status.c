@@ -163,6 +163,18 @@ static void print_cp(const struct ctl_cp *cp)
 	       cp->workspace[0] ? cp->workspace : "-", age);
 	if (cp->last_error[0])
 		printf("             last error: %s\n", cp->last_error);
+	if (!cp->desired_generation && !cp->applied_generation)
+		return;
+	printf("desired:      generation %llu applied%s%s%s\n",
+	       (unsigned long long)cp->applied_generation,
+	       cp->desired_ruleset[0] ? " (" : "", cp->desired_ruleset,
+	       cp->desired_ruleset[0] ? ")" : "");
+	if (cp->drift)
+		printf("             drift: a local apply (--force) replaced it; the next push restores it\n");
+	if (cp->desired_generation != cp->applied_generation)
+		printf("             generation %llu not applied: %s\n",
+		       (unsigned long long)cp->desired_generation,
+		       cp->apply_error[0] ? cp->apply_error : "pending");
 }
 
 static void json_cp(struct json *j, const struct ctl_cp *cp)
@@ -183,6 +195,13 @@ static void json_cp(struct json *j, const struct ctl_cp *cp)
 	else
 		json_null(j);
 	json_kstr(j, "last_error", cp->last_error);
+	if (cp->desired_generation || cp->applied_generation) {
+		json_kuint(j, "desired_generation", cp->desired_generation);
+		json_kuint(j, "applied_generation", cp->applied_generation);
+		json_kbool(j, "drift", cp->drift);
+		json_kstr(j, "desired_ruleset", cp->desired_ruleset);
+		json_kstr(j, "apply_error", cp->apply_error);
+	}
 	json_obj_close(j);
 }
 

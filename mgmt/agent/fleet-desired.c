@@ -74,6 +74,15 @@ void fleet_on_desired(struct fleet *f, const struct proto_desired *m)
 	send_applied(f, &out);
 }
 
+void fleet_on_refused(struct fleet *f, const struct proto_applied *m)
+{
+	/* only a refusal is news: the session process applies nothing */
+	if (m->ok)
+		return;
+	f->desired_gen = m->generation;
+	snprintf(f->apply_error, sizeof(f->apply_error), "%s", m->error);
+}
+
 void fleet_report_drift(struct fleet *f)
 {
 	struct proto_msg out = { .type = PROTO_APPLIED };

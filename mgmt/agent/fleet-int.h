@@ -34,6 +34,8 @@ void fleet_send_child(struct fleet *f, const char *frame, size_t len);
 /* fleet-desired.c: the session process's desired and counters_request */
 void fleet_on_desired(struct fleet *f, const struct proto_desired *m);
 void fleet_on_counters_request(struct fleet *f);
+/* The session process refused a desired state itself (it does not parse). */
+void fleet_on_refused(struct fleet *f, const struct proto_applied *m);
 /* moatctl status's view of the desired state */
 void fleet_desired_status(const struct fleet *f, struct ctl_cp *cp);
 

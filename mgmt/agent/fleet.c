@@ -160,6 +160,8 @@ static void on_rx(struct loop *l, struct loop_op *op, int res)
 			fleet_on_desired(f, &m.desired);
 		else if (m.type == PSMSG_COUNTERS_REQUEST)
 			fleet_on_counters_request(f);
+		else if (m.type == PSMSG_APPLIED)
+			fleet_on_refused(f, &m.applied);
 		else
 			log_warn("unexpected packet from the session process");
 		psmsg_free(&m);

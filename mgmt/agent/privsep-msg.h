@@ -13,6 +13,7 @@
  *                                  <-    desired (from the control plane,
  *                                        its text parsed and hashed)
  *   applied                        ->    (the answer; or drift)
+ *                                  <-    applied (a desired it refused)
  *                                  <-    counters_request
  *   counters                       ->
  *

@@ -32,7 +32,19 @@ static void send_applied(struct session *s, const struct proto_applied *a)
 		s->pending_applied = false;
 }
 
-/* Refused here: the parent never sees it, and nothing changes. */
+/* The parent shows a refusal in moatctl status: it sees the answer. */
+static void tell_parent(struct session *s, const struct proto_applied *a)
+{
+	struct proto_msg m = { .type = PROTO_APPLIED };
+	const char *frame;
+	size_t len;
+
+	m.applied = *a;
+	if (psmsg_encode_proto(&s->ipc_w, &m, &frame, &len) == 0)
+		session_send_parent(s, frame, len);
+}
+
+/* Refused here: the parent never sees the text, and nothing changes. */
 static void refuse(struct session *s, const struct proto_desired *m,
 		   const char *error)
 {
@@ -44,6 +56,7 @@ static void refuse(struct session *s, const struct proto_desired *m,
 	log_err("desired generation %" PRIu64 " refused: %s", m->generation,
 		error);
 	send_applied(s, &a);
+	tell_parent(s, &a);
 }
 
 void session_desired(struct session *s, const struct proto_desired *m)

@@ -148,6 +148,8 @@ static void send_hello(struct session *s)
 	snprintf(m.hello.hostname, sizeof(m.hello.hostname), "%s",
 		 s->cfg.hostname);
 	m.hello.boot_time = s->cfg.boot_time;
+	/* said even when 0: this client understands desired */
+	m.hello.has_applied_generation = true;
 	m.hello.applied_generation = s->cfg.applied_generation;
 	if (send_msg(s, &m) < 0)
 		drop(s, "cannot send hello");

@@ -171,9 +171,11 @@ static int get_hello(const msgpack_object *o, struct proto_hello *m,
 		ret = GET_STR(o, m, hostname);
 	if (!ret)
 		ret = wire_get_int(o, "boot_time", &m->boot_time, e);
-	if (!ret && wire_find(o, "applied_generation"))
+	if (!ret && wire_find(o, "applied_generation")) {
+		m->has_applied_generation = true;
 		ret = wire_get_uint(o, "applied_generation",
 				    &m->applied_generation, e);
+	}
 	return ret;
 }
 

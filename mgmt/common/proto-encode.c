@@ -103,8 +103,8 @@ static void put_body(struct wire_writer *w, const struct proto_msg *m)
 		wire_put_str(w, "agent_version", m->hello.agent_version);
 		wire_put_str(w, "hostname", m->hello.hostname);
 		put_int(w, "boot_time", m->hello.boot_time);
-		/* optional: a host that never applied one says nothing */
-		if (m->hello.applied_generation)
+		/* optional: a client that does not know desired says nothing */
+		if (m->hello.has_applied_generation)
 			wire_put_uint(w, "applied_generation",
 				      m->hello.applied_generation);
 		break;

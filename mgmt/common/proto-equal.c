@@ -80,6 +80,7 @@ bool proto_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return SAME_STR(&a->hello, &b->hello, agent_version) &&
 		       SAME_STR(&a->hello, &b->hello, hostname) &&
 		       SAME(&a->hello, &b->hello, boot_time) &&
+		       SAME(&a->hello, &b->hello, has_applied_generation) &&
 		       SAME(&a->hello, &b->hello, applied_generation);
 	case PROTO_WELCOME:
 		return SAME_STR(&a->welcome, &b->welcome, host_id) &&

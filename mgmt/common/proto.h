@@ -142,7 +142,11 @@ struct proto_hello {
 	char agent_version[PROTO_VERSION_MAX + 1];
 	char hostname[PROTO_HOSTNAME_MAX + 1];
 	int64_t boot_time;
-	/* optional: the desired generation in force; 0 (none) when absent */
+	/*
+	 * Optional: the desired generation in force, 0 none.  A client that
+	 * sends it (0 included) understands desired; absent, it may not.
+	 */
+	bool has_applied_generation;
 	uint64_t applied_generation;
 };
 

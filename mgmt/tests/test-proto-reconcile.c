@@ -147,14 +147,27 @@ static void test_counters(void **state)
 
 static void test_hello_generation(void **state)
 {
-	static const uint64_t gen = 41;
+	static const uint64_t gen = 41, none = 0;
+	struct edit zero = { NULL, "applied_generation", put_uint, &none };
+	struct edit other = { NULL, "zone", put_str, "eu" };
 	struct edit given = { NULL, "applied_generation", put_uint, &gen };
 	struct edit str = { NULL, "applied_generation", put_str, "41" };
 	struct wire_err e = { "" };
 	struct proto_msg out;
 
 	assert_int_equal(decode_edited(PROTO_HELLO, &given, &out, &e), 0);
+	assert_true(out.hello.has_applied_generation);
 	assert_int_equal(out.hello.applied_generation, 41);
+	proto_msg_free(&out);
+	/* 0 is said too: this client knows desired, and has none in force */
+	assert_int_equal(decode_edited(PROTO_HELLO, &zero, &out, &e), 0);
+	assert_true(out.hello.has_applied_generation);
+	assert_int_equal(out.hello.applied_generation, 0);
+	proto_msg_free(&out);
+	expect_accepted(PROTO_HELLO, &zero);
+	/* absent: a client that may not know desired */
+	assert_int_equal(decode_edited(PROTO_HELLO, &other, &out, &e), 0);
+	assert_false(out.hello.has_applied_generation);
 	proto_msg_free(&out);
 	expect_accepted(PROTO_HELLO, &given);
 	expect_refused(PROTO_HELLO, &str,

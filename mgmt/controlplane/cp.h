@@ -9,6 +9,7 @@
  *   bootstrap.c   the first start: CAs, server certificate, admin key
  *   listen.c      sockets and TLS contexts, the workspace CA trust store
  *   session.c     one agent connection: enroll, hello, heartbeats, renew
+ *   session-desired.c  desired state out, applied and counters in
  *   enroll.c      tokens and CSRs to host certificates
  *   health.c      healthy, stale, offline from last_seen
  *   api*.c        the operator API
@@ -118,6 +119,15 @@ void cp_session_end_host(struct cp *cp, const char *host_id,
 			 enum proto_code code, const char *msg);
 bool cp_session_connected(const struct cp *cp, const char *host_id);
 void cp_session_close_all(struct cp *cp);
+
+/* session-desired.c */
+/*
+ * Send @host_id its desired state now, when it is connected (a host away
+ * gets it after its next hello): for the store's store_desired_fn.
+ */
+void cp_push_desired(struct cp *cp, const char *host_id);
+/* Ask @host_id for its counters now, when it is connected. */
+void cp_request_counters(struct cp *cp, const char *host_id);
 
 /* health.c */
 enum cp_health {

@@ -124,7 +124,8 @@ void cp_session_hello(struct cp_session *s, const struct proto_hello *m)
 	cp_session_register(s);
 	log_info("%s: host %s (%s, moatd %s) connected", s->addr, s->host_id,
 		 m->hostname, m->agent_version);
-	cp_session_send(s, frame, len);
+	if (cp_session_send(s, frame, len) == 0)
+		cp_session_desired_after_hello(s, m->applied_generation);
 }
 
 /* The heartbeat's data plane, as the JSON the API shows. */

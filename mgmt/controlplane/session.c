@@ -66,6 +66,11 @@ static struct cp_session *find(const struct cp *cp, const char *host_id)
 	return s;
 }
 
+struct cp_session *cp_session_find(const struct cp *cp, const char *host_id)
+{
+	return find(cp, host_id);
+}
+
 bool cp_session_connected(const struct cp *cp, const char *host_id)
 {
 	return find(cp, host_id) != NULL;
@@ -247,6 +252,10 @@ static void on_frame(struct cp_session *s, const char *payload, size_t len)
 			cp_session_heartbeat(s, &m.heartbeat);
 		else if (m.type == PROTO_RENEW)
 			cp_session_renew(s, &m.renew);
+		else if (m.type == PROTO_APPLIED)
+			cp_session_applied(s, &m.applied);
+		else if (m.type == PROTO_COUNTERS)
+			cp_session_counters(s, &m.counters);
 		else if (m.type == PROTO_ERROR)
 			cp_session_fail(s, PROTO_E_UNEXPECTED,
 					"the host said %s: %s",

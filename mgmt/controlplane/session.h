@@ -60,6 +60,15 @@ void cp_session_heartbeat(struct cp_session *s,
 			  const struct proto_heartbeat *m);
 void cp_session_renew(struct cp_session *s, const struct proto_renew *m);
 
+/* The live session of @host_id, or NULL. */
+struct cp_session *cp_session_find(const struct cp *cp, const char *host_id);
+
+/* session-desired.c */
+/* After welcome: the desired state, when the host's @applied is behind. */
+void cp_session_desired_after_hello(struct cp_session *s, uint64_t applied);
+void cp_session_applied(struct cp_session *s, const struct proto_applied *m);
+void cp_session_counters(struct cp_session *s, const struct proto_counters *m);
+
 /* enroll.c */
 void cp_enroll(struct cp_session *s, const struct proto_enroll *m);
 /*

@@ -89,7 +89,7 @@ void cp_push_desired(struct cp *cp, const char *host_id)
 	struct cp_session *s = cp_session_find(cp, host_id);
 
 	/* a host away gets it after its next hello */
-	if (s && s->state == CP_S_ACTIVE && !s->done)
+	if (s && s->state == CP_S_ACTIVE && !s->done && s->knows_desired)
 		send_desired(s, 0, true);
 }
 
@@ -100,7 +100,7 @@ void cp_request_counters(struct cp *cp, const char *host_id)
 	const char *frame;
 	size_t len;
 
-	if (s && s->state == CP_S_ACTIVE && !s->done &&
+	if (s && s->state == CP_S_ACTIVE && !s->done && s->knows_desired &&
 	    proto_encode(&s->w, &m, &frame, &len, NULL) == 0)
 		cp_session_send(s, frame, len);
 }

@@ -124,7 +124,9 @@ void cp_session_hello(struct cp_session *s, const struct proto_hello *m)
 	cp_session_register(s);
 	log_info("%s: host %s (%s, moatd %s) connected", s->addr, s->host_id,
 		 m->hostname, m->agent_version);
-	if (cp_session_send(s, frame, len) == 0)
+	/* a moatd that does not say its generation may not know desired */
+	s->knows_desired = m->has_applied_generation;
+	if (cp_session_send(s, frame, len) == 0 && s->knows_desired)
 		cp_session_desired_after_hello(s, m->applied_generation);
 }
 

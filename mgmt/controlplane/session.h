@@ -40,6 +40,7 @@ struct cp_session {
 	/* CLOCK_MONOTONIC seconds */
 	uint64_t started, last_frame, frame_started, armed_for;
 	uint64_t frames;
+	bool knows_desired; /* its hello said applied_generation */
 };
 
 /* Queue a frame; on failure the session ends.  0 or -EPIPE. */
@@ -64,7 +65,10 @@ void cp_session_renew(struct cp_session *s, const struct proto_renew *m);
 struct cp_session *cp_session_find(const struct cp *cp, const char *host_id);
 
 /* session-desired.c */
-/* After welcome: the desired state, when the host's @applied is behind. */
+/*
+ * After welcome: the desired state, when the host's @applied is behind
+ * (only for a host whose hello said its applied_generation).
+ */
 void cp_session_desired_after_hello(struct cp_session *s, uint64_t applied);
 void cp_session_applied(struct cp_session *s, const struct proto_applied *m);
 void cp_session_counters(struct cp_session *s, const struct proto_counters *m);

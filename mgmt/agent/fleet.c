@@ -157,11 +157,11 @@ static void on_rx(struct loop *l, struct loop_op *op, int res)
 		else if (m.type == PSMSG_STATE)
 			on_state(f, &m.state);
 		else if (m.type == PSMSG_DESIRED)
-			fleet_on_desired(f, &m.desired);
+			fleet_on_desired(f, &m.proto.desired);
 		else if (m.type == PSMSG_COUNTERS_REQUEST)
 			fleet_on_counters_request(f);
 		else if (m.type == PSMSG_APPLIED)
-			fleet_on_refused(f, &m.applied);
+			fleet_on_refused(f, &m.proto.applied);
 		else
 			log_warn("unexpected packet from the session process");
 		psmsg_free(&m);

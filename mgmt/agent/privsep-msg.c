@@ -261,27 +261,16 @@ static int get_proto(const void *packet, size_t len, struct psmsg *m,
 		proto_msg_free(&pm);
 		return ret == -ENOMEM ? ret : -EBADMSG;
 	}
-	switch (pm.type) {
-	case PROTO_HEARTBEAT:
+	if (pm.type == PROTO_HEARTBEAT) {
 		m->type = PSMSG_STATUS;
 		m->status = pm.heartbeat;
 		return 0;
-	case PROTO_DESIRED:
-		m->type = PSMSG_DESIRED;
-		m->desired = pm.desired;
-		return 0;
-	case PROTO_APPLIED:
-		m->type = PSMSG_APPLIED;
-		m->applied = pm.applied;
-		return 0;
-	case PROTO_COUNTERS:
-		m->type = PSMSG_COUNTERS;
-		m->counters = pm.counters;
-		return 0;
-	default:
-		proto_msg_free(&pm);
-		return -EINVAL; /* the caller picked the types */
 	}
+	m->type = pm.type == PROTO_DESIRED ? PSMSG_DESIRED :
+		  pm.type == PROTO_APPLIED ? PSMSG_APPLIED :
+					     PSMSG_COUNTERS;
+	m->proto = pm;
+	return 0;
 }
 
 int psmsg_decode(const void *packet, size_t len, struct psmsg *m,
@@ -367,10 +356,9 @@ void psmsg_free(struct psmsg *m)
 		psmsg_identity_free(&m->identity);
 		break;
 	case PSMSG_DESIRED:
-		free(m->desired.ruleset.text);
-		break;
+	case PSMSG_APPLIED:
 	case PSMSG_COUNTERS:
-		free(m->counters.rules);
+		proto_msg_free(&m->proto);
 		break;
 	default:
 		break;

@@ -108,9 +108,8 @@ struct psmsg {
 		struct proto_heartbeat status;
 		struct psmsg_identity identity;
 		struct psmsg_state_msg state;
-		struct proto_desired desired;
-		struct proto_applied applied;
-		struct proto_counters counters;
+		/* desired, applied, counters: as the agent channel has them */
+		struct proto_msg proto;
 	};
 };
 

@@ -181,9 +181,9 @@ static void on_ipc(struct loop *l, struct loop_op *op, int res)
 	if (m.type == PSMSG_STATUS)
 		conn_status(s, &m.status);
 	else if (m.type == PSMSG_APPLIED)
-		session_applied(s, &m.applied);
+		session_applied(s, &m.proto.applied);
 	else if (m.type == PSMSG_COUNTERS)
-		session_counters(s, &m.counters);
+		session_counters(s, &m.proto.counters);
 	else
 		log_warn("session: unexpected packet from moatd");
 	psmsg_free(&m);

@@ -30,22 +30,6 @@ static void check(bool ok, const char *what)
 	}
 }
 
-/* desired, applied, counters: the agent channel's, borrowed */
-static void as_proto(const struct psmsg *m, struct proto_msg *pm)
-{
-	memset(pm, 0, sizeof(*pm));
-	if (m->type == PSMSG_DESIRED) {
-		pm->type = PROTO_DESIRED;
-		pm->desired = m->desired;
-	} else if (m->type == PSMSG_APPLIED) {
-		pm->type = PROTO_APPLIED;
-		pm->applied = m->applied;
-	} else {
-		pm->type = PROTO_COUNTERS;
-		pm->counters = m->counters;
-	}
-}
-
 static int encode(struct wire_writer *w, const struct psmsg *m,
 		  const char **frame, size_t *len)
 {
@@ -64,12 +48,8 @@ static int encode(struct wire_writer *w, const struct psmsg *m,
 		return psmsg_encode_counters_request(w, frame, len);
 	case PSMSG_DESIRED:
 	case PSMSG_APPLIED:
-	case PSMSG_COUNTERS: {
-		struct proto_msg pm;
-
-		as_proto(m, &pm);
-		return psmsg_encode_proto(w, &pm, frame, len);
-	}
+	case PSMSG_COUNTERS:
+		return psmsg_encode_proto(w, &m->proto, frame, len);
 	}
 	return -EINVAL;
 }
@@ -102,13 +82,8 @@ static bool same(const struct psmsg *a, const struct psmsg *b)
 		       a->status.dataplane.nifaces == b->status.dataplane.nifaces;
 	case PSMSG_DESIRED:
 	case PSMSG_APPLIED:
-	case PSMSG_COUNTERS: {
-		struct proto_msg x, y;
-
-		as_proto(a, &x);
-		as_proto(b, &y);
-		return proto_msg_equal(&x, &y);
-	}
+	case PSMSG_COUNTERS:
+		return proto_msg_equal(&a->proto, &b->proto);
 	default:
 		return true;
 	}

@@ -257,9 +257,9 @@ static void test_reconcile(void **state)
 	assert_true(len <= PSMSG_MAX);
 	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
 	assert_int_equal(m.type, PSMSG_DESIRED);
-	assert_int_equal(m.desired.generation, 9);
-	assert_int_equal(m.desired.ruleset.text_len, PROTO_TEXT_MAX);
-	assert_int_equal(m.desired.ruleset.mode, PROTO_MODE_AUDIT);
+	assert_int_equal(m.proto.desired.generation, 9);
+	assert_int_equal(m.proto.desired.ruleset.text_len, PROTO_TEXT_MAX);
+	assert_int_equal(m.proto.desired.ruleset.mode, PROTO_MODE_AUDIT);
 	psmsg_free(&m);
 	free(d->ruleset.text);
 
@@ -269,8 +269,8 @@ static void test_reconcile(void **state)
 	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
 	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
 	assert_int_equal(m.type, PSMSG_APPLIED);
-	assert_false(m.applied.ok);
-	assert_string_equal(m.applied.error, pm.applied.error);
+	assert_false(m.proto.applied.ok);
+	assert_string_equal(m.proto.applied.error, pm.applied.error);
 	psmsg_free(&m);
 
 	pm = (struct proto_msg){ .type = PROTO_COUNTERS };
@@ -281,8 +281,8 @@ static void test_reconcile(void **state)
 	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
 	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
 	assert_int_equal(m.type, PSMSG_COUNTERS);
-	assert_int_equal(m.counters.nrules, 2);
-	assert_string_equal(m.counters.rules[1].name, "(policy)");
+	assert_int_equal(m.proto.counters.nrules, 2);
+	assert_string_equal(m.proto.counters.rules[1].name, "(policy)");
 	psmsg_free(&m);
 
 	assert_int_equal(psmsg_encode_counters_request(&w, &frame, &len), 0);

@@ -27,24 +27,9 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib/kt-moatd.sh
 . "$(dirname "$0")/lib/kt-moatd.sh"
 
-[ $# -eq 3 ] || {
-	echo "usage: $0 MOATD MOATCTL MOAT-CONTROLPLANE" >&2
-	exit 2
-}
-kt_moatd_args "$1" "$2"
-CP=$3
-
+kt_fleet_args "$@"
 kt_require_kernel ip nsenter socat jq openssl sha256sum
-id nobody >/dev/null 2>&1 || kt_skip "needs the user nobody"
-kt_init
-
-SRV=$(kt_name ktrh)
-CLI=$(kt_name ktrc)
-INST=$(kt_name ktrl)
-TMP=$(kt_tmpdir kt-reconcile)
-kt_keep_dir "$TMP"
-chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
-kt_instance "$INST"
+kt_fleet_init ktr kt-reconcile
 
 HOST4=10.95.0.2
 CP4=10.95.0.1

@@ -42,7 +42,11 @@ static int to_proto(const struct store_desired *d, struct proto_desired *m)
 	return 0;
 }
 
-/* Send the host's desired state when it is newer than @applied. */
+/*
+ * Send the host's desired state when it is not @applied: normally newer;
+ * older when the store was restored from a backup, and the host must
+ * come back to what the store declares all the same.
+ */
 static void send_desired(struct cp_session *s, uint64_t applied, bool always)
 {
 	struct store_desired d = { 0 };
@@ -60,7 +64,7 @@ static void send_desired(struct cp_session *s, uint64_t applied, bool always)
 		return;
 	}
 	/* never computed, or the host has it: nothing to say */
-	if (!d.generation || (!always && d.generation <= applied))
+	if (!d.generation || (!always && d.generation == applied))
 		goto out;
 	ret = to_proto(&d, &m);
 	if (!ret)

@@ -66,8 +66,8 @@ struct cp_session *cp_session_find(const struct cp *cp, const char *host_id);
 
 /* session-desired.c */
 /*
- * After welcome: the desired state, when the host's @applied is behind
- * (only for a host whose hello said its applied_generation).
+ * After welcome: the desired state, when the host's @applied is not its
+ * generation (only for a host whose hello said its applied_generation).
  */
 void cp_session_desired_after_hello(struct cp_session *s, uint64_t applied);
 void cp_session_applied(struct cp_session *s, const struct proto_applied *m);

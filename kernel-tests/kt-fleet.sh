@@ -39,21 +39,7 @@ ip -n "$SRV" link set srv0 up
 
 # the control plane, in CLI; its API on CLI's loopback
 cp_start() {
-	local log=$TMP/cp.log start
-	start=$(stat -c %s "$log" 2>/dev/null || echo 0)
-	ip netns exec "$CLI" "$CP" --state "$TMP/cp" --listen "$CP4:7443" \
-		--api-listen 127.0.0.1:7444 --san "$CP4" --san 127.0.0.1 \
-		--admin-key-file "$TMP/cp/admin.key" --heartbeat-interval 1 \
-		--stale-after 3 --offline-after 6 --user nobody >>"$log" 2>&1 &
-	CP_PID=$!
-	kt_bg "$CP_PID"
-	# ready when it says where it listens (after the first start's bootstrap)
-	kt_wait 15 sh -c "tail -c +$((start + 1)) '$log' | grep -q 'operators on'"
-}
-
-cpctl() {
-	ip netns exec "$CLI" "$MOATCTL" --server https://127.0.0.1:7444 \
-		--api-key-file "$TMP/cp/admin.key" --cacert "$TMP/cp/ca.crt" "$@"
+	kt_cp_start --stale-after 3 --offline-after 6
 }
 
 host_field() { # FIELD: of the only host, from the API
@@ -77,7 +63,6 @@ pings() { # replies to 3 pings of the host from CLI
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
 
-mkdir -p "$TMP/cp"
 kt_check "control plane starts" "see $TMP/cp.log" cp_start
 FP="sha256:$(openssl x509 -in "$TMP/cp/ca.crt" -outform DER | sha256sum | cut -d' ' -f1)"
 cpctl --json token create --uses 1 --label site=kt >"$TMP/token.json"

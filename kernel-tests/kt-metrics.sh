@@ -48,10 +48,6 @@ kt_check "control plane starts" "see $TMP/cp.log" \
 kt_check "control plane: says where its metrics are" "$(cat "$TMP/cp.log")" \
 	grep -q "metrics on http://$CP_METRICS/metrics" "$TMP/cp.log"
 
-cpctl() {
-	ip netns exec "$CLI" "$MOATCTL" --server https://127.0.0.1:7444 \
-		--api-key-file "$TMP/cp/admin.key" --cacert "$TMP/cp/ca.crt" "$@"
-}
 FP="sha256:$(openssl x509 -in "$TMP/cp/ca.crt" -outform DER | sha256sum | cut -d' ' -f1)"
 cpctl --json token create --uses 1 | (umask 077 && jq -r .token >"$TMP/token")
 

@@ -56,26 +56,9 @@ link_up() { # the veth pair and its addresses: again after a "reboot"
 kt_veth_pair
 link_up
 
-cp_start() {
-	local log=$TMP/cp.log start
-	start=$(stat -c %s "$log" 2>/dev/null || echo 0)
-	ip netns exec "$CLI" "$CP" --state "$TMP/cp" --listen "$CP4:7443" \
-		--api-listen 127.0.0.1:7444 --san "$CP4" --san 127.0.0.1 \
-		--admin-key-file "$TMP/cp/admin.key" --heartbeat-interval 1 \
-		--user nobody >>"$log" 2>&1 &
-	CP_PID=$!
-	kt_bg "$CP_PID"
-	kt_wait 15 sh -c "tail -c +$((start + 1)) '$log' | grep -q 'operators on'"
-}
-
 cp_stop() {
 	kill -TERM "$CP_PID" || { sed "s/^/# cp: /" "$TMP/cp.log" >&2; return 1; }
 	wait "$CP_PID" || true
-}
-
-cpctl() {
-	ip netns exec "$CLI" "$MOATCTL" --server https://127.0.0.1:7444 \
-		--api-key-file "$TMP/cp/admin.key" --cacert "$TMP/cp/ca.crt" "$@"
 }
 
 status_of() { # KEY: of moatctl status's controlplane object
@@ -114,8 +97,7 @@ reboot() {
 	link_up
 }
 
-mkdir -p "$TMP/cp"
-kt_check "control plane starts" "see $TMP/cp.log" cp_start
+kt_check "control plane starts" "see $TMP/cp.log" kt_cp_start
 FP="sha256:$(openssl x509 -in "$TMP/cp/ca.crt" -outform DER | sha256sum | cut -d' ' -f1)"
 cpctl --json token create --uses 1 | (umask 077 && jq -r .token >"$TMP/token")
 
@@ -181,7 +163,7 @@ kt_eq "enforce mode: moatctl status" "web@v3 enforce" "$(status_of desired_rules
 
 # --- the control plane back: hello says generation 5 ------------------------
 
-cp_start
+kt_cp_start
 kt_check "control plane back: connected" "$(mctl --json status | jq -c .controlplane)" \
 	kt_wait 20 cp_state_is connected
 # it declared nothing for this host: nothing is sent, generation 5 stays
@@ -350,7 +332,7 @@ kt_check "offline reboot: last known good, in audit mode" "$(tail -n 3 "$TMP/moa
 	grep -q "applied $TMP/state/last-good.rules in audit mode" "$TMP/moatd.log"
 kt_eq "offline reboot: tcp 8080 passes" hi "$(tcp8080)"
 kt_eq "offline reboot: the generation on record" "$GEN" "$(status_of applied_generation)"
-cp_start
+kt_cp_start
 kt_check "control plane back: converged at the same generation" "$(host_view)" \
 	kt_wait 20 converged
 kt_eq "control plane back: nothing new applied" "$GEN" "$(status_of applied_generation)"

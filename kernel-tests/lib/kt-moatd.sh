@@ -94,3 +94,26 @@ kt_fleet_init() {
 	chmod 711 "$TMP" # the control plane, as nobody, reaches its state dir
 	kt_instance "$INST"
 }
+
+# kt_cp_start [OPTION...]: moat-controlplane in CLI as nobody, its state
+# in TMP/cp, agents on CP4:7443, operators on CLI's loopback port 7444,
+# heartbeats every second, each OPTION added.  CP_PID is its pid.  Ready
+# when it says where it listens (after the first start's bootstrap).
+kt_cp_start() {
+	local log=$TMP/cp.log start
+	start=$(stat -c %s "$log" 2>/dev/null || echo 0)
+	mkdir -p "$TMP/cp"
+	ip netns exec "$CLI" "$CP" --state "$TMP/cp" --listen "$CP4:7443" \
+		--api-listen 127.0.0.1:7444 --san "$CP4" --san 127.0.0.1 \
+		--admin-key-file "$TMP/cp/admin.key" --heartbeat-interval 1 \
+		--user nobody "$@" >>"$log" 2>&1 &
+	CP_PID=$!
+	kt_bg "$CP_PID"
+	kt_wait 15 sh -c "tail -c +$((start + 1)) '$log' | grep -q 'operators on'"
+}
+
+# cpctl ARGS...: moatctl on that control plane's API, with its admin key
+cpctl() {
+	ip netns exec "$CLI" "$MOATCTL" --server https://127.0.0.1:7444 \
+		--api-key-file "$TMP/cp/admin.key" --cacert "$TMP/cp/ca.crt" "$@"
+}

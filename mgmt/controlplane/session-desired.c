@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Declared configuration on an agent session: the host's desired state
- * goes out after welcome when the host is behind, and at once whenever
+ * goes out after welcome when the host has another generation, and at once whenever
  * it changes (cp_push_desired(), from the API's mutating calls); what the
  * host says back, applied and counters, goes into the store.
  */

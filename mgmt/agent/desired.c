@@ -42,8 +42,9 @@ void desired_error_text(char *buf, size_t size, const char *what,
 		if (g->severity != MOAT_ERROR)
 			continue;
 		if (g->line)
-			n += (size_t)snprintf(buf + n, size - n, "; %s:%u:%u: %s",
-					      file, g->line, g->col, g->msg);
+			n += (size_t)snprintf(buf + n, size - n,
+					      "; %s:%u:%u: %s", file, g->line,
+					      g->col, g->msg);
 		else
 			n += (size_t)snprintf(buf + n, size - n, "; %s: %s",
 					      file, g->msg);
@@ -79,8 +80,7 @@ int desired_save(const char *state_dir, const struct desired_state *d)
 	return file_write_atomic(path, text, (size_t)n, 0600, true);
 }
 
-static int parse_line(struct desired_state *d, const char *key,
-		      const char *val)
+static int parse_line(struct desired_state *d, const char *key, const char *val)
 {
 	char *end;
 
@@ -128,7 +128,8 @@ int desired_load(const char *state_dir, struct desired_state *d, char *why,
 	if (!ret)
 		ret = file_read(path, 4096, &text, &len);
 	if (ret < 0) {
-		snprintf(why, whysz, "cannot read %s: %s", path, strerror(-ret));
+		snprintf(why, whysz, "cannot read %s: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	for (line = strtok_r(text, "\n", &save); line && !ret;
@@ -143,12 +144,14 @@ int desired_load(const char *state_dir, struct desired_state *d, char *why,
 		if (!ret)
 			ret = parse_line(d, line, sp + 1);
 		if (ret)
-			snprintf(why, whysz, "%s:%u: not a key and its value: '%.64s'",
+			snprintf(why, whysz,
+				 "%s:%u: not a key and its value: '%.64s'",
 				 path, lineno, line);
 	}
 	free(text);
 	if (!ret && d->has_ruleset && (!d->sha256[0] || !d->generation)) {
-		snprintf(why, whysz, "%s: a ruleset without its sha256 or generation",
+		snprintf(why, whysz,
+			 "%s: a ruleset without its sha256 or generation",
 			 path);
 		ret = -EBADMSG;
 	}
@@ -159,10 +162,11 @@ int desired_load(const char *state_dir, struct desired_state *d, char *why,
 
 /* ---- applying ---- */
 
-static bool in_force(const struct desired_state *d, const struct proto_desired *m)
+static bool in_force(const struct desired_state *d,
+		     const struct proto_desired *m)
 {
-	return d->generation == m->generation && d->has_ruleset &&
-	       !d->drift && !strcmp(d->sha256, m->ruleset.sha256) &&
+	return d->generation == m->generation && d->has_ruleset && !d->drift &&
+	       !strcmp(d->sha256, m->ruleset.sha256) &&
 	       d->mode == m->ruleset.mode;
 }
 
@@ -197,12 +201,15 @@ int desired_apply(struct desired_state *d, const char *state_dir,
 	}
 	if (m->has_ruleset) {
 		desired_label(label, sizeof(label), r->name, r->version);
-		if (desired_sha256(r->text ? r->text : "", r->text_len, sha) < 0)
-			return refuse(out, -EIO, "%s: cannot hash the text", label);
+		if (desired_sha256(r->text ? r->text : "", r->text_len, sha) <
+		    0)
+			return refuse(out, -EIO, "%s: cannot hash the text",
+				      label);
 		if (strcmp(sha, r->sha256))
-			return refuse(out, -EBADMSG,
-				      "%s: the text's SHA-256 is %s, not the %s the control plane sent",
-				      label, sha, r->sha256);
+			return refuse(
+				out, -EBADMSG,
+				"%s: the text's SHA-256 is %s, not the %s the control plane sent",
+				label, sha, r->sha256);
 		ret = fn(arg, r->text ? r->text : "", r->text_len, label,
 			 r->mode == PROTO_MODE_AUDIT, out->error,
 			 sizeof(out->error));

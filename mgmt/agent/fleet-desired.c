@@ -17,8 +17,8 @@
 #include "log.h"
 
 /* desired.h's apply: the atomic path, `mode audit` when asked. */
-static int apply_text(void *arg, const char *text, size_t len,
-		      const char *name, bool audit, char *err, size_t errsz)
+static int apply_text(void *arg, const char *text, size_t len, const char *name,
+		      bool audit, char *err, size_t errsz)
 {
 	struct agent_outcome o = { 0 };
 	struct agent *a = arg;
@@ -60,17 +60,21 @@ void fleet_on_desired(struct fleet *f, const struct proto_desired *m)
 	if (m->has_ruleset)
 		desired_label(label, sizeof(label), m->ruleset.name,
 			      m->ruleset.version);
-	log_info("control plane: desired generation %" PRIu64 ": %s%s", m->generation,
-		 label, m->has_ruleset && m->ruleset.mode == PROTO_MODE_AUDIT ?
-				" in audit mode" : "");
+	log_info("control plane: desired generation %" PRIu64 ": %s%s",
+		 m->generation, label,
+		 m->has_ruleset && m->ruleset.mode == PROTO_MODE_AUDIT ?
+			 " in audit mode" :
+			 "");
 	ret = desired_apply(&a->desired, a->cfg.state_dir, m, apply_text, a,
 			    &out.applied);
 	f->desired_gen = m->generation;
 	snprintf(f->apply_error, sizeof(f->apply_error), "%s",
 		 ret < 0 ? out.applied.error : "");
 	if (ret < 0)
-		log_err("desired generation %" PRIu64 " not applied: %s; generation %" PRIu64 " stays",
-			m->generation, out.applied.error, a->desired.generation);
+		log_err("desired generation %" PRIu64
+			" not applied: %s; generation %" PRIu64 " stays",
+			m->generation, out.applied.error,
+			a->desired.generation);
 	send_applied(f, &out);
 }
 
@@ -127,7 +131,8 @@ void fleet_on_counters_request(struct fleet *f)
 		return;
 	}
 	c->generation = a->desired.generation;
-	snprintf(c->ruleset_hash, sizeof(c->ruleset_hash), "%s", a->ruleset_sha);
+	snprintf(c->ruleset_hash, sizeof(c->ruleset_hash), "%s",
+		 a->ruleset_sha);
 	for (int i = 0; i < n && c->nrules < PROTO_COUNTERS_MAX; i++) {
 		struct proto_counter *r = &c->rules[c->nrules];
 
@@ -142,8 +147,9 @@ void fleet_on_counters_request(struct fleet *f)
 		c->nrules++;
 	}
 	if (c->nrules < (uint32_t)n)
-		log_warn("counters: %u of %d rows fit a frame; the rest are not reported",
-			 c->nrules, n);
+		log_warn(
+			"counters: %u of %d rows fit a frame; the rest are not reported",
+			c->nrules, n);
 	ret = psmsg_encode_proto(&f->w, &m, &frame, &len);
 	if (ret < 0)
 		log_err("cannot encode the counters: %s", strerror(-ret));

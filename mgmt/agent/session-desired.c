@@ -74,9 +74,10 @@ void session_desired(struct session *s, const struct proto_desired *m)
 		desired_label(label, sizeof(label), r->name, r->version);
 		if (desired_sha256(r->text, r->text_len, sha) < 0 ||
 		    strcmp(sha, r->sha256)) {
-			snprintf(err, sizeof(err),
-				 "%s: the text's SHA-256 is %s, not the %s the control plane sent",
-				 label, sha, r->sha256);
+			snprintf(
+				err, sizeof(err),
+				"%s: the text's SHA-256 is %s, not the %s the control plane sent",
+				label, sha, r->sha256);
 			refuse(s, m, err);
 			return;
 		}
@@ -97,7 +98,8 @@ void session_desired(struct session *s, const struct proto_desired *m)
 	fwd.desired = *m;
 	ret = psmsg_encode_proto(&s->ipc_w, &fwd, &frame, &len);
 	if (ret < 0) {
-		snprintf(err, sizeof(err), "cannot hand generation %" PRIu64 " to moatd: %s",
+		snprintf(err, sizeof(err),
+			 "cannot hand generation %" PRIu64 " to moatd: %s",
 			 m->generation, strerror(-ret));
 		refuse(s, m, err);
 		return;

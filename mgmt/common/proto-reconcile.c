@@ -69,8 +69,8 @@ static int get_opt_hash(const msgpack_object *o, const char *key,
 		return 0;
 	ret = wire_get_str(o, key, buf, PROTO_HASH_LEN + 1, e);
 	if (!ret && !buf[0])
-		ret = wire_errf(e, "key '%s' is not 64 lowercase hex digits: ''",
-				key);
+		ret = wire_errf(
+			e, "key '%s' is not 64 lowercase hex digits: ''", key);
 	return ret;
 }
 
@@ -227,8 +227,10 @@ static int check_hash(const char *what, const char *key, const char *s,
 	size_t n = strnlen(s, PROTO_HASH_LEN + 1);
 
 	if ((n || required) && (n != PROTO_HASH_LEN || !proto_hash_valid(s, n)))
-		return wire_errf(e, "%s: key '%s' is not 64 lowercase hex digits: '%.64s'",
-				 what, key, s);
+		return wire_errf(
+			e,
+			"%s: key '%s' is not 64 lowercase hex digits: '%.64s'",
+			what, key, s);
 	return 0;
 }
 
@@ -242,16 +244,22 @@ static int check_desired(const struct proto_desired *m, struct wire_err *e)
 		return 0;
 	if (n == sizeof(r->name) || !proto_ruleset_name_valid(r->name, n)) {
 		proto_quote(q, sizeof(q), r->name, n);
-		return wire_errf(e, "desired: ruleset: key 'name' is not a ruleset name ([a-z0-9][a-z0-9-]{0,62}): '%s'",
-				 q);
+		return wire_errf(
+			e,
+			"desired: ruleset: key 'name' is not a ruleset name ([a-z0-9][a-z0-9-]{0,62}): '%s'",
+			q);
 	}
 	if (r->text_len > PROTO_TEXT_MAX)
-		return wire_errf(e, "desired: ruleset: key 'text' is longer than %d bytes",
-				 PROTO_TEXT_MAX);
+		return wire_errf(
+			e,
+			"desired: ruleset: key 'text' is longer than %d bytes",
+			PROTO_TEXT_MAX);
 	if (r->text_len && (!r->text || memchr(r->text, '\0', r->text_len)))
-		return wire_errf(e, "desired: ruleset: key 'text' holds a NUL byte");
+		return wire_errf(
+			e, "desired: ruleset: key 'text' holds a NUL byte");
 	if ((unsigned)r->mode > PROTO_MODE_AUDIT)
-		return wire_errf(e, "desired: ruleset: key 'mode' is out of range");
+		return wire_errf(
+			e, "desired: ruleset: key 'mode' is out of range");
 	return check_hash("desired: ruleset", "sha256", r->sha256, true, e);
 }
 
@@ -260,7 +268,8 @@ static int check_applied(const struct proto_applied *m, struct wire_err *e)
 	if (!m->ok && !m->error[0])
 		return wire_errf(e, "applied: key 'error' is empty");
 	if (strnlen(m->error, sizeof(m->error)) == sizeof(m->error))
-		return wire_errf(e, "applied: key 'error' is longer than %d bytes",
+		return wire_errf(e,
+				 "applied: key 'error' is longer than %d bytes",
 				 PROTO_MSG_MAX);
 	return check_hash("applied", "ruleset_hash", m->ruleset_hash, false, e);
 }
@@ -274,8 +283,9 @@ static int check_counters(const struct proto_counters *m, struct wire_err *e)
 	if (ret)
 		return ret;
 	if (m->nrules > PROTO_COUNTERS_MAX)
-		return wire_errf(e, "counters: key 'rules' holds more than %d items",
-				 PROTO_COUNTERS_MAX);
+		return wire_errf(
+			e, "counters: key 'rules' holds more than %d items",
+			PROTO_COUNTERS_MAX);
 	for (uint32_t i = 0; i < m->nrules; i++) {
 		const char *s = m->rules[i].name;
 		size_t n = strnlen(s, sizeof(m->rules[i].name));
@@ -283,8 +293,10 @@ static int check_counters(const struct proto_counters *m, struct wire_err *e)
 		if (n < sizeof(m->rules[i].name) && rule_name_valid(s, n))
 			continue;
 		proto_quote(q, sizeof(q), s, n);
-		return wire_errf(e, "counters: rules item %u: key 'name' is not 1-%d bytes of printable ASCII without spaces: '%s'",
-				 i, PROTO_RULE_NAME_MAX, q);
+		return wire_errf(
+			e,
+			"counters: rules item %u: key 'name' is not 1-%d bytes of printable ASCII without spaces: '%s'",
+			i, PROTO_RULE_NAME_MAX, q);
 	}
 	return 0;
 }
@@ -330,7 +342,8 @@ void proto_put_reconcile(struct wire_writer *w, const struct proto_msg *m)
 		if (!m->applied.ok)
 			wire_put_str(w, "error", m->applied.error);
 		if (m->applied.ruleset_hash[0])
-			wire_put_str(w, "ruleset_hash", m->applied.ruleset_hash);
+			wire_put_str(w, "ruleset_hash",
+				     m->applied.ruleset_hash);
 		wire_put_uint(w, "drift", m->applied.drift);
 		break;
 	case PROTO_COUNTERS:

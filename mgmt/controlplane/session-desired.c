@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Declared configuration on an agent session: the host's desired state
- * goes out after welcome when the host has another generation, and at once whenever
- * it changes (cp_push_desired(), from the API's mutating calls); what the
- * host says back, applied and counters, goes into the store.
+ * goes out after welcome when the host has another generation, and at
+ * once whenever it changes (cp_push_desired(), from the API's mutating
+ * calls); what the host says back, applied and counters, goes into the
+ * store.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -70,8 +71,10 @@ static void send_desired(struct cp_session *s, uint64_t applied, bool always)
 	if (!ret)
 		ret = proto_encode_desired(&s->w, &m, &frame, &len, &e);
 	if (ret) {
-		log_err("host %s: cannot send desired generation %" PRIu64 ": %s",
-			s->host_id, d.generation, e.msg[0] ? e.msg : strerror(-ret));
+		log_err("host %s: cannot send desired generation %" PRIu64
+			": %s",
+			s->host_id, d.generation,
+			e.msg[0] ? e.msg : strerror(-ret));
 		goto out;
 	}
 	log_info("%s: host %s: desired generation %" PRIu64 " (%s%s%s)",
@@ -111,21 +114,24 @@ void cp_request_counters(struct cp *cp, const char *host_id)
 
 void cp_session_applied(struct cp_session *s, const struct proto_applied *m)
 {
-	int ret = store_host_applied(s->cp->store, s->host_id, m->generation,
-				     m->ok, m->ok ? NULL : m->error,
-				     m->ruleset_hash[0] ? m->ruleset_hash : NULL,
-				     m->drift);
+	int ret = store_host_applied(
+		s->cp->store, s->host_id, m->generation, m->ok,
+		m->ok ? NULL : m->error,
+		m->ruleset_hash[0] ? m->ruleset_hash : NULL, m->drift);
 
 	if (ret == -ENOENT) {
-		cp_session_fail(s, PROTO_E_HOST_REMOVED,
-				"this host was removed from the fleet: it needs a new install token to come back");
+		cp_session_fail(
+			s, PROTO_E_HOST_REMOVED,
+			"this host was removed from the fleet: it needs a new install token to come back");
 		return;
 	}
 	if (ret)
-		log_err("host %s: cannot record applied generation %" PRIu64 ": %s",
+		log_err("host %s: cannot record applied generation %" PRIu64
+			": %s",
 			s->host_id, m->generation, strerror(-ret));
 	if (!m->ok)
-		log_info("%s: host %s failed desired generation %" PRIu64 ": %s",
+		log_info("%s: host %s failed desired generation %" PRIu64
+			 ": %s",
 			 s->addr, s->host_id, m->generation, m->error);
 	else if (m->drift)
 		log_info("%s: host %s drifted from generation %" PRIu64
@@ -151,15 +157,18 @@ static char *rules_json(const struct proto_counters *m)
 			json_object_put(a);
 			return NULL;
 		}
-		json_object_object_add(o, "name",
-				       json_object_new_string(m->rules[i].name));
+		json_object_object_add(
+			o, "name", json_object_new_string(m->rules[i].name));
 		/* json-c's int64: counters past 2^63 are not of this world */
-		json_object_object_add(o, "packets",
-				       json_object_new_int64((int64_t)m->rules[i].packets));
-		json_object_object_add(o, "bytes",
-				       json_object_new_int64((int64_t)m->rules[i].bytes));
+		json_object_object_add(
+			o, "packets",
+			json_object_new_int64((int64_t)m->rules[i].packets));
+		json_object_object_add(
+			o, "bytes",
+			json_object_new_int64((int64_t)m->rules[i].bytes));
 	}
-	text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	text = strdup(
+		json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
 	return text;
 }
@@ -177,8 +186,9 @@ void cp_session_counters(struct cp_session *s, const struct proto_counters *m)
 				      m->ruleset_hash, json);
 	free(json);
 	if (ret == -ENOENT)
-		cp_session_fail(s, PROTO_E_HOST_REMOVED,
-				"this host was removed from the fleet: it needs a new install token to come back");
+		cp_session_fail(
+			s, PROTO_E_HOST_REMOVED,
+			"this host was removed from the fleet: it needs a new install token to come back");
 	else if (ret)
 		log_err("host %s: cannot record its counters: %s", s->host_id,
 			strerror(-ret));

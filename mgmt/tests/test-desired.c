@@ -29,8 +29,8 @@ struct fake {
 	int fail; /* a negative errno to fail with */
 };
 
-static int fake_apply(void *arg, const char *text, size_t len,
-		      const char *name, bool audit, char *err, size_t errsz)
+static int fake_apply(void *arg, const char *text, size_t len, const char *name,
+		      bool audit, char *err, size_t errsz)
 {
 	struct fake *f = arg;
 
@@ -39,8 +39,8 @@ static int fake_apply(void *arg, const char *text, size_t len,
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(f->text, sizeof(f->text), "%.*s", (int)len, text);
 	if (f->fail)
-		snprintf(err, errsz, "cannot apply %s: capacity of 4 rules exceeded",
-			 name);
+		snprintf(err, errsz,
+			 "cannot apply %s: capacity of 4 rules exceeded", name);
 	return f->fail;
 }
 
@@ -73,7 +73,8 @@ static void make(struct proto_desired *m, uint64_t gen, const char *text,
 	m->ruleset.version = gen - 2;
 	m->ruleset.text = (char *)text;
 	m->ruleset.text_len = strlen(text);
-	assert_int_equal(desired_sha256(text, strlen(text), m->ruleset.sha256), 0);
+	assert_int_equal(desired_sha256(text, strlen(text), m->ruleset.sha256),
+			 0);
 	m->ruleset.mode = mode;
 }
 
@@ -116,7 +117,8 @@ static void test_apply_and_keep(void **state)
 	assert_true(out.ok);
 
 	/* generation 6 fails: 5 stays, in memory and on record, and why */
-	make(&m, 6, "policy drop\nallow ssh tcp dport 22\n", PROTO_MODE_ENFORCE);
+	make(&m, 6, "policy drop\nallow ssh tcp dport 22\n",
+	     PROTO_MODE_ENFORCE);
 	f.fail = -ENOSPC;
 	assert_int_equal(desired_apply(&d, dir, &m, fake_apply, &f, &out),
 			 -ENOSPC);
@@ -124,8 +126,8 @@ static void test_apply_and_keep(void **state)
 	assert_false(f.audit);
 	assert_false(out.ok);
 	assert_int_equal(out.generation, 6);
-	assert_string_equal(out.error,
-			    "cannot apply web@v4: capacity of 4 rules exceeded");
+	assert_string_equal(
+		out.error, "cannot apply web@v4: capacity of 4 rules exceeded");
 	assert_int_equal(d.generation, 5);
 	assert_int_equal(d.mode, PROTO_MODE_AUDIT);
 	expect_on_record(5, false);
@@ -227,10 +229,12 @@ static void test_error_text(void **state)
 
 	(void)state;
 	desired_error_text(buf, sizeof(buf), "web@v3 has errors", &d, "web@v3");
-	assert_string_equal(buf,
-			    "web@v3 has errors; web@v3:2:7: unknown protocol: 'tcpx'; web@v3: no rules and no policy");
+	assert_string_equal(
+		buf,
+		"web@v3 has errors; web@v3:2:7: unknown protocol: 'tcpx'; web@v3: no rules and no policy");
 	/* cut to fit, still a string */
-	desired_error_text(tiny, sizeof(tiny), "web@v3 has errors", &d, "web@v3");
+	desired_error_text(tiny, sizeof(tiny), "web@v3 has errors", &d,
+			   "web@v3");
 	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 }
 

@@ -47,22 +47,27 @@ static void test_desired(void **state)
 
 	/* 900,000 bytes of text and the rest still fit a 1 MiB frame */
 	expect_accepted(PROTO_DESIRED, &text_at);
-	expect_refused(PROTO_DESIRED, &text_over,
-		       "desired: ruleset: key 'text' is longer than 900000 bytes");
+	expect_refused(
+		PROTO_DESIRED, &text_over,
+		"desired: ruleset: key 'text' is longer than 900000 bytes");
 	/* an empty ruleset is a ruleset: the default policy alone */
 	expect_accepted(PROTO_DESIRED, &text_empty);
 	/* no ruleset: the host keeps what it has */
-	assert_int_equal(decode_edited(PROTO_DESIRED, &no_ruleset, &out, &e), 0);
+	assert_int_equal(decode_edited(PROTO_DESIRED, &no_ruleset, &out, &e),
+			 0);
 	assert_false(out.desired.has_ruleset);
 	assert_int_equal(out.desired.generation, 7);
 	proto_msg_free(&out);
 	expect_accepted(PROTO_DESIRED, &no_ruleset);
-	expect_refused(PROTO_DESIRED, &mode,
-		       "desired: ruleset: key 'mode' is not enforce or audit: 'permissive'");
-	expect_refused(PROTO_DESIRED, &name,
-		       "desired: ruleset: key 'name' is not a ruleset name ([a-z0-9][a-z0-9-]{0,62}): 'Web'");
-	expect_refused(PROTO_DESIRED, &hash,
-		       "desired: ruleset: key 'sha256' is not 64 lowercase hex digits: 'abc'");
+	expect_refused(
+		PROTO_DESIRED, &mode,
+		"desired: ruleset: key 'mode' is not enforce or audit: 'permissive'");
+	expect_refused(
+		PROTO_DESIRED, &name,
+		"desired: ruleset: key 'name' is not a ruleset name ([a-z0-9][a-z0-9-]{0,62}): 'Web'");
+	expect_refused(
+		PROTO_DESIRED, &hash,
+		"desired: ruleset: key 'sha256' is not 64 lowercase hex digits: 'abc'");
 	expect_refused(PROTO_DESIRED, &rs_str,
 		       "desired: key 'ruleset' is not a map");
 }
@@ -125,8 +130,12 @@ static void put_rules_str(struct wire_writer *w, const void *arg)
 static void test_counters(void **state)
 {
 	struct edit fixed = { NULL, "rules", put_rules, "(established)" };
-	struct edit longest = { NULL, "rules", put_rules,
-				"(" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ")" };
+	struct edit longest = {
+		NULL, "rules", put_rules,
+		"("
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		")"
+	};
 	struct edit space = { NULL, "rules", put_rules, "web in" };
 	struct edit missing = { NULL, "rules", put_rules, NULL };
 	struct edit not_map = { NULL, "rules", put_rules_str, NULL };
@@ -135,14 +144,16 @@ static void test_counters(void **state)
 	expect_accepted(PROTO_COUNTERS, &fixed);
 	/* a rule name of 63 bytes in parentheses is the longest */
 	expect_accepted(PROTO_COUNTERS, &longest);
-	expect_refused(PROTO_COUNTERS, &space,
-		       "counters: rules item 1: key 'name' is not 1-65 bytes of printable ASCII without spaces: 'web in'");
+	expect_refused(
+		PROTO_COUNTERS, &space,
+		"counters: rules item 1: key 'name' is not 1-65 bytes of printable ASCII without spaces: 'web in'");
 	expect_refused(PROTO_COUNTERS, &missing,
 		       "counters: rules item 1: missing key 'name'");
 	expect_refused(PROTO_COUNTERS, &not_map,
 		       "counters: rules item 0 is not a map");
-	expect_refused(PROTO_COUNTERS, &no_hash,
-		       "counters: key 'ruleset_hash' is not 64 lowercase hex digits: ''");
+	expect_refused(
+		PROTO_COUNTERS, &no_hash,
+		"counters: key 'ruleset_hash' is not 64 lowercase hex digits: ''");
 }
 
 static void test_hello_generation(void **state)
@@ -170,8 +181,9 @@ static void test_hello_generation(void **state)
 	assert_false(out.hello.has_applied_generation);
 	proto_msg_free(&out);
 	expect_accepted(PROTO_HELLO, &given);
-	expect_refused(PROTO_HELLO, &str,
-		       "hello: key 'applied_generation' is not an unsigned integer");
+	expect_refused(
+		PROTO_HELLO, &str,
+		"hello: key 'applied_generation' is not an unsigned integer");
 }
 
 /* A desired state as big as the protocol allows still makes one frame. */
@@ -196,14 +208,15 @@ static void test_desired_fits(void **state)
 	proto_msg_free(&out);
 	/* one byte more is refused by the encoder, as the peer would */
 	in.desired.ruleset.text_len++;
-	in.desired.ruleset.text = realloc(in.desired.ruleset.text,
-					  PROTO_TEXT_MAX + 1);
+	in.desired.ruleset.text =
+		realloc(in.desired.ruleset.text, PROTO_TEXT_MAX + 1);
 	assert_non_null(in.desired.ruleset.text);
 	in.desired.ruleset.text[PROTO_TEXT_MAX] = 'x';
 	assert_int_equal(proto_encode_desired(&w, &in.desired, &f, &n, &e),
 			 -EINVAL);
-	assert_string_equal(e.msg,
-			    "desired: ruleset: key 'text' is longer than 900000 bytes");
+	assert_string_equal(
+		e.msg,
+		"desired: ruleset: key 'text' is longer than 900000 bytes");
 	free(in.desired.ruleset.text);
 	wire_writer_free(&w);
 }

@@ -225,6 +225,25 @@ static void test_refused(void **state)
 	wire_writer_free(&w);
 }
 
+/* @pm through the socketpair's encoder and decoder: the same message. */
+static void round_trip(const struct proto_msg *pm, enum psmsg_type t)
+{
+	struct wire_writer w;
+	struct wire_err e;
+	const char *frame;
+	struct psmsg m;
+	size_t len;
+
+	wire_writer_init(&w);
+	assert_int_equal(psmsg_encode_proto(&w, pm, &frame, &len), 0);
+	assert_true(len <= PSMSG_MAX);
+	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_int_equal(m.type, t);
+	assert_true(proto_msg_equal(pm, &m.proto));
+	psmsg_free(&m);
+	wire_writer_free(&w);
+}
+
 /*
  * desired, applied and counters pass between the processes as agent
  * channel messages; a desired of the largest text fits one packet.
@@ -242,7 +261,6 @@ static void test_reconcile(void **state)
 	size_t len;
 
 	(void)state;
-	wire_writer_init(&w);
 	d->generation = 9;
 	d->has_ruleset = true;
 	strcpy(d->ruleset.name, "web");
@@ -253,38 +271,22 @@ static void test_reconcile(void **state)
 	memset(d->ruleset.text, '#', PROTO_TEXT_MAX);
 	memset(d->ruleset.sha256, 'a', PROTO_HASH_LEN);
 	d->ruleset.mode = PROTO_MODE_AUDIT;
-	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
-	assert_true(len <= PSMSG_MAX);
-	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
-	assert_int_equal(m.type, PSMSG_DESIRED);
-	assert_int_equal(m.proto.desired.generation, 9);
-	assert_int_equal(m.proto.desired.ruleset.text_len, PROTO_TEXT_MAX);
-	assert_int_equal(m.proto.desired.ruleset.mode, PROTO_MODE_AUDIT);
-	psmsg_free(&m);
+	round_trip(&pm, PSMSG_DESIRED);
 	free(d->ruleset.text);
 
 	pm = (struct proto_msg){ .type = PROTO_APPLIED };
 	pm.applied.generation = 9;
 	strcpy(pm.applied.error, "web@v2:1:1: unknown keyword 'alow'");
-	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
-	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
-	assert_int_equal(m.type, PSMSG_APPLIED);
-	assert_false(m.proto.applied.ok);
-	assert_string_equal(m.proto.applied.error, pm.applied.error);
-	psmsg_free(&m);
+	round_trip(&pm, PSMSG_APPLIED);
 
 	pm = (struct proto_msg){ .type = PROTO_COUNTERS };
 	pm.counters.generation = 9;
 	memset(pm.counters.ruleset_hash, 'b', PROTO_HASH_LEN);
 	pm.counters.rules = rows;
 	pm.counters.nrules = 2;
-	assert_int_equal(psmsg_encode_proto(&w, &pm, &frame, &len), 0);
-	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
-	assert_int_equal(m.type, PSMSG_COUNTERS);
-	assert_int_equal(m.proto.counters.nrules, 2);
-	assert_string_equal(m.proto.counters.rules[1].name, "(policy)");
-	psmsg_free(&m);
+	round_trip(&pm, PSMSG_COUNTERS);
 
+	wire_writer_init(&w);
 	assert_int_equal(psmsg_encode_counters_request(&w, &frame, &len), 0);
 	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
 	assert_int_equal(m.type, PSMSG_COUNTERS_REQUEST);

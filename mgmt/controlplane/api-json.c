@@ -164,6 +164,68 @@ struct json_object *api_json_host(const struct cp *cp,
 	host_status(o, h->dataplane);
 	api_json_bool(o, "removed", h->removed != 0);
 	api_json_int(o, "removed_at", h->removed);
+	api_json_desired(o, h);
+	return o;
+}
+
+void api_json_desired(struct json_object *o, const struct store_host *h)
+{
+	const char *config = store_host_status(h);
+	struct json_object *rs = NULL;
+
+	if (h->desired_ruleset[0]) {
+		rs = json_object_new_object();
+		api_json_str(rs, "name", h->desired_ruleset);
+		api_json_int(rs, "version", h->desired_version);
+		api_json_str(rs, "mode", h->desired_mode);
+	}
+	api_json_str(o, "config", config);
+	api_json_int(o, "desired_generation", (int64_t)h->desired_gen);
+	api_json_int(o, "applied_generation", (int64_t)h->applied_gen);
+	/* an error of an older generation says nothing of the one wanted */
+	api_json_str(o, "apply_error",
+		     strcmp(config, "failing") ? "" : h->apply_error);
+	api_json_bool(o, "drift", h->drift);
+	api_json_str(o, "applied_hash", h->applied_hash);
+	api_json_int(o, "last_applied", h->last_applied);
+	json_object_object_add(o, "ruleset", rs);
+}
+
+struct json_object *api_json_ruleset(const struct store_ruleset_version *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	api_json_str(o, "name", v->name);
+	api_json_int(o, "version", v->version);
+	api_json_str(o, "sha256", v->sha256);
+	api_json_str(o, "author", v->author);
+	api_json_int(o, "created", v->created);
+	api_json_int(o, "rules", v->rules);
+	if (v->text)
+		api_json_str(o, "text", v->text);
+	return o;
+}
+
+struct json_object *api_json_assignment(const struct store_assignment *a)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *hosts = a->hosts ? json_tokener_parse(a->hosts) :
+					       NULL;
+
+	if (!hosts || !json_object_is_type(hosts, json_type_array)) {
+		json_object_put(hosts);
+		hosts = json_object_new_array();
+	}
+	api_json_str(o, "id", a->id);
+	api_json_str(o, "ruleset", a->ruleset);
+	api_json_int(o, "version", a->version);
+	api_json_str(o, "selector", a->selector);
+	api_json_int(o, "priority", a->priority);
+	api_json_str(o, "mode", a->mode);
+	api_json_int(o, "percent", a->percent);
+	json_object_object_add(o, "hosts", hosts);
+	api_json_str(o, "author", a->author);
+	api_json_int(o, "created", a->created);
 	return o;
 }
 

@@ -39,6 +39,20 @@ enum {
 	R_KEY_CREATE,
 	R_KEY_REVOKE,
 	R_AUDIT,
+	R_HOST_LABELS,
+	R_HOST_RESTORE,
+	R_HOST_COUNTERS,
+	R_RULESET_LIST,
+	R_RULESET_SHOW,
+	R_RULESET_PUSH,
+	R_RULESET_VERSIONS,
+	R_RULESET_VERSION,
+	R_RULESET_COUNTERS,
+	R_ASSIGN_LIST,
+	R_ASSIGN_CREATE,
+	R_ASSIGN_SHOW,
+	R_ASSIGN_REPLACE,
+	R_ASSIGN_DELETE,
 };
 
 #define WS "/v1/workspaces/:ws"
@@ -60,6 +74,20 @@ static const struct http_route routes[] = {
 	{ HTTP_POST, "/v1/keys", R_KEY_CREATE },
 	{ HTTP_DELETE, "/v1/keys/:id", R_KEY_REVOKE },
 	{ HTTP_GET, "/v1/audit", R_AUDIT },
+	{ HTTP_PUT, WS "/hosts/:id/labels", R_HOST_LABELS },
+	{ HTTP_POST, WS "/hosts/:id/restore", R_HOST_RESTORE },
+	{ HTTP_GET, WS "/hosts/:id/counters", R_HOST_COUNTERS },
+	{ HTTP_GET, WS "/rulesets", R_RULESET_LIST },
+	{ HTTP_GET, WS "/rulesets/:name", R_RULESET_SHOW },
+	{ HTTP_POST, WS "/rulesets/:name", R_RULESET_PUSH },
+	{ HTTP_GET, WS "/rulesets/:name/versions", R_RULESET_VERSIONS },
+	{ HTTP_GET, WS "/rulesets/:name/versions/:version", R_RULESET_VERSION },
+	{ HTTP_GET, WS "/rulesets/:name/counters", R_RULESET_COUNTERS },
+	{ HTTP_GET, WS "/assignments", R_ASSIGN_LIST },
+	{ HTTP_POST, WS "/assignments", R_ASSIGN_CREATE },
+	{ HTTP_GET, WS "/assignments/:id", R_ASSIGN_SHOW },
+	{ HTTP_PUT, WS "/assignments/:id", R_ASSIGN_REPLACE },
+	{ HTTP_DELETE, WS "/assignments/:id", R_ASSIGN_DELETE },
 };
 
 static const struct api_endpoint endpoints[] = {
@@ -79,6 +107,20 @@ static const struct api_endpoint endpoints[] = {
 	[R_KEY_CREATE] = { api_key_create, NULL },
 	[R_KEY_REVOKE] = { api_key_revoke, NULL },
 	[R_AUDIT] = { api_audit_list, NULL },
+	[R_HOST_LABELS] = { api_host_labels, "ruleset:write" },
+	[R_HOST_RESTORE] = { api_host_restore, "ruleset:write" },
+	[R_HOST_COUNTERS] = { api_host_counters, "host:read" },
+	[R_RULESET_LIST] = { api_ruleset_list, "host:read" },
+	[R_RULESET_SHOW] = { api_ruleset_show, "host:read" },
+	[R_RULESET_PUSH] = { api_ruleset_push, "ruleset:write" },
+	[R_RULESET_VERSIONS] = { api_ruleset_versions, "host:read" },
+	[R_RULESET_VERSION] = { api_ruleset_version, "host:read" },
+	[R_RULESET_COUNTERS] = { api_ruleset_counters, "host:read" },
+	[R_ASSIGN_LIST] = { api_assign_list, "host:read" },
+	[R_ASSIGN_CREATE] = { api_assign_create, "ruleset:write" },
+	[R_ASSIGN_SHOW] = { api_assign_show, "host:read" },
+	[R_ASSIGN_REPLACE] = { api_assign_replace, "ruleset:write" },
+	[R_ASSIGN_DELETE] = { api_assign_delete, "ruleset:write" },
 };
 
 void api_reply(struct api_call *c, int status, struct json_object *body)

@@ -12,6 +12,10 @@
  *   api-role.c       roles
  *   api-key.c        API keys
  *   api-audit.c      the audit log
+ *   api-ruleset.c    rulesets and their versions
+ *   api-assign.c     assignments
+ *   api-desired.c    host labels, restore, pushes to hosts
+ *   api-counters.c   per-rule counters, of a ruleset and of a host
  *
  * A handler gets a struct api_call whose key is authenticated and, for a
  * route under /v1/workspaces/:ws, whose workspace is resolved and whose
@@ -117,6 +121,10 @@ struct json_object *api_json_token(const struct store_token *t,
 				   const struct store_workspace *ws);
 struct json_object *api_json_host(const struct cp *cp,
 				  const struct store_host *h);
+/* The declared configuration's fields of a host record, into @o. */
+void api_json_desired(struct json_object *o, const struct store_host *h);
+struct json_object *api_json_ruleset(const struct store_ruleset_version *v);
+struct json_object *api_json_assignment(const struct store_assignment *a);
 struct json_object *api_json_role(const struct store_role *r);
 struct json_object *api_json_workspace(const struct store_workspace *w);
 struct json_object *api_json_audit(const struct audit_record *r);
@@ -138,5 +146,25 @@ void api_key_list(struct api_call *c);
 void api_key_create(struct api_call *c);
 void api_key_revoke(struct api_call *c);
 void api_audit_list(struct api_call *c);
+void api_ruleset_list(struct api_call *c);
+void api_ruleset_show(struct api_call *c);
+void api_ruleset_push(struct api_call *c);
+void api_ruleset_versions(struct api_call *c);
+void api_ruleset_version(struct api_call *c);
+void api_ruleset_counters(struct api_call *c);
+void api_assign_list(struct api_call *c);
+void api_assign_show(struct api_call *c);
+void api_assign_create(struct api_call *c);
+void api_assign_replace(struct api_call *c);
+void api_assign_delete(struct api_call *c);
+void api_host_labels(struct api_call *c);
+void api_host_restore(struct api_call *c);
+void api_host_counters(struct api_call *c);
+
+/*
+ * api-desired.c: a store_desired_fn (@arg the struct cp): the host's new
+ * desired state goes to it now, when connected.
+ */
+void api_push(void *arg, const char *host_id, uint64_t generation);
 
 #endif /* MOAT_CP_API_H */

@@ -118,6 +118,11 @@ void cp_session_accept(struct cp *cp, int fd);
 void cp_session_end_host(struct cp *cp, const char *host_id,
 			 enum proto_code code, const char *msg);
 bool cp_session_connected(const struct cp *cp, const char *host_id);
+/*
+ * Send @host_id its desired state now when it is connected (again when
+ * it has it: an operator's restore); else it gets it at its next hello.
+ */
+void cp_push_desired(struct cp *cp, const char *host_id);
 void cp_session_close_all(struct cp *cp);
 
 /* session-desired.c */

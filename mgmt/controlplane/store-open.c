@@ -150,6 +150,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE hosts ADD COLUMN counters_gen INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE hosts ADD COLUMN counters_hash TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE hosts ADD COLUMN counters_time INTEGER NOT NULL DEFAULT 0;",
+
+	/*
+	 * 3: ruleset:write, granted by the built-in admin and operator roles
+	 * of the workspaces made before it existed (after host:remove, in
+	 * store_permissions order).
+	 */
+	"UPDATE roles SET permissions = replace(permissions,"
+	" 'host:remove', 'host:remove ruleset:write')"
+	" WHERE builtin = 1 AND name IN ('admin', 'operator')"
+	" AND instr(' ' || permissions || ' ', ' ruleset:write ') = 0;",
 };
 #define STORE_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -12,9 +12,11 @@
 #include "store-int.h"
 
 const char *const store_permissions[] = {
-	"token:create", "token:read",	    "token:revoke",   "host:read",
-	"host:remove",	"role:read",	    "role:admin",     "key:admin",
-	"audit:read",	"workspace:create", "workspace:read", NULL,
+	"token:create",	 "token:read",	     "token:revoke",
+	"host:read",	 "host:remove",	     "ruleset:write",
+	"role:read",	 "role:admin",	     "key:admin",
+	"audit:read",	 "workspace:create", "workspace:read",
+	NULL,
 };
 
 static const struct {
@@ -22,10 +24,10 @@ static const struct {
 	const char *perms;
 } builtin_roles[] = {
 	{ "admin", "token:create token:read token:revoke host:read host:remove"
-		   " role:read role:admin key:admin audit:read"
+		   " ruleset:write role:read role:admin key:admin audit:read"
 		   " workspace:create workspace:read" },
 	{ "operator", "token:create token:read token:revoke host:read"
-		      " host:remove role:read audit:read workspace:read" },
+		      " host:remove ruleset:write role:read audit:read workspace:read" },
 	{ "viewer", "token:read host:read role:read workspace:read" },
 };
 

@@ -12,13 +12,11 @@ and kills of the control plane, hosts that go quiet.
 Every check has a name and prints ok/FAIL; exit 1 when one failed.
 """
 import hashlib
-import http.client
 import json
 import os
 import signal
 import socket
 import sqlite3
-import ssl
 import struct
 import subprocess
 import sys
@@ -28,108 +26,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agentwire as aw  # noqa: E402
+import cptest  # noqa: E402
+from cptest import ControlPlane, check  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 import datetime  # noqa: E402
-
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name,
-                       "" if ok or not detail else ": %s" % detail), flush=True)
-    if not ok:
-        failures += 1
-    return ok
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class ControlPlane:
-    def __init__(self, binary, state):
-        self.binary, self.state = binary, state
-        self.port, self.api_port = free_port(), free_port()
-        self.proc = None
-        self.log = open(os.path.join(state, "cp.log"), "ab")
-
-    def start(self):
-        args = [self.binary, "--state", self.state,
-                "--listen", "127.0.0.1:%d" % self.port,
-                "--api-listen", "127.0.0.1:%d" % self.api_port,
-                "--admin-key-file", os.path.join(self.state, "admin.key"),
-                "--heartbeat-interval", "1", "--stale-after", "3",
-                "--offline-after", "6", "--host-cert-lifetime", "3600"]
-        if os.geteuid() == 0:
-            args += ["--user", "root"]
-        logpath = os.path.join(self.state, "cp.log")
-        self.log.flush()
-        start = os.path.getsize(logpath)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        # ready when it says where it listens: a killed predecessor's
-        # socket may still accept for a moment (io_uring's teardown)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            with open(logpath) as f:
-                f.seek(start)
-                if "agents on" in f.read():
-                    break
-            if self.proc.poll() is not None:
-                raise RuntimeError("moat-controlplane exited %d" % self.proc.returncode)
-            time.sleep(0.05)
-        self.cafile = os.path.join(self.state, "ca.crt")
-        self.key = open(os.path.join(self.state, "admin.key")).read().strip()
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=15)
-
-    @property
-    def addr(self):
-        return ("127.0.0.1", self.port)
-
-    def api(self, method, path, body=None, key=None):
-        ctx = ssl.create_default_context(cafile=self.cafile)
-        c = http.client.HTTPSConnection("127.0.0.1", self.api_port, context=ctx,
-                                        timeout=10)
-        headers = {"Authorization": "Bearer " + (key or self.key)}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        c.request(method, path, body=None if body is None else json.dumps(body),
-                  headers=headers)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, (json.loads(data) if data else None)
-
-    def token(self, ws="default", **body):
-        st, r = self.api("POST", "/v1/workspaces/%s/tokens" % ws, body)
-        if st != 200 and st != 201:
-            raise RuntimeError("token create: %d %r" % (st, r))
-        return r
-
-    def hosts(self, ws="default"):
-        st, r = self.api("GET", "/v1/workspaces/%s/hosts" % ws)
-        if isinstance(r, dict) and "hosts" in r:
-            r = r["hosts"]
-        return r
-
-    def host(self, host_id, ws="default"):
-        st, r = self.api("GET", "/v1/workspaces/%s/hosts/%s" % (ws, host_id))
-        return r if st == 200 else None
-
-    def audit(self):
-        st, r = self.api("GET", "/v1/audit?limit=100000")
-        if isinstance(r, dict) and "records" in r:
-            r = r["records"]
-        return r
 
 
 def audit_hash(r):
@@ -528,11 +430,11 @@ def main():
     finally:
         if cp.proc and cp.proc.poll() is None:
             cp.stop(signal.SIGTERM)
-        if failures:
+        if cptest.failures:
             sys.stdout.write(open(os.path.join(state, "cp.log")).read()[-6000:])
         subprocess.run(["rm", "-rf", tmp])
-    print("%d failed" % failures)
-    sys.exit(1 if failures else 0)
+    print("%d failed" % cptest.failures)
+    sys.exit(1 if cptest.failures else 0)
 
 
 main()

@@ -153,7 +153,8 @@ static void test_bootstrap_once(void **state)
 	assert_true(r.builtin);
 	assert_string_equal(r.permissions,
 			    "token:create token:read token:revoke host:read "
-			    "host:remove role:read audit:read workspace:read");
+			    "host:remove ruleset:write role:read audit:read "
+			    "workspace:read");
 
 	/* the admin key: shown once, works, bound to admin on "*" */
 	assert_int_equal(strncmp(f->admin_secret, "moat-key-", 9), 0);

@@ -18,8 +18,8 @@ static void usage(FILE *f)
 		"(moatctl key create).  'set' creates the role or replaces its\n"
 		"permissions.  The built-in roles admin, operator and viewer cannot be\n"
 		"changed.  Permissions: token:create token:read token:revoke host:read\n"
-		"host:remove role:read role:admin key:admin audit:read workspace:create\n"
-		"workspace:read.\n");
+		"host:remove ruleset:write role:read role:admin key:admin audit:read\n"
+		"workspace:create workspace:read.\n");
 	cp_usage_common(f);
 }
 

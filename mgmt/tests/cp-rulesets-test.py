@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""
+Declared configuration through the operator API of a real
+moat-controlplane: rulesets refused with the parser's line:col and
+nothing stored, versions and their diffs, assignments by priority,
+selector, version, mode and rollout moving the desired generations of
+enrolled hosts (simulated with agentwire.py), labels, restore, RBAC
+(ruleset:write), fleet counters, and the audit log of all of it.
+
+  cp-rulesets-test.py PATH-TO-moat-controlplane
+
+Hosts' counters arrive over the agent channel; this test writes them
+into the store's hosts table as a host's report would leave them, to
+check the API's sums without a moatd.
+"""
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agentwire as aw  # noqa: E402
+import cptest  # noqa: E402
+from cptest import ControlPlane, check  # noqa: E402
+
+WS = "/v1/workspaces/default"
+V1 = "policy drop\nallow ssh tcp dport 22\nallow web tcp dport 80,443\n"
+V2 = "policy drop\nallow ssh tcp dport 22\nallow web tcp dport 80,443,8080\n"
+V3 = V2 + "allow dns udp dport 53\n"
+BAD = "policy drop\nallow ssh tcp dport 22\nallow web tcp dport 80,99999\n"
+BASE = "policy allow\n"
+
+
+def rollout_in(assignment_id, host_id, percent):
+    """docs/api.md: SHA-256("A/H")'s first 4 bytes, big-endian, mod 100."""
+    d = hashlib.sha256(("%s/%s" % (assignment_id, host_id)).encode()).digest()
+    return int.from_bytes(d[:4], "big") % 100 < percent
+
+
+def gens(cp, hosts):
+    """Each host's (desired_generation, ruleset name, version, mode, config)."""
+    out = {}
+    for h in hosts:
+        r = cp.host(h.host_id)
+        rs = r.get("ruleset") or {}
+        out[h.name] = (r["desired_generation"], rs.get("name"), rs.get("version"),
+                       rs.get("mode"), r["config"])
+    return out
+
+
+def test_versions(cp):
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": BAD})
+    check("a bad ruleset: 400", st == 400, st)
+    diags = (r or {}).get("diagnostics", [])
+    check("its diagnostics: the parser's NAME:LINE:COL and the bad text",
+          any(d.startswith("web:3:24: error: ") and "'99999'" in d for d in diags), repr(r))
+    check("its error names the ruleset", "'web'" in (r or {}).get("error", ""), repr(r))
+    st, r = cp.api("GET", WS + "/rulesets")
+    check("nothing stored: no ruleset", st == 200 and r == [], repr(r))
+    st, _ = cp.api("GET", WS + "/rulesets/web")
+    check("nothing stored: GET web is 404", st == 404, st)
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": 3})
+    check("text not a string: 400 naming the field", st == 400 and "'text'" in r["error"], repr(r))
+    st, r = cp.api("POST", WS + "/rulesets/Bad_Name", {"text": V1})
+    check("a bad ruleset name: 400", st == 400 and "Bad_Name" in r["error"], repr(r))
+
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": V1})
+    check("version 1: 201", st == 201, repr(r))
+    check("version 1: its record", r["name"] == "web" and r["version"] == 1 and r["rules"] == 2
+          and r["sha256"] == hashlib.sha256(V1.encode()).hexdigest()
+          and r["author"].startswith("key:") and r["text"] == V1, repr(r))
+    check("version 1: diff from /dev/null",
+          r["diff"].startswith("--- /dev/null\n+++ web@v1\n") and "+allow ssh tcp dport 22\n" in r["diff"],
+          r["diff"])
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": V1})
+    check("the same text again: 200, version 1, unchanged",
+          st == 200 and r["version"] == 1 and r["unchanged"] is True and r["diff"] == "", repr(r))
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": V2})
+    check("version 2: 201", st == 201 and r["version"] == 2, repr(r))
+    want = ("--- web@v1\n+++ web@v2\n@@ -1,3 +1,3 @@\n policy drop\n allow ssh tcp dport 22\n"
+            "-allow web tcp dport 80,443\n+allow web tcp dport 80,443,8080\n")
+    check("version 2: the unified diff against version 1", r["diff"] == want, repr(r["diff"]))
+    st, r = cp.api("POST", WS + "/rulesets/base", {"text": BASE})
+    check("ruleset base: 201", st == 201 and r["rules"] == 0, repr(r))
+
+    st, r = cp.api("GET", WS + "/rulesets")
+    check("list: base and web, latest versions, no text",
+          st == 200 and [(x["name"], x["version"]) for x in r] == [("base", 1), ("web", 2)]
+          and all("text" not in x for x in r), repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web")
+    check("show: the latest with its text", st == 200 and r["version"] == 2 and r["text"] == V2, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/versions")
+    check("versions: 1 and 2, oldest first", st == 200 and [x["version"] for x in r] == [1, 2], repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/versions/1")
+    check("version 1 with its text, no diff unasked",
+          st == 200 and r["text"] == V1 and "diff" not in r, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/versions/2?diff=1")
+    check("version 2 ?diff=1: the same diff", st == 200 and r["diff"] == want, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/versions/9")
+    check("version 9: 404", st == 404 and "no version 9" in r["error"], repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/versions/x")
+    check("version x: 400", st == 400, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/nope/versions")
+    check("versions of no ruleset: 404", st == 404, repr(r))
+
+
+def test_assignments(cp, web, db):
+    everyone = web + db
+    g = gens(cp, everyone)
+    check("before any assignment: every host unmanaged, generation 0",
+          all(v == (0, None, None, None, "unmanaged") for v in g.values()), repr(g))
+
+    for body, what in (({"ruleset": "web", "selector": "role"}, "selector"),
+                       ({"ruleset": "web", "mode": "block"}, "mode"),
+                       ({"ruleset": "web", "percent": 101}, "percent"),
+                       ({"ruleset": "nope"}, "ruleset"),
+                       ({"ruleset": "web", "version": 9}, "version"),
+                       ({"selector": "role=web"}, "ruleset")):
+        st, r = cp.api("POST", WS + "/assignments", body)
+        check("assignment with a bad %s: 400 naming it" % what,
+              st == 400 and "'%s'" % what in r["error"], repr(r))
+
+    st, a = cp.api("POST", WS + "/assignments",
+                   {"ruleset": "web", "selector": "role=web", "priority": 10})
+    check("assignment web -> role=web: 201", st == 201 and a["id"].startswith("a")
+          and a["version"] == 0 and a["mode"] == "enforce" and a["percent"] == 100
+          and a["hosts"] == [], repr(a))
+    g = gens(cp, everyone)
+    check("web hosts: generation 1, web v2 (latest), pending",
+          all(g[h.name] == (1, "web", 2, "enforce", "pending") for h in web), repr(g))
+    check("db hosts: still unmanaged", all(g[h.name][0] == 0 for h in db), repr(g))
+
+    st, b = cp.api("POST", WS + "/assignments", {"ruleset": "base", "priority": 100})
+    check("assignment base -> every host, priority 100: 201", st == 201, repr(b))
+    g = gens(cp, everyone)
+    check("db hosts: base (the empty selector matches them)",
+          all(g[h.name] == (1, "base", 1, "enforce", "pending") for h in db), repr(g))
+    check("web hosts: unchanged, priority 10 wins",
+          all(g[h.name][:3] == (1, "web", 2) for h in web), repr(g))
+    st, r = cp.api("GET", WS + "/assignments")
+    check("list: by priority", st == 200 and [x["id"] for x in r] == [a["id"], b["id"]], repr(r))
+
+    st, _ = cp.api("POST", WS + "/rulesets/web", {"text": V3})
+    g = gens(cp, everyone)
+    check("web v3: web hosts (on latest) move to generation 2",
+          all(g[h.name][:3] == (2, "web", 3) for h in web), repr(g))
+    check("web v3: db hosts do not move", all(g[h.name][0] == 1 for h in db), repr(g))
+
+    st, r = cp.api("PUT", WS + "/assignments/" + a["id"],
+                   {"ruleset": "web", "version": 1, "selector": "role=web",
+                    "priority": 10, "mode": "audit"})
+    check("pinned to version 1 in audit mode: 200", st == 200 and r["version"] == 1
+          and r["mode"] == "audit", repr(r))
+    g = gens(cp, everyone)
+    check("web hosts: generation 3, web v1 audit",
+          all(g[h.name][:4] == (3, "web", 1, "audit") for h in web), repr(g))
+    st, r = cp.api("PUT", WS + "/assignments/axxxxxxxxxx", {"ruleset": "web"})
+    check("PUT of no assignment: 404", st == 404, repr(r))
+
+    # labels: db[0] becomes a web host
+    st, r = cp.api("PUT", WS + "/hosts/%s/labels" % db[0].host_id, {"labels": {"role": "web"}})
+    check("labels set: 200, the host's record",
+          st == 200 and r["labels"] == {"role": "web"} and r["desired_generation"] == 2
+          and r["ruleset"] == {"name": "web", "version": 1, "mode": "audit"}, repr(r))
+    st, r = cp.api("PUT", WS + "/hosts/%s/labels" % db[0].host_id, {"labels": {"role": 1}})
+    check("labels not strings: 400", st == 400, repr(r))
+    st, r = cp.api("PUT", WS + "/hosts/hnothing1234/labels", {"labels": {}})
+    check("labels of no host: 404", st == 404, repr(r))
+
+    # rollout: half of the role=web hosts by hash, one more by name
+    web_hosts = web + [db[0]]
+    st, r = cp.api("PUT", WS + "/assignments/" + a["id"],
+                   {"ruleset": "web", "selector": "role=web", "priority": 10,
+                    "percent": 50})
+    g = gens(cp, web_hosts)
+    want = {h.name: rollout_in(a["id"], h.host_id, 50) for h in web_hosts}
+    check("percent 50: the hosts in by hash get web, the others fall through to base",
+          all(g[h.name][1] == ("web" if want[h.name] else "base") for h in web_hosts),
+          "%r %r" % (g, want))
+    out = [h for h in web_hosts if not want[h.name]]
+    if out:
+        st, r = cp.api("PUT", WS + "/assignments/" + a["id"],
+                       {"ruleset": "web", "selector": "role=web", "priority": 10,
+                        "percent": 50, "hosts": [out[0].host_id]})
+        g = gens(cp, [out[0]])
+        check("a host listed by id is in whatever its hash",
+              st == 200 and g[out[0].name][1] == "web", repr(g))
+    st, r = cp.api("PUT", WS + "/assignments/" + a["id"],
+                   {"ruleset": "web", "selector": "role=web", "priority": 10,
+                    "percent": 0, "hosts": [web[0].host_id]})
+    g = gens(cp, web_hosts)
+    check("percent 0 with one host listed: that host alone",
+          [h.name for h in web_hosts if g[h.name][1] == "web"] == [web[0].name], repr(g))
+    return a, b
+
+
+def test_rbac(cp, tmp):
+    st, k = cp.api("POST", "/v1/keys", {"user": "watcher", "bindings":
+                                        [{"workspace": "default", "role": "viewer"}]})
+    check("a viewer key", st == 201, repr(k))
+    viewer = k["key"]
+    st, r = cp.api("POST", WS + "/rulesets/web", {"text": V1}, key=viewer)
+    check("viewer pushing a ruleset: 403 naming ruleset:write",
+          st == 403 and r.get("missing_permission") == "ruleset:write"
+          and "ruleset:write" in r["error"], repr(r))
+    st, r = cp.api("POST", WS + "/assignments", {"ruleset": "web"}, key=viewer)
+    check("viewer adding an assignment: 403", st == 403, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web", key=viewer)
+    check("viewer reads rulesets (host:read)", st == 200, repr(r))
+    st, r = cp.api("GET", WS + "/assignments", key=viewer)
+    check("viewer reads assignments", st == 200, repr(r))
+    recs = cp.audit()
+    check("the denial is in the audit log",
+          any(x["action"] == "auth.deny" and x["result"] == "denied: missing ruleset:write"
+              and "watcher" in x["actor"] for x in recs), "")
+    st, k = cp.api("POST", "/v1/keys", {"user": "ops", "bindings":
+                                        [{"workspace": "default", "role": "operator"}]})
+    st, r = cp.api("POST", WS + "/rulesets/ops", {"text": BASE}, key=k["key"])
+    check("an operator pushes a ruleset", st == 201, repr(r))
+
+
+def test_counters(cp, web):
+    h3 = hashlib.sha256(V3.encode()).hexdigest()
+    h1 = hashlib.sha256(V1.encode()).hexdigest()
+    rows = [  # (host, ruleset hash, [(rule, packets, bytes)])
+        (web[0], h3, [("ssh", 10, 1000), ("web", 5, 500), ("(policy)", 1, 60)]),
+        (web[1], h3, [("ssh", 30, 3000), ("web", 0, 0)]),
+        (web[2], h1, [("ssh", 20, 2000), ("web", 7, 700)]),
+        (web[3], h1, [("ssh", 40, 4000)]),
+    ]
+    db = sqlite3.connect(os.path.join(cp.state, "store.db"), timeout=10)
+    for h, hh, rules in rows:
+        js = "[" + ",".join('{"name":"%s","packets":%d,"bytes":%d}' % r for r in rules) + "]"
+        db.execute("UPDATE hosts SET counters = ?, counters_gen = 1, counters_hash = ?,"
+                   " counters_time = 1700000000 WHERE id = ?", (js, hh, h.host_id))
+    db.commit()
+    db.close()
+    st, r = cp.api("GET", WS + "/rulesets/web/counters")
+    check("ruleset counters: 200, 4 hosts (two versions of web)",
+          st == 200 and r["ruleset"] == "web" and r["hosts"] == 4, repr(r))
+    by = {x["name"]: x for x in r.get("rules", [])}
+    check("ssh: 100 packets, 10000 bytes over 4 hosts",
+          by.get("ssh", {}).get("packets") == 100 and by["ssh"]["bytes"] == 10000
+          and by["ssh"]["hosts"] == 4, repr(by.get("ssh")))
+    # the top 3 by packets: 40, 30, 20; the host with 10 is left out
+    check("ssh: the top 3 hosts by packets",
+          [t["host_id"] for t in by.get("ssh", {}).get("top", [])]
+          == [web[3].host_id, web[1].host_id, web[2].host_id], repr(by.get("ssh")))
+    check("web: 12 packets", by.get("web", {}).get("packets") == 12, repr(by.get("web")))
+    check("rules in the order hosts report them",
+          [x["name"] for x in r.get("rules", [])] == ["ssh", "web", "(policy)"], repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/base/counters")
+    check("base: no host reports it", st == 200 and r["hosts"] == 0 and r["rules"] == [], repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/nope/counters")
+    check("counters of no ruleset: 404", st == 404, repr(r))
+    st, r = cp.api("GET", WS + "/hosts/%s/counters" % web[0].host_id)
+    check("host counters: its last report", st == 200 and r["ruleset_hash"] == h3
+          and r["rules"][0] == {"name": "ssh", "packets": 10, "bytes": 1000}, repr(r))
+    st, r = cp.api("GET", WS + "/hosts/hnothing1234/counters")
+    check("counters of no host: 404", st == 404, repr(r))
+
+
+def test_restore_delete(cp, web, db, a, b):
+    st, r = cp.api("POST", WS + "/hosts/%s/restore" % web[0].host_id)
+    check("restore a managed host: 200", st == 200 and r["id"] == web[0].host_id, repr(r))
+    st, r = cp.api("POST", WS + "/hosts/hnothing1234/restore")
+    check("restore of no host: 404", st == 404, repr(r))
+    before = gens(cp, web + db)
+    st, r = cp.api("DELETE", WS + "/assignments/" + a["id"])
+    check("delete assignment: 200", st == 200 and r["deleted"] is True, repr(r))
+    g = gens(cp, web + db)
+    check("its hosts fall through to base, one generation on",
+          all(g[h.name][1] == "base" for h in web + db)
+          and all(g[h.name][0] == before[h.name][0] + (before[h.name][1] != "base")
+                  for h in web + db), "%r %r" % (before, g))
+    st, r = cp.api("DELETE", WS + "/assignments/" + a["id"])
+    check("delete it again: 404", st == 404, repr(r))
+    st, r = cp.api("DELETE", WS + "/assignments/" + b["id"])
+    g = gens(cp, web + db)
+    check("no assignment left: desired state none, generation up, still managed",
+          all(v[1] is None and v[4] == "pending" for v in g.values()), repr(g))
+    st, r = cp.api("GET", WS + "/hosts")
+    check("host list: config and generations in each record",
+          st == 200 and all({"config", "desired_generation", "applied_generation",
+                             "apply_error", "drift", "ruleset"} <= set(x) for x in r), repr(r)[:300])
+
+
+def test_audit(cp):
+    acts = [(x["action"], x["result"]) for x in cp.audit()]
+    # the offline check reads the file alone
+    cp.stop(signal.SIGTERM)
+    for act, res in (("ruleset.version", "ok"), ("ruleset.version", "refused: does not check"),
+                     ("assignment.put", "ok"), ("assignment.delete", "ok"),
+                     ("host.labels", "ok"), ("host.restore", "ok")):
+        check("audit: %s %s" % (act, res), (act, res) in acts)
+    v = subprocess.run([cp.binary, "--state", cp.state, "audit-verify"],
+                       capture_output=True, text=True)
+    check("audit-verify: the chain holds", v.returncode == 0, v.stdout + v.stderr)
+
+
+def main():
+    binary = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="moat-cp-rulesets.")
+    state = os.path.join(tmp, "state")
+    os.mkdir(state)
+    cp = ControlPlane(binary, state)
+    try:
+        cp.start()
+        web, db = [], []
+        for role, n, out in (("web", 4, web), ("db", 2, db)):
+            t = cp.token(max_uses=n, labels={"role": role})
+            for i in range(n):
+                h = aw.Host(cp.addr, cp.cafile, tmp, "%s%d" % (role, i))
+                m = h.enroll(t["token"])
+                check("enrolled %s" % h.name, m["type"] == "enrolled", repr(m)[:200])
+                out.append(h)
+        test_versions(cp)
+        a, b = test_assignments(cp, web, db)
+        test_rbac(cp, tmp)
+        test_counters(cp, web)
+        test_restore_delete(cp, web, db, a, b)
+        test_audit(cp)
+    except Exception as e:  # noqa: BLE001: say what it was, then fail
+        import traceback
+        traceback.print_exc()
+        check("ran to the end", False, repr(e))
+    finally:
+        if cp.proc and cp.proc.poll() is None:
+            cp.stop(signal.SIGTERM)
+        if cptest.failures:
+            sys.stdout.write(open(os.path.join(state, "cp.log")).read()[-6000:])
+        subprocess.run(["rm", "-rf", tmp])
+    print("%d failed" % cptest.failures)
+    sys.exit(1 if cptest.failures else 0)
+
+
+main()

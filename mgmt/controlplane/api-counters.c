@@ -4,13 +4,15 @@
  * .../hosts/:id/counters), and per ruleset the rules' packets and bytes
  * summed over the hosts running any version of it, with the top hosts
  * of each rule (GET .../rulesets/:name/counters).  Counters are keyed by
- * rule name, so that a rule keeps its row across versions.
+ * rule name, so that a rule keeps its row across versions; a row's action
+ * is the rule's in the latest version ("" for a name it no longer has).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "ruleset.h"
 
 #define COUNTERS_TOP 3
 
@@ -127,9 +129,38 @@ out:
 	return ret;
 }
 
-static struct json_object *sum_json(const struct ruleset_sum *s,
-				    const char *name)
+static const char *action_name(enum moat_action a)
 {
+	return a == MOAT_DROP ? "drop" : "allow";
+}
+
+/* Rule name -> action of @text; the default policy's row too. */
+static struct json_object *actions(const char *text)
+{
+	struct json_object *o = json_object_new_object();
+	struct moat_ruleset rs = { 0 };
+	struct moat_diags d = { 0 };
+
+	/* a stored version parsed when it was pushed: an error is no row */
+	if (text && moat_ruleset_parse(text, strlen(text), &rs, &d) == 0) {
+		for (size_t i = 0; i < rs.nrules; i++)
+			json_object_object_add(
+				o, rs.rules[i].name,
+				json_object_new_string(
+					action_name(rs.rules[i].action)));
+		json_object_object_add(
+			o, "(policy)",
+			json_object_new_string(action_name(rs.policy)));
+	}
+	moat_ruleset_free(&rs);
+	moat_diags_free(&d);
+	return o;
+}
+
+static struct json_object *sum_json(const struct ruleset_sum *s,
+				    const char *name, const char *text)
+{
+	struct json_object *acts = actions(text), *act;
 	struct json_object *o = json_object_new_object();
 	struct json_object *rules = json_object_new_array();
 
@@ -147,6 +178,10 @@ static struct json_object *sum_json(const struct ruleset_sum *s,
 			json_object_array_add(top, h);
 		}
 		api_json_str(row, "name", r->name);
+		api_json_str(row, "action",
+			     json_object_object_get_ex(acts, r->name, &act) ?
+				     json_object_get_string(act) :
+				     "");
 		api_json_int(row, "packets", (int64_t)r->packets);
 		api_json_int(row, "bytes", (int64_t)r->bytes);
 		api_json_int(row, "hosts", r->hosts);
@@ -156,6 +191,7 @@ static struct json_object *sum_json(const struct ruleset_sum *s,
 	api_json_str(o, "ruleset", name);
 	api_json_int(o, "hosts", s->hosts);
 	json_object_object_add(o, "rules", rules);
+	json_object_put(acts);
 	return o;
 }
 
@@ -167,7 +203,6 @@ void api_ruleset_counters(struct api_call *c)
 	int ret;
 
 	ret = store_ruleset_get(c->cp->store, c->ws.id, name, 0, &v);
-	store_ruleset_version_clear(&v);
 	if (ret == -ENOENT) {
 		api_fail(c, 404, "no ruleset '%s' in workspace '%s'", name,
 			 c->ws.name);
@@ -181,7 +216,8 @@ void api_ruleset_counters(struct api_call *c)
 	if (ret)
 		api_fail_store(c, ret, "ruleset counters");
 	else
-		api_reply(c, 200, sum_json(&s, name));
+		api_reply(c, 200, sum_json(&s, name, v.text));
+	store_ruleset_version_clear(&v);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.r[i].name);
 	free(s.r);

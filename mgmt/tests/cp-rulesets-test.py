@@ -251,6 +251,9 @@ def test_counters(cp, web):
           [t["host_id"] for t in by.get("ssh", {}).get("top", [])]
           == [web[3].host_id, web[1].host_id, web[2].host_id], repr(by.get("ssh")))
     check("web: 12 packets", by.get("web", {}).get("packets") == 12, repr(by.get("web")))
+    check("actions of the latest version: ssh allow, (policy) drop",
+          by.get("ssh", {}).get("action") == "allow" and by["(policy)"]["action"] == "drop",
+          repr(by))
     check("rules in the order hosts report them",
           [x["name"] for x in r.get("rules", [])] == ["ssh", "web", "(policy)"], repr(r))
     st, r = cp.api("GET", WS + "/rulesets/base/counters")

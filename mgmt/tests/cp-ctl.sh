@@ -15,7 +15,8 @@
 # failures that never reach the API: a wrong CA, nothing listening, bad
 # command lines.  The API key must never appear in anything moatctl prints.
 #
-# No enrolled hosts here (no moatd): the host commands see an empty fleet.
+# One host is enrolled by agentwire.py (no moatd): it never applies
+# anything, so its declared state stays pending.
 #
 # usage: cp-ctl.sh MOAT_CONTROLPLANE MOATCTL
 set -eu
@@ -137,6 +138,78 @@ has out "an empty fleet" '^no hosts in workspace default$'
 run 1 "host show: no such host" host show haaaaaaaaaa
 run 1 "host remove: no such host" host remove haaaaaaaaaa
 
+# --- declared configuration: rulesets, assignments, a host's labels
+printf 'policy drop\nallow ssh tcp dport 22\nallow web tcp dport 80,99999\n' >"$TMP/bad.rules"
+run 1 "ruleset push: a bad ruleset refused" ruleset push web "$TMP/bad.rules"
+has err "the parser's NAME:LINE:COL and the bad text" "^web:3:24: error: .*'99999'"
+run 0 "ruleset list: nothing was stored" ruleset list
+has out "no rulesets" '^no rulesets in workspace default$'
+printf 'policy drop\nallow ssh tcp dport 22\nallow web tcp dport 80,443\n' >"$TMP/v1.rules"
+sed 's/80,443/80,443,8080/' "$TMP/v1.rules" >"$TMP/v2.rules"
+run 0 "ruleset push: version 1" ruleset push web "$TMP/v1.rules"
+has out "version 1, its rules and hash" '^ruleset web: version 1 \(2 rules, sha256 [0-9a-f]{12}\)$'
+run 0 "ruleset push: version 2 from stdin" ruleset push web - <"$TMP/v2.rules"
+has out "the diff's header" '^--- web@v1$'
+has out "the line removed" '^-allow web tcp dport 80,443$'
+has out "the line added" '^\+allow web tcp dport 80,443,8080$'
+run 0 "ruleset push: the same text" ruleset push web "$TMP/v2.rules"
+has out "unchanged" '^ruleset web: unchanged, still version 2$'
+run 0 "ruleset versions" ruleset versions web
+has out "both versions" '^web +2 +2 +[0-9a-f]{12} +key:k[a-z2-7]{10}/admin '
+run 0 "ruleset show --version 1" ruleset show web --version 1
+has out "version 1's text" '^allow web tcp dport 80,443$'
+run 0 "ruleset show --diff" ruleset show web --diff
+has out "the latest's diff" '^\+allow web tcp dport 80,443,8080$'
+run 1 "ruleset show: no such ruleset" ruleset show nope
+run 2 "ruleset show: a bad name" ruleset show Bad_Name
+run 0 "ruleset check: still moatd's local check" ruleset check "$TMP/v1.rules"
+
+# one host, enrolled as moatd would (agentwire.py speaks the protocol;
+# the interpreter of the Python tests, which has msgpack)
+run 0 "token for a web host" -j token create --label role=web
+HOST_ID=$(/usr/bin/python3 - "$(jq -r .token "$TMP/out")" <<PY
+import sys
+sys.path.insert(0, "$(dirname "$0")")
+import agentwire
+m = agentwire.Host(("127.0.0.1", $AGENT_PORT), "$STATE/ca.crt", "$TMP", "web1").enroll(sys.argv[1])
+print(m.get("host_id", "none"))
+PY
+)
+run 0 "host list: an unmanaged host" host list
+has out "CONFIG and GEN columns" '^ID +HOSTNAME +STATE +CONFIG +LAST-SEEN +VERSION +GEN +LABELS$'
+has out "unmanaged, no generation" "^$HOST_ID +web1 +pending +unmanaged +never +[^ ]+ +- +role=web$"
+run 0 "assign add" assign add --ruleset web --selector role=web --priority 10 --mode audit
+has out "its mode" '^mode: +audit$'
+has out "latest by default" '^version: +latest$'
+ASSIGN_ID=$(sed -n 's/^id: *//p' "$TMP/out")
+run 0 "host list: the host has a desired generation" host list
+has out "pending, 0 of 1 applied" "^$HOST_ID +web1 +pending +pending +never +[^ ]+ +0/1 +role=web$"
+run 0 "assign set: one field" assign set "$ASSIGN_ID" --version 1
+has out "the version changed" '^version: +1$'
+has out "the others kept" '^mode: +audit$'
+run 0 "assign list" assign list
+has out "the assignment" "^$ASSIGN_ID +10 +web +1 +audit +100% +role=web +0$"
+run 0 "host show: its declared state" host show "$HOST_ID"
+has out "ruleset and mode" '^ruleset: +web version 1, audit$'
+has out "generations" '^generation: +applied 0, desired 2$'
+run 0 "host label: add one" host label "$HOST_ID" tier=front
+has out "labels merged" '^labels: +role=web,tier=front$'
+run 0 "host label: remove one, change one" host label "$HOST_ID" role=db --remove tier
+has out "labels replaced" '^labels: +role=db$'
+has out "no assignment matches: none" '^ruleset: +-$'
+run 0 "host restore" host restore "$HOST_ID"
+has out "sent again, later" "^host $HOST_ID: desired generation 3 sent again \(at its next connection\)$"
+run 0 "host counters: nothing reported" host counters "$HOST_ID"
+has out "says so" "^host $HOST_ID has not reported counters$"
+run 0 "ruleset counters" ruleset counters web
+has out "no host reporting" '^ruleset web: 0 hosts reporting$'
+run 0 "assign delete" assign delete "$ASSIGN_ID"
+run 1 "assign delete: gone" assign delete "$ASSIGN_ID"
+run 2 "assign add without --ruleset" assign add --priority 1
+has err "names --ruleset" 'missing --ruleset'
+run 2 "assign add: a bad mode" assign add --ruleset web --mode block
+run 2 "host label: nothing to change" host label "$HOST_ID"
+
 # --- keys, and a viewer's limits
 run 0 "key create" key create --user viewer1 --role viewer --role edge:viewer
 has out "the key, once" '^key: +moat-key-k[a-z2-7]{10}-[A-Za-z0-9_-]{43}$'
@@ -150,6 +223,9 @@ run 1 "viewer: token create refused" --api-key-file "$TMP/viewer.key" token crea
 has err "403 names the missing permission" "missing permission 'token:create'"
 run 1 "viewer: host remove refused" --api-key-file "$TMP/viewer.key" host remove haaaaaaaaaa
 has err "403 names host:remove" "missing permission 'host:remove'"
+run 1 "viewer: ruleset push refused" --api-key-file "$TMP/viewer.key" ruleset push web "$TMP/v1.rules"
+has err "403 names ruleset:write" "missing permission 'ruleset:write'"
+run 0 "viewer: ruleset list" --api-key-file "$TMP/viewer.key" ruleset list
 MOAT_API_KEY=$(cat "$TMP/viewer.key") run 1 "viewer (MOAT_API_KEY): key list refused" key list
 has err "403 names key:admin" "missing permission 'key:admin'"
 run 0 "key revoke" key revoke "$VIEWER_ID"

@@ -93,6 +93,13 @@ static int http_fail(const struct cp_settings *s, const char *method,
 		perm = json_object_get_string(v);
 	if (!msg)
 		msg = "(no error text)";
+	/* a ruleset refused: the parser's NAME:LINE:COL lines, as check's */
+	if (reply && json_object_object_get_ex(reply, "diagnostics", &v) &&
+	    json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			fprintf(stderr, "%s\n",
+				json_object_get_string(
+					json_object_array_get_idx(v, i)));
 	if (status == 401)
 		return fail("the control plane refused the API key from %s: %s",
 			    s->api_key_from, msg);

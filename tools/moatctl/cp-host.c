@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* moatctl host list|show|remove: the enrolled hosts of a workspace. */
+/*
+ * moatctl host list|show|remove: the enrolled hosts of a workspace, with
+ * their health and their declared configuration's status (label,
+ * restore and counters: cp-host-config.c).
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,12 +16,19 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: moatctl host list\n"
 		"       moatctl host show ID\n"
-		"       moatctl host remove ID\n"
+		"       moatctl host remove ID\n");
+	cp_host_config_usage(f);
+	fprintf(f,
 		"\n"
 		"The hosts enrolled in the workspace, with their health: healthy, stale\n"
-		"(heartbeats missed), offline, or pending (never heard).  'remove' ends\n"
-		"the host's session at once and refuses its certificate; it needs a new\n"
-		"token to come back.\n");
+		"(heartbeats missed), offline, or pending (never heard); and CONFIG, of\n"
+		"the ruleset assignments give them: converged, pending, failing (show\n"
+		"says why), drift (changed locally) or unmanaged; GEN is the generation\n"
+		"applied/desired.  'remove' ends the host's session at once and refuses\n"
+		"its certificate; it needs a new token to come back.  'label' sets or\n"
+		"removes labels (assignments select hosts by them); 'restore' sends the\n"
+		"host its desired state again, over a local change; 'counters' shows\n"
+		"its last per-rule counters.\n");
 	cp_usage_common(f);
 }
 
@@ -38,7 +49,6 @@ static const char *host_state(json_object *o)
 
 static void host_row(struct table *t, json_object *o, time_t now)
 {
-	json_object *dp = field(o, "dataplane");
 	char seen[32], labels[256];
 
 	cp_ago(seen, sizeof(seen), cp_int(o, "last_seen"), now);
@@ -46,10 +56,14 @@ static void host_row(struct table *t, json_object *o, time_t now)
 	table_cell(t, "%s", cp_str(o, "id"));
 	table_cell(t, "%s", cp_str(o, "hostname"));
 	table_cell(t, "%s", host_state(o));
+	table_cell(t, "%s", cp_str(o, "config"));
 	table_cell(t, "%s", seen);
 	table_cell(t, "%s", cp_str(o, "agent_version"));
-	if (field(dp, "generation"))
-		table_cell(t, "%lld", (long long)cp_int(dp, "generation"));
+	/* the declared generation, applied/desired; none when unmanaged */
+	if (cp_int(o, "desired_generation"))
+		table_cell(t, "%lld/%lld",
+			   (long long)cp_int(o, "applied_generation"),
+			   (long long)cp_int(o, "desired_generation"));
 	else
 		table_cell(t, "-");
 	table_cell(t, "%s", labels);
@@ -59,13 +73,13 @@ static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
 	static const char *const heads[] = { "ID",	  "HOSTNAME", "STATE",
-					     "LAST-SEEN", "VERSION",  "GEN",
-					     "LABELS" };
+					     "CONFIG",	  "LAST-SEEN", "VERSION",
+					     "GEN",	  "LABELS" };
 	char empty[128];
 
 	snprintf(empty, sizeof(empty), "no hosts in workspace %s",
 		 r->workspace);
-	cp_print_table(reply, f, now, "lllllrl", heads, host_row, empty);
+	cp_print_table(reply, f, now, "llllllrl", heads, host_row, empty);
 }
 
 static void print_dataplane(json_object *dp, FILE *f)
@@ -123,6 +137,7 @@ static void print_host(const struct cp_req *r, json_object *o, FILE *f,
 	cp_ago(b, sizeof(b), cp_int(o, "cert_not_after"), now);
 	fprintf(f, "%-15s %s (%s)\n", "cert expires:", a, b);
 	print_dataplane(field(o, "dataplane"), f);
+	cp_print_host_config(o, f);
 }
 
 static void print_removed(const struct cp_req *r, json_object *o, FILE *f,
@@ -135,12 +150,16 @@ static void print_removed(const struct cp_req *r, json_object *o, FILE *f,
 
 int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 {
-	static const char *const subs[] = { "list", "show", "remove", NULL };
+	static const char *const subs[] = { "list",    "show",	   "remove",
+					    "label",   "restore", "counters",
+					    NULL };
 	int ret = EXIT_OK, sub;
 
 	sub = cp_subcommand("host", subs, &argc, &argv, usage, &ret);
 	if (sub < 0)
 		return ret;
+	if (sub >= CP_HOST_LABEL)
+		return cp_parse_host_config(g, sub, argc, argv, r, usage);
 	ret = cp_parse_plain(g, argc, argv, "host", sub ? 1 : 0, "ID", usage);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;

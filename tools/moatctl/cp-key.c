@@ -122,7 +122,7 @@ static int add_binding(json_object *list, const char *text, const char *ws)
 }
 
 /* A bare ROLE is bound in the workspace in use, known once settings are. */
-static void fill_workspace(struct cp_req *r, const struct cp_settings *s)
+static int fill_workspace(struct cp_req *r, const struct cp_settings *s)
 {
 	json_object *list = bindings_of(r->body);
 
@@ -134,6 +134,7 @@ static void fill_workspace(struct cp_req *r, const struct cp_settings *s)
 				b, "workspace",
 				json_object_new_string(s->workspace));
 	}
+	return EXIT_OK;
 }
 
 static int parse_create(struct moatctl *g, int argc, char **argv,

@@ -136,7 +136,11 @@ int cp_run(struct moatctl *g, struct cp_req *r)
 		return ret;
 	snprintf(r->workspace, sizeof(r->workspace), "%s", s.workspace);
 	if (r->prepare)
-		r->prepare(r, &s);
+		ret = r->prepare(r, &s);
+	if (ret) {
+		explicit_bzero(s.api_key, sizeof(s.api_key));
+		return ret;
+	}
 	snprintf(path, sizeof(path), "%s%s%s",
 		 r->scoped ? "/v1/workspaces/" : "",
 		 r->scoped ? s.workspace : "", r->path);

@@ -78,8 +78,12 @@ struct cp_req {
 	/* The reply for people; NULL prints "OK".  @now: for ages. */
 	void (*print)(const struct cp_req *r, json_object *reply, FILE *f,
 		      time_t now);
-	/* Before sending, with the settings known: NULL for nothing. */
-	void (*prepare)(struct cp_req *r, const struct cp_settings *s);
+	/*
+	 * Before sending, with the settings known (it may ask the API
+	 * itself): NULL for nothing; EXIT_OK, or the exit status having
+	 * said why.
+	 */
+	int (*prepare)(struct cp_req *r, const struct cp_settings *s);
 	char arg[128]; /* the name or id the command acts on */
 	char workspace[64]; /* the workspace of the settings, set by cp_run() */
 };
@@ -145,6 +149,18 @@ int cp_parse_plain(struct moatctl *g, int argc, char **argv, const char *cmd,
 /* Each command's parser: EXIT_OK with @r filled, or EXIT_USAGE said. */
 int cp_parse_token(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_host(struct moatctl *g, int argc, char **argv, struct cp_req *r);
+/* cp-host-config.c: host label|restore|counters, the index in cp-host.c's
+ * subcommands */
+enum { CP_HOST_LABEL = 3, CP_HOST_RESTORE, CP_HOST_COUNTERS };
+int cp_parse_host_config(struct moatctl *g, int sub, int argc, char **argv,
+			 struct cp_req *r, void (*usage)(FILE *f));
+void cp_host_config_usage(FILE *f);
+/* config, generation, ruleset, apply error: lines of 'host show' */
+void cp_print_host_config(json_object *o, FILE *f);
+int cp_parse_ruleset(struct moatctl *g, int argc, char **argv,
+		     struct cp_req *r);
+int cp_parse_assign(struct moatctl *g, int argc, char **argv,
+		    struct cp_req *r);
 int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_key(struct moatctl *g, int argc, char **argv, struct cp_req *r);
 int cp_parse_workspace(struct moatctl *g, int argc, char **argv,
@@ -193,5 +209,6 @@ int cmd_workspace(struct moatctl *g, int argc, char **argv);
 int cmd_whoami(struct moatctl *g, int argc, char **argv);
 int cmd_audit(struct moatctl *g, int argc, char **argv);
 int cmd_cp_config(struct moatctl *g, int argc, char **argv);
+int cmd_assign(struct moatctl *g, int argc, char **argv);
 
 #endif /* MOAT_CP_H */

@@ -21,7 +21,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "ruleset", NULL, cmd_ruleset, "check|fmt|apply FILE",
-	  "check, format or apply a ruleset file" },
+	  "check, format or apply a ruleset file (push|list|show|versions|"
+	  "counters: the control plane's)" },
 	{ "rules", NULL, cmd_rules, "[--json] [--watch [SECS]]",
 	  "counters and rates of every rule" },
 	{ "status", NULL, cmd_status, "[--json]",
@@ -37,8 +38,10 @@ static const struct command {
 	/* the control plane's operator API (cp.h) */
 	{ "token", "tokens", cmd_token, "create|list|revoke ...",
 	  "install tokens that let hosts enroll" },
-	{ "host", "hosts", cmd_host, "list|show|remove [ID]",
-	  "the enrolled hosts and their health" },
+	{ "host", "hosts", cmd_host, "list|show|remove|label|... [ID]",
+	  "the enrolled hosts, their health and declared state" },
+	{ "assign", "assignments", cmd_assign, "list|add|set|delete ...",
+	  "which hosts get which ruleset" },
 	{ "role", "roles", cmd_role, "list|set|delete ...",
 	  "roles and their permissions" },
 	{ "key", "keys", cmd_key, "list|create|revoke ...",

@@ -27,6 +27,10 @@ struct moatctl {
 };
 
 int cmd_ruleset(struct moatctl *g, int argc, char **argv);
+/* cp-ruleset.c: the control plane's ruleset verbs (push, list, ...), which
+ * cmd_ruleset() hands over */
+bool cp_ruleset_verb(const char *word);
+int cmd_cp_ruleset(struct moatctl *g, int argc, char **argv);
 int cmd_rules(struct moatctl *g, int argc, char **argv);
 int cmd_status(struct moatctl *g, int argc, char **argv);
 int cmd_detach(struct moatctl *g, int argc, char **argv);

@@ -27,6 +27,9 @@ static void usage(FILE *f)
 		"          when it changes)\n"
 		"  apply   check FILE, then have moatd make it the running generation\n"
 		"\n"
+		"The control plane's rulesets: moatctl ruleset push|list|show|versions|\n"
+		"counters (moatctl ruleset list --help).\n"
+		"\n"
 		"FILE '-' is standard input (check and fmt).  The language is in\n"
 		"docs/ruleset.md.\n");
 }
@@ -293,6 +296,9 @@ int cmd_ruleset(struct moatctl *g, int argc, char **argv)
 	const char *sub;
 	int ch;
 
+	/* push, list, show...: the control plane's rulesets */
+	if (argc > 1 && cp_ruleset_verb(argv[1]))
+		return cmd_cp_ruleset(g, argc, argv);
 	while ((ch = getopt_long(argc, argv, "wjh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'w':

@@ -42,6 +42,8 @@ static const struct {
 	{ "workspace", cp_parse_workspace },
 	{ "whoami", cp_parse_whoami },
 	{ "audit", audit_parse },
+	{ "ruleset", cp_parse_ruleset },
+	{ "assign", cp_parse_assign },
 };
 
 int cp_test_parse(const char *line, struct moatctl *g, struct cp_req *r)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* before cmocka.h, whose fail() macro would rename moatctl's fail() */
 #include "cp-parse.h"
@@ -67,6 +68,37 @@ static void test_requests(void **state)
 		{ "audit list --after 41 --limit 10", "GET",
 		  "/v1/audit?after=41&limit=10", false, NULL },
 		{ "audit verify", "VERIFY", "", false, NULL },
+		{ "ruleset list", "GET", "/rulesets", true, NULL },
+		{ "ruleset show web", "GET", "/rulesets/web", true, NULL },
+		{ "ruleset show --diff web", "GET", "/rulesets/web?diff=1",
+		  true, NULL },
+		{ "ruleset show web --version 2 --diff", "GET",
+		  "/rulesets/web/versions/2?diff=1", true, NULL },
+		{ "ruleset versions web", "GET", "/rulesets/web/versions", true,
+		  NULL },
+		{ "ruleset counters web", "GET", "/rulesets/web/counters", true,
+		  NULL },
+		{ "assign list", "GET", "/assignments", true, NULL },
+		{ "assign add --ruleset web --selector role=web,dc=fra1 --priority 10 --mode audit --percent 25 --host habcdefghij --host hbbbbbbbbbb",
+		  "POST", "/assignments", true,
+		  "{\"ruleset\":\"web\",\"selector\":\"role=web,dc=fra1\",\"priority\":10,\"mode\":\"audit\",\"percent\":25,\"hosts\":[\"habcdefghij\",\"hbbbbbbbbbb\"]}" },
+		{ "assign add --ruleset web --version latest", "POST",
+		  "/assignments", true, "{\"ruleset\":\"web\",\"version\":0}" },
+		/* set: only what is given; the rest is read before sending */
+		{ "assign set aabcdefghij --percent 50", "PUT",
+		  "/assignments/aabcdefghij", true, "{\"percent\":50}" },
+		{ "assign set --version 3 aabcdefghij", "PUT",
+		  "/assignments/aabcdefghij", true, "{\"version\":3}" },
+		{ "assign delete aabcdefghij", "DELETE",
+		  "/assignments/aabcdefghij", true, NULL },
+		/* label: the change; the labels are merged before sending */
+		{ "host label habcdefghij role=web tier=1 --remove dc", "PUT",
+		  "/hosts/habcdefghij/labels", true,
+		  "{\"set\":{\"role\":\"web\",\"tier\":\"1\"},\"remove\":[\"dc\"]}" },
+		{ "host restore habcdefghij", "POST",
+		  "/hosts/habcdefghij/restore", true, NULL },
+		{ "host counters habcdefghij", "GET",
+		  "/hosts/habcdefghij/counters", true, NULL },
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -180,6 +212,38 @@ static void test_bad_usage(void **state)
 		"audit list --limit 0",
 		"audit list --limit 100001",
 		"audit verify now",
+		"ruleset frob",
+		"ruleset push web", /* no FILE */
+		"ruleset push Bad_Name /dev/null",
+		"ruleset push web /dev/null extra",
+		"ruleset list x",
+		"ruleset show",
+		"ruleset show web --version 0",
+		"ruleset show web --version x",
+		"ruleset show web other",
+		"ruleset versions",
+		"ruleset counters a b",
+		"ruleset counters ../x",
+		"assign add", /* no --ruleset */
+		"assign add --ruleset web --mode block",
+		"assign add --ruleset web --percent 101",
+		"assign add --ruleset web --priority -1",
+		"assign add --ruleset web --version x",
+		"assign add --ruleset web --host ../x",
+		"assign add --ruleset Bad",
+		"assign add --ruleset web extra",
+		"assign set", /* no ID */
+		"assign set a/b --percent 1",
+		"assign set aabcdefghij abbbbbbbbbb",
+		"assign delete",
+		"assign frob",
+		"host label habcdefghij", /* nothing to change */
+		"host label habcdefghij novalue",
+		"host label habcdefghij --remove a=b",
+		"host label h/x a=b",
+		"host label",
+		"host restore",
+		"host counters a b",
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -197,7 +261,9 @@ static void test_help(void **state)
 	static const char *const lines[] = {
 		"token --help",	    "token create -h", "host help",
 		"role list --help", "key create -h",   "whoami -h",
-		"audit verify -h"
+		"audit verify -h",  "ruleset push -h", "ruleset show -h",
+		"assign add -h",    "assign -h",       "host label -h",
+		"host counters -h",
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -207,6 +273,36 @@ static void test_help(void **state)
 		assert_null(r.method);
 		cp_req_free(&r);
 	}
+}
+
+/* push reads FILE into the body: the text as it is, newlines and all. */
+static void test_ruleset_push(void **state)
+{
+	static const char text[] = "policy drop\n\tallow ssh tcp dport 22\n";
+	char path[] = "/tmp/test-cp-args.XXXXXX", line[128];
+	struct moatctl g;
+	struct cp_req r;
+	json_object *t;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(line, sizeof(line), "ruleset push web %s", path);
+	assert_int_equal(cp_test_parse(line, &g, &r), EXIT_OK);
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.path, "/rulesets/web");
+	assert_true(json_object_object_get_ex(r.body, "text", &t));
+	assert_string_equal(json_object_get_string(t), text);
+	cp_req_free(&r);
+	unlink(path);
+	/* a file that is not there: said, exit 1, before any request */
+	assert_int_equal(cp_test_parse(line, &g, &r), EXIT_USER);
+	cp_req_free(&r);
 }
 
 static void test_labels(void **state)
@@ -256,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_ruleset_push),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

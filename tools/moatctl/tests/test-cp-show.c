@@ -60,20 +60,24 @@ static void test_hosts(void **state)
 	       "[{\"id\":\"habcdefghij\",\"hostname\":\"web1\",\"state\":\"healthy\","
 	       "\"last_seen\":1795867188,\"agent_version\":\"0.1.0\","
 	       "\"labels\":{\"role\":\"web\",\"dc\":\"fra1\"},"
-	       "\"dataplane\":{\"generation\":12}},"
+	       "\"dataplane\":{\"generation\":12},\"config\":\"converged\","
+	       "\"applied_generation\":4,\"desired_generation\":4},"
 	       "{\"id\":\"hbbbbbbbbbb\",\"hostname\":\"db1\",\"state\":\"offline\","
 	       "\"last_seen\":1795863600,\"agent_version\":\"0.1.0\",\"labels\":{},"
-	       "\"dataplane\":{\"generation\":3}},"
+	       "\"dataplane\":{\"generation\":3},\"config\":\"failing\","
+	       "\"applied_generation\":2,\"desired_generation\":3},"
 	       /* never heard: no dataplane, no version yet */
 	       "{\"id\":\"hcccccccccc\",\"hostname\":\"new\",\"state\":\"pending\","
 	       "\"last_seen\":0,\"removed\":false},"
 	       "{\"id\":\"hdddddddddd\",\"hostname\":\"old\",\"state\":\"offline\","
 	       "\"last_seen\":1795780800,\"removed\":true}]",
-	       "ID           HOSTNAME  STATE    LAST-SEEN  VERSION  GEN  LABELS\n"
-	       "habcdefghij  web1      healthy  12s ago    0.1.0     12  dc=fra1,role=web\n"
-	       "hbbbbbbbbbb  db1       offline  1h00m ago  0.1.0      3  -\n"
-	       "hcccccccccc  new       pending  never      -          -  -\n"
-	       "hdddddddddd  old       removed  1d00h ago  -          -  -\n");
+	       /* GEN: the declared generation, applied/desired; CONFIG "-":
+		* a control plane from before declared configuration */
+	       "ID           HOSTNAME  STATE    CONFIG     LAST-SEEN  VERSION  GEN  LABELS\n"
+	       "habcdefghij  web1      healthy  converged  12s ago    0.1.0    4/4  dc=fra1,role=web\n"
+	       "hbbbbbbbbbb  db1       offline  failing    1h00m ago  0.1.0    2/3  -\n"
+	       "hcccccccccc  new       pending  -          never      -          -  -\n"
+	       "hdddddddddd  old       removed  -          1d00h ago  -          -  -\n");
 	expect("host list", "[]", "no hosts in workspace default\n");
 	expect("host show habcdefghij",
 	       "{\"id\":\"habcdefghij\",\"hostname\":\"web1\",\"machine_id\":\"5f3c\","
@@ -85,7 +89,9 @@ static void test_hosts(void **state)
 	       "\"ruleset_hash\":\"0123456789abcdef0123\",\"interfaces\":["
 	       "{\"name\":\"eth0\",\"mode\":\"native\"},{\"name\":\"eth1\",\"mode\":\"generic\"}],"
 	       "\"ct_entries\":40,\"ct_max\":65536,\"state\":\"enforcing\"},"
-	       "\"removed\":false}",
+	       "\"removed\":false,\"config\":\"failing\",\"desired_generation\":5,"
+	       "\"applied_generation\":4,\"apply_error\":\"over capacity: 70000 rules, at most 65536\","
+	       "\"ruleset\":{\"name\":\"web\",\"version\":3,\"mode\":\"audit\"}}",
 	       "id:             habcdefghij\n"
 	       "hostname:       web1\n"
 	       "state:          stale\n"
@@ -100,7 +106,11 @@ static void test_hosts(void **state)
 	       "cert expires:   2026-11-29 12:00:00Z (in 1d00h)\n"
 	       "dataplane:      enforcing, instance default, generation 12, ruleset 0123456789ab\n"
 	       "interfaces:     eth0 (native), eth1 (generic)\n"
-	       "conntrack:      40 of 65536 flows\n");
+	       "conntrack:      40 of 65536 flows\n"
+	       "config:         failing\n"
+	       "generation:     applied 4, desired 5\n"
+	       "ruleset:        web version 3, audit\n"
+	       "apply error:    over capacity: 70000 rules, at most 65536\n");
 	/* a pending host: nothing heard yet */
 	expect("host show hcccccccccc",
 	       "{\"id\":\"hcccccccccc\",\"state\":\"pending\"}",
@@ -116,10 +126,103 @@ static void test_hosts(void **state)
 	       "kernel:         -\n"
 	       "uptime:         -\n"
 	       "cert expires:   - (never)\n"
-	       "dataplane:      -\n");
+	       "dataplane:      -\n"
+	       "config:         -\n"
+	       "generation:     applied 0, desired 0\n"
+	       "ruleset:        -\n");
 	expect("host remove habcdefghij",
 	       "{\"id\":\"habcdefghij\",\"hostname\":\"web1\",\"removed\":true}",
 	       "host habcdefghij (web1) removed from workspace default\n");
+}
+
+static void test_declared(void **state)
+{
+	expect("host label habcdefghij role=web",
+	       "{\"id\":\"habcdefghij\",\"labels\":{\"role\":\"web\",\"dc\":\"fra1\"},"
+	       "\"config\":\"pending\",\"desired_generation\":2,"
+	       "\"applied_generation\":1,\"apply_error\":\"\",\"ruleset\":null}",
+	       "labels:         dc=fra1,role=web\n"
+	       "config:         pending\n"
+	       "generation:     applied 1, desired 2\n"
+	       "ruleset:        -\n");
+	expect("host restore habcdefghij",
+	       "{\"id\":\"habcdefghij\",\"connected\":true,\"desired_generation\":7}",
+	       "host habcdefghij: desired generation 7 sent again\n");
+	expect("host counters habcdefghij",
+	       "{\"host_id\":\"habcdefghij\",\"generation\":7,\"ruleset_hash\":"
+	       "\"0123456789abcdef\",\"time\":1795867140,\"rules\":["
+	       "{\"name\":\"ssh\",\"packets\":12,\"bytes\":720},"
+	       "{\"name\":\"(policy)\",\"packets\":3,\"bytes\":180}]}",
+	       "host habcdefghij: generation 7, ruleset 0123456789ab, reported 1m00s ago\n"
+	       "RULE      PACKETS  BYTES\n"
+	       "ssh            12    720\n"
+	       "(policy)        3    180\n");
+	expect("host counters habcdefghij", "{\"time\":0,\"rules\":[]}",
+	       "host habcdefghij has not reported counters\n");
+	expect("ruleset list",
+	       "[{\"name\":\"web\",\"version\":2,\"sha256\":\"37cebf5ff4c2cee3\","
+	       "\"author\":\"key:kabcdefghij/admin\",\"created\":1795863600,\"rules\":2}]",
+	       "NAME  VERSION  RULES  SHA256        AUTHOR                 CREATED\n"
+	       "web         2      2  37cebf5ff4c2  key:kabcdefghij/admin  1h00m ago\n");
+	expect("ruleset list", "[]", "no rulesets in workspace default\n");
+	expect("ruleset push web /dev/null",
+	       "{\"name\":\"web\",\"version\":2,\"sha256\":\"37cebf5ff4c2cee3\",\"rules\":2,"
+	       "\"unchanged\":false,\"diagnostics\":[\"web:4:1: warning: rule 'b' is shadowed by 'a'\"],"
+	       "\"diff\":\"--- web@v1\\n+++ web@v2\\n@@ -1 +1 @@\\n-policy allow\\n+policy drop\\n\"}",
+	       "web:4:1: warning: rule 'b' is shadowed by 'a'\n"
+	       "ruleset web: version 2 (2 rules, sha256 37cebf5ff4c2)\n"
+	       "--- web@v1\n+++ web@v2\n@@ -1 +1 @@\n-policy allow\n+policy drop\n");
+	expect("ruleset push web /dev/null",
+	       "{\"name\":\"web\",\"version\":2,\"unchanged\":true,\"diff\":\"\"}",
+	       "ruleset web: unchanged, still version 2\n");
+	expect("ruleset show web",
+	       "{\"name\":\"web\",\"version\":1,\"sha256\":\"ab\",\"author\":\"key:k/a\","
+	       "\"created\":1795863600,\"rules\":0,\"text\":\"policy allow\\n\"}",
+	       "name:     web\n"
+	       "version:  1\n"
+	       "rules:    0\n"
+	       "sha256:   ab\n"
+	       "author:   key:k/a\n"
+	       "created:  2026-11-28 11:00:00Z (1h00m ago)\n"
+	       "\n"
+	       "policy allow\n");
+	expect("ruleset counters web",
+	       "{\"ruleset\":\"web\",\"hosts\":4,\"rules\":["
+	       "{\"name\":\"ssh\",\"action\":\"allow\",\"packets\":100,\"bytes\":10000,"
+	       "\"hosts\":4,\"top\":[{\"host_id\":\"hdddddddddd\",\"packets\":40},"
+	       "{\"host_id\":\"hbbbbbbbbbb\",\"packets\":30}]},"
+	       "{\"name\":\"gone\",\"action\":\"\",\"packets\":0,\"bytes\":0,\"top\":[]}]}",
+	       "ruleset web: 4 hosts reporting\n"
+	       "RULE  ACTION  PACKETS  BYTES  TOP-HOSTS\n"
+	       "ssh   allow       100  10000  hdddddddddd (40), hbbbbbbbbbb (30)\n"
+	       "gone  -             0      0  -\n");
+	expect("ruleset counters web", "{\"ruleset\":\"web\",\"hosts\":0,\"rules\":[]}",
+	       "ruleset web: 0 hosts reporting\n"
+	       "no host has reported counters of ruleset web\n");
+	expect("assign list",
+	       "[{\"id\":\"aabcdefghij\",\"ruleset\":\"web\",\"version\":0,"
+	       "\"selector\":\"role=web\",\"priority\":10,\"mode\":\"audit\","
+	       "\"percent\":25,\"hosts\":[\"habcdefghij\"]},"
+	       "{\"id\":\"abbbbbbbbbb\",\"ruleset\":\"base\",\"version\":3,"
+	       "\"selector\":\"\",\"priority\":100,\"mode\":\"enforce\","
+	       "\"percent\":100,\"hosts\":[]}]",
+	       "ID           PRIO  RULESET  VERSION  MODE     PERCENT  SELECTOR  HOSTS\n"
+	       "aabcdefghij    10  web      latest   audit        25%  role=web      1\n"
+	       "abbbbbbbbbb   100  base     3        enforce     100%  -             0\n");
+	expect("assign add --ruleset web",
+	       "{\"id\":\"aabcdefghij\",\"ruleset\":\"web\",\"version\":0,"
+	       "\"selector\":\"\",\"priority\":100,\"mode\":\"enforce\","
+	       "\"percent\":0,\"hosts\":[\"habcdefghij\",\"hbbbbbbbbbb\"]}",
+	       "id:        aabcdefghij\n"
+	       "ruleset:   web\n"
+	       "version:   latest\n"
+	       "selector:  -\n"
+	       "priority:  100\n"
+	       "mode:      enforce\n"
+	       "percent:   0%\n"
+	       "hosts:     habcdefghij, hbbbbbbbbbb\n");
+	expect("assign delete aabcdefghij", "{\"id\":\"aabcdefghij\",\"deleted\":true}",
+	       "assignment aabcdefghij deleted from workspace default\n");
 }
 
 static void test_tokens(void **state)
@@ -291,6 +394,7 @@ int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_declared),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_roles_keys),
 		cmocka_unit_test(test_workspaces_audit),

@@ -118,12 +118,16 @@ void cp_session_accept(struct cp *cp, int fd);
 void cp_session_end_host(struct cp *cp, const char *host_id,
 			 enum proto_code code, const char *msg);
 bool cp_session_connected(const struct cp *cp, const char *host_id);
+void cp_session_close_all(struct cp *cp);
+
+/* session-desired.c */
 /*
- * Send @host_id its desired state now when it is connected (again when
- * it has it: an operator's restore); else it gets it at its next hello.
+ * Send @host_id its desired state now, when it is connected (a host away
+ * gets it after its next hello): for the store's store_desired_fn.
  */
 void cp_push_desired(struct cp *cp, const char *host_id);
-void cp_session_close_all(struct cp *cp);
+/* Ask @host_id for its counters now, when it is connected. */
+void cp_request_counters(struct cp *cp, const char *host_id);
 
 /* session-desired.c */
 /*

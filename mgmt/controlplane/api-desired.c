@@ -23,16 +23,12 @@ void api_push(void *arg, const char *host_id, uint64_t generation)
 /* The host of the path, not removed; else 404 replied. */
 static int live_host(struct api_call *c, struct store_host *h)
 {
-	const char *id = http_match_param(c->m, "id");
-	int ret = store_host_get(c->cp->store, c->ws.id, id, h);
+	int ret = api_host_get(c, h);
 
-	if (!ret && h->removed)
+	if (!ret && h->removed) {
+		api_fail(c, 404, "host '%s' was removed", h->id);
 		ret = -ENOENT;
-	if (ret == -ENOENT)
-		api_fail(c, 404, "no host '%s' in workspace '%s'", id,
-			 c->ws.name);
-	else if (ret)
-		api_fail_store(c, ret, "host");
+	}
 	return ret;
 }
 

@@ -25,8 +25,7 @@ void api_host_list(struct api_call *c)
 		       "host list");
 }
 
-/* The host of the path, or a 404 replied. */
-static int host_get(struct api_call *c, struct store_host *h)
+int api_host_get(struct api_call *c, struct store_host *h)
 {
 	const char *id = http_match_param(c->m, "id");
 	int ret = store_host_get(c->cp->store, c->ws.id, id, h);
@@ -43,7 +42,7 @@ void api_host_show(struct api_call *c)
 {
 	struct store_host h = { 0 };
 
-	if (host_get(c, &h) == 0)
+	if (api_host_get(c, &h) == 0)
 		api_reply(c, 200, api_json_host(c->cp, &h));
 	store_host_clear(&h);
 }

@@ -129,6 +129,9 @@ struct json_object *api_json_role(const struct store_role *r);
 struct json_object *api_json_workspace(const struct store_workspace *w);
 struct json_object *api_json_audit(const struct audit_record *r);
 
+/* api-host.c: the host of the path, or a 404 replied (clear @h). */
+int api_host_get(struct api_call *c, struct store_host *h);
+
 /* The handlers */
 void api_whoami(struct api_call *c);
 void api_workspace_list(struct api_call *c);

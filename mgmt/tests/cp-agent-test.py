@@ -20,7 +20,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -405,36 +404,17 @@ def test_audit_offline(cp):
           "does not match" in v.stderr, v.stdout + v.stderr)
 
 
-def main():
-    binary = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="moat-cp-test.")
-    state = os.path.join(tmp, "state")
-    os.mkdir(state)
-    cp = ControlPlane(binary, state)
-    try:
-        cp.start()
-        good, _ = test_enroll(cp, tmp)
-        test_tokens(cp, tmp)
-        test_other_workspace(cp, tmp, good)
-        test_remove(cp, tmp)
-        test_bad_frames(cp, tmp, good)
-        test_health(cp, tmp)
-        test_restart(cp, tmp)
-        ok, why = chain_ok(cp.audit())
-        check("the whole audit chain verifies (independent check)", ok, why)
-        test_audit_offline(cp)
-    except Exception as e:  # noqa: BLE001: say what it was, then fail
-        import traceback
-        traceback.print_exc()
-        check("ran to the end", False, repr(e))
-    finally:
-        if cp.proc and cp.proc.poll() is None:
-            cp.stop(signal.SIGTERM)
-        if cptest.failures:
-            sys.stdout.write(open(os.path.join(state, "cp.log")).read()[-6000:])
-        subprocess.run(["rm", "-rf", tmp])
-    print("%d failed" % cptest.failures)
-    sys.exit(1 if cptest.failures else 0)
+def main(cp, tmp):
+    good, _ = test_enroll(cp, tmp)
+    test_tokens(cp, tmp)
+    test_other_workspace(cp, tmp, good)
+    test_remove(cp, tmp)
+    test_bad_frames(cp, tmp, good)
+    test_health(cp, tmp)
+    test_restart(cp, tmp)
+    ok, why = chain_ok(cp.audit())
+    check("the whole audit chain verifies (independent check)", ok, why)
+    test_audit_offline(cp)
 
 
-main()
+cptest.run("moat-cp-test.", main)

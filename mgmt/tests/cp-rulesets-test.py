@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agentwire as aw  # noqa: E402
@@ -307,40 +306,21 @@ def test_audit(cp):
     check("audit-verify: the chain holds", v.returncode == 0, v.stdout + v.stderr)
 
 
-def main():
-    binary = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="moat-cp-rulesets.")
-    state = os.path.join(tmp, "state")
-    os.mkdir(state)
-    cp = ControlPlane(binary, state)
-    try:
-        cp.start()
-        web, db = [], []
-        for role, n, out in (("web", 4, web), ("db", 2, db)):
-            t = cp.token(max_uses=n, labels={"role": role})
-            for i in range(n):
-                h = aw.Host(cp.addr, cp.cafile, tmp, "%s%d" % (role, i))
-                m = h.enroll(t["token"])
-                check("enrolled %s" % h.name, m["type"] == "enrolled", repr(m)[:200])
-                out.append(h)
-        test_versions(cp)
-        a, b = test_assignments(cp, web, db)
-        test_rbac(cp, tmp)
-        test_counters(cp, web)
-        test_restore_delete(cp, web, db, a, b)
-        test_audit(cp)
-    except Exception as e:  # noqa: BLE001: say what it was, then fail
-        import traceback
-        traceback.print_exc()
-        check("ran to the end", False, repr(e))
-    finally:
-        if cp.proc and cp.proc.poll() is None:
-            cp.stop(signal.SIGTERM)
-        if cptest.failures:
-            sys.stdout.write(open(os.path.join(state, "cp.log")).read()[-6000:])
-        subprocess.run(["rm", "-rf", tmp])
-    print("%d failed" % cptest.failures)
-    sys.exit(1 if cptest.failures else 0)
+def main(cp, tmp):
+    web, db = [], []
+    for role, n, out in (("web", 4, web), ("db", 2, db)):
+        t = cp.token(max_uses=n, labels={"role": role})
+        for i in range(n):
+            h = aw.Host(cp.addr, cp.cafile, tmp, "%s%d" % (role, i))
+            m = h.enroll(t["token"])
+            check("enrolled %s" % h.name, m["type"] == "enrolled", repr(m)[:200])
+            out.append(h)
+    test_versions(cp)
+    a, b = test_assignments(cp, web, db)
+    test_rbac(cp, tmp)
+    test_counters(cp, web)
+    test_restore_delete(cp, web, db, a, b)
+    test_audit(cp)
 
 
-main()
+cptest.run("moat-cp-rulesets.", main)

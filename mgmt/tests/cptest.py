@@ -11,7 +11,10 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import time
+import traceback
 
 failures = 0
 
@@ -112,3 +115,28 @@ class ControlPlane:
         return r
 
 
+
+
+def run(prefix, body):
+    """A control plane in a temporary directory for body(cp, tmp); exits
+    1 when a check failed (or body raised), showing the control plane's
+    log."""
+    binary = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    state = os.path.join(tmp, "state")
+    os.mkdir(state)
+    cp = ControlPlane(binary, state)
+    try:
+        cp.start()
+        body(cp, tmp)
+    except Exception as e:  # noqa: BLE001: say what it was, then fail
+        traceback.print_exc()
+        check("ran to the end", False, repr(e))
+    finally:
+        if cp.proc and cp.proc.poll() is None:
+            cp.stop(signal.SIGTERM)
+        if failures:
+            sys.stdout.write(open(os.path.join(state, "cp.log")).read()[-6000:])
+        subprocess.run(["rm", "-rf", tmp])
+    print("%d failed" % failures)
+    sys.exit(1 if failures else 0)

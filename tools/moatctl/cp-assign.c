@@ -118,12 +118,8 @@ static int fill_current(struct cp_req *r, const struct cp_settings *s)
 					    "priority", "mode",	   "percent",
 					    "hosts" };
 	json_object *cur = NULL, *v;
-	char path[256];
-	int ret;
+	int ret = cp_get_record(s, "assignments", r->arg, &cur);
 
-	snprintf(path, sizeof(path), "/v1/workspaces/%s/assignments/%s",
-		 s->workspace, r->arg);
-	ret = cp_call(s, "GET", path, NULL, &cur);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -215,3 +215,13 @@ out:
 	free(b.data);
 	return ret;
 }
+
+int cp_get_record(const struct cp_settings *s, const char *what,
+		  const char *id, json_object **reply)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/v1/workspaces/%s/%s/%s", s->workspace,
+		 what, id);
+	return cp_call(s, "GET", path, NULL, reply);
+}

@@ -89,12 +89,8 @@ static void print_counters(const struct cp_req *r, json_object *o, FILE *f,
 static int merge_labels(struct cp_req *r, const struct cp_settings *s)
 {
 	json_object *host = NULL, *cur, *set, *rm, *labels;
-	char path[256];
-	int ret;
+	int ret = cp_get_record(s, "hosts", r->arg, &host);
 
-	snprintf(path, sizeof(path), "/v1/workspaces/%s/hosts/%s",
-		 s->workspace, r->arg);
-	ret = cp_call(s, "GET", path, NULL, &host);
 	if (ret)
 		return ret;
 	labels = json_object_new_object();

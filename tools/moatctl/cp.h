@@ -107,6 +107,9 @@ int cp_command(struct moatctl *g, int argc, char **argv,
  */
 int cp_call(const struct cp_settings *s, const char *method, const char *path,
 	    json_object *body, json_object **reply);
+/* GET /v1/workspaces/WS/@what/@id (for a prepare hook): as cp_call(). */
+int cp_get_record(const struct cp_settings *s, const char *what,
+		  const char *id, json_object **reply);
 
 /*
  * The options every control-plane command takes, after its own: the

@@ -31,10 +31,10 @@ void api_assign_list(struct api_call *c)
 	struct api_list l;
 
 	api_list_init(&l, c);
-	api_list_reply(&l,
-		       store_assignment_list(c->cp->store, c->ws.id,
-					     assign_row, &l),
-		       "assignment list");
+	api_list_reply(
+		&l,
+		store_assignment_list(c->cp->store, c->ws.id, assign_row, &l),
+		"assignment list");
 }
 
 static void not_found(struct api_call *c, const char *id)
@@ -65,9 +65,9 @@ static int assign_body(struct api_call *c, struct json_object *root,
 	static const struct jsonv_str name_spec = { 1, STORE_NAME_LEN - 1,
 						    "a-z0-9-",
 						    "a ruleset name" };
-	static const struct jsonv_str sel_spec = {
-		0, STORE_SELECTOR_LEN - 1, NULL, "a selector 'k=v,k2=v2'"
-	};
+	static const struct jsonv_str sel_spec = { 0, STORE_SELECTOR_LEN - 1,
+						   NULL,
+						   "a selector 'k=v,k2=v2'" };
 	static const struct jsonv_str mode_spec = { 5, 7, "a-z",
 						    "'enforce' or 'audit'" };
 	static const struct jsonv_str host_spec = { 1, STORE_ID_LEN - 1,
@@ -86,11 +86,10 @@ static int assign_body(struct api_call *c, struct json_object *root,
 	struct jsonv_err e = { 0 };
 
 	if (jsonv_get_str(root, "ruleset", &name_spec, &rs, &e) ||
-	    jsonv_opt_int(root, "version", &version_spec, 0, &a->version,
-			  &e) ||
+	    jsonv_opt_int(root, "version", &version_spec, 0, &a->version, &e) ||
 	    jsonv_opt_str(root, "selector", &sel_spec, "", &sel, &e) ||
-	    jsonv_opt_int(root, "priority", &prio_spec,
-			  ASSIGN_PRIORITY_DEFAULT, &a->priority, &e) ||
+	    jsonv_opt_int(root, "priority", &prio_spec, ASSIGN_PRIORITY_DEFAULT,
+			  &a->priority, &e) ||
 	    jsonv_opt_str(root, "mode", &mode_spec, "enforce", &mode, &e) ||
 	    jsonv_opt_int(root, "percent", &pct_spec, 100, &a->percent, &e) ||
 	    jsonv_opt_strings(root, "hosts", ASSIGN_HOSTS_MAX, &host_spec,
@@ -106,9 +105,10 @@ static int assign_body(struct api_call *c, struct json_object *root,
 		return -EINVAL;
 	}
 	if (strcmp(mode, "enforce") && strcmp(mode, "audit")) {
-		api_fail(c, 400,
-			 "field 'mode': expected 'enforce' or 'audit', got '%s'",
-			 mode);
+		api_fail(
+			c, 400,
+			"field 'mode': expected 'enforce' or 'audit', got '%s'",
+			mode);
 		return -EINVAL;
 	}
 	snprintf(a->ruleset, sizeof(a->ruleset), "%s", rs);
@@ -129,10 +129,12 @@ static int ruleset_exists(struct api_call *c, const struct store_assignment *a)
 
 	store_ruleset_version_clear(&v);
 	if (ret == -ENOENT && a->version)
-		api_fail(c, 400, "field 'version': ruleset '%s' has no version %lld",
+		api_fail(c, 400,
+			 "field 'version': ruleset '%s' has no version %lld",
 			 a->ruleset, (long long)a->version);
 	else if (ret == -ENOENT)
-		api_fail(c, 400, "field 'ruleset': no ruleset '%s' in workspace '%s'",
+		api_fail(c, 400,
+			 "field 'ruleset': no ruleset '%s' in workspace '%s'",
 			 a->ruleset, c->ws.name);
 	else if (ret)
 		api_fail_store(c, ret, "ruleset");

@@ -60,8 +60,9 @@ void api_host_labels(struct api_call *c)
 		goto out;
 	}
 	if (!labels) {
-		api_fail(c, 400,
-			 "field 'labels': expected an object of strings (all of the host's labels)");
+		api_fail(
+			c, 400,
+			"field 'labels': expected an object of strings (all of the host's labels)");
 		goto out;
 	}
 	ret = store_host_set_labels(
@@ -85,16 +86,16 @@ void api_host_restore(struct api_call *c)
 	if (live_host(c, &h))
 		goto out;
 	if (!h.desired_gen) {
-		api_fail(c, 409,
-			 "host '%s' is unmanaged: no assignment gives it a ruleset",
-			 h.id);
+		api_fail(
+			c, 409,
+			"host '%s' is unmanaged: no assignment gives it a ruleset",
+			h.id);
 		goto out;
 	}
 	snprintf(gen, sizeof(gen), "%llu", (unsigned long long)h.desired_gen);
-	if (store_json_detail(detail, sizeof(detail), "generation", gen,
-			      "connected",
-			      cp_session_connected(c->cp, h.id) ? "yes" : "no",
-			      NULL) ||
+	if (store_json_detail(
+		    detail, sizeof(detail), "generation", gen, "connected",
+		    cp_session_connected(c->cp, h.id) ? "yes" : "no", NULL) ||
 	    store_audit_append(c->cp->store, &c->who, "host.restore", c->ws.id,
 			       h.id, "ok", detail)) {
 		api_fail(c, 500, "internal error: cannot record the restore");

@@ -135,9 +135,10 @@ void api_ruleset_push(struct api_call *c)
 	text = json_object_get_string(t);
 	len = (size_t)json_object_get_string_len(t);
 	if (len > STORE_RULESET_TEXT_MAX) {
-		api_fail(c, 400,
-			 "field 'text': %zu bytes, at most %d (a desired state fits a frame)",
-			 len, STORE_RULESET_TEXT_MAX);
+		api_fail(
+			c, 400,
+			"field 'text': %zu bytes, at most %d (a desired state fits a frame)",
+			len, STORE_RULESET_TEXT_MAX);
 		goto out;
 	}
 	ret = ruleset_check(name, text, len, &chk);
@@ -158,8 +159,8 @@ void api_ruleset_push(struct api_call *c)
 	if (!v.text) {
 		/* the store's version record comes without its text */
 		store_ruleset_version_clear(&v);
-		ret = store_ruleset_get(c->cp->store, c->ws.id, name,
-					v.version, &v);
+		ret = store_ruleset_get(c->cp->store, c->ws.id, name, v.version,
+					&v);
 		if (ret) {
 			api_fail_store(c, ret, "ruleset");
 			goto out;
@@ -195,10 +196,9 @@ void api_ruleset_list(struct api_call *c)
 	struct api_list l;
 
 	api_list_init(&l, c);
-	api_list_reply(&l,
-		       store_ruleset_list(c->cp->store, c->ws.id, version_row,
-					  &l),
-		       "ruleset list");
+	api_list_reply(
+		&l, store_ruleset_list(c->cp->store, c->ws.id, version_row, &l),
+		"ruleset list");
 }
 
 void api_ruleset_versions(struct api_call *c)

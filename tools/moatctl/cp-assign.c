@@ -64,8 +64,8 @@ static void assign_row(struct table *t, json_object *o, time_t now)
 static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       time_t now)
 {
-	static const char *const heads[] = { "ID",	"PRIO",	   "RULESET",
-					     "VERSION", "MODE",	   "PERCENT",
+	static const char *const heads[] = { "ID",	 "PRIO", "RULESET",
+					     "VERSION",	 "MODE", "PERCENT",
 					     "SELECTOR", "HOSTS" };
 	char empty[128];
 
@@ -86,16 +86,16 @@ static void print_assign(const struct cp_req *r, json_object *o, FILE *f,
 	fprintf(f, "%-10s %s\n", "id:", cp_str(o, "id"));
 	fprintf(f, "%-10s %s\n", "ruleset:", cp_str(o, "ruleset"));
 	if (cp_int(o, "version"))
-		fprintf(f, "%-10s %lld\n", "version:",
-			(long long)cp_int(o, "version"));
+		fprintf(f, "%-10s %lld\n",
+			"version:", (long long)cp_int(o, "version"));
 	else
 		fprintf(f, "%-10s latest\n", "version:");
 	fprintf(f, "%-10s %s\n", "selector:", cp_str(o, "selector"));
-	fprintf(f, "%-10s %lld\n", "priority:",
-		(long long)cp_int(o, "priority"));
+	fprintf(f, "%-10s %lld\n",
+		"priority:", (long long)cp_int(o, "priority"));
 	fprintf(f, "%-10s %s\n", "mode:", cp_str(o, "mode"));
-	fprintf(f, "%-10s %lld%%\n", "percent:",
-		(long long)cp_int(o, "percent"));
+	fprintf(f, "%-10s %lld%%\n",
+		"percent:", (long long)cp_int(o, "percent"));
 	fprintf(f, "%-10s", "hosts:");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s %s", i ? "," : "",
@@ -114,7 +114,7 @@ static void print_deleted(const struct cp_req *r, json_object *o, FILE *f,
 /* set: the fields not given come from the assignment as it is. */
 static int fill_current(struct cp_req *r, const struct cp_settings *s)
 {
-	static const char *const keys[] = { "ruleset", "version", "selector",
+	static const char *const keys[] = { "ruleset",	"version", "selector",
 					    "priority", "mode",	   "percent",
 					    "hosts" };
 	json_object *cur = NULL, *v;
@@ -167,9 +167,9 @@ static int parse_fields(struct moatctl *g, int argc, char **argv,
 		switch (ch) {
 		case 'r':
 			if (!cp_workspace_valid(optarg))
-				return usage_error(
-					"assign", "bad --ruleset name '%s'",
-					optarg);
+				return usage_error("assign",
+						   "bad --ruleset name '%s'",
+						   optarg);
 			json_object_object_add(r->body, "ruleset",
 					       json_object_new_string(optarg));
 			break;
@@ -186,10 +186,12 @@ static int parse_fields(struct moatctl *g, int argc, char **argv,
 		case 'p':
 			/* negative priorities are the API's; flags keep to 0+ */
 			ret = int_flag(r->body, "priority", "priority", optarg,
-				       0, 1000000, "a number from 0 to 1000000");
+				       0, 1000000,
+				       "a number from 0 to 1000000");
 			break;
 		case 'm':
-			if (strcmp(optarg, "enforce") && strcmp(optarg, "audit"))
+			if (strcmp(optarg, "enforce") &&
+			    strcmp(optarg, "audit"))
 				return usage_error(
 					"assign",
 					"bad --mode '%s' (enforce or audit)",
@@ -203,13 +205,11 @@ static int parse_fields(struct moatctl *g, int argc, char **argv,
 			break;
 		case 'H':
 			if (!cp_id_valid(optarg))
-				return usage_error("assign",
-						   "bad --host id '%s'",
-						   optarg);
+				return usage_error(
+					"assign", "bad --host id '%s'", optarg);
 			if (!hosts) {
 				hosts = json_object_new_array();
-				json_object_object_add(r->body, "hosts",
-						       hosts);
+				json_object_object_add(r->body, "hosts", hosts);
 			}
 			json_object_array_add(hosts,
 					      json_object_new_string(optarg));
@@ -225,8 +225,7 @@ static int parse_fields(struct moatctl *g, int argc, char **argv,
 	return ret;
 }
 
-int cp_parse_assign(struct moatctl *g, int argc, char **argv,
-		    struct cp_req *r)
+int cp_parse_assign(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 {
 	static const char *const subs[] = { "list", "add", "set", "delete",
 					    NULL };
@@ -236,8 +235,8 @@ int cp_parse_assign(struct moatctl *g, int argc, char **argv,
 	if (sub < 0)
 		return ret;
 	if (sub == 0 || sub == 3) {
-		ret = cp_parse_plain(g, argc, argv, "assign", sub ? 1 : 0,
-				     "ID", usage);
+		ret = cp_parse_plain(g, argc, argv, "assign", sub ? 1 : 0, "ID",
+				     usage);
 		if (ret)
 			return ret < 0 ? EXIT_OK : ret;
 		if (sub == 0) {

@@ -13,10 +13,9 @@
 
 void cp_host_config_usage(FILE *f)
 {
-	fprintf(f,
-		"       moatctl host label ID [K=V...] [--remove K]...\n"
-		"       moatctl host restore ID\n"
-		"       moatctl host counters ID\n");
+	fprintf(f, "       moatctl host label ID [K=V...] [--remove K]...\n"
+		   "       moatctl host restore ID\n"
+		   "       moatctl host counters ID\n");
 }
 
 void cp_print_host_config(json_object *o, FILE *f)
@@ -24,19 +23,19 @@ void cp_print_host_config(json_object *o, FILE *f)
 	json_object *rs = NULL;
 
 	fprintf(f, "%-15s %s\n", "config:", cp_str(o, "config"));
-	fprintf(f, "%-15s applied %lld, desired %lld\n", "generation:",
-		(long long)cp_int(o, "applied_generation"),
+	fprintf(f, "%-15s applied %lld, desired %lld\n",
+		"generation:", (long long)cp_int(o, "applied_generation"),
 		(long long)cp_int(o, "desired_generation"));
 	json_object_object_get_ex(o, "ruleset", &rs);
 	if (rs)
-		fprintf(f, "%-15s %s version %lld, %s\n", "ruleset:",
-			cp_str(rs, "name"), (long long)cp_int(rs, "version"),
-			cp_str(rs, "mode"));
+		fprintf(f, "%-15s %s version %lld, %s\n",
+			"ruleset:", cp_str(rs, "name"),
+			(long long)cp_int(rs, "version"), cp_str(rs, "mode"));
 	else
 		fprintf(f, "%-15s -\n", "ruleset:");
 	if (strcmp(cp_str(o, "apply_error"), "-"))
-		fprintf(f, "%-15s %s\n", "apply error:",
-			cp_str(o, "apply_error"));
+		fprintf(f, "%-15s %s\n",
+			"apply error:", cp_str(o, "apply_error"));
 }
 
 static void print_labels(const struct cp_req *r, json_object *o, FILE *f,
@@ -101,9 +100,9 @@ static int merge_labels(struct cp_req *r, const struct cp_settings *s)
 	json_object_object_get_ex(r->body, "set", &set);
 	json_object_object_get_ex(r->body, "remove", &rm);
 	for (size_t i = 0; i < json_object_array_length(rm); i++)
-		json_object_object_del(labels,
-				       json_object_get_string(
-					       json_object_array_get_idx(rm, i)));
+		json_object_object_del(
+			labels, json_object_get_string(
+					json_object_array_get_idx(rm, i)));
 	json_object_object_foreach(set, k, v)
 		json_object_object_add(labels, k, json_object_get(v));
 	json_object_put(host);

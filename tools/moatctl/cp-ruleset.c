@@ -60,7 +60,8 @@ static void print_diags(json_object *o, FILE *f)
 		return;
 	for (size_t i = 0; i < json_object_array_length(d); i++)
 		fprintf(f, "%s\n",
-			json_object_get_string(json_object_array_get_idx(d, i)));
+			json_object_get_string(
+				json_object_array_get_idx(d, i)));
 }
 
 static void print_pushed(const struct cp_req *r, json_object *o, FILE *f,
@@ -108,8 +109,8 @@ static void print_list(const struct cp_req *r, json_object *reply, FILE *f,
 		       empty);
 }
 
-static void print_versions(const struct cp_req *r, json_object *reply,
-			   FILE *f, time_t now)
+static void print_versions(const struct cp_req *r, json_object *reply, FILE *f,
+			   time_t now)
 {
 	cp_print_table(reply, f, now, "lrrlll", version_heads, version_row,
 		       NULL);
@@ -216,8 +217,7 @@ static int parse_push(struct moatctl *g, int argc, char **argv,
 	else
 		ret = file_read(path, RULESET_TEXT_MAX, &text, &len);
 	if (ret == -EFBIG)
-		return fail("%s: larger than %u bytes", path,
-			    RULESET_TEXT_MAX);
+		return fail("%s: larger than %u bytes", path, RULESET_TEXT_MAX);
 	if (ret < 0)
 		return fail("cannot read %s: %s", path, strerror(-ret));
 	r->body = json_object_new_object();
@@ -273,13 +273,12 @@ static int parse_show(struct moatctl *g, int argc, char **argv,
 			   "/rulesets/%s/versions/%llu%s", r->arg,
 			   (unsigned long long)version, diff ? "?diff=1" : "");
 	else
-		cp_req_set(r, "GET", true, print_show, "/rulesets/%s%s",
-			   r->arg, diff ? "?diff=1" : "");
+		cp_req_set(r, "GET", true, print_show, "/rulesets/%s%s", r->arg,
+			   diff ? "?diff=1" : "");
 	return EXIT_OK;
 }
 
-int cp_parse_ruleset(struct moatctl *g, int argc, char **argv,
-		     struct cp_req *r)
+int cp_parse_ruleset(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 {
 	int ret = EXIT_OK, sub;
 

@@ -4,7 +4,9 @@
  * requests are bytes through the real HTTP parser into api_handle(), and
  * the replies are read back.  What cp-api.sh cannot reach without an
  * agent: hosts that enrolled and heartbeat, their health as time passes,
- * and removal.  And the rules every route follows: no key, 401.
+ * removal, and the config status of a host as its reports of applying
+ * its desired state come in.  And the rules every route follows: no
+ * key, 401.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -148,6 +150,85 @@ static const char status_text[] =
 	"\"host_time\":1,\"seq\":7,\"dataplane\":{\"instance\":\"moat0\","
 	"\"state\":\"enforcing\",\"generation\":4,\"interfaces\":[],"
 	"\"ct_entries\":3,\"ct_max\":100}}";
+
+/* GET the host at @path: its config status, generations and error. */
+static void expect_config(struct t *t, const char *path, const char *config,
+			  int64_t applied, int64_t desired, const char *error)
+{
+	assert_int_equal(call(t, t->f->admin_secret, "GET", path, NULL), 200);
+	assert_string_equal(str(t->body, "config"), config);
+	assert_int_equal(
+		json_object_get_int64(get(t->body, "applied_generation")),
+		applied);
+	assert_int_equal(
+		json_object_get_int64(get(t->body, "desired_generation")),
+		desired);
+	assert_string_equal(str(t->body, "apply_error"), error);
+}
+
+/*
+ * A host's declared state through the reports a moatd would send:
+ * applied (converged), a new version not yet applied (pending), one it
+ * cannot load (failing, with the error, while the old generation stays
+ * applied), a local change (drift), and restore.
+ */
+static void host_declared_state(void **state)
+{
+	static const char v1[] =
+		"{\"text\": \"policy drop\\nallow ssh tcp dport 22\\n\"}";
+	static const char v2[] =
+		"{\"text\": \"policy drop\\nallow ssh tcp dport 2222\\n\"}";
+	struct t *t = *state;
+	char id[STORE_ID_LEN], path[128], restore[160];
+	json_object *rs;
+
+	enroll(t, id);
+	snprintf(path, sizeof(path), "/v1/workspaces/default/hosts/%s", id);
+	snprintf(restore, sizeof(restore), "%s/restore", path);
+	expect_config(t, path, "unmanaged", 0, 0, "");
+	assert_int_equal(call(t, t->f->admin_secret, "POST", restore, NULL),
+			 409);
+
+	assert_int_equal(call(t, t->f->admin_secret, "POST",
+			      "/v1/workspaces/default/rulesets/web", v1),
+			 201);
+	assert_int_equal(
+		call(t, t->f->admin_secret, "POST",
+		     "/v1/workspaces/default/assignments",
+		     "{\"ruleset\": \"web\", \"selector\": \"role=web\"}"),
+		201);
+	expect_config(t, path, "pending", 0, 1, "");
+	rs = get(t->body, "ruleset");
+	assert_string_equal(str(rs, "name"), "web");
+	assert_int_equal(json_object_get_int64(get(rs, "version")), 1);
+	assert_string_equal(str(rs, "mode"), "enforce");
+
+	assert_int_equal(
+		store_host_applied(t->f->st, id, 1, true, NULL, "aa", false),
+		0);
+	expect_config(t, path, "converged", 1, 1, "");
+
+	/* hosts on "latest" move with a new version */
+	assert_int_equal(call(t, t->f->admin_secret, "POST",
+			      "/v1/workspaces/default/rulesets/web", v2),
+			 201);
+	expect_config(t, path, "pending", 1, 2, "");
+	assert_int_equal(store_host_applied(t->f->st, id, 2, false,
+					    "over capacity", "aa", false),
+			 0);
+	expect_config(t, path, "failing", 1, 2, "over capacity");
+
+	/* applied at last, then changed by hand: drift until restored */
+	assert_int_equal(
+		store_host_applied(t->f->st, id, 2, true, NULL, "bb", true), 0);
+	expect_config(t, path, "drift", 2, 2, "");
+	assert_int_equal(call(t, t->f->admin_secret, "POST", restore, NULL),
+			 200);
+	assert_int_equal(
+		store_host_applied(t->f->st, id, 2, true, NULL, "bb", false),
+		0);
+	expect_config(t, path, "converged", 2, 2, "");
+}
 
 static void host_health(void **state)
 {
@@ -299,6 +380,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(host_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_declared_state, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(host_remove_denied, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(every_route_needs_a_key, setup,

@@ -129,15 +129,6 @@ void cp_push_desired(struct cp *cp, const char *host_id);
 /* Ask @host_id for its counters now, when it is connected. */
 void cp_request_counters(struct cp *cp, const char *host_id);
 
-/* session-desired.c */
-/*
- * Send @host_id its desired state now, when it is connected (a host away
- * gets it after its next hello): for the store's store_desired_fn.
- */
-void cp_push_desired(struct cp *cp, const char *host_id);
-/* Ask @host_id for its counters now, when it is connected. */
-void cp_request_counters(struct cp *cp, const char *host_id);
-
 /* health.c */
 enum cp_health {
 	CP_HEALTH_PENDING, /* enrolled, never heard from */

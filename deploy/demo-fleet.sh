@@ -111,3 +111,14 @@ wait_healthy() {
 	done
 	echo "$n"
 }
+
+# wait_converged N: until N hosts run their declared state, or 30 s
+wait_converged() {
+	local n=0
+	for _ in $(seq 150); do
+		n=$(cpctl --json host list 2>/dev/null | jq '[.[] | select(.config == "converged")] | length' 2>/dev/null || echo 0)
+		[ "$n" -ge "$1" ] && break
+		sleep 0.2
+	done
+	echo "$n"
+}

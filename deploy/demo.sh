@@ -7,10 +7,13 @@
 # runs a small fleet on this machine without touching its network: a
 # control plane (moat-controlplane) on a bridge, and three hosts, network
 # namespaces each with its own moatd, that enroll with one install token
-# and appear healthy in `moatctl host list`.  The first host is also the
-# firewall demo's server: a client namespace sends real ping, TCP and UDP
-# to it, some allowed and some dropped by its ruleset.  Ends with
-# moatctl's per-rule counters, status, and the control plane's audit log.
+# and appear healthy in `moatctl host list`.  The control plane then
+# pushes a ruleset to the label they share, and every host converges on
+# it.  The first host is also the firewall demo's server: a client
+# namespace sends real ping, TCP and UDP to it, some allowed and some
+# dropped by that ruleset.  Then the per-rule counters summed over the
+# fleet, a bad ruleset refused by the control plane while the hosts keep
+# the good one, moatctl's counters and status, and the audit log.
 # Everything it creates is removed when it ends, also on Ctrl-C.
 #
 # Exit status 0 when the hosts joined and every allowed connection got
@@ -213,6 +216,14 @@ step "moatctl host list: three hosts enrolled with the token, healthy"
 healthy=$(wait_healthy 3)
 cpctl host list | sed 's/^/    /'
 
+step "The fleet's ruleset, from the control plane: moatctl ruleset push web, assign to demo=yes"
+cpctl ruleset push web "$TMP/demo.rules" | sed 's/^/    /'
+cpctl assign add --ruleset web --selector demo=yes | sed 's/^/    /'
+
+step "Every host converges on web v1: moatctl host list (CONFIG, GEN applied/desired)"
+converged=$(wait_converged 3)
+cpctl host list | sed 's/^/    /'
+
 # --- traffic -------------------------------------------------------------------
 
 wrong=0
@@ -256,6 +267,7 @@ udp_try() {
 }
 
 outcome 3 "$healthy" "hosts healthy in the fleet: $healthy/3"
+outcome 3 "$converged" "hosts converged on the control plane's ruleset web: $converged/3"
 
 step "Traffic from the client to the server"
 n=$(ping_replies 10.10.0.2)
@@ -290,6 +302,25 @@ outcome 3 "$n" "ping 10.10.0.1 from the server: $n/3 replies (established)"
 
 step "moatctl rules: packets and bytes per rule (in parentheses, the fixed rows)"
 moatctl rules | sed 's/^/    /'
+
+step "moatctl ruleset counters web: each rule over the whole fleet"
+# a read asks the hosts for fresh counters; the next one shows them
+cpctl ruleset counters web >/dev/null
+sleep 1.5
+cpctl ruleset counters web | sed 's/^/    /'
+n=$(cpctl --json ruleset counters web | jq '[.rules[] | select(.name == "web") | .packets] | add // 0')
+outcome yes "$([ "$n" -gt 0 ] && echo yes || echo no)" "fleet counters: rule web matched $n packets"
+
+step "A bad ruleset: the control plane refuses it, the hosts keep web v1"
+printf 'policy drop\nallow web tcp dport 80, 99999\n' >"$TMP/bad.rules"
+sed 's/^/    /' "$TMP/bad.rules"
+r=$(cpctl ruleset push web "$TMP/bad.rules" 2>&1) && r="accepted: $r" || true
+printf '%s\n' "$r" | sed 's/^/    /'
+outcome refused "$(case $r in accepted*) echo accepted ;; *99999*) echo refused ;; *) echo "?" ;; esac)" \
+	"ruleset push of a bad version: refused with the parser's error"
+n=$(wait_converged 3)
+cpctl host list | sed 's/^/    /'
+outcome 3 "$n" "hosts still converged on web v1 after the refusal: $n/3"
 
 step "moatctl conntrack: the flows moat tracks"
 moatctl conntrack | sed 's/^/    /'

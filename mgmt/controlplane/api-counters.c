@@ -213,10 +213,21 @@ void api_ruleset_counters(struct api_call *c)
 	if (!ret)
 		ret = store_ruleset_counters(c->cp->store, c->ws.id, name,
 					     host_rows, &s);
-	if (ret)
+	if (ret) {
 		api_fail_store(c, ret, "ruleset counters");
-	else
+	} else {
+		/*
+		 * On demand: every read asks the connected hosts that ran
+		 * NAME for fresh counters; they come within a heartbeat's
+		 * time, for the next read.  This one has the last reports.
+		 */
+		size_t n = json_object_array_length(s.ids);
+
+		for (size_t i = 0; i < n; i++)
+			cp_request_counters(c->cp, json_object_get_string(
+				json_object_array_get_idx(s.ids, i)));
 		api_reply(c, 200, sum_json(&s, name, v.text));
+	}
 	store_ruleset_version_clear(&v);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.r[i].name);

@@ -101,23 +101,15 @@ EOF
 	disown
 }
 
-# wait_healthy N: until N hosts are healthy, or 30 s
-wait_healthy() {
+# wait_hosts FIELD VALUE N: until N hosts have FIELD = VALUE in
+# moatctl host list --json (state healthy, config converged), or 30 s;
+# prints how many do
+wait_hosts() {
 	local n=0
 	for _ in $(seq 150); do
-		n=$(cpctl --json host list 2>/dev/null | jq '[.[] | select(.state == "healthy")] | length' 2>/dev/null || echo 0)
-		[ "$n" -ge "$1" ] && break
-		sleep 0.2
-	done
-	echo "$n"
-}
-
-# wait_converged N: until N hosts run their declared state, or 30 s
-wait_converged() {
-	local n=0
-	for _ in $(seq 150); do
-		n=$(cpctl --json host list 2>/dev/null | jq '[.[] | select(.config == "converged")] | length' 2>/dev/null || echo 0)
-		[ "$n" -ge "$1" ] && break
+		n=$(cpctl --json host list 2>/dev/null |
+			jq --arg v "$2" "[.[] | select(.$1 == \$v)] | length" 2>/dev/null || echo 0)
+		[ "$n" -ge "$3" ] && break
 		sleep 0.2
 	done
 	echo "$n"

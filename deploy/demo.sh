@@ -213,7 +213,7 @@ for ns in $FLEET_NS; do
 done
 
 step "moatctl host list: three hosts enrolled with the token, healthy"
-healthy=$(wait_healthy 3)
+healthy=$(wait_hosts state healthy 3)
 cpctl host list | sed 's/^/    /'
 
 step "The fleet's ruleset, from the control plane: moatctl ruleset push web, assign to demo=yes"
@@ -221,7 +221,7 @@ cpctl ruleset push web "$TMP/demo.rules" | sed 's/^/    /'
 cpctl assign add --ruleset web --selector demo=yes | sed 's/^/    /'
 
 step "Every host converges on web v1: moatctl host list (CONFIG, GEN applied/desired)"
-converged=$(wait_converged 3)
+converged=$(wait_hosts config converged 3)
 cpctl host list | sed 's/^/    /'
 
 # --- traffic -------------------------------------------------------------------
@@ -318,7 +318,7 @@ r=$(cpctl ruleset push web "$TMP/bad.rules" 2>&1) && r="accepted: $r" || true
 printf '%s\n' "$r" | sed 's/^/    /'
 outcome refused "$(case $r in accepted*) echo accepted ;; *99999*) echo refused ;; *) echo "?" ;; esac)" \
 	"ruleset push of a bad version: refused with the parser's error"
-n=$(wait_converged 3)
+n=$(wait_hosts config converged 3)
 cpctl host list | sed 's/^/    /'
 outcome 3 "$n" "hosts still converged on web v1 after the refusal: $n/3"
 

@@ -57,6 +57,9 @@ struct cp_counts {
 	uint64_t enrollments;
 	uint64_t enroll_refusals[PROTO_E_OTHER + 1]; /* by code */
 	uint64_t heartbeats;
+	/* a host's applied reports: a desired generation in force, one
+	 * that failed, a local change (drift) */
+	uint64_t applies_ok, applies_error, applies_drift;
 	uint64_t api_status[600]; /* operator API answers, by status */
 };
 

@@ -58,6 +58,16 @@ static void config(const struct cp_metrics_view *v, struct prom_buf *b)
 	}
 }
 
+static void applies(const struct cp_counts *c, struct prom_buf *b)
+{
+	const char *ok[] = { "result", "ok" }, *err[] = { "result", "error" };
+	const char *drift[] = { "result", "drift" };
+
+	prom_sample(b, "moat_applies_total", ok, 1, c->applies_ok);
+	prom_sample(b, "moat_applies_total", err, 1, c->applies_error);
+	prom_sample(b, "moat_applies_total", drift, 1, c->applies_drift);
+}
+
 static void refusals(const struct cp_counts *c, struct prom_buf *b)
 {
 	prom_family(
@@ -112,5 +122,8 @@ void cp_metrics_render(const struct cp_metrics_view *v, struct prom_buf *b)
 	prom_family(b, "moat_heartbeats_total", "counter",
 		    "Heartbeats recorded from hosts.");
 	prom_value(b, "moat_heartbeats_total", c->heartbeats);
+	prom_family(b, "moat_applies_total", "counter",
+		    "Hosts' reports of a desired state: in force (ok), refused by the host (error), or replaced by a local change (drift).");
+	applies(c, b);
 	api(c, b);
 }

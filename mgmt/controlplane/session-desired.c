@@ -130,6 +130,12 @@ void cp_session_applied(struct cp_session *s, const struct proto_applied *m)
 			": %s",
 			s->host_id, m->generation, strerror(-ret));
 	if (!m->ok)
+		s->cp->counts.applies_error++;
+	else if (m->drift)
+		s->cp->counts.applies_drift++;
+	else
+		s->cp->counts.applies_ok++;
+	if (!m->ok)
 		log_info("%s: host %s failed desired generation %" PRIu64
 			 ": %s",
 			 s->addr, s->host_id, m->generation, m->error);

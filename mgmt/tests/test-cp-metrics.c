@@ -17,7 +17,7 @@
 static void test_render(void **state)
 {
 	static struct cp_counts c = {
-		.enrollments = 3, .heartbeats = 40,
+		.enrollments = 3, .heartbeats = 40, .applies_ok = 5, .applies_error = 1,
 	};
 	/* a name with each character the format escapes */
 	struct cp_metrics_ws ws[2] = {
@@ -85,6 +85,11 @@ static void test_render(void **state)
 		"# HELP moat_heartbeats_total Heartbeats recorded from hosts.\n"
 		"# TYPE moat_heartbeats_total counter\n"
 		"moat_heartbeats_total 40\n"
+		"# HELP moat_applies_total Hosts' reports of a desired state: in force (ok), refused by the host (error), or replaced by a local change (drift).\n"
+		"# TYPE moat_applies_total counter\n"
+		"moat_applies_total{result=\"ok\"} 5\n"
+		"moat_applies_total{result=\"error\"} 1\n"
+		"moat_applies_total{result=\"drift\"} 0\n"
 		"# HELP moat_api_requests_total Operator API requests answered, by HTTP status.\n"
 		"# TYPE moat_api_requests_total counter\n"
 		"moat_api_requests_total{code=\"200\"} 7\n"

@@ -184,6 +184,8 @@ static void json_case(FILE *f, const struct case_result *c)
 	fprintf(f, ",\n      \"frame_len\": %u,\n      \"flows\": %llu",
 		c->frame_len, (unsigned long long)c->flows);
 	fprintf(f, ",\n      \"rules_owning_their_frame\": %zu", c->owned);
+	if (c->aimed)
+		fprintf(f, ",\n      \"rules_aimed_at\": %zu", c->aimed);
 	if (c->has_testrun)
 		fprintf(f,
 			",\n      \"test_run\": { \"classifier_ns\": %.2f, \"min\": %.2f, "

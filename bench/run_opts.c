@@ -45,6 +45,8 @@ static const char run_usage[] =
 	"  --size N          frame length, 64 to 1500 (default: the smallest that fits)\n"
 	"  --flows N         distinct flows: source address and port rewritten per frame\n"
 	"                    within each rule (default: one flow per rule)\n"
+	"  --active N        aim the traffic at N rules of each ruleset, chosen at\n"
+	"                    random, instead of all (locality: what fits the caches)\n"
 	"  --proto LIST      templates of the reflect and ct-new scenarios: udp4,\n"
 	"                    tcp4,icmp4,udp6,tcp6,icmp6 (default udp4; ct-new: TCP\n"
 	"                    and UDP only, TCP with SYN)\n"
@@ -212,6 +214,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "tx", required_argument, NULL, 't' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "active", required_argument, NULL, 'A' },
 		{ "proto", required_argument, NULL, 'o' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "peer-iface", required_argument, NULL, 'I' },
@@ -299,6 +302,10 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'f':
 			ret = bench_parse_u64(optarg, &o->flows) ?:
 				      (!o->flows ? -EINVAL : 0);
+			break;
+		case 'A':
+			ret = bench_parse_u64(optarg, &o->active) ?:
+				      (!o->active ? -EINVAL : 0);
 			break;
 		case 'a':
 			aa = true;

@@ -248,6 +248,7 @@ void bench_traffic_opts(const struct bench_run *run, struct traffic_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->size = run->o->size;
 	o->flows = run->o->flows;
+	o->active = run->o->active;
 	o->seed = run->o->seed;
 	memcpy(o->src_mac, run->topo.mac[TOPO_A], 6);
 	memcpy(o->dst_mac, run->topo.mac[TOPO_B], 6);

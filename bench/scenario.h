@@ -38,6 +38,7 @@ struct run_opts {
 	enum cb_shape shape; /* --ruleset */
 	unsigned int size; /* frame length; 0: the smallest that fits */
 	uint64_t flows;
+	uint64_t active; /* --active: rules the traffic aims at; 0: all */
 	enum traffic_proto protos[TP_COUNT];
 	int nprotos;
 	enum gen_tx tx[GEN_TX_COUNT];

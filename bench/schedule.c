@@ -157,6 +157,7 @@ int schedule_run(const struct bench_env *env, struct generator *g,
 		return ret;
 	res->frame_len = g->tr->frame_len;
 	res->flows = g->tr->flows;
+	res->aimed = g->tr->rule ? g->tr->n : 0;
 	res->rounds = 0;
 
 	for (int i = 0; i <= rounds; i++) {

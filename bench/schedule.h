@@ -70,6 +70,7 @@ struct case_result {
 	double target; /* the ratio the team must reach; 0: none */
 	unsigned int frame_len;
 	uint64_t flows;
+	size_t aimed; /* rules the traffic aims at (--active) */
 	size_t owned; /* rules whose frame they match first */
 	bool has_apply; /* moat's apply statistics */
 	struct moat_apply_stats apply;

@@ -173,7 +173,8 @@ int traffic_from_rules(const struct moat_ruleset *rs,
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->n = cb->n;
+	/* --active: the first N of the shuffle below, a random subset */
+	out->n = o->active && o->active < cb->n ? o->active : cb->n;
 	out->t = calloc(cb->n ? cb->n : 1, sizeof(*out->t));
 	order = calloc(cb->n ? cb->n : 1, sizeof(*order));
 	out->rule = order;
@@ -199,7 +200,7 @@ int traffic_from_rules(const struct moat_ruleset *rs,
 		order[i - 1] = order[j];
 		order[j] = x;
 	}
-	for (size_t i = 0; !ret && i < cb->n; i++) {
+	for (size_t i = 0; !ret && i < out->n; i++) {
 		const struct moat_rule *rule = &rs->rules[order[i]];
 		struct bench_template *t = &out->t[i];
 

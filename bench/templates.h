@@ -36,6 +36,7 @@ enum traffic_proto {
 struct traffic_opts {
 	unsigned int size; /* frame length; 0: the smallest that fits */
 	uint64_t flows; /* 0: one flow per template */
+	uint64_t active; /* rule-spread: aim at this many rules; 0: all */
 	uint64_t seed; /* order of the templates, flow variants */
 	int stamp; /* write a latency stamp after the headers */
 	uint8_t tcp_flags; /* TCP of the protocol templates; 0: ACK */

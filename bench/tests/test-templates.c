@@ -196,6 +196,43 @@ static void flows_by_number(void **state)
 	traffic_free(&tr);
 }
 
+/*
+ * --active N: the traffic aims at N rules, the first N of the same
+ * shuffle, each once; without it at every rule.
+ */
+static void active_subset(void **state)
+{
+	struct cb_opts co = { .seed = 5,
+			      .nrules = 400,
+			      .action = MOAT_DROP,
+			      .policy = MOAT_DROP };
+	struct traffic_opts all = { .seed = 5 }, some = { .seed = 5, .active = 37 },
+			    over = { .seed = 5, .active = 1000 };
+	struct traffic ta, ts, to;
+	struct moat_ruleset rs;
+	struct cb_traffic cb;
+	uint8_t seen[400] = { 0 };
+
+	assert_int_equal(cb_generate(&co, &rs), 0);
+	assert_int_equal(cb_traffic_build(&rs, 5, &cb), 0);
+	assert_int_equal(traffic_from_rules(&rs, &cb, &all, &ta), 0);
+	assert_int_equal(traffic_from_rules(&rs, &cb, &some, &ts), 0);
+	assert_int_equal(traffic_from_rules(&rs, &cb, &over, &to), 0);
+	assert_int_equal(ta.n, 400);
+	assert_int_equal(ts.n, 37);
+	assert_int_equal(to.n, 400);
+	for (size_t i = 0; i < ts.n; i++) {
+		assert_int_equal(ts.rule[i], ta.rule[i]);
+		assert_memory_equal(ts.t[i].data, ta.t[i].data, ts.copy_len);
+		assert_int_equal(seen[ts.rule[i]]++, 0);
+	}
+	traffic_free(&ta);
+	traffic_free(&ts);
+	traffic_free(&to);
+	cb_traffic_free(&cb);
+	moat_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +240,7 @@ int main(void)
 		cmocka_unit_test(variants_differ),
 		cmocka_unit_test(variants_stay_in_their_rule),
 		cmocka_unit_test(flows_by_number),
+		cmocka_unit_test(active_subset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,7 @@ int cmd_run(int argc, char **argv)
 
 	rx_destroy(run.moat);
 	rx_destroy(run.moat_ct);
+	rx_destroy(run.moat_nc);
 	rx_destroy(run.base);
 	topo_destroy(&run.topo);
 	for (int i = 0; i < cases.n; i++) {

@@ -56,10 +56,10 @@ int rx_drop_open(struct receiver **out, const char *name);
 /*
  * moat in an instance of its own (pins under <bpffs>/moat/@instance),
  * with room for @capacity rule counters; @ct NULL: no connection
- * tracking.
+ * tracking.  @flow_cache as moat_dp_opts.flow_cache (-1: none).
  */
 int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity,
-		 const struct moat_ct_opts *ct);
+		 const struct moat_ct_opts *ct, int flow_cache);
 int rx_moat_apply(struct receiver *rx, const struct moat_ruleset *rs,
 		  struct moat_apply_stats *st);
 /* The running generation's program (BPF_PROG_TEST_RUN), or -1. */

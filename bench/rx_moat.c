@@ -117,9 +117,11 @@ static const struct receiver_ops moat_ops = {
 };
 
 int rx_moat_open(struct receiver **out, const char *instance, uint32_t capacity,
-		 const struct moat_ct_opts *ct)
+		 const struct moat_ct_opts *ct, int flow_cache)
 {
-	struct moat_dp_opts o = { .instance = instance, .capacity = capacity };
+	struct moat_dp_opts o = { .instance = instance,
+				  .capacity = capacity,
+				  .flow_cache = flow_cache };
 	struct rx_moat *m = calloc(1, sizeof(*m));
 	int ret;
 

@@ -100,7 +100,7 @@ int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
 
 	bench_traffic_opts(run, &to);
 	to.flows = 0; /* the frames as they are: one per rule */
-	ret = bench_run_moat(run, &moat);
+	ret = bench_run_moat_nc(run, &moat);
 	if (ret)
 		return ret;
 	ret = rx_moat_apply(moat, c->rs, &c->res->apply);

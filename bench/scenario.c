@@ -109,11 +109,28 @@ int bench_run_moat(struct bench_run *run, struct receiver **moat)
 		snprintf(run->instance, sizeof(run->instance), "bench-%d",
 			 (int)getpid());
 		ret = rx_moat_open(&run->moat, run->instance,
-				   moat_capacity(run->o), NULL);
+				   moat_capacity(run->o), NULL, 0);
 		if (ret)
 			return ret;
 	}
 	*moat = run->moat;
+	return 0;
+}
+
+/* moat without its flow cache: a second instance, "bench-PID-nc" */
+int bench_run_moat_nc(struct bench_run *run, struct receiver **moat)
+{
+	int ret;
+
+	if (!run->moat_nc) {
+		snprintf(run->instance_nc, sizeof(run->instance_nc),
+			 "bench-%d-nc", (int)getpid());
+		ret = rx_moat_open(&run->moat_nc, run->instance_nc,
+				   moat_capacity(run->o), NULL, -1);
+		if (ret)
+			return ret;
+	}
+	*moat = run->moat_nc;
 	return 0;
 }
 
@@ -129,7 +146,7 @@ int bench_run_moat_ct(struct bench_run *run, struct receiver **moat,
 		snprintf(run->instance_ct, sizeof(run->instance_ct),
 			 "bench-%d-ct", (int)getpid());
 		ret = rx_moat_open(&m, run->instance_ct, moat_capacity(run->o),
-				   &ct);
+				   &ct, 0);
 		ret = ret ?: rx_sink_open(&run->moat_ct, m, true);
 		if (ret)
 			return ret;
@@ -140,13 +157,11 @@ int bench_run_moat_ct(struct bench_run *run, struct receiver **moat,
 	return 0;
 }
 
-static int moat_setup(struct bench_run *run, struct bench_case *c)
+static int moat_apply_case(struct bench_run *run, struct bench_case *c,
+			   struct receiver *moat)
 {
-	struct receiver *moat;
-	int ret = bench_run_moat(run, &moat);
+	int ret;
 
-	if (ret)
-		return ret;
 	c->res->owned = c->cb->owned;
 	/* the targets are for the ClassBench-style rulesets */
 	c->res->target =
@@ -159,6 +174,20 @@ static int moat_setup(struct bench_run *run, struct bench_case *c)
 	c->res->has_apply = !ret;
 	c->rx = moat;
 	return ret;
+}
+
+static int moat_setup(struct bench_run *run, struct bench_case *c)
+{
+	struct receiver *moat;
+
+	return bench_run_moat(run, &moat) ?: moat_apply_case(run, c, moat);
+}
+
+static int nocache_setup(struct bench_run *run, struct bench_case *c)
+{
+	struct receiver *moat;
+
+	return bench_run_moat_nc(run, &moat) ?: moat_apply_case(run, c, moat);
 }
 
 static int reflect_setup(struct bench_run *run, struct bench_case *c)
@@ -205,6 +234,11 @@ const struct scenario bench_scenarios[] = {
 	  .flags = SC_EACH_COUNT,
 	  .by_default = true,
 	  .setup = moat_setup },
+	{ .name = "no-cache",
+	  .system = "moat-nc",
+	  .summary = "moat without its flow cache: every frame classified",
+	  .flags = SC_EACH_COUNT,
+	  .setup = nocache_setup },
 	{ .name = "ct-miss",
 	  .system = "ct-miss",
 	  .summary = "conntrack on, no flow known: lookup, then the rules",

@@ -65,6 +65,9 @@ struct bench_run {
 	/* the conntrack scenarios' instance, behind a sink (rx_sink.c) */
 	struct receiver *moat_ct, *moat_ct_inner;
 	char instance_ct[64];
+	/* the no-cache scenario's instance: no flow cache */
+	struct receiver *moat_nc;
+	char instance_nc[64];
 };
 
 /* One case: a scenario at one rule count, for one peer, one transmitter. */
@@ -113,6 +116,8 @@ int scenario_find(const char *name);
 
 /* The moat instance of the run, opened with room for every --rules count. */
 int bench_run_moat(struct bench_run *run, struct receiver **moat);
+/* The same without the flow cache (the no-cache scenario). */
+int bench_run_moat_nc(struct bench_run *run, struct receiver **moat);
 /*
  * The run's moat instance with connection tracking (--ct-max flows),
  * opened on first use: *moat is it behind the sink, *inner the moat

@@ -59,6 +59,26 @@ struct {
 	__type(value, __u64);
 } filter SEC(".maps");
 
+/*
+ * The flow cache: (1 << fc_log[0]) IPv4 buckets and (1 << fc_log[1])
+ * IPv6 entries for each CPU, CPU after CPU.  A generation's own, so an answer
+ * never outlives its ruleset; a CPU's own, so no entry is ever written
+ * by two programs at once (XDP does not nest on a CPU).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_fc4_bucket);
+} fc4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_fc6);
+} fc6 SEC(".maps");
+
 /* Shared by every generation: the loader reuses the pinned map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -164,6 +184,117 @@ static __always_inline __u64 moat_rest(__u32 off, __u32 n,
 
 	bpf_loop(n - MOAT_SCAN_INLINE, cb, &r, 0);
 	return r.best;
+}
+
+/*
+ * The flow cache in front of the classifier.  A family whose few terms
+ * are compiled into the program is cheaper than a probe and goes without.
+ */
+static __always_inline __u64 moat_fc_hash(__u64 a, __u64 b)
+{
+	__u64 x = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xc2b2ae3d27d4eb4full;
+
+	return x ^ (x >> 29);
+}
+
+/* The slot of hash @h in this CPU's part of a map of (1 << log) a CPU. */
+static __always_inline __u32 moat_fc_slot(__u64 h, __u32 log)
+{
+	return (bpf_get_smp_processor_id() << log) + (__u32)(h >> (64 - log));
+}
+
+static __always_inline __u64 moat_fc_l4(const struct moat_key *k)
+{
+	return (__u64)k->sport << 48 | (__u64)k->dport << 32 |
+	       (__u32)k->proto << 24 | (__u32)k->tcp_flags << 16 |
+	       (__u32)k->l4 << 8 | k->ct;
+}
+
+/* @k's IPv4 entry in @n (no answer yet), and the index of its bucket. */
+static __always_inline __u32 moat_fc4_key(const struct moat_key *k,
+					  struct moat_fc4 *n)
+{
+	n->addrs = (__u64)k->src4 << 32 | k->dst4;
+	n->l4 = moat_fc_l4(k);
+	n->iface = (__u64)k->iface << 32 | 1;
+	return moat_fc_slot(moat_fc_hash(n->addrs ^ n->iface, n->l4),
+			    layout.fc_log[0]);
+}
+
+static __always_inline __u32 moat_fc6_key(const struct moat_key *k,
+					  struct moat_fc6 *n)
+{
+	n->src[0] = k->src6[0];
+	n->src[1] = k->src6[1];
+	n->dst[0] = k->dst6[0];
+	n->dst[1] = k->dst6[1];
+	n->l4 = moat_fc_l4(k);
+	n->iface = (__u64)k->iface << 32 | 1;
+	n->pad = 0;
+	return moat_fc_slot(moat_fc_hash(n->src[0] ^ n->src[1] ^ n->iface,
+					 n->dst[0] ^ n->dst[1] ^ n->l4),
+			    layout.fc_log[1]);
+}
+
+/*
+ * Nothing of the probe stays live across the classifier: the entry and
+ * its bucket are worked out again to store the answer.  Kept, they would
+ * be one more thing for the verifier to tell states apart by, and with
+ * conntrack on it would no longer finish a big ruleset's program.
+ */
+static __always_inline __u64 moat_lookup4(const struct moat_key *k)
+{
+	struct moat_fc4_bucket *b;
+	struct moat_fc4 n;
+	__u32 i;
+
+	if (layout.fc_log[0]) {
+		i = moat_fc4_key(k, &n);
+		b = bpf_map_lookup_elem(&fc4, &i);
+		if (b && b->e[0].addrs == n.addrs && b->e[0].l4 == n.l4 &&
+		    b->e[0].iface == n.iface)
+			return b->e[0].match;
+		if (b && b->e[1].addrs == n.addrs && b->e[1].l4 == n.l4 &&
+		    b->e[1].iface == n.iface)
+			return b->e[1].match;
+	}
+	__u64 m = moat_classify4(k);
+
+	if (layout.fc_log[0]) {
+		i = moat_fc4_key(k, &n);
+		n.match = m;
+		b = bpf_map_lookup_elem(&fc4, &i);
+		if (b) {
+			b->e[1] = b->e[0];
+			b->e[0] = n;
+		}
+	}
+	return m;
+}
+
+static __always_inline __u64 moat_lookup6(const struct moat_key *k)
+{
+	struct moat_fc6 *e, n;
+	__u32 i;
+
+	if (layout.fc_log[1]) {
+		i = moat_fc6_key(k, &n);
+		e = bpf_map_lookup_elem(&fc6, &i);
+		if (e && e->src[0] == n.src[0] && e->src[1] == n.src[1] &&
+		    e->dst[0] == n.dst[0] && e->dst[1] == n.dst[1] &&
+		    e->l4 == n.l4 && e->iface == n.iface)
+			return e->match;
+	}
+	__u64 m = moat_classify6(k);
+
+	if (layout.fc_log[1]) {
+		i = moat_fc6_key(k, &n);
+		n.match = m;
+		e = bpf_map_lookup_elem(&fc6, &i);
+		if (e)
+			*e = n;
+	}
+	return m;
 }
 
 /*
@@ -306,7 +437,7 @@ int moat_fw(struct xdp_md *ctx)
 		 * Inline, not a global function: on CPUs that mitigate return
 		 * stack attacks every return costs a thunk, several ns here.
 		 */
-		m = k.fam6 ? moat_classify6(&k) : moat_classify4(&k);
+		m = k.fam6 ? moat_lookup6(&k) : moat_lookup4(&k);
 		if (m != MOAT_NO_MATCH) {
 			slot = MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(m));
 			drop = !!(MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_DROP);

@@ -255,9 +255,44 @@ struct moat_layout {
 	__u64 log_cost_ns, log_tau_ns;
 	__u32 has_ext; /* some rule has options: rulex is filled */
 	__u32 generation; /* this generation's number (low 32 bits) */
+	/*
+	 * The flow cache, by family: log2 of its slots per CPU (IPv4
+	 * buckets, IPv6 entries); 0: none, as for a family whose few terms
+	 * are compiled into the program, or which has none.
+	 */
+	__u32 fc_log[2];
 };
 
 #define MOAT_ABSENT 0xffffffffu
+
+/*
+ * The flow cache (moat_fw.bpf.c): a generation's answers for the keys it
+ * has seen, by CPU, so that a flow's later packets skip the indexes.  A
+ * key is every field the lookup reads, packed into words: an entry
+ * answers only the very key that it was made from.  IPv4 entries go two
+ * to a bucket of one cache line, IPv6 entries one to a line.
+ */
+struct moat_fc4 {
+	__u64 addrs; /* src4 << 32 | dst4 */
+	__u64 l4; /* sport, dport, proto, tcp_flags, l4, ct */
+	__u64 iface; /* iface << 32 | 1: never 0, so zeroed entries match nothing */
+	__u64 match; /* the classifier's answer, MOAT_MATCH() or MOAT_NO_MATCH */
+};
+
+struct moat_fc4_bucket {
+	struct moat_fc4 e[2]; /* e[0] the most recent */
+};
+
+struct moat_fc6 {
+	__u64 src[2], dst[2];
+	__u64 l4, iface, match;
+	__u64 pad; /* a line each */
+};
+
+#define MOAT_FC_LOG_MIN 4
+#define MOAT_FC_LOG_MAX 20 /* a million IPv4 buckets a CPU */
+#define MOAT_FC_LOG_DEFAULT 16 /* 131,072 IPv4 flows a CPU */
+#define MOAT_FC_BYTES_MAX (64u << 20) /* the default shrinks to fit, all CPUs */
 
 /* Pinned beside every generation: what moatctl shows without moatd. */
 struct moat_gen_info {

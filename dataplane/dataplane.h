@@ -48,6 +48,13 @@ struct moat_dp_opts {
 	uint32_t capacity; /* rule counter slots; default MOAT_DEFAULT_CAPACITY */
 	struct moat_ct_opts ct;
 	uint32_t log_rate; /* verdict log events a second, at most; 0: 1000 */
+	/*
+	 * The flow cache: log2 of its IPv4 buckets per CPU (two flows each,
+	 * and half as many IPv6 flows), MOAT_FC_LOG_MIN..MOAT_FC_LOG_MAX;
+	 * 0: MOAT_FC_LOG_DEFAULT, less on hosts with so many CPUs that it
+	 * would take over MOAT_FC_BYTES_MAX; -1: no flow cache.
+	 */
+	int flow_cache;
 };
 
 /* Default timeouts, in seconds, by enum moat_ct_timeout; and their names. */

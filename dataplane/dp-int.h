@@ -53,6 +53,7 @@ struct moat_dp {
 	uint32_t gens_id; /* map id: tells our entry programs from others */
 	uint32_t capacity;
 	int ncpus;
+	uint32_t fc_log; /* the flow cache's IPv4 buckets per CPU, log2; 0: off */
 	uint64_t generation; /* running; 0: none yet */
 	int gen_fd; /* the running generation's prog, or -1 */
 	struct slotmap slots; /* the running generation's names */

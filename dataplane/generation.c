@@ -235,6 +235,12 @@ static int rcu_sync(struct moat_dp *dp)
 	return err;
 }
 
+/* A flow cache map of (1 << @log) slots a CPU; 1 when @log is 0 (none). */
+static uint32_t fc_slots(const struct moat_dp *dp, uint32_t log)
+{
+	return log ? (uint32_t)dp->ncpus << log : 1;
+}
+
 static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 			   struct moat_fw **out, struct moat_diags *d)
 {
@@ -253,6 +259,8 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	bpf_map__set_max_entries(skel->maps.term4, img->nterm4 ? (uint32_t)img->nterm4 : 1);
 	bpf_map__set_max_entries(skel->maps.term6, img->nterm6 ? (uint32_t)img->nterm6 : 1);
 	bpf_map__set_max_entries(skel->maps.counters, MOAT_SLOT_FIRST_RULE + dp->capacity);
+	bpf_map__set_max_entries(skel->maps.fc4, fc_slots(dp, img->layout.fc_log[0]));
+	bpf_map__set_max_entries(skel->maps.fc6, fc_slots(dp, img->layout.fc_log[1]));
 	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
 	if (err)
 		goto fail;
@@ -385,6 +393,11 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		goto out;
 
 	img.layout.generation = (uint32_t)(dp->generation + 1);
+	/* a family behind indexes gets the flow cache; a small one, none */
+	if (dp->fc_log && img.nterm4)
+		img.layout.fc_log[0] = dp->fc_log;
+	if (dp->fc_log && img.nterm6)
+		img.layout.fc_log[1] = dp->fc_log - 1;
 	err = load_generation(dp, &img, &skel, d);
 	s.load_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
 	if (err)

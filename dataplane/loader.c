@@ -163,6 +163,32 @@ int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
 	return fd;
 }
 
+/*
+ * The flow cache's size (moat_dp_opts.flow_cache).  A CPU's part holds
+ * (1 << log) IPv4 buckets and (1 << (log - 1)) IPv6 entries, a line each.
+ */
+static int flow_cache_log(const struct moat_dp_opts *o, int ncpus,
+			  uint32_t *log)
+{
+	int want = o ? o->flow_cache : 0;
+
+	if (want < 0) {
+		*log = 0;
+		return 0;
+	}
+	if (want) {
+		if (want < MOAT_FC_LOG_MIN || want > MOAT_FC_LOG_MAX)
+			return -EINVAL;
+		*log = (uint32_t)want;
+		return 0;
+	}
+	*log = MOAT_FC_LOG_DEFAULT;
+	while (*log > MOAT_FC_LOG_MIN &&
+	       ((uint64_t)ncpus << *log) * 96 > MOAT_FC_BYTES_MAX)
+		(*log)--;
+	return 0;
+}
+
 static int open_common(const struct moat_dp_opts *o, bool create,
 		       struct moat_dp **out)
 {
@@ -189,6 +215,9 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		err = dp->ncpus ? dp->ncpus : -EINVAL;
 		goto fail;
 	}
+	err = flow_cache_log(o, dp->ncpus, &dp->fc_log);
+	if (err)
+		goto fail;
 	if (snprintf(dp->root, sizeof(dp->root), "%s/moat/%s", dp->bpffs,
 		     dp->instance) >= (int)sizeof(dp->root)) {
 		err = -ENAMETOOLONG;

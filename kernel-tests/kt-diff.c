@@ -10,6 +10,11 @@
  * the reference's rule (or fixed row) must move by one.  At the end of
  * each ruleset every counter must equal the number of frames the
  * reference sent to it.
+ *
+ * Every frame runs twice, and a frame of a few frames back once more, so
+ * that the flow cache answers too: from the entry just made, and from
+ * one that other flows may have pushed to the bucket's second way or out.
+ * Some seeds get the smallest cache, where flows collide all the time.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -28,9 +33,12 @@
 
 static const char *const ifnames[] = { "eth0", "eth1", "veth-moat-a" };
 
-struct expect {
-	uint64_t *count; /* per slot */
-	uint32_t nslots;
+#define REPLAY 8 /* frames kept for running again */
+
+struct replay {
+	uint8_t buf[MOAT_FRAME_MAX];
+	size_t len;
+	uint32_t ifx, slot, verdict;
 };
 
 static uint32_t fixed_slot(enum moat_ref_kind k)
@@ -59,7 +67,12 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		.nrules = nrules, .v6_pct = v6_pct, .overlap_pct = 70,
 		.ifaces = ifnames, .nifaces = seed % 2 ? 3 : 0,
 	};
-	struct moat_dp_opts dopts = { .instance = inst, .capacity = 8192 };
+	struct moat_dp_opts dopts = {
+		.instance = inst,
+		.capacity = 8192,
+		.flow_cache = seed % 3 ? 0 : MOAT_FC_LOG_MIN,
+	};
+	static struct replay ring[REPLAY];
 	struct moat_ruleset rs = { 0 };
 	struct moat_diags d = { 0 };
 	struct moat_dp *dp = NULL;
@@ -95,8 +108,9 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		const char *iface = NULL;
 		size_t len = rg_frame(&g, &rs, buf, sizeof(buf), &iface);
 		struct moat_ref_verdict v = moat_reference_classify(&rs, buf, len, iface);
-		uint32_t slot, rv = 0, ifx = 1; /* lo: protected by no rule */
-		uint64_t pk, by;
+		struct replay *r = &ring[f % REPLAY];
+		uint32_t ifx = 1; /* lo: protected by no rule */
+		int run;
 
 		/* the kernel hands XDP no frame shorter than an Ethernet header */
 		if (len < 14)
@@ -104,30 +118,48 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 		for (i = 0; iface && i < 3; i++)
 			if (!strcmp(iface, ifnames[i]))
 				ifx = ifindex[i];
-		slot = v.kind == MOAT_REF_RULE ?
-			       (uint32_t)moat_dp_rule_slot(dp, rs.rules[v.rule].name) :
-			       fixed_slot(v.kind);
-		err = kt_xdp_run(prog, buf, len, ifx, &rv);
-		if (err) {
-			kt_check(false, "test run", "frame %zu: %s", f, strerror(-err));
-			bad++;
-			break;
-		}
-		tested++;
-		want[slot]++;
-		moat_dp_counter(dp, slot, &pk, &by);
-		if (rv != (v.drop ? XDP_DROP : XDP_PASS) || pk != want[slot]) {
-			if (bad++ < 5)
-				fprintf(stderr,
-					"seed %llu frame %zu (len %zu, iface %s, aimed %ld): reference kind %d rule %d %s; program %s, slot %u counted %llu of %llu\n",
-					(unsigned long long)seed, f, len, iface ? iface : "-",
-					g.aimed, v.kind, v.kind == MOAT_REF_RULE ? (int)v.rule : -1,
-					v.drop ? "drop" : "pass", rv == XDP_DROP ? "drop" : "pass",
-					slot, (unsigned long long)pk, (unsigned long long)want[slot]);
-			want[slot] = pk;
+		memcpy(r->buf, buf, len);
+		r->len = len;
+		r->ifx = ifx;
+		r->slot = v.kind == MOAT_REF_RULE ?
+				  (uint32_t)moat_dp_rule_slot(dp, rs.rules[v.rule].name) :
+				  fixed_slot(v.kind);
+		r->verdict = v.drop ? XDP_DROP : XDP_PASS;
+		/* this frame twice, then the one of five frames back */
+		for (run = 0; run < 3; run++) {
+			const struct replay *p = run < 2 ? r : &ring[(f + REPLAY - 5) % REPLAY];
+			uint32_t rv = 0;
+			uint64_t pk, by;
+
+			if (run == 2 && (f < 5 || !p->len))
+				break;
+			err = kt_xdp_run(prog, p->buf, p->len, p->ifx, &rv);
+			if (err) {
+				kt_check(false, "test run", "frame %zu: %s", f, strerror(-err));
+				bad++;
+				goto done;
+			}
+			tested++;
+			want[p->slot]++;
+			moat_dp_counter(dp, p->slot, &pk, &by);
+			if (rv != p->verdict || pk != want[p->slot]) {
+				if (bad++ < 5)
+					fprintf(stderr,
+						"seed %llu frame %zu run %d (len %zu, iface %s, aimed %ld): reference kind %d rule %d %s; program %s, slot %u counted %llu of %llu\n",
+						(unsigned long long)seed, f, run, p->len,
+						iface ? iface : "-", g.aimed, v.kind,
+						v.kind == MOAT_REF_RULE ? (int)v.rule : -1,
+						p->verdict == XDP_DROP ? "drop" : "pass",
+						rv == XDP_DROP ? "drop" : "pass", p->slot,
+						(unsigned long long)pk,
+						(unsigned long long)want[p->slot]);
+				want[p->slot] = pk;
+			}
 		}
 	}
-	snprintf(name, sizeof(name), "seed %llu: %zu frames, same verdict and rule as the reference",
+done:
+	memset(ring, 0, sizeof(ring));
+	snprintf(name, sizeof(name), "seed %llu: %zu runs of frames, same verdict and rule as the reference",
 		 (unsigned long long)seed, tested);
 	kt_check(!bad, name, "%d frames differ", bad);
 
@@ -149,6 +181,131 @@ static int run_seed(uint64_t seed, size_t nrules, unsigned v6_pct,
 	moat_diags_free(&d);
 	moat_ruleset_free(&rs);
 	return bad;
+}
+
+/*
+ * The flow cache answers only the very key it was made from.  One pair
+ * of addresses per family, and flows that differ in one field each
+ * (ports, protocol, ICMP type, TCP flags, interface) and that the rules
+ * tell apart, through the smallest cache: 16 buckets, so flows with the
+ * same addresses share buckets all the time.  (Flows that differ only
+ * in the interface never do: its id's few bits always move the hash's
+ * top bits.  So a compare that forgot the interface would go unseen
+ * here; the other fields' are each caught.)
+ */
+static const char collide_rules[] =
+	"policy drop\n"
+	"allow d1 tcp dport 1\n"
+	"drop  d2 tcp dport 2\n"
+	"allow d3 udp dport 3\n"
+	"drop  s4 udp sport 4\n"
+	"allow s5 tcp sport 5\n"
+	"drop  syn tcp flags syn/syn,ack\n"
+	"allow ack tcp flags ack\n"
+	"allow e0 in eth0\n"
+	"drop  e1 in eth1\n"
+	"allow ping icmp type echo-request\n"
+	"allow ping6 icmpv6 type echo-request\n"
+	"drop  p132 proto 132\n";
+
+static void collide(const uint32_t *ifindex)
+{
+	static const uint8_t protos[] = { 6, 17, 1, 58, 132 };
+	static const uint8_t flags[] = { 0x10, 0x02, 0x12, 0x18, 0x01 };
+	char inst[64], name[128];
+	struct moat_dp_opts dopts = { .instance = inst,
+				      .capacity = 256,
+				      .flow_cache = MOAT_FC_LOG_MIN };
+	struct moat_ruleset rs = { 0 };
+	struct moat_diags d = { 0 };
+	struct moat_dp *dp = NULL;
+	uint8_t buf[MOAT_FRAME_MAX];
+	uint64_t want[MOAT_SLOT_FIRST_RULE + 256] = { 0 }, runs = 0;
+	int prog, bad = 0, err;
+
+	snprintf(inst, sizeof(inst), "%scollide", kt_name("ktdiff"));
+	kt_cleanup_instance(inst);
+	err = moat_ruleset_parse(collide_rules, sizeof(collide_rules) - 1, &rs, &d) ?:
+	      moat_dp_open(&dopts, &dp);
+	if (!kt_check(!err, "flow cache: open and parse", "%s", strerror(-err)))
+		return;
+	moat_dp_set_ifaces(dp, ifnames, 3);
+	err = moat_dp_apply(dp, &rs, &d, NULL);
+	if (!kt_check(!err, "flow cache: apply", "%s", strerror(-err)))
+		goto out;
+	prog = moat_dp_generation_fd(dp);
+	for (int round = 0; round < 4; round++) {
+		for (unsigned n = 0; n < 3840; n++) {
+			/*
+			 * x's digits: family (2), protocol (5), source port or
+			 * flags or ICMP type (8), destination port (16),
+			 * interface (3).  Each round another one changes from
+			 * flow to flow, so that flows alike but for it meet in
+			 * the buckets: the family and protocol, the interface,
+			 * the destination port; then all in a scattered order.
+			 */
+			unsigned x = round == 0 ? n :
+				     round == 1 ? n % 3 * 1280 + n / 3 :
+				     round == 2 ? n % 16 * 80 + n / 16 % 80 + n / 1280 * 1280 :
+						  n * 7919u % 3840;
+			struct moat_frame_spec s = { .kind = MOAT_FRAME_IP };
+			int fam6 = x % 2, ifi = x / 1280;
+			uint8_t proto = protos[x / 2 % 5];
+			struct moat_ref_verdict v;
+			uint32_t rv = 0, slot;
+			uint64_t pk, by;
+			size_t len;
+
+			if ((proto == 1 && fam6) || (proto == 58 && !fam6))
+				continue;
+			s.family = fam6 ? AF_INET6 : AF_INET;
+			s.proto = proto;
+			memcpy(s.src, fam6 ? (const uint8_t[16]){ 0x20, 1, 0xd, 0xb8, [15] = 1 } :
+					     (const uint8_t[16]){ 192, 0, 2, 1 }, 16);
+			memcpy(s.dst, fam6 ? (const uint8_t[16]){ 0x20, 1, 0xd, 0xb8, [15] = 2 } :
+					     (const uint8_t[16]){ 192, 0, 2, 2 }, 16);
+			if (proto == 1 || proto == 58) {
+				s.sport = x / 10 % 2 ? (proto == 1 ? 8 : 128) : 3;
+				s.dport = 0;
+			} else {
+				s.sport = (uint16_t)(x / 10 % 8 + 1);
+				s.dport = (uint16_t)(x / 80 % 16 + 1);
+			}
+			if (proto == 6)
+				s.tcp_flags = flags[x / 10 % 5];
+			len = moat_frame_build(&s, buf, sizeof(buf));
+			v = moat_reference_classify(&rs, buf, len, ifnames[ifi]);
+			slot = v.kind == MOAT_REF_RULE ?
+				       (uint32_t)moat_dp_rule_slot(dp, rs.rules[v.rule].name) :
+				       fixed_slot(v.kind);
+			err = kt_xdp_run(prog, buf, len, ifindex[ifi], &rv);
+			if (err || slot >= sizeof(want) / sizeof(want[0])) {
+				bad++;
+				break;
+			}
+			runs++;
+			want[slot]++;
+			moat_dp_counter(dp, slot, &pk, &by);
+			if (rv != (v.drop ? XDP_DROP : XDP_PASS) || pk != want[slot]) {
+				if (bad++ < 5)
+					fprintf(stderr,
+						"collide: IPv%d proto %u sport %u dport %u flags %#x on %s: reference %s slot %u; program %s, slot counted %llu of %llu\n",
+						fam6 ? 6 : 4, proto, s.sport, s.dport, s.tcp_flags,
+						ifnames[ifi], v.drop ? "drop" : "pass", slot,
+						rv == XDP_DROP ? "drop" : "pass",
+						(unsigned long long)pk, (unsigned long long)want[slot]);
+				want[slot] = pk;
+			}
+		}
+	}
+	snprintf(name, sizeof(name),
+		 "flow cache of 16 buckets: %llu runs of flows that differ in one field, each the reference's verdict and rule",
+		 (unsigned long long)runs);
+	kt_check(!bad, name, "%d differ", bad);
+out:
+	moat_dp_close(dp);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
 }
 
 int main(void)
@@ -185,5 +342,6 @@ int main(void)
 	kt_sh("ip netns exec %s ip link set lo up", ns);
 	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
 		run_seed(runs[i].seed, runs[i].nrules, runs[i].v6, runs[i].nframes, ifindex);
+	collide(ifindex);
 	return kt_done();
 }

@@ -205,6 +205,8 @@ static void warn_fixed(const struct agent_config *old,
 			"reload: 'capacity' changed; it takes effect when moatd restarts");
 	if (old->log_rate != nc->log_rate)
 		log_warn("reload: 'log-rate' changed; it takes effect when moatd restarts");
+	if (old->counters_interval != nc->counters_interval)
+		log_warn("reload: 'counters-interval' changed; it takes effect when moatd restarts");
 	if (memcmp(&old->ct, &nc->ct, sizeof(old->ct)))
 		log_warn(
 			"reload: conntrack settings changed; they take effect when moatd restarts");

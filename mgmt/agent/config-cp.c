@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * moatd.conf's keys of joining a fleet: where the control plane is, the
- * fingerprint of its CA, the install token, and whom the session process
- * runs as.  docs/moatd.md "Joining a fleet".
+ * fingerprint of its CA, the install token, whom the session process
+ * runs as, and how often it reports counters unasked.  docs/moatd.md "Joining a fleet".
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -146,4 +146,21 @@ void config_parse_user(struct cursor *cur, const char *line, const char *v,
 		return;
 	}
 	config_set_str(cur->c->user, sizeof(cur->c->user), v, n);
+}
+
+/*
+ * At least a second: a host's report costs the control plane a store
+ * write; at most an hour, so that the sums are never older than that.
+ */
+void config_parse_counters_interval(struct cursor *cur, const char *line,
+				    const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (!config_number_in(v, n, 1, CONFIG_COUNTERS_INTERVAL_MAX, &x)) {
+		config_bad(cur, line, v, n,
+			   "counters-interval is not a number of seconds from 1 to 3600");
+		return;
+	}
+	cur->c->counters_interval = (uint32_t)x;
 }

@@ -48,6 +48,8 @@ void config_parse_token_file(struct cursor *cur, const char *line,
 			     const char *v, size_t n);
 void config_parse_user(struct cursor *cur, const char *line, const char *v,
 		       size_t n);
+void config_parse_counters_interval(struct cursor *cur, const char *line,
+				    const char *v, size_t n);
 void config_parse_metrics_listen(struct cursor *cur, const char *line,
 				 const char *v, size_t n);
 

@@ -370,6 +370,7 @@ static const struct key {
 	{ "controlplane-ca", false, config_parse_controlplane_ca },
 	{ "install-token-file", false, config_parse_token_file },
 	{ "user", false, config_parse_user },
+	{ "counters-interval", false, config_parse_counters_interval },
 	{ "metrics-listen", false, config_parse_metrics_listen },
 };
 
@@ -470,6 +471,7 @@ static void set_defaults(struct agent_config *c)
 	c->ct.max = MOAT_CT_DEFAULT_MAX;
 	c->log_rate = MOAT_LOG_RATE_DEFAULT;
 	strcpy(c->user, CONFIG_DEFAULT_USER);
+	c->counters_interval = CONFIG_COUNTERS_INTERVAL;
 }
 
 static void nul_error(const char *text, const char *nul, const char *file,

@@ -19,6 +19,7 @@
  *   controlplane-ca sha256:HEX          the control plane's CA, pinned
  *   install-token-file PATH             the token to enroll with, once
  *   user NAME              the unprivileged user of the session process
+ *   counters-interval SECONDS           counters to the control plane, default 60
  *   metrics-listen ADDR:PORT            serve Prometheus metrics (off by default)
  *
  * Errors read "FILE:LINE:COL: what is wrong: 'text'"; unknown keys are
@@ -50,6 +51,9 @@
 /* "sha256:" and 64 hex digits */
 #define CONFIG_PIN_LEN 71
 #define CONFIG_USER_MAX 32
+/* seconds between the counters a host reports unasked */
+#define CONFIG_COUNTERS_INTERVAL 60u
+#define CONFIG_COUNTERS_INTERVAL_MAX 3600u
 
 struct agent_config {
 	char path[PATH_MAX]; /* the file it came from */
@@ -72,6 +76,7 @@ struct agent_config {
 	char cp_pin[CONFIG_PIN_LEN + 1];
 	char token_file[PATH_MAX];
 	char user[CONFIG_USER_MAX + 1];
+	uint32_t counters_interval; /* s */
 
 	/* the Prometheus endpoint; none when metrics_port is 0 */
 	char metrics_listen[64]; /* as written, for messages */

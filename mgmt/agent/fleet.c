@@ -202,6 +202,7 @@ static void start_msg(struct fleet *f)
 		 MOAT_VERSION);
 	m->boot_time = f->hi.boot_time;
 	m->applied_generation = f->a->desired.generation;
+	m->counters_interval = f->a->cfg.counters_interval;
 	m->id = f->id; /* borrowed for the encoding */
 	ret = psmsg_encode_start(&f->w, m, &frame, &len);
 	explicit_bzero(m->token, sizeof(m->token));

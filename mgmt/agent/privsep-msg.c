@@ -59,6 +59,7 @@ int psmsg_encode_start(struct wire_writer *w, const struct psmsg_start *m,
 	put_int(w, "boot_time", m->boot_time);
 	if (m->applied_generation)
 		wire_put_uint(w, "applied_generation", m->applied_generation);
+	wire_put_uint(w, "counters_interval", m->counters_interval);
 	if (psmsg_identity_present(&m->id))
 		put_identity(w, &m->id);
 	return finish(w, frame, len);
@@ -207,6 +208,19 @@ static int get_start(const msgpack_object *o, struct psmsg_start *m,
 	if (!ret && wire_find(o, "applied_generation"))
 		ret = wire_get_uint(o, "applied_generation",
 				    &m->applied_generation, e);
+	/* absent from a start of before the key: the default */
+	m->counters_interval = CONFIG_COUNTERS_INTERVAL;
+	if (!ret && wire_find(o, "counters_interval")) {
+		uint64_t x = 0;
+
+		ret = wire_get_uint(o, "counters_interval", &x, e);
+		if (!ret && (x == 0 || x > CONFIG_COUNTERS_INTERVAL_MAX))
+			ret = wire_errf(e,
+					"key 'counters_interval' is out of range: %llu",
+					(unsigned long long)x);
+		if (!ret)
+			m->counters_interval = (uint32_t)x;
+	}
 	/* the identity comes whole or not at all */
 	if (!ret &&
 	    (wire_find(o, "key") || wire_find(o, "cert") || wire_find(o, "ca")))

@@ -88,6 +88,7 @@ struct psmsg_start {
 	char agent_version[PROTO_VERSION_MAX + 1];
 	int64_t boot_time;
 	uint64_t applied_generation; /* hello's; 0 (not sent) when none */
+	uint32_t counters_interval; /* s between counters unasked, 1-3600 */
 	struct psmsg_identity id; /* all empty when none is saved */
 };
 

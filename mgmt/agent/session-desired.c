@@ -4,7 +4,8 @@
  * the control plane is checked here, without privilege (its text hashes
  * to its sha256 and parses), before the parent sees it; the parent's
  * `applied` and `counters` go on to the control plane.  Counters are
- * asked of the parent every 60 s and on the control plane's request.
+ * asked of the parent every counters-interval (60 s unless configured)
+ * and on the control plane's request.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +17,10 @@
 #include "ruleset.h"
 #include "session.h"
 
-#define COUNTERS_NS (60ull * 1000000000ull)
+static uint64_t counters_ns(const struct session *s)
+{
+	return (uint64_t)s->cfg.counters_interval * 1000000000ull;
+}
 
 /* An answer the control plane should have: now, or after the next welcome. */
 static void send_applied(struct session *s, const struct proto_applied *a)
@@ -142,7 +146,7 @@ static void on_counters_timer(struct loop *l, struct loop_op *op, int res)
 	(void)res;
 	if (s->phase == SP_SESSION)
 		session_ask_counters(s);
-	if (loop_timeout(l, op, COUNTERS_NS, on_counters_timer) < 0)
+	if (loop_timeout(l, op, counters_ns(s), on_counters_timer) < 0)
 		log_err("session: cannot arm the counters timer; counters go only on request");
 }
 
@@ -158,7 +162,7 @@ void session_welcomed(struct session *s)
 	}
 	if (!loop_op_busy(&s->counters_timer)) {
 		s->counters_timer.data = s;
-		loop_timeout(&s->loop, &s->counters_timer, COUNTERS_NS,
+		loop_timeout(&s->loop, &s->counters_timer, counters_ns(s),
 			     on_counters_timer);
 	}
 }

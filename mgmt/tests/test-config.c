@@ -128,6 +128,9 @@ static void test_controlplane(void **state)
 	parse_ok(MIN, &c);
 	assert_string_equal(c.cp_host, "");
 	assert_string_equal(c.user, CONFIG_DEFAULT_USER);
+	assert_int_equal(c.counters_interval, 60);
+	parse_ok(MIN "counters-interval 5\n", &c);
+	assert_int_equal(c.counters_interval, 5);
 }
 
 /* metrics-listen: an address and a port, both given; off by default */
@@ -284,6 +287,12 @@ static const struct bad_case {
 	{ MIN "xdp-mode offload\n",
 	  { F ":3:10: expected auto, native or generic: 'offload'" } },
 	{ MIN "conntrack maybe\n", { F ":3:11: expected yes or no: 'maybe'" } },
+	{ MIN "counters-interval 0\n",
+	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '0'" } },
+	{ MIN "counters-interval 3601\n",
+	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '3601'" } },
+	{ MIN "counters-interval 1m\n",
+	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '1m'" } },
 	{ MIN "log-rate 0\n",
 	  { F ":3:10: log-rate is not a number from 1 to 1000000: '0'" } },
 	{ MIN "conntrack-max 1023\n",

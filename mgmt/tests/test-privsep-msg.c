@@ -30,6 +30,7 @@ static void fill_start(struct psmsg_start *m, bool with_id)
 	strcpy(m->agent_version, "0.1.0");
 	m->boot_time = -5; /* a negative time survives as an int */
 	m->applied_generation = with_id ? 12 : 0;
+	m->counters_interval = 7;
 	if (with_id) {
 		m->id.key = (struct proto_blob){ key, sizeof(key) - 1 };
 		m->id.cert = (struct proto_blob){ cert, sizeof(cert) };
@@ -60,6 +61,7 @@ static void test_start(void **state)
 		assert_string_equal(m.start.machine_id, in.machine_id);
 		assert_int_equal(m.start.boot_time, -5);
 		assert_int_equal(m.start.applied_generation, with_id ? 12 : 0);
+		assert_int_equal(m.start.counters_interval, 7);
 		assert_int_equal(psmsg_identity_present(&m.start.id), with_id);
 		if (with_id) {
 			assert_memory_equal(m.start.id.key.p, key,
@@ -75,6 +77,14 @@ static void test_start(void **state)
 	assert_int_equal(psmsg_decode(frame, len, &m, &e), 0);
 	assert_string_equal(m.start.token, "");
 	psmsg_free(&m);
+	/* counters every 0 s, or past an hour: the config never says so */
+	in.counters_interval = 0;
+	assert_int_equal(psmsg_encode_start(&w, &in, &frame, &len), 0);
+	assert_int_not_equal(psmsg_decode(frame, len, &m, &e), 0);
+	assert_non_null(strstr(e.msg, "'counters_interval' is out of range: 0"));
+	in.counters_interval = CONFIG_COUNTERS_INTERVAL_MAX + 1;
+	assert_int_equal(psmsg_encode_start(&w, &in, &frame, &len), 0);
+	assert_int_not_equal(psmsg_decode(frame, len, &m, &e), 0);
 	wire_writer_free(&w);
 }
 

@@ -6,6 +6,9 @@
  * of each rule (GET .../rulesets/:name/counters).  Counters are keyed by
  * rule name, so that a rule keeps its row across versions; a row's action
  * is the rule's in the latest version ("" for a name it no longer has).
+ * Each reply says when each host reported, and whether it was asked for
+ * fresh counters (api-refresh.c) and has not answered yet.  A read asks
+ * nothing: a client polling for the answers would ask again each time.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,7 +24,7 @@ struct rule_sum {
 	uint64_t packets, bytes;
 	int64_t hosts;
 	struct {
-		const char *host_id; /* into the struct ruleset_sum's ids */
+		const char *host_id; /* into the struct ruleset_sum's reports */
 		uint64_t packets, bytes;
 	} top[COUNTERS_TOP];
 	int ntop;
@@ -31,8 +34,10 @@ struct ruleset_sum {
 	struct rule_sum *r;
 	size_t n, cap;
 	struct json_object *index; /* name -> position in @r */
-	struct json_object *ids; /* host ids seen, owning their strings */
+	/* [{host_id, time, connected, pending}], owning the ids of @r's tops */
+	struct json_object *reports;
 	int64_t hosts;
+	struct cp *cp;
 };
 
 static struct rule_sum *rule_of(struct ruleset_sum *s, const char *name)
@@ -90,17 +95,37 @@ static uint64_t row_uint(struct json_object *row, const char *key)
 	return (uint64_t)json_object_get_uint64(v);
 }
 
+/* Whether @host_id is connected, and owes counters it was asked for. */
+static void add_session(struct json_object *o, struct cp *cp,
+			const char *host_id)
+{
+	api_json_bool(o, "connected", cp_session_connected(cp, host_id));
+	api_json_bool(o, "pending", cp_counters_pending(cp, host_id));
+}
+
+static struct json_object *report_json(struct cp *cp, const char *host_id,
+				       int64_t time)
+{
+	struct json_object *o = json_object_new_object();
+
+	api_json_str(o, "host_id", host_id);
+	api_json_int(o, "time", time);
+	add_session(o, cp, host_id);
+	return o;
+}
+
 static int host_rows(void *arg, const struct store_counters *c)
 {
 	struct ruleset_sum *s = arg;
-	struct json_object *rows = json_tokener_parse(c->rules), *id;
+	struct json_object *rows = json_tokener_parse(c->rules), *report, *id;
 	const char *host_id;
 	int ret = 0;
 
 	if (!rows || !json_object_is_type(rows, json_type_array))
 		goto out;
-	id = json_object_new_string(c->host_id);
-	json_object_array_add(s->ids, id);
+	report = report_json(s->cp, c->host_id, c->time);
+	json_object_array_add(s->reports, report);
+	json_object_object_get_ex(report, "host_id", &id);
 	host_id = json_object_get_string(id);
 	s->hosts++;
 	for (size_t i = 0; i < json_object_array_length(rows); i++) {
@@ -190,50 +215,49 @@ static struct json_object *sum_json(const struct ruleset_sum *s,
 	}
 	api_json_str(o, "ruleset", name);
 	api_json_int(o, "hosts", s->hosts);
+	json_object_object_add(o, "reports", json_object_get(s->reports));
 	json_object_object_add(o, "rules", rules);
 	json_object_put(acts);
 	return o;
 }
 
-void api_ruleset_counters(struct api_call *c)
+int api_ruleset_hosts(struct api_call *c, store_counters_cb cb, void *arg,
+		      struct store_ruleset_version *v)
 {
 	const char *name = http_match_param(c->m, "name");
-	struct store_ruleset_version v = { 0 };
-	struct ruleset_sum s = { 0 };
-	int ret;
+	struct store_ruleset_version latest = { 0 };
+	int ret = store_ruleset_get(c->cp->store, c->ws.id, name, 0, &latest);
 
-	ret = store_ruleset_get(c->cp->store, c->ws.id, name, 0, &v);
-	if (ret == -ENOENT) {
+	if (!ret)
+		ret = store_ruleset_counters(c->cp->store, c->ws.id, name, cb,
+					     arg);
+	if (ret == -ENOENT)
 		api_fail(c, 404, "no ruleset '%s' in workspace '%s'", name,
 			 c->ws.name);
-		return;
-	}
-	s.index = json_object_new_object();
-	s.ids = json_object_new_array();
-	if (!ret)
-		ret = store_ruleset_counters(c->cp->store, c->ws.id, name,
-					     host_rows, &s);
-	if (ret) {
+	else if (ret)
 		api_fail_store(c, ret, "ruleset counters");
-	} else {
-		/*
-		 * On demand: every read asks the connected hosts that ran
-		 * NAME for fresh counters; they come within a heartbeat's
-		 * time, for the next read.  This one has the last reports.
-		 */
-		size_t n = json_object_array_length(s.ids);
+	if (v && !ret)
+		*v = latest;
+	else
+		store_ruleset_version_clear(&latest);
+	return ret;
+}
 
-		for (size_t i = 0; i < n; i++)
-			cp_request_counters(c->cp, json_object_get_string(
-				json_object_array_get_idx(s.ids, i)));
-		api_reply(c, 200, sum_json(&s, name, v.text));
-	}
+void api_ruleset_counters(struct api_call *c)
+{
+	struct store_ruleset_version v = { 0 };
+	struct ruleset_sum s = { .cp = c->cp };
+
+	s.index = json_object_new_object();
+	s.reports = json_object_new_array();
+	if (api_ruleset_hosts(c, host_rows, &s, &v) == 0)
+		api_reply(c, 200, sum_json(&s, v.name, v.text));
 	store_ruleset_version_clear(&v);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.r[i].name);
 	free(s.r);
 	json_object_put(s.index);
-	json_object_put(s.ids);
+	json_object_put(s.reports);
 }
 
 void api_host_counters(struct api_call *c)
@@ -262,6 +286,7 @@ void api_host_counters(struct api_call *c)
 	api_json_int(o, "generation", (int64_t)k.generation);
 	api_json_str(o, "ruleset_hash", k.ruleset_hash);
 	api_json_int(o, "time", k.time);
+	add_session(o, c->cp, k.host_id);
 	json_object_object_add(o, "rules", rules);
 	api_reply(c, 200, o);
 	store_counters_clear(&k);

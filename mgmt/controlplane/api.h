@@ -16,6 +16,7 @@
  *   api-assign.c     assignments
  *   api-desired.c    host labels, restore, pushes to hosts
  *   api-counters.c   per-rule counters, of a ruleset and of a host
+ *   api-refresh.c    asking hosts for fresh counters
  *
  * A handler gets a struct api_call whose key is authenticated and, for a
  * route under /v1/workspaces/:ws, whose workspace is resolved and whose
@@ -129,6 +130,13 @@ struct json_object *api_json_role(const struct store_role *r);
 struct json_object *api_json_workspace(const struct store_workspace *w);
 struct json_object *api_json_audit(const struct audit_record *r);
 
+/*
+ * api-counters.c: each host whose counters are of ruleset :name to @cb,
+ * and the latest version into @v (may be NULL; clear it); else the 404
+ * or the error replied.
+ */
+int api_ruleset_hosts(struct api_call *c, store_counters_cb cb, void *arg,
+		      struct store_ruleset_version *v);
 /* api-host.c: the host of the path, or a 404 replied (clear @h). */
 int api_host_get(struct api_call *c, struct store_host *h);
 
@@ -163,6 +171,8 @@ void api_assign_delete(struct api_call *c);
 void api_host_labels(struct api_call *c);
 void api_host_restore(struct api_call *c);
 void api_host_counters(struct api_call *c);
+void api_ruleset_refresh(struct api_call *c);
+void api_host_refresh(struct api_call *c);
 
 /*
  * api-desired.c: a store_desired_fn (@arg the struct cp): the host's new

@@ -129,8 +129,13 @@ void cp_session_close_all(struct cp *cp);
  * gets it after its next hello): for the store's store_desired_fn.
  */
 void cp_push_desired(struct cp *cp, const char *host_id);
-/* Ask @host_id for its counters now, when it is connected. */
-void cp_request_counters(struct cp *cp, const char *host_id);
+/*
+ * Ask @host_id for its counters now: 0 when asked, -ENOTCONN when it has
+ * no session (or one too old to be asked), -EPIPE when the send failed.
+ */
+int cp_request_counters(struct cp *cp, const char *host_id);
+/* Counters were asked of @host_id's session and none came since. */
+bool cp_counters_pending(const struct cp *cp, const char *host_id);
 
 /* health.c */
 enum cp_health {

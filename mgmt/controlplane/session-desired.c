@@ -100,16 +100,28 @@ void cp_push_desired(struct cp *cp, const char *host_id)
 		send_desired(s, 0, true);
 }
 
-void cp_request_counters(struct cp *cp, const char *host_id)
+int cp_request_counters(struct cp *cp, const char *host_id)
 {
 	struct cp_session *s = cp_session_find(cp, host_id);
 	struct proto_msg m = { .type = PROTO_COUNTERS_REQUEST };
 	const char *frame;
 	size_t len;
 
-	if (s && s->state == CP_S_ACTIVE && !s->done && s->knows_desired &&
-	    proto_encode(&s->w, &m, &frame, &len, NULL) == 0)
-		cp_session_send(s, frame, len);
+	/* a hello without applied_generation: an agent before the request */
+	if (!s || s->state != CP_S_ACTIVE || s->done || !s->knows_desired)
+		return -ENOTCONN;
+	if (proto_encode(&s->w, &m, &frame, &len, NULL) ||
+	    cp_session_send(s, frame, len))
+		return -EPIPE;
+	s->counters_pending = true;
+	return 0;
+}
+
+bool cp_counters_pending(const struct cp *cp, const char *host_id)
+{
+	const struct cp_session *s = cp_session_find(cp, host_id);
+
+	return s && s->counters_pending;
 }
 
 void cp_session_applied(struct cp_session *s, const struct proto_applied *m)
@@ -191,6 +203,9 @@ void cp_session_counters(struct cp_session *s, const struct proto_counters *m)
 	ret = store_host_counters_set(s->cp->store, s->host_id, m->generation,
 				      m->ruleset_hash, json);
 	free(json);
+	/* an answer, or a report that crossed the request: fresh either way */
+	if (!ret)
+		s->counters_pending = false;
 	if (ret == -ENOENT)
 		cp_session_fail(
 			s, PROTO_E_HOST_REMOVED,

@@ -41,6 +41,7 @@ struct cp_session {
 	uint64_t started, last_frame, frame_started, armed_for;
 	uint64_t frames;
 	bool knows_desired; /* its hello said applied_generation */
+	bool counters_pending; /* counters_request sent, no counters since */
 };
 
 /* Queue a frame; on failure the session ends.  0 or -EPIPE. */

@@ -382,6 +382,143 @@ def test_session(cp, tmp):
     c.close()
 
 
+def frames_until(c, want, beat):
+    """The next frame of type @want; heartbeats keep the session alive
+    (the control plane closes one silent for 3 intervals)."""
+    for _ in range(20):
+        c.send("heartbeat", **aw.heartbeat(beat()))
+        m = c.recv()
+        if m.get("type") == want:
+            return m
+        if m.get("type") not in ("heartbeat_ack", "desired"):
+            return m
+    return {}
+
+
+def test_refresh(cp, tmp, web):
+    """Refresh: hosts asked at once, the answers in the next reads; one
+    that does not answer stays pending; a read asks nothing."""
+    h1 = hashlib.sha256(V1.encode()).hexdigest()
+    t = cp.token(max_uses=2, labels={"role": "fresh"})
+    hosts, conns = [], []
+    seq = iter(range(1, 1000))
+    beat = lambda: next(seq)  # noqa: E731
+    for name in ("fresh1", "fresh2"):
+        h = aw.Host(cp.addr, cp.cafile, tmp, name)
+        h.enroll(t["token"])
+        c = aw.Conn(cp.addr, cp.cafile, h.certfile, h.keyfile)
+        c.send("hello", agent_version="test-0", hostname=name, boot_time=1700000000,
+               applied_generation=0)
+        check("refresh: %s welcomed" % name, c.recv().get("type") == "welcome")
+        hosts.append(h)
+        conns.append(c)
+    # ids in order, as the store lists hosts
+    (f1, c1), (f2, c2) = sorted(zip(hosts, conns), key=lambda x: x[0].host_id)
+    for c, n in ((c1, 1), (c2, 2)):
+        c.send("counters", generation=0, ruleset_hash=h1,
+               rules=[dict(name="ssh", packets=n, bytes=60 * n)])
+
+    def reports():
+        st, r = cp.api("GET", WS + "/rulesets/web/counters")
+        return r, {x["host_id"]: x for x in r.get("reports", [])}
+
+    deadline = time.time() + 5
+    r, rep = reports()
+    while not (f1.host_id in rep and f2.host_id in rep) and time.time() < deadline:
+        time.sleep(0.05)
+        r, rep = reports()
+    # the 4 web hosts of test_counters (their rows written into the
+    # store, never connected), live1 of test_session (gone, its last
+    # report of web v1 kept) and the two fresh ones: ssh 100 + 7 + 1 + 2
+    check("unasked reports: 7 hosts, ssh 110 packets", r["hosts"] == 7
+          and {x["name"]: x["packets"] for x in r["rules"]}.get("ssh") == 110, repr(r)[:400])
+    away = sorted(x for x in rep if x not in (f1.host_id, f2.host_id))
+    check("unasked reports: connected, not pending, a time",
+          all(rep[h.host_id]["connected"] and not rep[h.host_id]["pending"]
+              and rep[h.host_id]["time"] > 1700000000 for h in (f1, f2)), repr(rep))
+    check("the stored hosts: away, not pending, their time",
+          all(rep[h.host_id] == {"host_id": h.host_id, "time": 1700000000,
+                                 "connected": False, "pending": False} for h in web), repr(rep))
+
+    before = len(cp.audit())
+    st, q = cp.api("POST", WS + "/rulesets/web/counters/refresh")
+    check("refresh: 200, the connected hosts asked, the others away",
+          st == 200 and q["ruleset"] == "web" and q["asked"] == [f1.host_id, f2.host_id]
+          and q["away"] == away and len(away) == 5
+          and abs(q["time"] - time.time()) < 5, repr(q))
+    for c, name in ((c1, "fresh1"), (c2, "fresh2")):
+        m = frames_until(c, "counters_request", beat)
+        check("refresh: %s got counters_request" % name,
+              m.get("type") == "counters_request", repr(m)[:200])
+    r, rep = reports()
+    check("asked, not answered: both pending, the old sums",
+          rep[f1.host_id]["pending"] and rep[f2.host_id]["pending"]
+          and {x["name"]: x["packets"] for x in r["rules"]}["ssh"] == 110, repr(rep))
+
+    # fresh1 answers; fresh2 never does
+    c1.send("counters", generation=0, ruleset_hash=h1,
+            rules=[dict(name="ssh", packets=11, bytes=660), dict(name="web", packets=4, bytes=240)])
+    deadline = time.time() + 5
+    while rep[f1.host_id]["pending"] and time.time() < deadline:
+        time.sleep(0.05)
+        r, rep = reports()
+    by = {x["name"]: x for x in r["rules"]}
+    # ssh: 100 (web hosts) + 7 (live1) + 11 (fresh1's answer) + 2
+    # (fresh2's last); web: 12 (web hosts) + 4
+    check("answered: fresh1 not pending, its time at or after the request",
+          not rep[f1.host_id]["pending"] and rep[f1.host_id]["time"] >= q["time"], repr(rep))
+    check("answered: the sums hold the answer (ssh 120, web 16)",
+          by["ssh"]["packets"] == 120 and by["ssh"]["bytes"] == 10000 + 420 + 660 + 120
+          and by["web"]["packets"] == 16 and by["web"]["bytes"] == 1200 + 240, repr(by))
+    check("not answered: fresh2 still pending, its last report kept",
+          rep[f2.host_id]["pending"] and rep[f2.host_id]["connected"], repr(rep))
+    # a read asks nothing: the next frame fresh1 gets is its heartbeat's ack
+    cp.api("GET", WS + "/rulesets/web/counters")
+    c1.send("heartbeat", **aw.heartbeat(beat()))
+    m = c1.recv()
+    check("a read asks nothing: no counters_request after GET",
+          m.get("type") == "heartbeat_ack", repr(m)[:200])
+
+    st, q = cp.api("POST", WS + "/hosts/%s/counters/refresh" % f1.host_id)
+    check("host refresh: 200, asked", st == 200 and q["host_id"] == f1.host_id
+          and q["asked"] == [f1.host_id] and q["away"] == [], repr(q))
+    m = frames_until(c1, "counters_request", beat)
+    st, k = cp.api("GET", WS + "/hosts/%s/counters" % f1.host_id)
+    check("host refresh: pending until it answers", k["pending"] is True
+          and k["connected"] is True, repr(k))
+    c1.send("counters", generation=0, ruleset_hash=h1, rules=[dict(name="ssh", packets=12, bytes=720)])
+    deadline = time.time() + 5
+    while k["pending"] and time.time() < deadline:
+        time.sleep(0.05)
+        st, k = cp.api("GET", WS + "/hosts/%s/counters" % f1.host_id)
+    check("host refresh: answered, the new counters",
+          k["pending"] is False and k["rules"] == [{"name": "ssh", "packets": 12, "bytes": 720}], repr(k))
+    st, q = cp.api("POST", WS + "/hosts/%s/counters/refresh" % web[0].host_id)
+    check("host refresh of a host away: 200, away", st == 200 and q["asked"] == []
+          and q["away"] == [web[0].host_id], repr(q))
+    st, r = cp.api("POST", WS + "/hosts/hnothing1234/counters/refresh")
+    check("refresh of no host: 404", st == 404, repr(r))
+    st, r = cp.api("POST", WS + "/rulesets/nope/counters/refresh")
+    check("refresh of no ruleset: 404", st == 404, repr(r))
+    st, r = cp.api("GET", WS + "/rulesets/web/counters/refresh")
+    check("refresh by GET: 405", st == 405, repr(r))
+    st, k = cp.api("POST", "/v1/keys", {"user": "reader", "bindings":
+                                        [{"workspace": "default", "role": "viewer"}]})
+    st, q = cp.api("POST", WS + "/rulesets/web/counters/refresh", key=k["key"])
+    check("a viewer refreshes (host:read)", st == 200 and len(q["asked"]) == 2, repr(q))
+    st, _ = cp.api("PUT", WS + "/roles/tokens-only", {"permissions": ["token:read"]})
+    st, k = cp.api("POST", "/v1/keys", {"user": "tokens", "bindings":
+                                        [{"workspace": "default", "role": "tokens-only"}]})
+    st, q = cp.api("POST", WS + "/rulesets/web/counters/refresh", key=k["key"])
+    check("without host:read: 403", st == 403 and q["missing_permission"] == "host:read", repr(q))
+    # role.put, key.create x2, and the denial: no record of the refreshes
+    acts = [x["action"] for x in cp.audit()[before:]]
+    check("refreshes are not audited", acts == ["key.create", "role.put", "key.create", "auth.deny"],
+          repr(acts))
+    for c in (c1, c2):
+        c.close()
+
+
 def main(cp, tmp):
     web, db = [], []
     for role, n, out in (("web", 4, web), ("db", 2, db)):
@@ -396,6 +533,7 @@ def main(cp, tmp):
     test_rbac(cp, tmp)
     test_counters(cp, web)
     test_session(cp, tmp)
+    test_refresh(cp, tmp, web)
     test_restore_delete(cp, web, db, a, b)
     test_audit(cp)
 

@@ -203,6 +203,51 @@ run 0 "host counters: nothing reported" host counters "$HOST_ID"
 has out "says so" "^host $HOST_ID has not reported counters$"
 run 0 "ruleset counters" ruleset counters web
 has out "no host reporting" '^ruleset web: 0 hosts reporting$'
+
+# --- counters --refresh: two connected hosts report web v1's counters;
+# one answers each request (10 packets of 60 bytes per request so far),
+# the other never does (mgmt/tests/counting-hosts.py)
+run 0 "token for two counting hosts" -j token create --uses 2
+V1_SHA=$(sha256sum "$TMP/v1.rules" | cut -d' ' -f1)
+/usr/bin/python3 "$(dirname "$0")/counting-hosts.py" 127.0.0.1 "$AGENT_PORT" \
+	"$STATE/ca.crt" "$TMP" "$(jq -r .token "$TMP/out")" "$V1_SHA" >"$TMP/hosts" 2>"$TMP/hosts.err" &
+HOSTS_PID=$!
+trap 'kill "$HOSTS_PID" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do
+	[ "$(wc -l <"$TMP/hosts")" -eq 2 ] && break
+	sleep 0.1
+done
+ANSWERING=$(awk '$1 == "answering" { print $2 }' "$TMP/hosts")
+SILENT=$(awk '$1 == "silent" { print $2 }' "$TMP/hosts")
+# their unasked reports reach the store a moment after hello
+for _ in $(seq 50); do
+	"$CTL" -j ruleset counters web 2>/dev/null | jq -e '.hosts == 2' >/dev/null && break
+	sleep 0.1
+done
+run 0 "ruleset counters: the last reports" ruleset counters web
+has out "two hosts, none asked" '^ruleset web: 2 hosts reporting, the oldest report [0-9]+s ago$'
+# 1 + 2 packets, unasked
+has out "ssh: 3 packets, 180 bytes" "^ssh +allow +3 +180 +$SILENT \\(2\\), $ANSWERING \\(1\\)$"
+run 0 "counters --refresh: one host never answers" ruleset counters web --refresh --timeout 3
+# answering's first answer (10) and silent's last report (2)
+has out "ssh: the answer summed, 12 packets" "^ssh +allow +12 +720 +$ANSWERING \\(10\\), $SILENT \\(2\\)$"
+has out "silent: asked and not answered" '^ruleset web: 2 hosts reporting, .*, 1 asked and not answered$'
+has err "progress after 2 s" '^moatctl: waiting for 1 of 2 hosts to report \(2s of 3s\)$'
+has err "the silent host named" "^moatctl: warning: no report within 3s from 1 of 2 hosts asked \\(their previous counters are shown\\): $SILENT$"
+run 0 "host counters --refresh: an answer" host counters "$ANSWERING" --refresh
+has out "its second answer: 20 packets" '^ssh +20 +1200$'
+if [ -s "$TMP/err" ]; then bad "host counters --refresh: nothing on stderr"; else pass "host counters --refresh: nothing on stderr"; fi
+run 0 "host counters --refresh: no answer in 1 s" host counters "$SILENT" --refresh --timeout 1
+has out "its last report, pending" "^host $SILENT: generation 0, ruleset [0-9a-f]{12}, reported .* \\(asked again, not answered\\)$"
+has err "named" "^moatctl: warning: no report within 1s from 1 of 1 hosts asked \\(their previous counters are shown\\): $SILENT$"
+run 0 "host counters --refresh: a host away" host counters "$HOST_ID" --refresh
+has err "not asked" "^moatctl: warning: not connected, so not asked \\(their last counters are shown\\): $HOST_ID$"
+run 0 "counters --refresh --json" -j ruleset counters web --refresh --timeout 1
+json "--json: the reply with its reports" \
+	--arg a "$ANSWERING" --arg s "$SILENT" \
+	'(.reports | map({(.host_id): .pending}) | add) == {($a): false, ($s): true} and (.rules[0].packets == 32)'
+kill "$HOSTS_PID"
+wait "$HOSTS_PID" 2>/dev/null || true
 run 0 "assign delete" assign delete "$ASSIGN_ID"
 run 1 "assign delete: gone" assign delete "$ASSIGN_ID"
 run 2 "assign add without --ruleset" assign add --priority 1

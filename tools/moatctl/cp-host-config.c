@@ -13,9 +13,10 @@
 
 void cp_host_config_usage(FILE *f)
 {
-	fprintf(f, "       moatctl host label ID [K=V...] [--remove K]...\n"
-		   "       moatctl host restore ID\n"
-		   "       moatctl host counters ID\n");
+	fprintf(f,
+		"       moatctl host label ID [K=V...] [--remove K]...\n"
+		"       moatctl host restore ID\n"
+		"       moatctl host counters ID [--refresh [--timeout SECONDS]]\n");
 }
 
 void cp_print_host_config(json_object *o, FILE *f)
@@ -77,9 +78,10 @@ static void print_counters(const struct cp_req *r, json_object *o, FILE *f,
 		return;
 	}
 	cp_ago(ago, sizeof(ago), cp_int(o, "time"), now);
-	fprintf(f, "host %s: generation %lld, ruleset %.12s, reported %s\n",
+	fprintf(f, "host %s: generation %lld, ruleset %.12s, reported %s%s\n",
 		r->arg, (long long)cp_int(o, "generation"),
-		cp_str(o, "ruleset_hash"), ago);
+		cp_str(o, "ruleset_hash"), ago,
+		cp_bool(o, "pending") ? " (asked again, not answered)" : "");
 	json_object_object_get_ex(o, "rules", &rules);
 	cp_print_table(rules, f, now, "lrr", heads, counter_row, NULL);
 }
@@ -169,6 +171,8 @@ int cp_parse_host_config(struct moatctl *g, int sub, int argc, char **argv,
 
 	if (sub == CP_HOST_LABEL)
 		ret = parse_label(g, argc, argv, r);
+	else if (sub == CP_HOST_COUNTERS)
+		ret = cp_parse_counters(g, argc, argv, "host", "ID", usage, r);
 	else
 		ret = cp_parse_plain(g, argc, argv, "host", 1, "ID", usage);
 	if (ret == -1 && sub == CP_HOST_LABEL)

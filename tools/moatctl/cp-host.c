@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"its certificate; it needs a new token to come back.  'label' sets or\n"
 		"removes labels (assignments select hosts by them); 'restore' sends the\n"
 		"host its desired state again, over a local change; 'counters' shows\n"
-		"its last per-rule counters.\n");
+		"its last per-rule counters (--refresh: asks for fresh ones and waits\n"
+		"up to --timeout, 5 s).\n");
 	cp_usage_common(f);
 }
 

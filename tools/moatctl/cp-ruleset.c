@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"       moatctl ruleset list\n"
 		"       moatctl ruleset show NAME [--version N] [--diff]\n"
 		"       moatctl ruleset versions NAME\n"
-		"       moatctl ruleset counters NAME\n"
+		"       moatctl ruleset counters NAME [--refresh [--timeout SECONDS]]\n"
 		"\n"
 		"Rulesets kept by the control plane, for assignments to hosts (moatctl\n"
 		"assign).  'push' makes FILE ('-': standard input) the next version of\n"
@@ -34,7 +34,9 @@ static void usage(FILE *f)
 		"the diff against the version before; a refusal prints the parser's\n"
 		"FILE:LINE:COL errors.  'show' prints the latest version's text, or\n"
 		"version N's; --diff its diff instead.  'counters' sums each rule's\n"
-		"packets and bytes over the hosts running a version of NAME.\n"
+		"packets and bytes over the hosts running a version of NAME, as they\n"
+		"last reported; --refresh asks them for fresh counters first and waits\n"
+		"for their answers up to --timeout (5 s), naming those that did not.\n"
 		"(check, fmt and apply act on this host's moatd: moatctl ruleset\n"
 		"check --help.)\n");
 	cp_usage_common(f);
@@ -169,6 +171,34 @@ static void counter_row(struct table *t, json_object *o, time_t now)
 	table_cell(t, "%s", hosts);
 }
 
+/* ", the oldest report 5m00s ago, 1 host asked and not answered" */
+static void print_reports(json_object *o, FILE *f, time_t now)
+{
+	json_object *reports = NULL;
+	int64_t oldest = 0, pending = 0;
+	char ago[32];
+
+	if (!json_object_object_get_ex(o, "reports", &reports) ||
+	    !json_object_is_type(reports, json_type_array))
+		reports = NULL;
+	for (size_t i = 0; reports && i < json_object_array_length(reports);
+	     i++) {
+		json_object *h = json_object_array_get_idx(reports, i);
+		int64_t t = cp_int(h, "time");
+
+		if (!oldest || t < oldest)
+			oldest = t;
+		pending += cp_bool(h, "pending");
+	}
+	if (oldest) {
+		cp_ago(ago, sizeof(ago), oldest, now);
+		fprintf(f, ", the oldest report %s", ago);
+	}
+	if (pending)
+		fprintf(f, ", %lld asked and not answered", (long long)pending);
+	fputc('\n', f);
+}
+
 static void print_counters(const struct cp_req *r, json_object *o, FILE *f,
 			   time_t now)
 {
@@ -180,8 +210,9 @@ static void print_counters(const struct cp_req *r, json_object *o, FILE *f,
 	snprintf(empty, sizeof(empty),
 		 "no host has reported counters of ruleset %s", r->arg);
 	json_object_object_get_ex(o, "rules", &rules);
-	fprintf(f, "ruleset %s: %lld hosts reporting\n", r->arg,
+	fprintf(f, "ruleset %s: %lld hosts reporting", r->arg,
 		(long long)cp_int(o, "hosts"));
+	print_reports(o, f, now);
 	cp_print_table(rules, f, now, "llrrl", heads, counter_row, empty);
 }
 
@@ -298,16 +329,23 @@ int cp_parse_ruleset(struct moatctl *g, int argc, char **argv, struct cp_req *r)
 	case 2:
 		ret = parse_show(g, argc, argv, r);
 		break;
-	default:
+	case 3:
 		ret = cp_parse_plain(g, argc, argv, "ruleset", 1, "NAME",
 				     usage);
 		if (ret == EXIT_OK)
 			ret = name_arg(r, argv[optind]);
 		if (ret == EXIT_OK)
-			cp_req_set(r, "GET", true,
-				   sub == 3 ? print_versions : print_counters,
-				   "/rulesets/%s/%s", r->arg,
-				   sub == 3 ? "versions" : "counters");
+			cp_req_set(r, "GET", true, print_versions,
+				   "/rulesets/%s/versions", r->arg);
+		break;
+	default:
+		ret = cp_parse_counters(g, argc, argv, "ruleset", "NAME", usage,
+					r);
+		if (ret == EXIT_OK)
+			ret = name_arg(r, argv[optind]);
+		if (ret == EXIT_OK)
+			cp_req_set(r, "GET", true, print_counters,
+				   "/rulesets/%s/counters", r->arg);
 	}
 	return ret < 0 ? EXIT_OK : ret;
 }

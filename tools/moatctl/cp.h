@@ -85,6 +85,7 @@ struct cp_req {
 	 */
 	int (*prepare)(struct cp_req *r, const struct cp_settings *s);
 	char arg[128]; /* the name or id the command acts on */
+	unsigned timeout; /* --refresh: seconds to wait for the hosts */
 	char workspace[64]; /* the workspace of the settings, set by cp_run() */
 };
 
@@ -162,6 +163,25 @@ void cp_host_config_usage(FILE *f);
 void cp_print_host_config(json_object *o, FILE *f);
 int cp_parse_ruleset(struct moatctl *g, int argc, char **argv,
 		     struct cp_req *r);
+
+/*
+ * cp-refresh.c: 'counters NAME|ID [--refresh [--timeout SECONDS]]' of
+ * ruleset and host (@cmd), @word "NAME" or "ID" for messages: EXIT_OK
+ * with it at argv[optind], -1 after --help, or EXIT_USAGE said.  With
+ * --refresh, r->prepare asks the hosts and waits for their answers.
+ */
+#define CP_REFRESH_TIMEOUT 5
+int cp_parse_counters(struct moatctl *g, int argc, char **argv,
+		      const char *cmd, const char *word, void (*help)(FILE *f),
+		      struct cp_req *r);
+int cp_refresh(struct cp_req *r, const struct cp_settings *s);
+/*
+ * The hosts of @asked whose report in @reply (a counters read: a
+ * ruleset's "reports", or one host's) is pending or older than @since:
+ * their count, and their ids appended to @left (may be NULL).
+ */
+size_t cp_refresh_waiting(json_object *reply, json_object *asked, int64_t since,
+			  json_object *left);
 int cp_parse_assign(struct moatctl *g, int argc, char **argv,
 		    struct cp_req *r);
 int cp_parse_role(struct moatctl *g, int argc, char **argv, struct cp_req *r);

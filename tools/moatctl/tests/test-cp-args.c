@@ -99,6 +99,11 @@ static void test_requests(void **state)
 		  "/hosts/habcdefghij/restore", true, NULL },
 		{ "host counters habcdefghij", "GET",
 		  "/hosts/habcdefghij/counters", true, NULL },
+		/* --refresh: the read after the wait (cp_refresh() asks) */
+		{ "ruleset counters web --refresh", "GET",
+		  "/rulesets/web/counters", true, NULL },
+		{ "host counters --refresh habcdefghij --timeout 30", "GET",
+		  "/hosts/habcdefghij/counters", true, NULL },
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -244,6 +249,13 @@ static void test_bad_usage(void **state)
 		"host label",
 		"host restore",
 		"host counters a b",
+		"ruleset counters web --timeout 5", /* without --refresh */
+		"ruleset counters web --refresh --timeout 0",
+		"ruleset counters web --refresh --timeout 3601",
+		"ruleset counters web --refresh --timeout 1s",
+		"ruleset counters --refresh",
+		"host counters habcdefghij --refresh --timeout x",
+		"host counters --refresh",
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -259,11 +271,21 @@ static void test_bad_usage(void **state)
 static void test_help(void **state)
 {
 	static const char *const lines[] = {
-		"token --help",	    "token create -h", "host help",
-		"role list --help", "key create -h",   "whoami -h",
-		"audit verify -h",  "ruleset push -h", "ruleset show -h",
-		"assign add -h",    "assign -h",       "host label -h",
+		"token --help",
+		"token create -h",
+		"host help",
+		"role list --help",
+		"key create -h",
+		"whoami -h",
+		"audit verify -h",
+		"ruleset push -h",
+		"ruleset show -h",
+		"assign add -h",
+		"assign -h",
+		"host label -h",
 		"host counters -h",
+		"ruleset counters -h",
+		"ruleset counters web --refresh -h",
 	};
 	struct moatctl g;
 	struct cp_req r;
@@ -343,6 +365,36 @@ static void test_labels(void **state)
 	}
 }
 
+/* --refresh asks and waits before the read: the hook and its timeout. */
+static void test_refresh(void **state)
+{
+	static const struct {
+		const char *line;
+		bool refresh;
+		unsigned timeout;
+	} cases[] = {
+		{ "ruleset counters web", false, 0 },
+		{ "ruleset counters web --refresh", true, CP_REFRESH_TIMEOUT },
+		{ "ruleset counters --timeout 3600 --refresh web", true, 3600 },
+		{ "host counters habcdefghij", false, 0 },
+		{ "host counters habcdefghij --refresh --timeout 1", true, 1 },
+		{ "host counters habcdefghij --refresh -j", true, 5 },
+	};
+	struct moatctl g;
+	struct cp_req r;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		print_message("%s\n", cases[i].line);
+		assert_int_equal(cp_test_parse(cases[i].line, &g, &r), EXIT_OK);
+		if (cases[i].refresh)
+			assert_ptr_equal(r.prepare, cp_refresh);
+		else
+			assert_null(r.prepare);
+		assert_int_equal(r.timeout, cases[i].timeout);
+		cp_req_free(&r);
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -353,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_ruleset_push),
+		cmocka_unit_test(test_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

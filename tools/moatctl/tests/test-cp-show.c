@@ -157,6 +157,12 @@ static void test_declared(void **state)
 	       "RULE      PACKETS  BYTES\n"
 	       "ssh            12    720\n"
 	       "(policy)        3    180\n");
+	expect("host counters habcdefghij",
+	       "{\"host_id\":\"habcdefghij\",\"generation\":7,\"ruleset_hash\":"
+	       "\"0123456789abcdef\",\"time\":1795867140,\"connected\":true,"
+	       "\"pending\":true,\"rules\":[]}",
+	       "host habcdefghij: generation 7, ruleset 0123456789ab, reported 1m00s ago (asked again, not answered)\n"
+	       "RULE  PACKETS  BYTES\n");
 	expect("host counters habcdefghij", "{\"time\":0,\"rules\":[]}",
 	       "host habcdefghij has not reported counters\n");
 	expect("ruleset list",
@@ -196,7 +202,19 @@ static void test_declared(void **state)
 	       "RULE  ACTION  PACKETS  BYTES  TOP-HOSTS\n"
 	       "ssh   allow       100  10000  hdddddddddd (40), hbbbbbbbbbb (30)\n"
 	       "gone  -             0      0  -\n");
-	expect("ruleset counters web", "{\"ruleset\":\"web\",\"hosts\":0,\"rules\":[]}",
+	/* the oldest of the reports, and those asked that owe an answer */
+	expect("ruleset counters web",
+	       "{\"ruleset\":\"web\",\"hosts\":3,\"reports\":["
+	       "{\"host_id\":\"haaaaaaaaaa\",\"time\":1795867195,\"pending\":false},"
+	       "{\"host_id\":\"hbbbbbbbbbb\",\"time\":1795866900,\"pending\":true},"
+	       "{\"host_id\":\"hcccccccccc\",\"time\":1795867100,\"pending\":true}],"
+	       "\"rules\":[{\"name\":\"ssh\",\"action\":\"allow\",\"packets\":3,"
+	       "\"bytes\":180,\"hosts\":3,\"top\":[]}]}",
+	       "ruleset web: 3 hosts reporting, the oldest report 5m00s ago, 2 asked and not answered\n"
+	       "RULE  ACTION  PACKETS  BYTES  TOP-HOSTS\n"
+	       "ssh   allow         3    180  -\n");
+	expect("ruleset counters web",
+	       "{\"ruleset\":\"web\",\"hosts\":0,\"rules\":[]}",
 	       "ruleset web: 0 hosts reporting\n"
 	       "no host has reported counters of ruleset web\n");
 	expect("assign list",
@@ -221,7 +239,8 @@ static void test_declared(void **state)
 	       "mode:      enforce\n"
 	       "percent:   0%\n"
 	       "hosts:     habcdefghij, hbbbbbbbbbb\n");
-	expect("assign delete aabcdefghij", "{\"id\":\"aabcdefghij\",\"deleted\":true}",
+	expect("assign delete aabcdefghij",
+	       "{\"id\":\"aabcdefghij\",\"deleted\":true}",
 	       "assignment aabcdefghij deleted from workspace default\n");
 }
 
@@ -390,6 +409,45 @@ static void test_json(void **state)
 	}
 }
 
+/*
+ * Which hosts --refresh still waits for: pending, reported before the
+ * request (time 100), or absent from the reply (their answer was of
+ * another ruleset, or none came).
+ */
+static void test_refresh_waiting(void **state)
+{
+	json_object *reply = json_tokener_parse(
+		"{\"reports\":["
+		"{\"host_id\":\"ha\",\"time\":100,\"pending\":false},"
+		"{\"host_id\":\"hb\",\"time\":101,\"pending\":false},"
+		"{\"host_id\":\"hc\",\"time\":101,\"pending\":true},"
+		"{\"host_id\":\"hd\",\"time\":99,\"pending\":false}]}");
+	json_object *asked =
+		json_tokener_parse("[\"ha\",\"hb\",\"hc\",\"hd\",\"he\"]");
+	json_object *host = json_tokener_parse(
+		"{\"host_id\":\"ha\",\"time\":100,\"pending\":false}");
+	json_object *one = json_tokener_parse("[\"ha\"]");
+	json_object *left = json_object_new_array();
+
+	assert_int_equal(cp_refresh_waiting(reply, asked, 100, left), 3);
+	assert_string_equal(
+		json_object_to_json_string_ext(left, JSON_C_TO_STRING_PLAIN),
+		"[\"hc\",\"hd\",\"he\"]");
+	/* a report in the second of the request counts: it came after it */
+	assert_int_equal(cp_refresh_waiting(reply, asked, 99, NULL), 2);
+	assert_int_equal(cp_refresh_waiting(reply, asked, 102, NULL), 5);
+	/* one host's counters: the reply is its report */
+	assert_int_equal(cp_refresh_waiting(host, one, 100, NULL), 0);
+	assert_int_equal(cp_refresh_waiting(host, one, 101, NULL), 1);
+	json_object_object_add(host, "pending", json_object_new_boolean(1));
+	assert_int_equal(cp_refresh_waiting(host, one, 100, NULL), 1);
+	json_object_put(reply);
+	json_object_put(asked);
+	json_object_put(host);
+	json_object_put(one);
+	json_object_put(left);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -401,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_shape),
 		cmocka_unit_test(test_cells),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_refresh_waiting),
 	};
 
 	/* cp_time() prints UTC whatever TZ says; ages use the NOW above */

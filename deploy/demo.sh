@@ -303,12 +303,11 @@ outcome 3 "$n" "ping 10.10.0.1 from the server: $n/3 replies (established)"
 step "moatctl rules: packets and bytes per rule (in parentheses, the fixed rows)"
 moatctl rules | sed 's/^/    /'
 
-step "moatctl ruleset counters web: each rule over the whole fleet"
-# a read asks the hosts for fresh counters; the next one shows them
-cpctl ruleset counters web >/dev/null
-sleep 1.5
+step "moatctl ruleset counters web --refresh: each rule over the whole fleet"
+# --refresh asks the hosts for fresh counters and waits for their answers
+cpctl --json ruleset counters web --refresh >"$TMP/counters.json"
 cpctl ruleset counters web | sed 's/^/    /'
-n=$(cpctl --json ruleset counters web | jq '[.rules[] | select(.name == "web") | .packets] | add // 0')
+n=$(jq '[.rules[] | select(.name == "web") | .packets] | add // 0' "$TMP/counters.json")
 outcome yes "$([ "$n" -gt 0 ] && echo yes || echo no)" "fleet counters: rule web matched $n packets"
 
 step "A bad ruleset: the control plane refuses it, the hosts keep web v1"

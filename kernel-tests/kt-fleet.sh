@@ -32,10 +32,7 @@ CP4=10.93.0.1
 CP_PID=""
 
 kt_veth_pair
-ip -n "$CLI" addr add "$CP4/24" dev cli0
-ip -n "$SRV" addr add "$HOST4/24" dev srv0
-ip -n "$CLI" link set cli0 up
-ip -n "$SRV" link set srv0 up
+kt_fleet_link
 
 # the control plane, in CLI; its API on CLI's loopback
 cp_start() {
@@ -56,11 +53,6 @@ cp_state_is() { # moatd's own view: moatctl status
 
 cp_state_not() {
 	! cp_state_is "$1"
-}
-
-pings() { # replies to 3 pings of the host from CLI
-	ip netns exec "$CLI" ping -c 3 -i 0.2 -W 1 "$HOST4" 2>/dev/null |
-		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
 
 kt_check "control plane starts" "see $TMP/cp.log" cp_start
@@ -125,7 +117,7 @@ kill -TERM "$CP_PID"
 wait "$CP_PID" || true
 kt_check "a server listens on the host's tcp 8080" "not listening" \
 	kt_wait 5 kt_listening "$SRV" tcp 8080
-kt_eq "control plane down: ping still allowed" 3 "$(pings)"
+kt_eq "control plane down: ping still allowed" 3 "$(kt_pings)"
 r=$(echo hi | ip netns exec "$CLI" timeout 5 socat -t 1 - "TCP4:$HOST4:8080,connect-timeout=1" 2>/dev/null || true)
 kt_eq "control plane down: tcp 8080 still dropped" "" "$r"
 kt_check "control plane down: moatd knows" "$(mctl --json status | jq -c .controlplane)" \

@@ -32,10 +32,7 @@ CP_METRICS=127.0.0.1:9102
 PROM=127.0.0.1:9190
 
 kt_veth_pair
-ip -n "$CLI" addr add "$CP4/24" dev cli0
-ip -n "$SRV" addr add "$HOST4/24" dev srv0
-ip -n "$CLI" link set cli0 up
-ip -n "$SRV" link set srv0 up
+kt_fleet_link
 
 mkdir -p "$TMP/cp" "$TMP/prom"
 ip netns exec "$CLI" "$CP" --state "$TMP/cp" --listen "$CP4:7443" \

@@ -47,14 +47,8 @@ HOST4=10.95.0.2
 CP4=10.95.0.1
 CP_PID=""
 
-link_up() { # the veth pair and its addresses: again after a "reboot"
-	ip -n "$CLI" addr add "$CP4/24" dev cli0
-	ip -n "$SRV" addr add "$HOST4/24" dev srv0
-	ip -n "$CLI" link set cli0 up
-	ip -n "$SRV" link set srv0 up
-}
 kt_veth_pair
-link_up
+kt_fleet_link
 
 cp_stop() {
 	kill -TERM "$CP_PID" || { sed "s/^/# cp: /" "$TMP/cp.log" >&2; return 1; }
@@ -94,7 +88,7 @@ reboot() {
 	ip -n "$SRV" link del srv0
 	rm -rf "${KT_BPFFS:?}/moat/$INST"
 	ip -n "$CLI" link add cli0 type veth peer name srv0 netns "$SRV"
-	link_up
+	kt_fleet_link
 }
 
 kt_check "control plane starts" "see $TMP/cp.log" kt_cp_start

@@ -36,6 +36,21 @@ kt_veth_pair() {
 	ip -n "$CLI" link add cli0 type veth peer name srv0 netns "$SRV"
 }
 
+# kt_fleet_link: CP4/24 on cli0 and HOST4/24 on srv0 (the test sets
+# both), and the pair up; again after a "reboot" took them away.
+kt_fleet_link() {
+	ip -n "$CLI" addr add "$CP4/24" dev cli0
+	ip -n "$SRV" addr add "$HOST4/24" dev srv0
+	ip -n "$CLI" link set cli0 up
+	ip -n "$SRV" link set srv0 up
+}
+
+# kt_pings: how many of 3 pings from CLI to HOST4 were answered
+kt_pings() {
+	ip netns exec "$CLI" ping -c 3 -i 0.2 -W 1 "$HOST4" 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+
 # kt_moatd_start RULESET [LINE...]: moatd in SRV protecting srv0 with
 # RULESET, each LINE added to its configuration ("conntrack no"); its
 # configuration, socket, state and log (appended to) in TMP.  Waits until

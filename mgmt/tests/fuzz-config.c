@@ -58,6 +58,9 @@ static void check_config(const struct agent_config *c, const char *file)
 	if (c->capacity < CONFIG_CAPACITY_MIN ||
 	    c->capacity > CONFIG_CAPACITY_MAX)
 		fail(file, "accepted a capacity out of range");
+	if (c->counters_interval < 1 ||
+	    c->counters_interval > CONFIG_COUNTERS_INTERVAL_MAX)
+		fail(file, "accepted a counters-interval out of range");
 	if (c->xdp_mode != MOAT_XDP_AUTO && c->xdp_mode != MOAT_XDP_NATIVE &&
 	    c->xdp_mode != MOAT_XDP_GENERIC)
 		fail(file, "accepted an unknown xdp mode");
@@ -103,7 +106,8 @@ static char *print_config(const struct agent_config *c, size_t *len)
 			moat_ct_timeout_name[i], c->ct.timeout_s[i]);
 		first = 0;
 	}
-	fprintf(f, "\nuser %s\n", c->user);
+	fprintf(f, "\nuser %s\ncounters-interval %u\n", c->user,
+		c->counters_interval);
 	if (c->cp_host[0])
 		fprintf(f, strchr(c->cp_host, ':') ? "controlplane [%s]:%u\n" :
 						     "controlplane %s:%u\n",

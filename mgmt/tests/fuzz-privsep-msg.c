@@ -71,6 +71,8 @@ static bool same(const struct psmsg *a, const struct psmsg *b)
 		       a->start.boot_time == b->start.boot_time &&
 		       a->start.applied_generation ==
 			       b->start.applied_generation &&
+		       a->start.counters_interval ==
+			       b->start.counters_interval &&
 		       blob_eq(&a->start.id.key, &b->start.id.key) &&
 		       blob_eq(&a->start.id.ca, &b->start.id.ca);
 	case PSMSG_IDENTITY:

@@ -7,15 +7,20 @@
  *   main.c     options, the run: spawn, token, enroll, sessions, report
  *   phase.c    keys, hosts started a few at a time, the window, the end
  *   host.c     one host: enroll, then its mutual-TLS session and heartbeats
+ *   apply.c    what a host does with a desired state (--apply), and when
+ *   push.c     --push: ruleset versions through the operator API, timed
  *   sched.c    when each host acts next (a heap under one timer)
  *   stats.c    latency percentiles, and /proc samples of a process
  *   spawn.c    a control plane of our own in a temporary state directory
- *   token.c    an install token from the operator API (libcurl)
+ *   api.c      the operator API (libcurl): requests, the install token
  *   report.c   the table for people, --json for programs
+ *   report-push.c  the same for --push
  */
 #ifndef MOAT_FLEET_H
 #define MOAT_FLEET_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +34,13 @@
 #define FLEET_ADDR_MAX 300
 #define FLEET_ERRS_KEPT 8
 
+/* What a host does with a desired ruleset before it answers applied. */
+enum fleet_apply {
+	FLEET_APPLY_ACK, /* nothing: the control plane's side alone */
+	FLEET_APPLY_PARSE, /* SHA-256 and libmoat-dp's parser */
+	FLEET_APPLY_COMPILE, /* and its compiler: all but the kernel load */
+};
+
 struct fleet_opts {
 	unsigned hosts;
 	unsigned concurrency; /* connections being set up at once */
@@ -40,6 +52,9 @@ struct fleet_opts {
 	pid_t cp_pid;
 	bool check; /* exit 1 unless every host and heartbeat got through */
 	bool keep; /* keep the temporary state directory */
+	const char *push_file; /* --push: a ruleset to push */
+	unsigned pushes; /* versions after the first */
+	enum fleet_apply apply;
 };
 
 enum host_state {
@@ -54,6 +69,8 @@ enum host_state {
 };
 
 struct fleet;
+struct json_object;
+struct fleet_pushing;
 
 struct fleet_host {
 	struct fleet *f;
@@ -73,6 +90,27 @@ struct fleet_host {
 	unsigned heap_at; /* 0: not scheduled */
 	unsigned backoff_s; /* before the next reconnect */
 	bool welcomed; /* had a session once */
+	uint64_t applied_gen; /* the desired generation in force */
+	char applied_hash[PROTO_HASH_LEN + 1]; /* its ruleset's; "" none */
+};
+
+/* One desired state a host got, and when (apply.c; the loop's thread). */
+struct fleet_applied {
+	unsigned host;
+	uint64_t version; /* of its ruleset; 0: none */
+	uint64_t desired_ns; /* the frame decoded */
+	uint64_t applied_ns; /* the answer written */
+	bool ok;
+};
+
+/* One ruleset version pushed (push.c; the push thread's until joined). */
+struct fleet_push {
+	uint64_t version; /* as the control plane numbered it */
+	uint64_t t0_ns; /* before the first request */
+	uint64_t replied_ns; /* the last request's reply */
+	uint64_t converged_ns; /* the hosts API said all converged; 0 never */
+	unsigned converged; /* our hosts it said converged, last poll */
+	unsigned polls;
 };
 
 /* Percentiles of latencies kept whole (microseconds). */
@@ -138,6 +176,18 @@ struct fleet {
 	struct fleet_phase *cur;
 	unsigned long ring_entries;
 	uint64_t rng;
+	pthread_mutex_t err_lock; /* fleet_error() from both threads */
+	/* --push: the ruleset's name, the pushes and the hosts' answers */
+	char run_name[32]; /* the ruleset, and the hosts' label */
+	struct fleet_pushing *pushing; /* push.c's */
+	pthread_t push_thread;
+	bool push_started;
+	atomic_bool push_done;
+	struct fleet_push *push;
+	unsigned npush; /* pushes made, or tried */
+	unsigned push_hosts; /* the enrolled hosts each push waits for */
+	struct fleet_applied *applied;
+	size_t napplied, applied_cap;
 };
 
 static inline uint64_t fleet_now_ns(void)
@@ -172,6 +222,10 @@ void fleet_host_connect(struct fleet_host *h);
 /* The host's turn came (sched.c): a heartbeat, or a reconnect. */
 void fleet_host_due(struct fleet_host *h);
 void fleet_host_free(struct fleet_host *h);
+/* Write @frame as @what, unless @ret (the encoder's) says it failed:
+ * either way a failure ends the session (with @e's message). */
+void fleet_host_send(struct fleet_host *h, const char *what, int ret,
+		     const char *frame, size_t len, struct wire_err *e);
 
 /* sched.c */
 int fleet_sched_init(struct fleet *f);
@@ -205,11 +259,37 @@ struct fleet_cp {
 int fleet_cp_start(struct fleet *f, struct fleet_cp *cp);
 void fleet_cp_stop(struct fleet_cp *cp, bool keep);
 
-/* token.c: an install token for @uses enrollments into f->token. */
+/* apply.c */
+extern const char *const fleet_apply_names[3]; /* by enum fleet_apply */
+void fleet_host_desired(struct fleet_host *h, const struct proto_desired *m);
+void fleet_applied_free(struct fleet *f);
+
+/* push.c */
+/* Read --push's file before anything is measured. */
+int fleet_push_init(struct fleet *f);
+/* The pushes, in a thread of their own: the loop goes on serving. */
+int fleet_push_start(struct fleet *f);
+void fleet_push_join(struct fleet *f);
+void fleet_push_free(struct fleet *f);
+
+/* api.c */
+/* @method @path (after /v1/workspaces/default) with @body (JSON, or
+ * NULL): 0 with the HTTP status and the reply (malloc'd), or -errno. */
+int fleet_api(struct fleet *f, const char *method, const char *path,
+	      const char *body, long *status, char **reply);
+/* An install token for @uses enrollments into f->token; labelled with
+ * run_name when there is one. */
 int fleet_token(struct fleet *f, unsigned uses);
 
 /* report.c */
 void fleet_report(struct fleet *f, const char *cmdline);
 int fleet_report_json(struct fleet *f, const char *cmdline, const char *path);
+/* {count, p50, p90, p99, p99.9, max} in milliseconds */
+struct json_object *fleet_lat_json(struct fleet_lat *l);
+/* report-push.c */
+void fleet_report_push(struct fleet *f);
+struct json_object *fleet_push_json(struct fleet *f);
+/* Every host applied every push, and the API said so each time. */
+bool fleet_push_complete(const struct fleet *f);
 
 #endif /* MOAT_FLEET_H */

@@ -108,8 +108,8 @@ static int start_connect(struct fleet_host *h)
 	return ret;
 }
 
-static void send_frame(struct fleet_host *h, const char *what, int ret,
-		       const char *frame, size_t len, struct wire_err *e)
+void fleet_host_send(struct fleet_host *h, const char *what, int ret,
+		     const char *frame, size_t len, struct wire_err *e)
 {
 	if (ret == 0)
 		ret = tls_conn_write(h->tls, frame, len);
@@ -153,15 +153,18 @@ static void on_connected(struct loop *l, struct loop_op *op, int res)
 		snprintf(m.agent_version, sizeof(m.agent_version), "%s",
 			 MOAT_VERSION);
 		ret = proto_encode_enroll(&f->w, &m, &frame, &len, &e);
-		send_frame(h, "enroll", ret, frame, len, &e);
+		fleet_host_send(h, "enroll", ret, frame, len, &e);
 	} else {
-		struct proto_hello m = { .boot_time = 1795900000 };
+		/* applied_generation says that this host knows desired */
+		struct proto_hello m = { .boot_time = 1795900000,
+					 .has_applied_generation = true,
+					 .applied_generation = h->applied_gen };
 
 		snprintf(m.agent_version, sizeof(m.agent_version), "%s",
 			 MOAT_VERSION);
 		snprintf(m.hostname, sizeof(m.hostname), "fleet-%05u", h->idx);
 		ret = proto_encode_hello(&f->w, &m, &frame, &len, &e);
-		send_frame(h, "hello", ret, frame, len, &e);
+		fleet_host_send(h, "hello", ret, frame, len, &e);
 	}
 }
 
@@ -215,11 +218,14 @@ static void send_heartbeat(struct fleet_host *h)
 
 	snprintf(m.agent_version, sizeof(m.agent_version), "%s", MOAT_VERSION);
 	snprintf(m.kernel, sizeof(m.kernel), "6.18.44-fleet");
+	if (h->applied_hash[0])
+		memcpy(m.dataplane.ruleset_hash, h->applied_hash,
+		       sizeof(h->applied_hash));
 	ret = proto_encode_heartbeat(&f->w, &m, &frame, &len, &e);
 	h->seq++;
 	h->sent_ns = fleet_now_ns();
 	f->c.sent++;
-	send_frame(h, "heartbeat", ret, frame, len, &e);
+	fleet_host_send(h, "heartbeat", ret, frame, len, &e);
 }
 
 /* Every interval times a factor from [0.9, 1.1] (docs/protocol.md). */
@@ -316,6 +322,18 @@ static void on_msg(struct fleet_host *h, struct proto_msg *m)
 			on_ack(h, &m->heartbeat_ack);
 		else
 			fail(h, "heartbeat_ack", "outside a session");
+		return;
+	case PROTO_DESIRED:
+		if (h->state == H_ACTIVE)
+			fleet_host_desired(h, &m->desired);
+		else
+			fail(h, "desired", "outside a session");
+		return;
+	case PROTO_COUNTERS_REQUEST:
+		/*
+		 * Not answered: a simulated host has no counters, and rows
+		 * of zeros would only measure the store.  moatd answers.
+		 */
 		return;
 	case PROTO_ERROR:
 		snprintf(why, sizeof(why), "%s: %s",

@@ -25,6 +25,7 @@
 static const char usage[] =
 	"usage: moat-fleet [--hosts 1000] [--interval 10] [--duration 60]\n"
 	"                  [--concurrency 64] [--json FILE] [--check]\n"
+	"                  [--push FILE [--pushes 3] [--apply ack|parse|compile]]\n"
 	"                  (--controlplane BINARY [--keep] |\n"
 	"                   --server ADDR:PORT --api ADDR:PORT --ca FILE\n"
 	"                   --admin-key-file FILE [--cp-pid PID])\n"
@@ -37,8 +38,17 @@ static const char usage[] =
 	"of the control plane (--cp-pid, or the one --controlplane starts in a\n"
 	"temporary state directory) and of moat-fleet itself.\n"
 	"\n"
-	"Exit status: 0 done, 1 failed (with --check: any host, heartbeat or\n"
-	"error short), 2 bad usage.\n";
+	"--push FILE: once all are up, push FILE as a ruleset through the\n"
+	"operator API, assign it to these hosts, then push --pushes more\n"
+	"versions (one rule's action turned around each time), each once the\n"
+	"hosts API says the last converged; instead of --duration.  Reports\n"
+	"when the hosts' desired arrived and their applied left, and when the\n"
+	"API said all converged.  --apply: what a host does first: nothing\n"
+	"(ack), the SHA-256 check and libmoat-dp's parser (parse), and its\n"
+	"compiler (compile); all the hosts share one thread.\n"
+	"\n"
+	"Exit status: 0 done, 1 failed (with --check: any host, heartbeat,\n"
+	"push or error short), 2 bad usage.\n";
 
 void fleet_progress(const char *fmt, ...)
 {
@@ -56,13 +66,16 @@ void fleet_error(struct fleet *f, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* the loop's thread, and --push's */
+	pthread_mutex_lock(&f->err_lock);
 	f->c.errors++;
-	if (f->nerrs == FLEET_ERRS_KEPT)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->errs[f->nerrs], sizeof(f->errs[0]), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "moat-fleet: %s\n", f->errs[f->nerrs++]);
+	if (f->nerrs < FLEET_ERRS_KEPT) {
+		va_start(ap, fmt);
+		vsnprintf(f->errs[f->nerrs], sizeof(f->errs[0]), fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "moat-fleet: %s\n", f->errs[f->nerrs++]);
+	}
+	pthread_mutex_unlock(&f->err_lock);
 }
 
 double fleet_rand(struct fleet *f, double lo, double hi)
@@ -126,6 +139,9 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'x' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "push", required_argument, NULL, 'U' },
+		{ "pushes", required_argument, NULL, 'N' },
+		{ "apply", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -137,6 +153,7 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 	o->interval = 10;
 	o->duration = 60;
 	o->concurrency = 64;
+	o->pushes = 3;
 	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		ret = 0;
 		switch (ch) {
@@ -183,6 +200,21 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 			break;
 		case 'K':
 			o->keep = true;
+			break;
+		case 'U':
+			o->push_file = optarg;
+			break;
+		case 'N':
+			ret = parse_num(optarg, 0, 1000, &v);
+			o->pushes = (unsigned)v;
+			break;
+		case 'A':
+			ret = -EINVAL;
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(optarg, fleet_apply_names[i])) {
+					o->apply = (enum fleet_apply)i;
+					ret = 0;
+				}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -290,9 +322,14 @@ int main(int argc, char **argv)
 	command_line(cmdline, sizeof(cmdline), argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	f->rng = fleet_now_ns() | 1;
+	pthread_mutex_init(&f->err_lock, NULL);
 	wire_writer_init(&f->w);
 	if (raise_nofile(f->o.hosts))
 		return 1;
+	if (f->o.push_file && fleet_push_init(f)) {
+		fleet_push_free(f);
+		return 1;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = loop_init(&f->loop, RING_ENTRIES);
 	if (ret) {
@@ -353,10 +390,12 @@ int main(int argc, char **argv)
 			       f->c.enrolled);
 		ret = fleet_tick_start(f) ?: fleet_run_phase(f, 2, &f->connect);
 	}
+	fleet_push_join(f);
 	fleet_teardown(f, &sig);
 	if (ret == -EINTR)
 		fleet_progress("interrupted: the numbers so far");
 	fleet_report(f, cmdline);
+	fleet_report_push(f);
 	if (f->o.json_path && fleet_report_json(f, cmdline, f->o.json_path))
 		fprintf(stderr, "moat-fleet: cannot write %s\n",
 			f->o.json_path);
@@ -364,6 +403,12 @@ int main(int argc, char **argv)
 	if (f->o.check && !whole)
 		fleet_progress(
 			"--check: not every host enrolled and connected, or not every heartbeat acked, or errors");
+	if (f->o.push_file && !fleet_push_complete(f)) {
+		whole = false;
+		if (f->o.check)
+			fleet_progress(
+				"--check: not every push applied by every host, or not converged as the hosts API says");
+	}
 out:
 	fleet_cp_stop(&cp, f->o.keep);
 	for (unsigned i = 0; f->hosts && i < f->o.hosts; i++)
@@ -372,6 +417,8 @@ out:
 	fleet_sched_free(f);
 	fleet_lat_free(&f->lat);
 	fleet_lat_free(&f->ramp);
+	fleet_push_free(f);
+	fleet_applied_free(f);
 	wire_writer_free(&f->w);
 	tls_ctx_free(f->tls);
 	loop_exit(&f->loop);

@@ -4,6 +4,7 @@
  * a time, the window that starts once every host had its chance, and
  * the end, with every connection closed and every op back.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "fleet.h"
@@ -65,6 +66,12 @@ void fleet_pump(struct fleet *f)
 		f->end_ns = f->steady_ns + (uint64_t)(f->o.duration * SEC);
 		fleet_phase_end(f);
 		fleet_phase_begin(f, &f->run);
+		/* --push: the window lasts as long as the pushes (sched.c) */
+		if (f->o.push_file) {
+			f->end_ns = UINT64_MAX;
+			if (fleet_push_start(f))
+				loop_stop(&f->loop, -EAGAIN);
+		}
 	}
 }
 
@@ -92,5 +99,6 @@ bool fleet_complete(const struct fleet *f)
 	return f->c.enrolled == f->o.hosts && f->c.connected == f->o.hosts &&
 	       f->c.live == f->o.hosts && f->c.acked == f->c.sent &&
 	       !f->c.lost && !f->c.late && !f->c.errors && !f->c.reconnects &&
-	       f->lat.n > 0;
+	       /* pushes may be over before a heartbeat is due */
+	       (f->lat.n > 0 || f->o.push_file);
 }

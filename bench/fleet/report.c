@@ -67,7 +67,8 @@ void fleet_report(struct fleet *f, const char *cmdline)
 		struct fleet_phase *ph;
 	} phases[] = { { "enrollment", &f->enroll },
 		       { "sessions", &f->connect },
-		       { "heartbeats", &f->run } };
+		       /* with --push, the window is the pushes' */
+		       { f->o.push_file ? "pushes" : "heartbeats", &f->run } };
 
 	printf("%s\n\n", cmdline);
 	printf("%-15s %u in %.1f s (before enrollment, not counted in it)\n",
@@ -137,7 +138,7 @@ static struct json_object *phase_json(const struct fleet_phase *ph)
 	return o;
 }
 
-static struct json_object *lat_json(struct fleet_lat *l)
+struct json_object *fleet_lat_json(struct fleet_lat *l)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -203,8 +204,8 @@ int fleet_report_json(struct fleet *f, const char *cmdline, const char *path)
 			       jdouble(rate(f->c.enrolled, &f->enroll)));
 	json_object_object_add(o, "connect_rate_per_s",
 			       jdouble(rate(f->c.connected, &f->connect)));
-	json_object_object_add(o, "latency_ms", lat_json(&f->lat));
-	json_object_object_add(o, "latency_ramp_ms", lat_json(&f->ramp));
+	json_object_object_add(o, "latency_ms", fleet_lat_json(&f->lat));
+	json_object_object_add(o, "latency_ramp_ms", fleet_lat_json(&f->ramp));
 	json_object_object_add(o, "enrollment", phase_json(&f->enroll));
 	json_object_object_add(o, "sessions", phase_json(&f->connect));
 	json_object_object_add(o, "heartbeats", phase_json(&f->run));
@@ -212,6 +213,8 @@ int fleet_report_json(struct fleet *f, const char *cmdline, const char *path)
 	for (unsigned i = 0; i < f->nerrs; i++)
 		json_object_array_add(errs, json_object_new_string(f->errs[i]));
 	json_object_object_add(o, "first_errors", errs);
+	if (f->o.push_file)
+		json_object_object_add(o, "push", fleet_push_json(f));
 	ret = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) ? -EIO :
 									  0;
 	json_object_put(o);

@@ -115,6 +115,8 @@ static void on_tick(struct loop *l, struct loop_op *op, int res)
 		fleet_unsched(h);
 		fleet_host_due(h);
 	}
+	if (f->push_started && atomic_load(&f->push_done) && now < f->end_ns)
+		f->end_ns = now;
 	if (f->steady && !f->ending && now >= f->end_ns) {
 		f->ending = true;
 		fleet_progress(
@@ -145,6 +147,10 @@ static void on_sample(struct loop *l, struct loop_op *op, int res)
 	else if (!f->steady)
 		fleet_progress("sessions: %u of %u", f->c.connected,
 			       f->o.hosts);
+	else if (f->o.push_file && !f->ending)
+		fleet_progress(
+			"pushing: %u sessions, %zu desired states applied, %u errors",
+			f->c.live, f->napplied, f->c.errors);
 	else if (!f->ending)
 		fleet_progress(
 			"%llu s of %.0f: %u sessions, %llu heartbeats acked, %u errors",

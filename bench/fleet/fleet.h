@@ -33,6 +33,9 @@
 
 #define FLEET_ADDR_MAX 300
 #define FLEET_ERRS_KEPT 8
+/* --push: between polls of the hosts API, how late its figure may be
+ * (besides the request's own time) */
+#define FLEET_POLL_NS 50000000ull
 
 /* What a host does with a desired ruleset before it answers applied. */
 enum fleet_apply {

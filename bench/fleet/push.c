@@ -27,7 +27,6 @@
 #define SEC 1000000000ull
 /* a push not converged by then is a failure, and the last one tried */
 #define CONVERGE_TIMEOUT_NS (120 * SEC)
-#define POLL_NS 200000000ull
 
 struct fleet_pushing {
 	char *text; /* the file, pushed as it is the first time */
@@ -222,7 +221,7 @@ static void wait_converged(struct fleet *f, struct fleet_push *u)
 				p->nids, CONVERGE_TIMEOUT_NS / SEC);
 			return;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = POLL_NS }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = FLEET_POLL_NS }, NULL);
 	}
 }
 

@@ -17,6 +17,7 @@ static const double quantiles[] = { 0.5, 0.99, 1.0 };
 
 struct push_result {
 	struct fleet_lat desired, applied; /* after t0 */
+	struct fleet_lat host; /* from desired to applied: --apply's work */
 	unsigned hosts; /* that applied it */
 	unsigned failed; /* that answered an error */
 };
@@ -40,6 +41,7 @@ static void collect(const struct fleet *f, unsigned k, struct push_result *r)
 		r->hosts++;
 		fleet_lat_add(&r->desired, a->desired_ns - u->t0_ns);
 		fleet_lat_add(&r->applied, a->applied_ns - u->t0_ns);
+		fleet_lat_add(&r->host, a->applied_ns - a->desired_ns);
 	}
 	free(seen);
 }
@@ -48,6 +50,7 @@ static void result_free(struct push_result *r)
 {
 	fleet_lat_free(&r->desired);
 	fleet_lat_free(&r->applied);
+	fleet_lat_free(&r->host);
 }
 
 static void merge(struct push_result *all, const struct push_result *r)
@@ -55,6 +58,7 @@ static void merge(struct push_result *all, const struct push_result *r)
 	for (size_t i = 0; i < r->desired.n; i++) {
 		fleet_lat_add(&all->desired, r->desired.us[i] * 1000ull);
 		fleet_lat_add(&all->applied, r->applied.us[i] * 1000ull);
+		fleet_lat_add(&all->host, r->host.us[i] * 1000ull);
 	}
 	all->hosts += r->hosts;
 	all->failed += r->failed;
@@ -65,29 +69,57 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+static void cell(double ms_or_neg)
+{
+	if (ms_or_neg < 0)
+		printf(" %9s", "-");
+	else
+		printf(" %9.1f", ms_or_neg);
+}
+
+static void q_cell(struct fleet_lat *l, double q)
+{
+	cell(l->n ? fleet_lat_quantile(l, q) / 1000.0 : -1);
+}
+
 static void lat_cells(struct fleet_lat *l)
 {
 	for (size_t i = 0; i < NQ; i++)
-		printf(" %8.1f",
-		       l->n ? fleet_lat_quantile(l, quantiles[i]) / 1000.0 :
-			      0.0);
+		q_cell(l, quantiles[i]);
+}
+
+/* A line of the table; @request_ms and @converged_ms -1 for none. */
+static void row(const char *name, double request_ms, struct push_result *r,
+		double converged_ms, unsigned expected)
+{
+	printf("%-8s", name);
+	cell(request_ms);
+	lat_cells(&r->desired);
+	lat_cells(&r->applied);
+	cell(converged_ms);
+	q_cell(&r->host, 0.5);
+	q_cell(&r->host, 1.0);
+	printf("  %u of %u", r->hosts, expected);
+	if (r->failed)
+		printf(", %u failed", r->failed);
+	printf("\n");
 }
 
 void fleet_report_push(struct fleet *f)
 {
 	struct push_result all = { 0 };
 	struct fleet_lat conv = { 0 };
-	char name[16];
+	char name[32];
 
 	if (!f->o.push_file)
 		return;
-	printf("\npush %s to %u hosts (--apply %s), then %u more versions: ms after the first request\n",
+	printf("\npush %s to %u hosts, --apply %s, then %u more versions (ms after the push's first request)\n",
 	       f->o.push_file, f->push_hosts, fleet_apply_names[f->o.apply],
 	       f->o.pushes);
-	printf("%-8s %9s %26s %26s %10s %s\n", "push", "request",
-	       "desired arrived", "applied sent", "API says", "hosts");
-	printf("%-8s %9s %8s %8s %8s %8s %8s %8s %10s\n", "", "", "p50", "p99",
-	       "max", "p50", "p99", "max", "converged");
+	printf("%-8s %9s %29s %29s %9s %19s\n", "push", "request",
+	       "desired arrived", "applied sent", "API says", "on the host");
+	printf("%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "", "", "p50",
+	       "p99", "max", "p50", "p99", "max", "converged", "p50", "max");
 	for (unsigned k = 0; k < f->npush; k++) {
 		const struct fleet_push *u = &f->push[k];
 		struct push_result r = { 0 };
@@ -95,31 +127,22 @@ void fleet_report_push(struct fleet *f)
 		collect(f, k, &r);
 		snprintf(name, sizeof(name), "%u v%llu", k + 1,
 			 (unsigned long long)u->version);
-		printf("%-8s %9.1f", name,
-		       u->replied_ns ? ms(u->replied_ns - u->t0_ns) : 0.0);
-		lat_cells(&r.desired);
-		lat_cells(&r.applied);
-		if (u->converged_ns)
-			printf(" %10.1f", ms(u->converged_ns - u->t0_ns));
-		else
-			printf(" %10s", "never");
-		printf(" %u of %u", r.hosts, f->push_hosts);
-		if (r.failed)
-			printf(", %u failed", r.failed);
-		printf("\n");
+		row(name, u->replied_ns ? ms(u->replied_ns - u->t0_ns) : -1, &r,
+		    u->converged_ns ? ms(u->converged_ns - u->t0_ns) : -1,
+		    f->push_hosts);
 		merge(&all, &r);
 		if (u->converged_ns)
 			fleet_lat_add(&conv, u->converged_ns - u->t0_ns);
 		result_free(&r);
 	}
-	printf("%-8s %9s", "all", "");
-	lat_cells(&all.desired);
-	lat_cells(&all.applied);
-	printf(" %10.1f %llu of %llu (API: p50 of the pushes; max %.1f)\n",
-	       conv.n ? fleet_lat_quantile(&conv, 0.5) / 1000.0 : 0.0,
-	       (unsigned long long)all.hosts,
-	       (unsigned long long)f->push_hosts * (f->o.pushes + 1),
-	       conv.n ? fleet_lat_quantile(&conv, 1.0) / 1000.0 : 0.0);
+	/* the API's column: the median push */
+	row("all", -1, &all,
+	    conv.n ? fleet_lat_quantile(&conv, 0.5) / 1000.0 : -1,
+	    f->push_hosts * f->npush);
+	if (conv.n)
+		printf("(API says converged: p50 of the pushes above, max %.1f ms; polled every %.0f ms)\n",
+		       fleet_lat_quantile(&conv, 1.0) / 1000.0,
+		       (double)FLEET_POLL_NS / 1e6);
 	result_free(&all);
 	fleet_lat_free(&conv);
 }
@@ -134,6 +157,7 @@ static struct json_object *result_json(struct push_result *r)
 			       json_object_new_int((int)r->failed));
 	json_object_object_add(o, "desired_ms", fleet_lat_json(&r->desired));
 	json_object_object_add(o, "applied_ms", fleet_lat_json(&r->applied));
+	json_object_object_add(o, "host_ms", fleet_lat_json(&r->host));
 	return o;
 }
 

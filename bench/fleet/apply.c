@@ -122,6 +122,8 @@ void fleet_host_desired(struct fleet_host *h, const struct proto_desired *m)
 	fleet_host_send(h, "applied", ret, frame, len, &e);
 	f->applied[at].applied_ns = fleet_now_ns();
 	f->applied[at].ok = a.ok && h->tls;
+	if (f->applied[at].ok)
+		atomic_fetch_add(&f->napplied_ok, 1);
 }
 
 void fleet_applied_free(struct fleet *f)

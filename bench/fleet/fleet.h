@@ -33,8 +33,8 @@
 
 #define FLEET_ADDR_MAX 300
 #define FLEET_ERRS_KEPT 8
-/* --push: between polls of the hosts API, how late its figure may be
- * (besides the request's own time) */
+/* --push: between polls of the hosts API once the hosts answered: how
+ * late its figure may be, besides the request's own time */
 #define FLEET_POLL_NS 50000000ull
 
 /* What a host does with a desired ruleset before it answers applied. */
@@ -191,6 +191,8 @@ struct fleet {
 	unsigned push_hosts; /* the enrolled hosts each push waits for */
 	struct fleet_applied *applied;
 	size_t napplied, applied_cap;
+	atomic_size_t
+		napplied_ok; /* for the push thread: answers that were ok */
 };
 
 static inline uint64_t fleet_now_ns(void)

@@ -140,7 +140,7 @@ void fleet_report_push(struct fleet *f)
 	    conv.n ? fleet_lat_quantile(&conv, 0.5) / 1000.0 : -1,
 	    f->push_hosts * f->npush);
 	if (conv.n)
-		printf("(API says converged: p50 of the pushes above, max %.1f ms; polled every %.0f ms)\n",
+		printf("(API says converged: p50 of the pushes above, max %.1f ms; asked once every host had answered, then every %.0f ms)\n",
 		       fleet_lat_quantile(&conv, 1.0) / 1000.0,
 		       (double)FLEET_POLL_NS / 1e6);
 	result_free(&all);

@@ -57,28 +57,7 @@ host_mctl() { # I ARGS...
 }
 
 for i in $(seq 1 "$N"); do
-	ns=$(host_ns "$i")
-	kt_netns "$ns"
-	kt_instance "$(host_inst "$i")"
-	ip -n "$CLI" link add "up$i" type veth peer name up0 netns "$ns"
-	ip -n "$CLI" link set "up$i" master "$BR" up
-	ip -n "$ns" addr add "10.96.0.1$i/24" dev up0
-	ip -n "$ns" link set up0 up
-	mkdir -p "$TMP/h$i"
-	cat >"$TMP/h$i/moatd.conf" <<-EOF
-		instance $(host_inst "$i")
-		interfaces up0
-		ruleset $TMP/host.rules
-		socket $TMP/h$i/moatd.sock
-		state-dir $TMP/h$i/state
-		controlplane $CP4:7443
-		controlplane-ca $FP
-		install-token-file $TMP/token
-		user nobody
-	EOF
-	nsenter --net="/run/netns/$ns" "$MOATD" -c "$TMP/h$i/moatd.conf" \
-		>>"$TMP/h$i/moatd.log" 2>&1 &
-	kt_bg $!
+	kt_fleet_host "$i" "10.96.0.1$i/24"
 done
 
 healthy() {

@@ -127,6 +127,35 @@ kt_cp_start() {
 	kt_wait 15 sh -c "tail -c +$((start + 1)) '$log' | grep -q 'operators on'"
 }
 
+# kt_fleet_host I ADDR/LEN: host I of a fleet on CLI's bridge BR:
+# namespace SRV-I whose up0 (ADDR/LEN) is on the bridge, instance INST-I,
+# and its moatd, which starts with TMP/host.rules and enrolls with
+# TMP/token at CP4:7443 (CA fingerprint FP); its files in TMP/hI.
+kt_fleet_host() {
+	local i=$1 ns=$SRV-$1
+	kt_netns "$ns"
+	kt_instance "$INST-$i"
+	ip -n "$CLI" link add "up$i" type veth peer name up0 netns "$ns"
+	ip -n "$CLI" link set "up$i" master "$BR" up
+	ip -n "$ns" addr add "$2" dev up0
+	ip -n "$ns" link set up0 up
+	mkdir -p "$TMP/h$i"
+	cat >"$TMP/h$i/moatd.conf" <<-EOF
+		instance $INST-$i
+		interfaces up0
+		ruleset $TMP/host.rules
+		socket $TMP/h$i/moatd.sock
+		state-dir $TMP/h$i/state
+		controlplane $CP4:7443
+		controlplane-ca $FP
+		install-token-file $TMP/token
+		user nobody
+	EOF
+	nsenter --net="/run/netns/$ns" "$MOATD" -c "$TMP/h$i/moatd.conf" \
+		>>"$TMP/h$i/moatd.log" 2>&1 &
+	kt_bg $!
+}
+
 # cpctl ARGS...: moatctl on that control plane's API, with its admin key
 cpctl() {
 	ip netns exec "$CLI" "$MOATCTL" --server https://127.0.0.1:7444 \

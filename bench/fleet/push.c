@@ -140,20 +140,29 @@ static const char *get_str(struct json_object *o, const char *key)
 		       "";
 }
 
-/* A new version of the ruleset with @text; its number, or 0. */
-static uint64_t post_version(struct fleet *f, const char *text, size_t len)
+/* {"text": @text}, made before the clock starts: malloc'd, or NULL. */
+static char *version_body(const char *text, size_t len)
 {
-	struct json_object *body = json_object_new_object(), *o;
-	char path[64];
-	int64_t v = 0;
+	struct json_object *body = json_object_new_object();
+	char *s;
 
 	json_object_object_add(body, "text",
 			       json_object_new_string_len(text, (int)len));
-	snprintf(path, sizeof(path), "/rulesets/%s", f->run_name);
-	o = call(f, "POST", path,
-		 json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
-		 201);
+	s = strdup(
+		json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
 	json_object_put(body);
+	return s;
+}
+
+/* A new version of the ruleset; its number, or 0. */
+static uint64_t post_version(struct fleet *f, const char *body)
+{
+	struct json_object *o;
+	char path[64];
+	int64_t v = 0;
+
+	snprintf(path, sizeof(path), "/rulesets/%s", f->run_name);
+	o = call(f, "POST", path, body, 201);
 	if (o)
 		v = get_int(o, "version");
 	json_object_put(o);
@@ -246,22 +255,22 @@ static int push_one(struct fleet *f, unsigned k)
 	struct fleet_pushing *p = f->pushing;
 	struct fleet_push *u = &f->push[k];
 	size_t base = atomic_load(&f->napplied_ok);
+	char *text = p->text, *body;
 	struct moat_rule *r;
-	char *text = p->text;
-	size_t len = p->len;
 
 	if (k) {
 		r = &p->rs.rules[(k - 1) % p->rs.nrules];
 		r->action = r->action == MOAT_DROP ? MOAT_ALLOW : MOAT_DROP;
 		text = moat_ruleset_format(&p->rs);
-		if (!text)
-			return -ENOMEM;
-		len = strlen(text);
 	}
-	u->t0_ns = fleet_now_ns();
-	u->version = post_version(f, text, len);
+	body = text ? version_body(text, k ? strlen(text) : p->len) : NULL;
 	if (text != p->text)
 		free(text);
+	if (!body)
+		return -ENOMEM;
+	u->t0_ns = fleet_now_ns();
+	u->version = post_version(f, body);
+	free(body);
 	if (!u->version || (k == 0 && assign(f)))
 		return -EIO;
 	u->replied_ns = fleet_now_ns();

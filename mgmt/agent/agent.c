@@ -392,6 +392,7 @@ static int open_dataplane(struct agent *a)
 		.capacity = a->cfg.capacity,
 		.ct = a->cfg.ct,
 		.log_rate = a->cfg.log_rate,
+		.flow_cache = a->cfg.flow_cache,
 	};
 	const char *names[CONFIG_IFACES_MAX];
 	int ret;

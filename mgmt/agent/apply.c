@@ -203,6 +203,8 @@ static void warn_fixed(const struct agent_config *old,
 	if (old->capacity != nc->capacity)
 		log_warn(
 			"reload: 'capacity' changed; it takes effect when moatd restarts");
+	if (old->flow_cache != nc->flow_cache)
+		log_warn("reload: 'flow-cache' changed; it takes effect when moatd restarts");
 	if (old->log_rate != nc->log_rate)
 		log_warn("reload: 'log-rate' changed; it takes effect when moatd restarts");
 	if (old->counters_interval != nc->counters_interval)

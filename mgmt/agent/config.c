@@ -312,6 +312,23 @@ static void parse_log_rate(struct cursor *cur, const char *line,
 	cur->c->log_rate = (uint32_t)x;
 }
 
+static void parse_flow_cache(struct cursor *cur, const char *line,
+			     const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (n == 4 && !memcmp(v, "auto", 4)) {
+		cur->c->flow_cache = 0;
+	} else if (n == 3 && !memcmp(v, "off", 3)) {
+		cur->c->flow_cache = -1;
+	} else if (config_number_in(v, n, MOAT_FC_LOG_MIN, MOAT_FC_LOG_MAX, &x)) {
+		cur->c->flow_cache = (int)x;
+	} else {
+		config_bad(cur, line, v, n,
+			   "flow-cache is not auto, off or a number from 4 to 20");
+	}
+}
+
 static void parse_xdp_mode(struct cursor *cur, const char *line, const char *v,
 			   size_t n)
 {
@@ -366,6 +383,7 @@ static const struct key {
 	{ "conntrack-max", false, parse_ct_max },
 	{ "conntrack-timeout", false, parse_ct_timeout },
 	{ "log-rate", false, parse_log_rate },
+	{ "flow-cache", false, parse_flow_cache },
 	{ "controlplane", false, config_parse_controlplane },
 	{ "controlplane-ca", false, config_parse_controlplane_ca },
 	{ "install-token-file", false, config_parse_token_file },

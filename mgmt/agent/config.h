@@ -69,6 +69,7 @@ struct agent_config {
 	int log_level; /* enum log_level */
 	struct moat_ct_opts ct;
 	uint32_t log_rate;
+	int flow_cache; /* as moat_dp_opts.flow_cache: 0 auto, -1 off, else log2 */
 
 	/* the control plane; none when cp_host is empty */
 	char cp_host[CONFIG_CP_HOST_MAX + 1]; /* a name or an address */

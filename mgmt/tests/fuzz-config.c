@@ -58,6 +58,9 @@ static void check_config(const struct agent_config *c, const char *file)
 	if (c->capacity < CONFIG_CAPACITY_MIN ||
 	    c->capacity > CONFIG_CAPACITY_MAX)
 		fail(file, "accepted a capacity out of range");
+	if (c->flow_cache && c->flow_cache != -1 &&
+	    (c->flow_cache < MOAT_FC_LOG_MIN || c->flow_cache > MOAT_FC_LOG_MAX))
+		fail(file, "accepted a flow-cache out of range");
 	if (c->counters_interval < 1 ||
 	    c->counters_interval > CONFIG_COUNTERS_INTERVAL_MAX)
 		fail(file, "accepted a counters-interval out of range");
@@ -108,6 +111,9 @@ static char *print_config(const struct agent_config *c, size_t *len)
 	}
 	fprintf(f, "\nuser %s\ncounters-interval %u\n", c->user,
 		c->counters_interval);
+	if (c->flow_cache)
+		fprintf(f, c->flow_cache < 0 ? "flow-cache off\n" : "flow-cache %d\n",
+			c->flow_cache);
 	if (c->cp_host[0])
 		fprintf(f, strchr(c->cp_host, ':') ? "controlplane [%s]:%u\n" :
 						     "controlplane %s:%u\n",

@@ -131,6 +131,14 @@ static void test_controlplane(void **state)
 	assert_int_equal(c.counters_interval, 60);
 	parse_ok(MIN "counters-interval 5\n", &c);
 	assert_int_equal(c.counters_interval, 5);
+	/* flow-cache: auto by default, off, or an exponent */
+	assert_int_equal(c.flow_cache, 0);
+	parse_ok(MIN "flow-cache off\n", &c);
+	assert_int_equal(c.flow_cache, -1);
+	parse_ok(MIN "flow-cache 12\n", &c);
+	assert_int_equal(c.flow_cache, 12);
+	parse_ok(MIN "flow-cache auto\n", &c);
+	assert_int_equal(c.flow_cache, 0);
 }
 
 /* metrics-listen: an address and a port, both given; off by default */
@@ -293,6 +301,12 @@ static const struct bad_case {
 	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '3601'" } },
 	{ MIN "counters-interval 1m\n",
 	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '1m'" } },
+	{ MIN "flow-cache 3\n",
+	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: '3'" } },
+	{ MIN "flow-cache 21\n",
+	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: '21'" } },
+	{ MIN "flow-cache yes\n",
+	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: 'yes'" } },
 	{ MIN "log-rate 0\n",
 	  { F ":3:10: log-rate is not a number from 1 to 1000000: '0'" } },
 	{ MIN "conntrack-max 1023\n",

@@ -84,7 +84,7 @@ struct moat_apply_stats {
 	uint64_t generation;
 	uint64_t parse_ns, compile_ns, load_ns, switch_ns, total_ns;
 	uint32_t nrules, nterms, nlists, max_list;
-	uint64_t map_bytes; /* memory of the generation's maps */
+	uint64_t map_bytes; /* memory of the generation's maps, its flow cache's too */
 };
 
 /*

@@ -145,7 +145,7 @@ static __always_inline const void *moat_at(void *map, __u32 i)
 
 /* Long lists: the rest of the scan in bpf_loop(), verified once. */
 struct moat_rest {
-	struct moat_key k;
+	const struct moat_key *k; /* on the program's stack: not copied */
 	__u64 best;
 	__u32 off;
 };
@@ -168,7 +168,7 @@ static long moat_rest6_cb(__u32 i, void *data);
 		t = TERM_AT(r->off + MOAT_SCAN_INLINE + i);             \
 		if (!t || MOAT_MATCH(t->rule, 0) >= r->best)            \
 			return 1;                                       \
-		if (!MATCH(t, &r->k))                                   \
+		if (!MATCH(t, r->k))                                    \
 			return 0;                                       \
 		r->best = MOAT_MATCH(t->rule, t->verdict);              \
 		return 1;                                               \
@@ -180,7 +180,7 @@ static __always_inline __u64 moat_rest(__u32 off, __u32 n,
 				       const struct moat_key *k, __u64 best,
 				       long (*cb)(__u32, void *))
 {
-	struct moat_rest r = { .k = *k, .off = off, .best = best };
+	struct moat_rest r = { .k = k, .off = off, .best = best };
 
 	bpf_loop(n - MOAT_SCAN_INLINE, cb, &r, 0);
 	return r.best;
@@ -210,63 +210,71 @@ static __always_inline __u64 moat_fc_l4(const struct moat_key *k)
 	       (__u32)k->l4 << 8 | k->ct;
 }
 
-/* @k's IPv4 entry in @n (no answer yet), and the index of its bucket. */
-static __always_inline __u32 moat_fc4_key(const struct moat_key *k,
-					  struct moat_fc4 *n)
+/*
+ * A key's words, as entries hold them (struct moat_fc4 and moat_fc6),
+ * and its slot.  Worked out in registers: the lookup's stack adds to the
+ * program's, and together they must stay within 512 bytes.
+ */
+static __always_inline __u64 moat_fc_addrs4(const struct moat_key *k)
 {
-	n->addrs = (__u64)k->src4 << 32 | k->dst4;
-	n->l4 = moat_fc_l4(k);
-	n->iface = (__u64)k->iface << 32 | 1;
-	return moat_fc_slot(moat_fc_hash(n->addrs ^ n->iface, n->l4),
+	return (__u64)k->src4 << 32 | k->dst4;
+}
+
+static __always_inline __u64 moat_fc_iface(const struct moat_key *k)
+{
+	return (__u64)k->iface << 32 | 1;
+}
+
+static __always_inline __u32 moat_fc4_slot(const struct moat_key *k)
+{
+	return moat_fc_slot(moat_fc_hash(moat_fc_addrs4(k) ^ moat_fc_iface(k),
+					 moat_fc_l4(k)),
 			    layout.fc_log[0]);
 }
 
-static __always_inline __u32 moat_fc6_key(const struct moat_key *k,
-					  struct moat_fc6 *n)
+static __always_inline __u32 moat_fc6_slot(const struct moat_key *k)
 {
-	n->src[0] = k->src6[0];
-	n->src[1] = k->src6[1];
-	n->dst[0] = k->dst6[0];
-	n->dst[1] = k->dst6[1];
-	n->l4 = moat_fc_l4(k);
-	n->iface = (__u64)k->iface << 32 | 1;
-	n->pad = 0;
-	return moat_fc_slot(moat_fc_hash(n->src[0] ^ n->src[1] ^ n->iface,
-					 n->dst[0] ^ n->dst[1] ^ n->l4),
+	return moat_fc_slot(moat_fc_hash(k->src6[0] ^ k->src6[1] ^ moat_fc_iface(k),
+					 k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k)),
 			    layout.fc_log[1]);
 }
 
+static __always_inline int moat_fc4_is(const struct moat_fc4 *e,
+				       const struct moat_key *k)
+{
+	return e->addrs == moat_fc_addrs4(k) && e->l4 == moat_fc_l4(k) &&
+	       e->iface == moat_fc_iface(k);
+}
+
 /*
- * Nothing of the probe stays live across the classifier: the entry and
- * its bucket are worked out again to store the answer.  Kept, they would
- * be one more thing for the verifier to tell states apart by, and with
- * conntrack on it would no longer finish a big ruleset's program.
+ * Nothing of the probe stays live across the classifier: the slot is
+ * worked out again to store the answer.  Kept, it would be one more
+ * thing for the verifier to tell states apart by.
  */
 static __always_inline __u64 moat_lookup4(const struct moat_key *k)
 {
 	struct moat_fc4_bucket *b;
-	struct moat_fc4 n;
 	__u32 i;
+	__u64 m;
 
 	if (layout.fc_log[0]) {
-		i = moat_fc4_key(k, &n);
+		i = moat_fc4_slot(k);
 		b = bpf_map_lookup_elem(&fc4, &i);
-		if (b && b->e[0].addrs == n.addrs && b->e[0].l4 == n.l4 &&
-		    b->e[0].iface == n.iface)
+		if (b && moat_fc4_is(&b->e[0], k))
 			return b->e[0].match;
-		if (b && b->e[1].addrs == n.addrs && b->e[1].l4 == n.l4 &&
-		    b->e[1].iface == n.iface)
+		if (b && moat_fc4_is(&b->e[1], k))
 			return b->e[1].match;
 	}
-	__u64 m = moat_classify4(k);
-
+	m = moat_classify4(k);
 	if (layout.fc_log[0]) {
-		i = moat_fc4_key(k, &n);
-		n.match = m;
+		i = moat_fc4_slot(k);
 		b = bpf_map_lookup_elem(&fc4, &i);
 		if (b) {
 			b->e[1] = b->e[0];
-			b->e[0] = n;
+			b->e[0].addrs = moat_fc_addrs4(k);
+			b->e[0].l4 = moat_fc_l4(k);
+			b->e[0].iface = moat_fc_iface(k);
+			b->e[0].match = m;
 		}
 	}
 	return m;
@@ -274,27 +282,41 @@ static __always_inline __u64 moat_lookup4(const struct moat_key *k)
 
 static __always_inline __u64 moat_lookup6(const struct moat_key *k)
 {
-	struct moat_fc6 *e, n;
+	struct moat_fc6 *e;
 	__u32 i;
+	__u64 m;
 
 	if (layout.fc_log[1]) {
-		i = moat_fc6_key(k, &n);
+		i = moat_fc6_slot(k);
 		e = bpf_map_lookup_elem(&fc6, &i);
-		if (e && e->src[0] == n.src[0] && e->src[1] == n.src[1] &&
-		    e->dst[0] == n.dst[0] && e->dst[1] == n.dst[1] &&
-		    e->l4 == n.l4 && e->iface == n.iface)
+		if (e && e->src[0] == k->src6[0] && e->src[1] == k->src6[1] &&
+		    e->dst[0] == k->dst6[0] && e->dst[1] == k->dst6[1] &&
+		    e->l4 == moat_fc_l4(k) && e->iface == moat_fc_iface(k))
 			return e->match;
 	}
-	__u64 m = moat_classify6(k);
-
+	m = moat_classify6(k);
 	if (layout.fc_log[1]) {
-		i = moat_fc6_key(k, &n);
-		n.match = m;
+		i = moat_fc6_slot(k);
 		e = bpf_map_lookup_elem(&fc6, &i);
-		if (e)
-			*e = n;
+		if (e) {
+			e->src[0] = k->src6[0];
+			e->src[1] = k->src6[1];
+			e->dst[0] = k->dst6[0];
+			e->dst[1] = k->dst6[1];
+			e->l4 = moat_fc_l4(k);
+			e->iface = moat_fc_iface(k);
+			e->match = m;
+		}
 	}
 	return m;
+}
+
+/* The indexes, behind the flow cache: see moat_fw() for why not inline. */
+__noinline __u64 moat_lookup(struct moat_key *k)
+{
+	if (!k)
+		return MOAT_NO_MATCH;
+	return k->fam6 ? moat_lookup6(k) : moat_lookup4(k);
 }
 
 /*
@@ -434,10 +456,24 @@ int moat_fw(struct xdp_md *ctx)
 			}
 		}
 		/*
-		 * Inline, not a global function: on CPUs that mitigate return
-		 * stack attacks every return costs a thunk, several ns here.
+		 * Inline where the verifier allows: on CPUs that mitigate
+		 * return stack attacks every return costs a thunk (some 25 ns
+		 * a frame here, measured at 1,000 rules).  With conntrack on,
+		 * though, the indexes go behind a global function, which the
+		 * verifier checks once: inline, they were checked again for
+		 * each state conntrack's lookup leaves behind, and with IPv6
+		 * terms a ruleset of a thousand rules took more than the
+		 * verifier's million steps.  A small ruleset, compiled into
+		 * the program, stays inline either way.
 		 */
-		m = k.fam6 ? moat_lookup6(&k) : moat_lookup4(&k);
+		if (k.fam6)
+			m = layout.nsmall[1] ? moat_classify6(&k) :
+			    layout.ct	     ? moat_lookup(&k) :
+					       moat_lookup6(&k);
+		else
+			m = layout.nsmall[0] ? moat_classify4(&k) :
+			    layout.ct	     ? moat_lookup(&k) :
+					       moat_lookup4(&k);
 		if (m != MOAT_NO_MATCH) {
 			slot = MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(m));
 			drop = !!(MOAT_MATCH_VERDICT(m) & MOAT_VERDICT_DROP);

@@ -336,6 +336,9 @@ static void on_sent(struct loop *l, struct loop_op *op, int res)
 		fail(c, "send", res);
 	else if (!c->dead)
 		flush_or_fail(c);
+	if (!c->dead && !c->closing && !loop_op_busy(&c->tx) &&
+	    c->ops->drained)
+		c->ops->drained(c, c->data);
 	c->depth--;
 	tls_io_release(c);
 }

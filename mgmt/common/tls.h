@@ -75,6 +75,13 @@ struct tls_conn_ops {
 	 * tls_conn_close() in it is harmless, anything else is not).
 	 */
 	void (*closed)(struct tls_conn *c, const char *err, void *data);
+	/*
+	 * Optional: everything written so far has gone to the socket, and
+	 * the connection holds no ciphertext of it any more.  A writer of
+	 * large frames paces itself on it (tls_conn_write() takes anything
+	 * it is given, and keeps it until the socket takes it).
+	 */
+	void (*drained)(struct tls_conn *c, void *data);
 };
 
 /*

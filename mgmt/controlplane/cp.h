@@ -10,6 +10,7 @@
  *   listen.c      sockets and TLS contexts, the workspace CA trust store
  *   session.c     one agent connection: enroll, hello, heartbeats, renew
  *   session-desired.c  desired state out, applied and counters in
+ *   session-push.c  desired states out under a budget of bytes
  *   enroll.c      tokens and CSRs to host certificates
  *   health.c      healthy, stale, offline from last_seen
  *   api*.c        the operator API
@@ -84,6 +85,15 @@ struct cp {
 	struct cp_session *sessions;
 	struct cp_session *by_host[CP_SESSION_BUCKETS];
 	unsigned nsessions;
+	/*
+	 * Desired states waiting for their turn, oldest first, and the bytes
+	 * of those written and not yet taken by their sockets: a push is
+	 * paced by a budget of them (session-push.c).
+	 */
+	struct cp_session *push_first, *push_last;
+	size_t push_bytes;
+	struct loop_op push_op;
+	struct wire_writer push_w; /* one desired state at a time */
 	struct cp_api_conn *api_conns;
 	unsigned napi;
 
@@ -136,6 +146,9 @@ void cp_push_desired(struct cp *cp, const char *host_id);
 int cp_request_counters(struct cp *cp, const char *host_id);
 /* Counters were asked of @host_id's session and none came since. */
 bool cp_counters_pending(const struct cp *cp, const char *host_id);
+
+/* session-push.c: stop pushing, at shutdown. */
+void cp_push_stop(struct cp *cp);
 
 /* health.c */
 enum cp_health {

@@ -306,6 +306,7 @@ static void on_signal(struct loop *l, struct loop_op *op, int signo)
 	loop_cancel(l, &cp->metrics_accept);
 	loop_cancel(l, op);
 	cp_session_close_all(cp);
+	cp_push_stop(cp);
 	cp_api_close_all(cp);
 	cp_metrics_close_all(cp);
 }
@@ -394,6 +395,7 @@ int main(int argc, char **argv)
 		log_err("cannot set up io_uring: %s", strerror(-ret));
 		goto out;
 	}
+	wire_writer_init(&cp.push_w);
 	ret = cp_bootstrap(&cp);
 	if (ret == 0)
 		ret = cp_listen(&cp);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Declared configuration on an agent session: the host's desired state
- * goes out after welcome when the host has another generation, and at
- * once whenever it changes (cp_push_desired(), from the API's mutating
- * calls); what the host says back, applied and counters, goes into the
+ * goes out after welcome when the host has another generation, and
+ * whenever it changes (cp_push_desired(), from the API's mutating calls),
+ * as soon as the push budget allows (session-push.c); what the host says back, applied and counters, goes into the
  * store.
  */
 #include <errno.h>
@@ -44,17 +44,16 @@ static int to_proto(const struct store_desired *d, struct proto_desired *m)
 }
 
 /*
- * Send the host's desired state when it is not @applied: normally newer;
+ * The host's desired state when it is not @applied: normally newer;
  * older when the store was restored from a backup, and the host must
  * come back to what the store declares all the same.
  */
-static void send_desired(struct cp_session *s, uint64_t applied, bool always)
+int cp_session_desired_frame(struct cp_session *s, const char **frame,
+			     size_t *len)
 {
 	struct store_desired d = { 0 };
 	struct proto_desired m;
 	struct wire_err e = { { 0 } };
-	const char *frame;
-	size_t len;
 	int ret;
 
 	ret = store_host_desired(s->cp->store, s->host_id, &d);
@@ -62,14 +61,15 @@ static void send_desired(struct cp_session *s, uint64_t applied, bool always)
 		if (ret != -ENOENT)
 			log_err("host %s: cannot read its desired state: %s",
 				s->host_id, strerror(-ret));
-		return;
+		return ret == -ENOENT ? 0 : ret;
 	}
 	/* never computed, or the host has it: nothing to say */
-	if (!d.generation || (!always && d.generation == applied))
+	if (!d.generation ||
+	    (!s->push_always && d.generation == s->push_applied))
 		goto out;
 	ret = to_proto(&d, &m);
 	if (!ret)
-		ret = proto_encode_desired(&s->w, &m, &frame, &len, &e);
+		ret = proto_encode_desired(&s->cp->push_w, &m, frame, len, &e);
 	if (ret) {
 		log_err("host %s: cannot send desired generation %" PRIu64
 			": %s",
@@ -81,14 +81,15 @@ static void send_desired(struct cp_session *s, uint64_t applied, bool always)
 		 s->addr, s->host_id, d.generation,
 		 d.has_ruleset ? d.name : "none", d.has_ruleset ? " " : "",
 		 d.has_ruleset ? d.mode : "");
-	cp_session_send(s, frame, len);
+	ret = 1;
 out:
 	store_desired_clear(&d);
+	return ret;
 }
 
 void cp_session_desired_after_hello(struct cp_session *s, uint64_t applied)
 {
-	send_desired(s, applied, false);
+	cp_push_queue(s, false, applied);
 }
 
 void cp_push_desired(struct cp *cp, const char *host_id)
@@ -97,7 +98,7 @@ void cp_push_desired(struct cp *cp, const char *host_id)
 
 	/* a host away gets it after its next hello */
 	if (s && s->state == CP_S_ACTIVE && !s->done && s->knows_desired)
-		send_desired(s, 0, true);
+		cp_push_queue(s, true, 0);
 }
 
 int cp_request_counters(struct cp *cp, const char *host_id)

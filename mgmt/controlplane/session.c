@@ -88,6 +88,7 @@ static void release(struct cp_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	cp->nsessions--;
+	cp_push_forget(s);
 	wire_inbuf_free(&s->in);
 	wire_writer_free(&s->w);
 	free(s);
@@ -105,6 +106,8 @@ void cp_session_end(struct cp_session *s)
 	if (s->done)
 		return;
 	s->done = true;
+	/* what it had still to send goes on, but no longer counts */
+	cp_push_forget(s);
 	if (s->tls)
 		tls_conn_close(s->tls);
 	s->tls = NULL;
@@ -147,14 +150,30 @@ void cp_session_fail(struct cp_session *s, enum proto_code code,
 
 static void on_timer(struct loop *l, struct loop_op *op, int res);
 
-/* When the next check is due: one timer a session, re-armed as it goes. */
+static bool push_overdue(const struct cp_session *s, uint64_t now)
+{
+	return s->push_sent && now >= s->push_since + CP_PUSH_TAKE_S;
+}
+
+/*
+ * When the next check is due: one timer a session, re-armed as it goes.
+ * A desired state's deadline (CP_PUSH_TAKE_S after it was sent) comes
+ * after the heartbeat deadline the timer was armed for, so sending one
+ * need not re-arm it.
+ */
 static uint64_t next_deadline(const struct cp_session *s)
 {
+	uint64_t at;
+
 	if (s->state == CP_S_HANDSHAKE || !s->frames)
 		return s->started + FIRST_FRAME_S;
 	if (wire_inbuf_pending(&s->in))
-		return s->frame_started + FRAME_S;
-	return s->last_frame + 3ull * s->cp->opt.heartbeat_interval;
+		at = s->frame_started + FRAME_S;
+	else
+		at = s->last_frame + 3ull * s->cp->opt.heartbeat_interval;
+	if (s->push_sent && s->push_since + CP_PUSH_TAKE_S < at)
+		at = s->push_since + CP_PUSH_TAKE_S;
+	return at;
 }
 
 static void arm(struct cp_session *s)
@@ -180,6 +199,10 @@ static void on_timer(struct loop *l, struct loop_op *op, int res)
 		if (s->state == CP_S_HANDSHAKE || !s->frames)
 			cp_session_fail(s, PROTO_E_BAD_FRAME,
 					"nothing received in %d s", FIRST_FRAME_S);
+		else if (push_overdue(s, now))
+			cp_session_fail(s, PROTO_E_UNEXPECTED,
+					"%zu bytes of desired state not taken in %d s",
+					s->push_sent, CP_PUSH_TAKE_S);
 		else if (wire_inbuf_pending(&s->in))
 			cp_session_fail(s, PROTO_E_BAD_FRAME,
 					"a frame was begun and not finished in %d s",
@@ -331,10 +354,17 @@ static void on_closed(struct tls_conn *c, const char *err, void *data)
 	cp_session_end(s);
 }
 
+static void on_drained(struct tls_conn *c, void *data)
+{
+	(void)c;
+	cp_push_drained(data);
+}
+
 static const struct tls_conn_ops conn_ops = {
 	.handshake = on_handshake,
 	.data = on_data,
 	.closed = on_closed,
+	.drained = on_drained,
 };
 
 void cp_session_accept(struct cp *cp, int fd)

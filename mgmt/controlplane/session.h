@@ -42,7 +42,20 @@ struct cp_session {
 	uint64_t frames;
 	bool knows_desired; /* its hello said applied_generation */
 	bool counters_pending; /* counters_request sent, no counters since */
+	/* session-push.c: waiting for its turn, or on its way */
+	struct cp_session *push_next, *push_prev;
+	bool push_queued;
+	bool push_always; /* even when the host has the generation (restore) */
+	uint64_t push_applied; /* the generation its hello said it has */
+	size_t push_sent; /* bytes of desired states the socket has not taken */
+	uint64_t push_since; /* CLOCK_MONOTONIC s: the first of them was sent */
 };
+
+/*
+ * How long a host may take to read its desired state: one that does not
+ * read holds part of the push budget, and every host behind waits.
+ */
+#define CP_PUSH_TAKE_S 60
 
 /* Queue a frame; on failure the session ends.  0 or -EPIPE. */
 int cp_session_send(struct cp_session *s, const char *frame, size_t len);
@@ -71,7 +84,25 @@ struct cp_session *cp_session_find(const struct cp *cp, const char *host_id);
  * generation (only for a host whose hello said its applied_generation).
  */
 void cp_session_desired_after_hello(struct cp_session *s, uint64_t applied);
+/*
+ * The frame of @s's desired state, in cp->push_w: 1 with @frame/@len, 0
+ * when there is nothing to send (the host has it: @s->push_applied and
+ * not @s->push_always), or a negative errno (logged).
+ */
+int cp_session_desired_frame(struct cp_session *s, const char **frame,
+			     size_t *len);
 void cp_session_applied(struct cp_session *s, const struct proto_applied *m);
+
+/* session-push.c */
+/*
+ * Send @s its desired state when the budget allows: @always, or only
+ * when it is not @applied.  A session queued already keeps its place.
+ */
+void cp_push_queue(struct cp_session *s, bool always, uint64_t applied);
+/* Its connection has sent all it was given: its bytes count no more. */
+void cp_push_drained(struct cp_session *s);
+/* The session ends: out of the queue, its bytes counted off. */
+void cp_push_forget(struct cp_session *s);
 void cp_session_counters(struct cp_session *s, const struct proto_counters *m);
 
 /* enroll.c */

@@ -58,6 +58,9 @@ struct fleet_opts {
 	const char *push_file; /* --push: a ruleset to push */
 	unsigned pushes; /* versions after the first */
 	enum fleet_apply apply;
+	/* with --check: the control plane's RSS may grow by at most this
+	 * from before the first push to after the last (0: not checked) */
+	uint64_t max_rss_growth_kib;
 };
 
 enum host_state {
@@ -114,6 +117,7 @@ struct fleet_push {
 	uint64_t converged_ns; /* the hosts API said all converged; 0 never */
 	unsigned converged; /* our hosts it said converged, last poll */
 	unsigned polls;
+	uint64_t cp_rss_kib; /* the control plane's, once converged */
 };
 
 /* Percentiles of latencies kept whole (microseconds). */
@@ -189,6 +193,7 @@ struct fleet {
 	struct fleet_push *push;
 	unsigned npush; /* pushes made, or tried */
 	unsigned push_hosts; /* the enrolled hosts each push waits for */
+	uint64_t push_rss_kib; /* the control plane's before the first */
 	struct fleet_applied *applied;
 	size_t napplied, applied_cap;
 	atomic_size_t
@@ -248,6 +253,8 @@ int fleet_lat_add(struct fleet_lat *l, uint64_t ns);
 double fleet_lat_quantile(struct fleet_lat *l, double q);
 void fleet_lat_free(struct fleet_lat *l);
 void fleet_proc_sample(struct fleet_proc *p, uint64_t now_ns);
+/* VmRSS of @pid in KiB, 0 when it cannot be read. */
+uint64_t fleet_proc_rss(pid_t pid);
 double fleet_proc_cpu_mean(const struct fleet_proc *p);
 double fleet_proc_cpu_seconds(const struct fleet_proc *p);
 void fleet_phase_begin(struct fleet *f, struct fleet_phase *ph);
@@ -296,5 +303,7 @@ void fleet_report_push(struct fleet *f);
 struct json_object *fleet_push_json(struct fleet *f);
 /* Every host applied every push, and the API said so each time. */
 bool fleet_push_complete(const struct fleet *f);
+/* The control plane's RSS after the last push within --max-rss-growth. */
+bool fleet_push_rss_ok(const struct fleet *f);
 
 #endif /* MOAT_FLEET_H */

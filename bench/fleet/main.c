@@ -25,7 +25,8 @@
 static const char usage[] =
 	"usage: moat-fleet [--hosts 1000] [--interval 10] [--duration 60]\n"
 	"                  [--concurrency 64] [--json FILE] [--check]\n"
-	"                  [--push FILE [--pushes 3] [--apply ack|parse|compile]]\n"
+	"                  [--push FILE [--pushes 3] [--apply ack|parse|compile]\n"
+	"                   [--max-rss-growth MIB]]\n"
 	"                  (--controlplane BINARY [--keep] |\n"
 	"                   --server ADDR:PORT --api ADDR:PORT --ca FILE\n"
 	"                   --admin-key-file FILE [--cp-pid PID])\n"
@@ -45,7 +46,10 @@ static const char usage[] =
 	"when the hosts' desired arrived and their applied left, and when the\n"
 	"API said all converged.  --apply: what a host does first: nothing\n"
 	"(ack), the SHA-256 check and libmoat-dp's parser (parse), and its\n"
-	"compiler (compile); all the hosts share one thread.\n"
+	"compiler (compile); all the hosts share one thread.  The control\n"
+	"plane's RSS is read before the first push and once each converged;\n"
+	"--max-rss-growth: a failure when the last is more than MIB above\n"
+	"the first.\n"
 	"\n"
 	"Exit status: 0 done, 1 failed (with --check: any host, heartbeat,\n"
 	"push or error short), 2 bad usage.\n";
@@ -142,6 +146,7 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 		{ "push", required_argument, NULL, 'U' },
 		{ "pushes", required_argument, NULL, 'N' },
 		{ "apply", required_argument, NULL, 'A' },
+		{ "max-rss-growth", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -207,6 +212,10 @@ static int parse_options(struct fleet *f, int argc, char **argv)
 		case 'N':
 			ret = parse_num(optarg, 0, 1000, &v);
 			o->pushes = (unsigned)v;
+			break;
+		case 'M':
+			ret = parse_num(optarg, 1, 1 << 20, &v);
+			o->max_rss_growth_kib = (uint64_t)(v * 1024);
 			break;
 		case 'A':
 			ret = -EINVAL;
@@ -408,6 +417,12 @@ int main(int argc, char **argv)
 		if (f->o.check)
 			fleet_progress(
 				"--check: not every push applied by every host, or not converged as the hosts API says");
+	}
+	if (f->o.push_file && !fleet_push_rss_ok(f)) {
+		whole = false;
+		if (f->o.check)
+			fleet_progress(
+				"--check: the control plane's RSS after the last push is more than --max-rss-growth above what it was before the first (or unknown)");
 	}
 out:
 	fleet_cp_stop(&cp, f->o.keep);

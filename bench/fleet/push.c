@@ -235,6 +235,7 @@ static void wait_converged(struct fleet *f, struct fleet_push *u)
 		u->converged = (unsigned)n;
 		if (u->converged == p->nids) {
 			u->converged_ns = fleet_now_ns();
+			u->cp_rss_kib = fleet_proc_rss(f->o.cp_pid);
 			return;
 		}
 		if (fleet_now_ns() - u->replied_ns > CONVERGE_TIMEOUT_NS) {
@@ -315,6 +316,7 @@ int fleet_push_start(struct fleet *f)
 			p->ids[p->nids++] = f->hosts[i].host_id;
 	qsort(p->ids, p->nids, sizeof(*p->ids), cmp_id);
 	f->push_hosts = p->nids;
+	f->push_rss_kib = fleet_proc_rss(f->o.cp_pid);
 	fleet_progress(
 		"pushing %s (%zu rules) to %u hosts, then %u more versions",
 		f->o.push_file, p->rs.nrules, p->nids, f->o.pushes);

@@ -143,6 +143,13 @@ void fleet_report_push(struct fleet *f)
 		printf("(API says converged: p50 of the pushes above, max %.1f ms; asked once every host had answered, then every %.0f ms)\n",
 		       fleet_lat_quantile(&conv, 1.0) / 1000.0,
 		       (double)FLEET_POLL_NS / 1e6);
+	if (f->push_rss_kib) {
+		printf("control plane RSS, MiB: %.1f before the first push; once each converged:",
+		       f->push_rss_kib / 1024.0);
+		for (unsigned k = 0; k < f->npush; k++)
+			printf(" %.1f", f->push[k].cp_rss_kib / 1024.0);
+		printf("\n");
+	}
 	result_free(&all);
 	fleet_lat_free(&conv);
 }
@@ -177,6 +184,8 @@ struct json_object *fleet_push_json(struct fleet *f)
 			       json_object_new_int((int)f->push_hosts));
 	json_object_object_add(o, "ruleset",
 			       json_object_new_string(f->run_name));
+	json_object_object_add(o, "cp_rss_kib_before",
+			       json_object_new_int64((int64_t)f->push_rss_kib));
 	for (unsigned k = 0; k < f->npush; k++) {
 		const struct fleet_push *u = &f->push[k];
 		struct push_result r = { 0 };
@@ -199,6 +208,9 @@ struct json_object *fleet_push_json(struct fleet *f)
 					  NULL);
 		json_object_object_add(p, "polls",
 				       json_object_new_int((int)u->polls));
+		json_object_object_add(
+			p, "cp_rss_kib",
+			json_object_new_int64((int64_t)u->cp_rss_kib));
 		json_object_array_add(list, p);
 		merge(&all, &r);
 		result_free(&r);
@@ -225,4 +237,15 @@ bool fleet_push_complete(const struct fleet *f)
 			return false;
 	}
 	return true;
+}
+
+bool fleet_push_rss_ok(const struct fleet *f)
+{
+	uint64_t after;
+
+	if (!f->o.max_rss_growth_kib || !f->npush)
+		return true;
+	after = f->push[f->npush - 1].cp_rss_kib;
+	return f->push_rss_kib && after &&
+	       after <= f->push_rss_kib + f->o.max_rss_growth_kib;
 }

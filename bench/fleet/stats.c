@@ -107,6 +107,13 @@ static int proc_mem(pid_t pid, uint64_t *rss, uint64_t *hwm)
 	return 0;
 }
 
+uint64_t fleet_proc_rss(pid_t pid)
+{
+	uint64_t rss, hwm;
+
+	return pid && !proc_mem(pid, &rss, &hwm) ? rss : 0;
+}
+
 void fleet_proc_sample(struct fleet_proc *p, uint64_t now_ns)
 {
 	static long hz;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * TLS over the loop: both ends in this process, over loopback TCP, real
- * certificates.  Data both ways, mutual TLS, pinning, names, refusals.
+ * certificates.  Data both ways, mutual TLS, pinning, names, refusals,
+ * and what a connection keeps of a large write once it is sent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +21,7 @@
 #include <cmocka.h>
 #include <openssl/err.h>
 
-#include "tls.h"
+#include "tls-priv.h" /* what a connection holds */
 
 #define DAY 86400
 #define BIG (3u << 20) /* many records, many partial sends */
@@ -96,6 +97,8 @@ struct peer {
 	char peer_cn[64];
 	const void *reply; /* written once the handshake is done */
 	size_t reply_len;
+	bool wait_drained; /* the reply sent in full is an outcome too */
+	int drained; /* since the reply was written */
 };
 
 /* An expected name the server's certificate does not have. */
@@ -172,10 +175,21 @@ static void on_closed(struct tls_conn *c, const char *err, void *data)
 	outcome(p);
 }
 
+/* The handshake's own flights drain too: counted once a reply is out. */
+static void on_drained(struct tls_conn *c, void *data)
+{
+	struct peer *p = data;
+
+	(void)c;
+	if (p->handshakes && p->reply_len && !p->drained++ && p->wait_drained)
+		outcome(p);
+}
+
 static const struct tls_conn_ops peer_ops = {
 	.handshake = on_handshake,
 	.data = on_data,
 	.closed = on_closed,
+	.drained = on_drained,
 };
 
 static void on_guard(struct loop *l, struct loop_op *op, int res)
@@ -371,6 +385,38 @@ static void test_write_then_close(void **state)
 	assert_true(t->cli.closed);
 	assert_string_equal(t->cli.err, "");
 	assert_false(t->srv.closed);
+	free(reply);
+}
+
+/*
+ * A large write is ciphertext in the connection until the socket takes
+ * it; then the connection says drained and keeps none of it: no chunk in
+ * flight, and a write BIO of no more than a few KiB (renew_bio()).  A
+ * control plane pushing 600 KB to each of 1,000 hosts kept it all.
+ */
+static void test_drained_keeps_nothing(void **state)
+{
+	struct test *t = *state;
+	char *reply = pattern(BIG, 5);
+	BUF_MEM *m = NULL;
+
+	server_ctx(t, true);
+	client_ctx(t, pk.srv_ca_fp, NULL, pk.host);
+	t->srv.reply = reply;
+	t->srv.reply_len = BIG;
+	t->srv.wait_drained = true;
+	t->cli.want = BIG;
+	/* the server's handshake and drained, the client's whole reply */
+	start_pair(t, "127.0.0.1");
+	t->pending = 3;
+	assert_int_equal(loop_run(&t->l), 1);
+	assert_int_equal(t->cli.in_len, BIG);
+	assert_memory_equal(t->cli.in, reply, BIG);
+	assert_int_equal(t->srv.drained, 1);
+	assert_null(t->srv.c->out);
+	assert_int_equal(BIO_ctrl_pending(t->srv.c->wbio), 0);
+	assert_true(BIO_get_mem_ptr(t->srv.c->wbio, &m) > 0 && m);
+	assert_true(m->max <= 4096);
 	free(reply);
 }
 
@@ -627,6 +673,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_data_both_ways),
 		T(test_write_then_close),
+		T(test_drained_keeps_nothing),
 		T(test_no_close_notify),
 		T(test_anonymous_client),
 		T(test_cert_per_connection),

@@ -97,6 +97,7 @@ static void pump(struct loop *l, struct loop_op *op, int res)
 		s->push_sent += len;
 		cp->push_bytes += len;
 		turn += len;
+		cp_session_deadline_moved(s);
 		/* on failure the session ends, and cp_push_forget() counts it off */
 		cp_session_send(s, frame, len);
 	}

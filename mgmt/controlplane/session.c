@@ -157,9 +157,7 @@ static bool push_overdue(const struct cp_session *s, uint64_t now)
 
 /*
  * When the next check is due: one timer a session, re-armed as it goes.
- * A desired state's deadline (CP_PUSH_TAKE_S after it was sent) comes
- * after the heartbeat deadline the timer was armed for, so sending one
- * need not re-arm it.
+ * A desired state on its way has a deadline too (CP_PUSH_TAKE_S).
  */
 static uint64_t next_deadline(const struct cp_session *s)
 {
@@ -216,11 +214,19 @@ static void on_timer(struct loop *l, struct loop_op *op, int res)
 	arm(s);
 }
 
-/* The deadline moved earlier (a frame was begun): re-arm sooner. */
+/*
+ * The deadline moved earlier (a frame was begun, a desired state sent
+ * with a heartbeat deadline further off): re-arm sooner.
+ */
 static void rearm_if_later(struct cp_session *s)
 {
 	if (next_deadline(s) < s->armed_for && loop_op_busy(&s->timer))
 		loop_cancel(&s->cp->loop, &s->timer);
+}
+
+void cp_session_deadline_moved(struct cp_session *s)
+{
+	rearm_if_later(s);
 }
 
 /* ---- TLS ---- */

@@ -64,6 +64,8 @@ void cp_session_end(struct cp_session *s);
 /* Log, send an error frame with @code, close. */
 void cp_session_fail(struct cp_session *s, enum proto_code code,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Its deadline may now be earlier: the timer is re-armed if so. */
+void cp_session_deadline_moved(struct cp_session *s);
 /* Into the hash by host id, ending an older session of the same host. */
 void cp_session_register(struct cp_session *s);
 

@@ -3,8 +3,8 @@
  * Declared configuration on an agent session: the host's desired state
  * goes out after welcome when the host has another generation, and
  * whenever it changes (cp_push_desired(), from the API's mutating calls),
- * as soon as the push budget allows (session-push.c); what the host says back, applied and counters, goes into the
- * store.
+ * as soon as the push budget allows (session-push.c); what the host says
+ * back, applied and counters, goes into the store.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,9 +44,10 @@ static int to_proto(const struct store_desired *d, struct proto_desired *m)
 }
 
 /*
- * The host's desired state when it is not @applied: normally newer;
- * older when the store was restored from a backup, and the host must
- * come back to what the store declares all the same.
+ * The host's desired state when it is not the generation the host said
+ * it applied: normally newer; older when the store was restored from a
+ * backup, and the host must come back to what the store declares all
+ * the same.
  */
 int cp_session_desired_frame(struct cp_session *s, const char **frame,
 			     size_t *len)

@@ -215,18 +215,14 @@ static void on_timer(struct loop *l, struct loop_op *op, int res)
 }
 
 /*
- * The deadline moved earlier (a frame was begun, a desired state sent
- * with a heartbeat deadline further off): re-arm sooner.
+ * The deadline may have moved earlier (a frame was begun; a desired
+ * state was sent, and the heartbeat deadline is further off): re-arm
+ * sooner.
  */
-static void rearm_if_later(struct cp_session *s)
+void cp_session_deadline_moved(struct cp_session *s)
 {
 	if (next_deadline(s) < s->armed_for && loop_op_busy(&s->timer))
 		loop_cancel(&s->cp->loop, &s->timer);
-}
-
-void cp_session_deadline_moved(struct cp_session *s)
-{
-	rearm_if_later(s);
 }
 
 /* ---- TLS ---- */
@@ -337,7 +333,7 @@ static void on_data(struct tls_conn *c, const void *buf, size_t len,
 	}
 	if (!s->done && !had && wire_inbuf_pending(&s->in)) {
 		s->frame_started = mono_s();
-		rearm_if_later(s);
+		cp_session_deadline_moved(s);
 	}
 	/*
 	 * An idle session keeps no frame buffer: 16 KiB of a session's 43

@@ -246,6 +246,14 @@ static __always_inline int moat_fc4_is(const struct moat_fc4 *e,
 	       e->iface == moat_fc_iface(k);
 }
 
+static __always_inline int moat_fc6_is(const struct moat_fc6 *e,
+				       const struct moat_key *k)
+{
+	return e->src[0] == k->src6[0] && e->src[1] == k->src6[1] &&
+	       e->dst[0] == k->dst6[0] && e->dst[1] == k->dst6[1] &&
+	       e->l4 == moat_fc_l4(k) && e->iface == moat_fc_iface(k);
+}
+
 /*
  * Nothing of the probe stays live across the classifier: the slot is
  * worked out again to store the answer.  Kept, it would be one more
@@ -289,9 +297,7 @@ static __always_inline __u64 moat_lookup6(const struct moat_key *k)
 	if (layout.fc_log[1]) {
 		i = moat_fc6_slot(k);
 		e = bpf_map_lookup_elem(&fc6, &i);
-		if (e && e->src[0] == k->src6[0] && e->src[1] == k->src6[1] &&
-		    e->dst[0] == k->dst6[0] && e->dst[1] == k->dst6[1] &&
-		    e->l4 == moat_fc_l4(k) && e->iface == moat_fc_iface(k))
+		if (e && moat_fc6_is(e, k))
 			return e->match;
 	}
 	m = moat_classify6(k);

@@ -289,6 +289,9 @@ struct moat_fc6 {
 	__u64 pad; /* a line each */
 };
 
+_Static_assert(sizeof(struct moat_fc4_bucket) == 64 && sizeof(struct moat_fc6) == 64,
+	       "a flow cache slot is one cache line");
+
 #define MOAT_FC_LOG_MIN 4
 #define MOAT_FC_LOG_MAX 20 /* a million IPv4 buckets a CPU */
 #define MOAT_FC_LOG_DEFAULT 16 /* 131,072 IPv4 flows a CPU */

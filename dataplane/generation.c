@@ -473,10 +473,14 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	s.nterms = img.nterms;
 	s.nlists = img.nlists;
 	s.max_list = img.max_list;
-	/* the flow cache is the generation's too: a line a slot */
-	s.map_bytes = moat_image_bytes(&img) +
-		      64ull * (img.layout.fc_log[0] ? fc_slots(dp, img.layout.fc_log[0]) : 0) +
-		      64ull * (img.layout.fc_log[1] ? fc_slots(dp, img.layout.fc_log[1]) : 0);
+	/* the flow cache is the generation's too */
+	s.map_bytes = moat_image_bytes(&img);
+	if (img.layout.fc_log[0])
+		s.map_bytes += (uint64_t)fc_slots(dp, img.layout.fc_log[0]) *
+			       sizeof(struct moat_fc4_bucket);
+	if (img.layout.fc_log[1])
+		s.map_bytes += (uint64_t)fc_slots(dp, img.layout.fc_log[1]) *
+			       sizeof(struct moat_fc6);
 	s.total_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
 	/* the info pinned beside the generation learns how long it took */
 	gi.compile_ns = s.total_ns;

@@ -184,7 +184,9 @@ static int flow_cache_log(const struct moat_dp_opts *o, int ncpus,
 	}
 	*log = MOAT_FC_LOG_DEFAULT;
 	while (*log > MOAT_FC_LOG_MIN &&
-	       ((uint64_t)ncpus << *log) * 96 > MOAT_FC_BYTES_MAX)
+	       ((uint64_t)ncpus << *log) * (sizeof(struct moat_fc4_bucket) +
+					   sizeof(struct moat_fc6) / 2) >
+		       MOAT_FC_BYTES_MAX)
 		(*log)--;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <openssl/x509.h>
 
@@ -90,7 +91,7 @@ struct cp {
 	 * of those written and not yet taken by their sockets: a push is
 	 * paced by a budget of them (session-push.c).
 	 */
-	struct cp_session *push_first, *push_last;
+	TAILQ_HEAD(cp_push_queue, cp_session) push_queue;
 	size_t push_bytes;
 	struct loop_op push_op;
 	struct wire_writer push_w; /* one desired state at a time */

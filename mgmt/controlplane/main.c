@@ -396,6 +396,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	wire_writer_init(&cp.push_w);
+	TAILQ_INIT(&cp.push_queue);
 	ret = cp_bootstrap(&cp);
 	if (ret == 0)
 		ret = cp_listen(&cp);

@@ -29,26 +29,16 @@
 
 static void unqueue(struct cp_session *s)
 {
-	struct cp *cp = s->cp;
-
 	if (!s->push_queued)
 		return;
-	if (s->push_prev)
-		s->push_prev->push_next = s->push_next;
-	else
-		cp->push_first = s->push_next;
-	if (s->push_next)
-		s->push_next->push_prev = s->push_prev;
-	else
-		cp->push_last = s->push_prev;
-	s->push_next = s->push_prev = NULL;
+	TAILQ_REMOVE(&s->cp->push_queue, s, push_link);
 	s->push_queued = false;
 }
 
 /* Nothing queued, nothing on its way: keep none of the push's memory. */
 static void settle(struct cp *cp)
 {
-	if (cp->push_first || cp->push_bytes || !cp->push_w.cap)
+	if (!TAILQ_EMPTY(&cp->push_queue) || cp->push_bytes || !cp->push_w.cap)
 		return;
 	wire_writer_free(&cp->push_w);
 	/*
@@ -79,9 +69,9 @@ static void pump(struct loop *l, struct loop_op *op, int res)
 
 	(void)l;
 	(void)res;
-	while (cp->push_first && cp->push_bytes < PUSH_BUDGET &&
+	while (!TAILQ_EMPTY(&cp->push_queue) && cp->push_bytes < PUSH_BUDGET &&
 	       !cp->stopping) {
-		struct cp_session *s = cp->push_first;
+		struct cp_session *s = TAILQ_FIRST(&cp->push_queue);
 		const char *frame;
 		size_t len;
 
@@ -117,13 +107,7 @@ void cp_push_queue(struct cp_session *s, bool always, uint64_t applied)
 	s->push_always = always;
 	s->push_applied = applied;
 	s->push_queued = true;
-	s->push_next = NULL;
-	s->push_prev = cp->push_last;
-	if (cp->push_last)
-		cp->push_last->push_next = s;
-	else
-		cp->push_first = s;
-	cp->push_last = s;
+	TAILQ_INSERT_TAIL(&cp->push_queue, s, push_link);
 	schedule(cp);
 }
 

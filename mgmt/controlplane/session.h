@@ -43,8 +43,8 @@ struct cp_session {
 	bool knows_desired; /* its hello said applied_generation */
 	bool counters_pending; /* counters_request sent, no counters since */
 	/* session-push.c: waiting for its turn, or on its way */
-	struct cp_session *push_next, *push_prev;
-	bool push_queued;
+	TAILQ_ENTRY(cp_session) push_link;
+	bool push_queued; /* on cp->push_queue */
 	bool push_always; /* even when the host has the generation (restore) */
 	uint64_t push_applied; /* the generation its hello said it has */
 	size_t push_sent; /* bytes of desired states the socket has not taken */

@@ -37,6 +37,7 @@ static int setup(void **state)
 	assert_non_null(t);
 	assert_int_equal(fixture_setup((void **)&t->f), 0);
 	t->cp.store = t->f->st;
+	TAILQ_INIT(&t->cp.push_queue);
 	t->cp.opt.heartbeat_interval = 10;
 	t->cp.opt.stale_after = 30;
 	t->cp.opt.offline_after = 100;

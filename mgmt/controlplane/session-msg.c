@@ -130,11 +130,10 @@ void cp_session_hello(struct cp_session *s, const struct proto_hello *m)
 		cp_session_desired_after_hello(s, m->applied_generation);
 }
 
-/* The heartbeat's data plane, as the JSON the API shows. */
-static char *dataplane_json(const struct proto_dataplane *d)
+/* The heartbeat's data plane, as the API shows it. */
+static struct json_object *dataplane_json(const struct proto_dataplane *d)
 {
 	struct json_object *o = json_object_new_object(), *ifs;
-	char *text;
 
 	if (!o)
 		return NULL;
@@ -156,24 +155,21 @@ static char *dataplane_json(const struct proto_dataplane *d)
 	json_object_object_add(o, "interfaces", ifs);
 	json_object_object_add(o, "ct_entries", json_object_new_int64((int64_t)d->ct_entries));
 	json_object_object_add(o, "ct_max", json_object_new_int64((int64_t)d->ct_max));
-	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return text;
+	return o;
 }
 
 /* Host facts that are not the data plane's go with it, for the API. */
 static char *status_json(const struct proto_heartbeat *m)
 {
-	struct json_object *o = json_object_new_object(), *load, *dp;
-	char *text, *dpj = dataplane_json(&m->dataplane);
+	struct json_object *o = json_object_new_object(), *load;
+	struct json_object *dp = dataplane_json(&m->dataplane);
+	char *text;
 
-	if (!o || !dpj) {
+	if (!o || !dp) {
 		json_object_put(o);
-		free(dpj);
+		json_object_put(dp);
 		return NULL;
 	}
-	dp = json_tokener_parse(dpj);
-	free(dpj);
 	load = json_object_new_array();
 	for (int i = 0; i < 3; i++)
 		json_object_array_add(load, json_object_new_double(m->load[i] / 100.0));

@@ -6,6 +6,7 @@
 #define BENCH_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -47,5 +48,9 @@ int bench_parse_u32_list(const char *s, uint32_t *v, int max, int *n);
 int bench_parse_cpu_list(const char *s, int *cpus, int max, int *n);
 int bench_parse_u64(const char *s, uint64_t *v);
 int bench_parse_seconds(const char *s, double *v);
+/* "auto" (0), "off" (-1) or MOAT_FC_LOG_MIN..MOAT_FC_LOG_MAX: log2 buckets. */
+int bench_parse_flow_cache(const char *s, int *v);
+/* The same back: "auto", "off" or the number, in @buf. */
+const char *bench_flow_cache_name(int v, char *buf, size_t len);
 
 #endif /* BENCH_H */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "moat_kern_user.h"
 
 volatile sig_atomic_t bench_stop;
 
@@ -127,4 +128,35 @@ int bench_parse_seconds(const char *s, double *v)
 	if (errno || *end || end == s || !isfinite(*v) || *v <= 0 || *v > 3600)
 		return -EINVAL;
 	return 0;
+}
+
+int bench_parse_flow_cache(const char *s, int *v)
+{
+	uint64_t x;
+
+	if (!strcmp(s, "auto")) {
+		*v = 0;
+		return 0;
+	}
+	if (!strcmp(s, "off")) {
+		*v = -1;
+		return 0;
+	}
+	/* moat_dp_open refuses a size outside these: say so here, at once */
+	if (bench_parse_u64(s, &x) || x < MOAT_FC_LOG_MIN ||
+	    x > MOAT_FC_LOG_MAX)
+		return -EINVAL;
+	*v = (int)x;
+	return 0;
+}
+
+const char *bench_flow_cache_name(int v, char *buf, size_t len)
+{
+	if (!v)
+		snprintf(buf, len, "auto");
+	else if (v < 0)
+		snprintf(buf, len, "off");
+	else
+		snprintf(buf, len, "%d", v);
+	return buf;
 }

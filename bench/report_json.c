@@ -253,6 +253,7 @@ int report_run_json(const struct run_report *r, const char *path)
 {
 	const struct run_opts *o = r->o;
 	FILE *f = fopen(path, "w");
+	char fc[16];
 
 	if (!f) {
 		bench_err("%s: %s", path, strerror(errno));
@@ -266,12 +267,13 @@ int report_run_json(const struct run_report *r, const char *path)
 		"],\n  \"seconds_per_run\": %.3f,\n  \"packets_per_run\": %llu,\n"
 		"  \"rounds\": %d,\n  \"seed\": %llu,\n  \"ipv6_percent\": %u,\n"
 		"  \"ruleset\": \"%s\",\n  \"baseline\": \"%s\",\n"
-		"  \"conntrack_max\": %u,\n"
+		"  \"conntrack_max\": %u,\n  \"flow_cache\": \"%s\",\n"
 		"  \"topology\": \"%s\",\n  \"cases\": [\n",
 		o->seconds, (unsigned long long)o->packets, o->rounds,
 		(unsigned long long)o->seed, o->ipv6_pct,
 		o->shape == CB_PORTS ? "ports" : "acl",
 		o->baseline == XDP_PASS ? "pass" : "drop", o->ct_max,
+		bench_flow_cache_name(o->flow_cache, fc, sizeof(fc)),
 		o->iface[0] ? "given interfaces" : "veth pair, two namespaces");
 	for (int i = 0; i < r->ncases; i++) {
 		json_case(f, &r->cases[i]);

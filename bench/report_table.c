@@ -48,6 +48,13 @@ static void rates_table(const struct run_report *r, FILE *f)
 			"the bare pass (bench_count, XDP_PASS; the sink drops "
 			"in tc ingress)" :
 			"the bare drop (bench_count, XDP_DROP)");
+	if (r->o->flow_cache < 0)
+		fprintf(f, "moat's flow cache: off (--flow-cache off)\n");
+	else if (r->o->flow_cache > 0)
+		fprintf(f,
+			"moat's flow cache: 2^%d IPv4 buckets a CPU "
+			"(--flow-cache %d)\n",
+			r->o->flow_cache, r->o->flow_cache);
 	fprintf(f, "%-36s %-38s %-38s\n", "", "wall clock: Mpps, ratio",
 		"busy time: Mpps, ratio");
 	fprintf(f, "%-18s %-5s %6s %5s", "case", "tx", "frame", "own%");

@@ -15,6 +15,11 @@
 #include "bench.h"
 #include "scenario.h"
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+/* the flow cache sizes moat_dp_open takes, "4 to 20" */
+#define FC_SIZES XSTR(MOAT_FC_LOG_MIN) " to " XSTR(MOAT_FC_LOG_MAX)
+
 static const char run_usage[] =
 	"usage: moat-bench run [options]\n"
 	"\n"
@@ -30,6 +35,9 @@ static const char run_usage[] =
 	"  --baseline KIND   drop: bench_count with XDP_DROP (default); pass:\n"
 	"                    bench_count with XDP_PASS, the passed frames dropped\n"
 	"                    in veth-b's tc ingress (what ct-est and ct-new pass costs)\n"
+	"moat:\n"
+	"  --flow-cache N    the moat scenario's flow cache: auto (default), off,\n"
+	"                    or log2 of its IPv4 buckets a CPU, " FC_SIZES "\n"
 	"Conntrack (ct-miss, ct-est, ct-new):\n"
 	"  --ct-max N        the table's size in flows (default 1048576); ct-new\n"
 	"                    fills it before it measures\n"
@@ -223,6 +231,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "check", no_argument, NULL, 'k' },
 		{ "ct-max", required_argument, NULL, 'x' },
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "flow-cache", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -355,6 +364,9 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			else
 				ret = -EINVAL;
 			break;
+		case 'F':
+			ret = bench_parse_flow_cache(optarg, &o->flow_cache);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(BENCH_EXIT_OK);
@@ -366,6 +378,10 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	if (ret) {
 		bench_err("--%s is not valid: `%s'", longopts[idx].name,
 			  optarg);
+		if (c == 'F')
+			bench_err("--flow-cache takes auto, off, or the log2 "
+				  "of the IPv4 buckets a CPU, %d to %d",
+				  MOAT_FC_LOG_MIN, MOAT_FC_LOG_MAX);
 		return ret;
 	}
 	if (optind < argc) {

@@ -109,7 +109,8 @@ int bench_run_moat(struct bench_run *run, struct receiver **moat)
 		snprintf(run->instance, sizeof(run->instance), "bench-%d",
 			 (int)getpid());
 		ret = rx_moat_open(&run->moat, run->instance,
-				   moat_capacity(run->o), NULL, 0);
+				   moat_capacity(run->o), NULL,
+				   run->o->flow_cache);
 		if (ret)
 			return ret;
 	}

@@ -67,6 +67,35 @@ static void numbers_and_seconds(void **state)
 			fail_msg("`%s' accepted", bad_s[i]);
 }
 
+static void flow_cache(void **state)
+{
+	/* 4 and 20 are MOAT_FC_LOG_MIN and _MAX: moat_dp_open refuses beyond */
+	static const char *const bad[] = { "",	 "0",	"-1",  "3",   "21",
+					   "1k", "16x", "Off", " 16", "+16" };
+	char buf[16];
+	int v;
+
+	assert_int_equal(bench_parse_flow_cache("auto", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(bench_parse_flow_cache("off", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(bench_parse_flow_cache("4", &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(bench_parse_flow_cache("20", &v), 0);
+	assert_int_equal(v, 20);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (bench_parse_flow_cache(bad[i], &v) != -EINVAL)
+			fail_msg("`%s' accepted", bad[i]);
+	/* what the report writes reads back as the same size */
+	for (int x = -1; x <= MOAT_FC_LOG_MAX; x++) {
+		if (x > 0 && x < MOAT_FC_LOG_MIN)
+			continue;
+		bench_flow_cache_name(x, buf, sizeof(buf));
+		assert_int_equal(bench_parse_flow_cache(buf, &v), 0);
+		assert_int_equal(v, x);
+	}
+}
+
 static void protocols(void **state)
 {
 	static const char *const names[] = { "udp4", "tcp4", "icmp4",
@@ -87,6 +116,7 @@ int main(void)
 		cmocka_unit_test(u32_lists),
 		cmocka_unit_test(cpu_lists),
 		cmocka_unit_test(numbers_and_seconds),
+		cmocka_unit_test(flow_cache),
 		cmocka_unit_test(protocols),
 	};
 

@@ -150,6 +150,67 @@ static void extras(const struct run_report *r, FILE *f)
 	}
 }
 
+/* The case of @scenario at @c's rule count and transmitter, measured. */
+static const struct case_result *peer_case(const struct run_report *r,
+					   const struct case_result *c,
+					   const char *scenario)
+{
+	for (int i = 0; i < r->ncases; i++) {
+		const struct case_result *o = &r->cases[i];
+
+		if (!strcmp(o->scenario, scenario) && o->nrules == c->nrules &&
+		    o->tx == c->tx && measured(o))
+			return o;
+	}
+	return NULL;
+}
+
+static void over(FILE *f, const struct ratio_stats *m,
+		 const struct ratio_stats *fl)
+{
+	char rm[16], rl[16], rh[16];
+
+	/* the range is the widest the two spreads allow */
+	fprintf(f, " %6s %6s %6s",
+		ratio(rm, sizeof(rm),
+		      fl->median > 0 ? m->median / fl->median : 0),
+		ratio(rl, sizeof(rl), fl->max > 0 ? m->min / fl->max : 0),
+		ratio(rh, sizeof(rh), fl->min > 0 ? m->max / fl->min : 0));
+}
+
+/*
+ * moat over the floor at the same rule count: what moat costs beyond
+ * the least any firewall with per-rule counters does.
+ */
+static void floor_table(const struct run_report *r, FILE *f)
+{
+	bool head = false;
+
+	for (int i = 0; i < r->ncases; i++) {
+		const struct case_result *m = &r->cases[i], *fl;
+
+		if (strcmp(m->scenario, "moat") || !measured(m))
+			continue;
+		fl = peer_case(r, m, "floor");
+		if (!fl)
+			continue;
+		if (!head)
+			fprintf(f,
+				"\nmoat over the floor at the same rule count "
+				"(median ratio over median ratio;\n"
+				"min/max: moat's min over the floor's max, "
+				"moat's max over the floor's min)\n"
+				"%-18s %-5s %6s %6s %6s %6s %6s %6s\n",
+				"case", "tx", "wall", "min", "max", "busy",
+				"min", "max");
+		head = true;
+		fprintf(f, "%-18s %-5s", m->label, gen_tx_name(m->tx));
+		over(f, &m->ratio, &fl->ratio);
+		over(f, &m->ratio_busy, &fl->ratio_busy);
+		fputc('\n', f);
+	}
+}
+
 /* The conntrack cases: the table and moat's rows over each case. */
 static void ct_table(const struct run_report *r, FILE *f)
 {
@@ -225,6 +286,7 @@ static void frames_side(FILE *f, const struct case_result *c, int side)
 void report_run_table(const struct run_report *r, FILE *f)
 {
 	rates_table(r, f);
+	floor_table(r, f);
 	extras(r, f);
 	ct_table(r, f);
 	fprintf(f, "\nframes, all runs of each side: generated = at XDP + "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The receiving side on veth-b: what processed the frames, and its own
- * count of them.  Kinds: the baseline (bench_count, XDP_DROP), moat
- * (counted by its per-rule counters), a peer firewall (its own counters,
+ * count of them.  Kinds: the baseline (bench_count, XDP_DROP), the
+ * floor (bench_floor, one counter a rule), moat (counted by its
+ * per-rule counters), a peer firewall (its own counters,
  * behind an XDP_PASS counter when it works after XDP), and the reflector
  * (latency).  Counts are read before and after a run; only the
  * difference matters.
@@ -52,6 +53,8 @@ struct receiver {
 int rx_count_open(struct receiver **out, const char *name, uint32_t verdict);
 /* The baseline. */
 int rx_drop_open(struct receiver **out, const char *name);
+/* The floor: parse, one counter of @nrules (>= 1) a frame, drop. */
+int rx_floor_open(struct receiver **out, uint32_t nrules);
 
 /*
  * moat in an instance of its own (pins under <bpffs>/moat/@instance),

@@ -2,7 +2,9 @@
 /*
  * The scenario table, and the scenarios small enough to live beside it:
  * the A/A case (the baseline against a second copy of itself: the noise
- * floor of the run), the reflector and moat at each rule count.
+ * floor of the run), the reflector, moat at each rule count, and the
+ * floor at each rule count (rx_floor.c: the least a firewall with
+ * per-rule counters does, on moat's frames).
  *
  * The conntrack scenarios and the bare pass live in sc_conntrack.c.
  *
@@ -191,6 +193,17 @@ static int nocache_setup(struct bench_run *run, struct bench_case *c)
 	return bench_run_moat_nc(run, &moat) ?: moat_apply_case(run, c, moat);
 }
 
+/*
+ * The rule-spread frames (the run's default), one counter a rule.  It
+ * matches no rule, so no rule owns a frame: own% stays "-", as for pass.
+ */
+static int floor_setup(struct bench_run *run, struct bench_case *c)
+{
+	(void)run;
+	c->own_rx = true;
+	return rx_floor_open(&c->rx, c->nrules);
+}
+
 static int reflect_setup(struct bench_run *run, struct bench_case *c)
 {
 	static const enum traffic_proto udp4 = TP_UDP4;
@@ -235,6 +248,12 @@ const struct scenario bench_scenarios[] = {
 	  .flags = SC_EACH_COUNT,
 	  .by_default = true,
 	  .setup = moat_setup },
+	{ .name = "floor",
+	  .system = "floor",
+	  .summary = "parse, one counter of N a frame, drop: the least "
+		     "a firewall does",
+	  .flags = SC_EACH_COUNT,
+	  .setup = floor_setup },
 	{ .name = "no-cache",
 	  .system = "moat-nc",
 	  .summary = "moat without its flow cache: every frame classified",

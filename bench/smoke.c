@@ -2,10 +2,10 @@
 /*
  * `moat-bench smoke`: the CI run (meson test bench-smoke, suite kernel).
  * A few hundred thousand frames per run of every scenario (the baseline,
- * moat at 1 and 1,000 rules, one peer if one is built in, the reflector,
- * the classifier alone, conntrack's three cases on a table of 65,536
- * flows and the bare pass), sent both ways (live frames and AF_XDP), one
- * round each.  It measures nothing worth keeping; it fails when a
+ * moat and the floor at 1 and 1,000 rules, one peer if one is built in,
+ * the reflector, the classifier alone, conntrack's three cases on a
+ * table of 65,536 flows and the bare pass), sent both ways (live frames
+ * and AF_XDP), one round each.  It measures nothing worth keeping; it fails when a
  * case's frames do not add up (generated = counted by the receiver +
  * drops counted on the way) or when the run leaves anything behind.
  * Never a timed assertion: the machine is shared.
@@ -109,8 +109,8 @@ int cmd_smoke(int argc, char **argv)
 			peer = peer_order[i];
 
 	args[n++] = "run";
-	args[n++] = "--scenarios=reflect,moat,test-run,ct-miss,ct-est,ct-new,"
-		    "pass";
+	args[n++] = "--scenarios=reflect,moat,floor,test-run,ct-miss,ct-est,"
+		    "ct-new,pass";
 	args[n++] = "--rules=1,1000";
 	/* ct-new fills the table before it measures: a small one */
 	args[n++] = "--ct-max=65536";

@@ -45,6 +45,12 @@ struct cp_options {
 	int nsans;
 	uint32_t heartbeat_interval; /* seconds, told to every host */
 	uint32_t stale_after, offline_after; /* seconds without a heartbeat */
+	/*
+	 * Seconds a host has to take a desired state once it is sent: one
+	 * that does not read holds part of the push budget, and every host
+	 * behind it waits (session-push.c).
+	 */
+	uint32_t desired_timeout;
 	int64_t host_cert_lifetime; /* seconds */
 	char user[33]; /* drop to it after binding, when started as root */
 	char admin_key_file[PATH_MAX]; /* bootstrap: write the key here */

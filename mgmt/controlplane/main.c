@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"      --stale-after S        stale after S seconds without a heartbeat (default 3 intervals)\n"
 		"      --offline-after S      offline after S seconds (default 10 intervals)\n"
 		"      --host-cert-lifetime S lifetime of host certificates (default 86400)\n"
+		"      --desired-timeout S    seconds a host has to take a desired state before its\n"
+		"                             session is ended (default 60)\n"
 		"      --user NAME            run as NAME once the sockets are open, when started\n"
 		"                             as root (default moat-cp; 'root' keeps root)\n"
 		"      --admin-key-file FILE  first start: write the admin key to FILE (mode 0600)\n"
@@ -64,6 +66,7 @@ enum {
 	OPT_ORG,
 	OPT_WS,
 	OPT_METRICS,
+	OPT_DESIRED_TIMEOUT,
 };
 
 static int number(const char *opt, const char *s, unsigned long lo,
@@ -111,6 +114,8 @@ static int parse_options(int argc, char **argv, struct cp_options *o)
 		{ "org", required_argument, NULL, OPT_ORG },
 		{ "workspace", required_argument, NULL, OPT_WS },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
+		{ "desired-timeout", required_argument, NULL,
+		  OPT_DESIRED_TIMEOUT },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -166,6 +171,11 @@ static int parse_options(int argc, char **argv, struct cp_options *o)
 				return 2;
 			o->host_cert_lifetime = (int64_t)x;
 			break;
+		case OPT_DESIRED_TIMEOUT:
+			if (number("--desired-timeout", optarg, 1, 3600, &x))
+				return 2;
+			o->desired_timeout = (uint32_t)x;
+			break;
 		case OPT_USER:
 			snprintf(o->user, sizeof(o->user), "%s", optarg);
 			break;
@@ -218,6 +228,7 @@ static void defaults(struct cp_options *o)
 		 CP_API_PORT);
 	o->heartbeat_interval = 10;
 	o->host_cert_lifetime = 86400;
+	o->desired_timeout = 60;
 	snprintf(o->user, sizeof(o->user), "moat-cp");
 	snprintf(o->org, sizeof(o->org), "default");
 	snprintf(o->workspace, sizeof(o->workspace), "default");

@@ -150,14 +150,20 @@ void cp_session_fail(struct cp_session *s, enum proto_code code,
 
 static void on_timer(struct loop *l, struct loop_op *op, int res);
 
+/* By when the socket must have taken the desired state on its way. */
+static uint64_t push_deadline(const struct cp_session *s)
+{
+	return s->push_since + s->cp->opt.desired_timeout;
+}
+
 static bool push_overdue(const struct cp_session *s, uint64_t now)
 {
-	return s->push_sent && now >= s->push_since + CP_PUSH_TAKE_S;
+	return s->push_sent && now >= push_deadline(s);
 }
 
 /*
  * When the next check is due: one timer a session, re-armed as it goes.
- * A desired state on its way has a deadline too (CP_PUSH_TAKE_S).
+ * A desired state on its way has a deadline too (--desired-timeout).
  */
 static uint64_t next_deadline(const struct cp_session *s)
 {
@@ -169,8 +175,8 @@ static uint64_t next_deadline(const struct cp_session *s)
 		at = s->frame_started + FRAME_S;
 	else
 		at = s->last_frame + 3ull * s->cp->opt.heartbeat_interval;
-	if (s->push_sent && s->push_since + CP_PUSH_TAKE_S < at)
-		at = s->push_since + CP_PUSH_TAKE_S;
+	if (s->push_sent && push_deadline(s) < at)
+		at = push_deadline(s);
 	return at;
 }
 
@@ -198,9 +204,10 @@ static void on_timer(struct loop *l, struct loop_op *op, int res)
 			cp_session_fail(s, PROTO_E_BAD_FRAME,
 					"nothing received in %d s", FIRST_FRAME_S);
 		else if (push_overdue(s, now))
-			cp_session_fail(s, PROTO_E_UNEXPECTED,
-					"%zu bytes of desired state not taken in %d s",
-					s->push_sent, CP_PUSH_TAKE_S);
+			cp_session_fail(
+				s, PROTO_E_UNEXPECTED,
+				"%zu bytes of desired state not taken in %u s",
+				s->push_sent, s->cp->opt.desired_timeout);
 		else if (wire_inbuf_pending(&s->in))
 			cp_session_fail(s, PROTO_E_BAD_FRAME,
 					"a frame was begun and not finished in %d s",

@@ -51,12 +51,6 @@ struct cp_session {
 	uint64_t push_since; /* CLOCK_MONOTONIC s: the first of them was sent */
 };
 
-/*
- * How long a host may take to read its desired state: one that does not
- * read holds part of the push budget, and every host behind waits.
- */
-#define CP_PUSH_TAKE_S 60
-
 /* Queue a frame; on failure the session ends.  0 or -EPIPE. */
 int cp_session_send(struct cp_session *s, const char *frame, size_t len);
 /* Close after what was queued is sent; the session goes away. */

@@ -49,7 +49,8 @@ def frame(msg_type, **keys):
 class Conn:
     """One TLS 1.3 connection to the agent channel."""
 
-    def __init__(self, addr, cafile, cert=None, key=None, timeout=15):
+    def __init__(self, addr, cafile, cert=None, key=None, timeout=15,
+                 rcvbuf=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.maximum_version = ssl.TLSVersion.TLSv1_3
@@ -57,7 +58,14 @@ class Conn:
         ctx.check_hostname = True
         if cert is not None:
             ctx.load_cert_chain(cert, key)
-        raw = socket.create_connection(addr, timeout=timeout)
+        if rcvbuf is None:
+            raw = socket.create_connection(addr, timeout=timeout)
+        else:
+            # before connect: the window it offers is set at the SYN
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(timeout)
+            raw.connect(addr)
         self.s = ctx.wrap_socket(raw, server_hostname=addr[0])
         self.buf = b""
 
@@ -138,11 +146,14 @@ class Host:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
 
-    def session(self):
-        """An mTLS connection that has said hello: (conn, welcome or error)."""
-        c = Conn(self.addr, self.cafile, self.certfile, self.keyfile)
+    def session(self, rcvbuf=None, **hello):
+        """An mTLS connection that has said hello: (conn, welcome or error).
+        @hello: more keys of hello (applied_generation); @rcvbuf: the
+        socket's SO_RCVBUF."""
+        c = Conn(self.addr, self.cafile, self.certfile, self.keyfile,
+                 rcvbuf=rcvbuf)
         c.send("hello", agent_version="test-0", hostname=self.name,
-               boot_time=1700000000)
+               boot_time=1700000000, **hello)
         return c, c.recv()
 
 

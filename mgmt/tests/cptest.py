@@ -37,8 +37,9 @@ def free_port():
 
 
 class ControlPlane:
-    def __init__(self, binary, state):
-        self.binary, self.state = binary, state
+    def __init__(self, binary, state, args=()):
+        """@args: more options, after (so instead of) the defaults."""
+        self.binary, self.state, self.args = binary, state, list(args)
         self.port, self.api_port = free_port(), free_port()
         self.proc = None
         self.log = open(os.path.join(state, "cp.log"), "ab")
@@ -50,6 +51,7 @@ class ControlPlane:
                 "--admin-key-file", os.path.join(self.state, "admin.key"),
                 "--heartbeat-interval", "1", "--stale-after", "3",
                 "--offline-after", "6", "--host-cert-lifetime", "3600"]
+        args += self.args
         if os.geteuid() == 0:
             args += ["--user", "root"]
         logpath = os.path.join(self.state, "cp.log")
@@ -117,15 +119,15 @@ class ControlPlane:
 
 
 
-def run(prefix, body):
-    """A control plane in a temporary directory for body(cp, tmp); exits
-    1 when a check failed (or body raised), showing the control plane's
-    log."""
+def run(prefix, body, args=()):
+    """A control plane (with more options @args) in a temporary directory
+    for body(cp, tmp); exits 1 when a check failed (or body raised),
+    showing the control plane's log."""
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix=prefix)
     state = os.path.join(tmp, "state")
     os.mkdir(state)
-    cp = ControlPlane(binary, state)
+    cp = ControlPlane(binary, state, args)
     try:
         cp.start()
         body(cp, tmp)

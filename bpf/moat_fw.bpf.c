@@ -255,6 +255,27 @@ static __always_inline int moat_fc6_is(const struct moat_fc6 *e,
 }
 
 /*
+ * The entry a new answer takes: an empty one, else either at random.
+ * Not the older of the two: traffic that goes round more flows than a
+ * bucket holds (three flows, one after the other) would then evict each
+ * flow just before it comes back and never hit, where a random victim
+ * keeps hitting some of the time.  A simulation of a ruleset's flows in
+ * turn, 98,000 flows in 65,536 buckets: 56% hits evicting the older,
+ * 67% with this; 9,824 flows, 98.7% and 99.2% (docs/architecture.md).
+ * The random number is only drawn on a miss, which pays for a
+ * classification anyway.
+ */
+static __always_inline struct moat_fc4 *
+moat_fc4_victim(struct moat_fc4_bucket *b)
+{
+	if (!b->e[0].iface)
+		return &b->e[0];
+	if (!b->e[1].iface)
+		return &b->e[1];
+	return &b->e[bpf_get_prandom_u32() & 1];
+}
+
+/*
  * Nothing of the probe stays live across the classifier: the slot is
  * worked out again to store the answer.  Kept, it would be one more
  * thing for the verifier to tell states apart by.
@@ -278,11 +299,12 @@ static __always_inline __u64 moat_lookup4(const struct moat_key *k)
 		i = moat_fc4_slot(k);
 		b = bpf_map_lookup_elem(&fc4, &i);
 		if (b) {
-			b->e[1] = b->e[0];
-			b->e[0].addrs = moat_fc_addrs4(k);
-			b->e[0].l4 = moat_fc_l4(k);
-			b->e[0].iface = moat_fc_iface(k);
-			b->e[0].match = m;
+			struct moat_fc4 *e = moat_fc4_victim(b);
+
+			e->addrs = moat_fc_addrs4(k);
+			e->l4 = moat_fc_l4(k);
+			e->iface = moat_fc_iface(k);
+			e->match = m;
 		}
 	}
 	return m;

@@ -280,7 +280,7 @@ struct moat_fc4 {
 };
 
 struct moat_fc4_bucket {
-	struct moat_fc4 e[2]; /* e[0] the most recent */
+	struct moat_fc4 e[2]; /* either way; moat_fc4_victim() picks */
 };
 
 struct moat_fc6 {

@@ -137,6 +137,11 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 	free(zero);
 	if (err == -EEXIST)
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "duplicate rule name");
+	if (err == -ENOSPC)
+		moat_diag_add(d, MOAT_ERROR, 0, 0,
+			      "no free counter slot: the running ruleset's %u rules and limits keep theirs until the switch, and its new names need more than the %u left of capacity %u (apply in two smaller steps, or raise 'capacity' in moatd.conf and restart with the interfaces detached)",
+			      dp->slots.used, dp->capacity - dp->slots.used,
+			      dp->capacity);
 	return err;
 }
 
@@ -239,6 +244,50 @@ static int rcu_sync(struct moat_dp *dp)
 static uint32_t fc_slots(const struct moat_dp *dp, uint32_t log)
 {
 	return log ? (uint32_t)dp->ncpus << log : 1;
+}
+
+static uint64_t fc_bytes(const struct moat_dp *dp, const uint32_t log[2])
+{
+	uint64_t b = 0;
+
+	if (log[0])
+		b += (uint64_t)fc_slots(dp, log[0]) * sizeof(struct moat_fc4_bucket);
+	if (log[1])
+		b += (uint64_t)fc_slots(dp, log[1]) * sizeof(struct moat_fc6);
+	return b;
+}
+
+/*
+ * The flow cache of a generation: a family behind indexes gets one; a
+ * small one, none.  `auto' starts from dp->fc_log and grows with the
+ * ruleset, up to MOAT_FC_BYTES_MAX for all CPUs: a big ruleset most
+ * likely meets many flows, and a cache that holds fewer than its
+ * traffic's flows misses on a share of frames that grows fast with the
+ * load (docs/architecture.md, "The flow cache").  Two IPv4 buckets a
+ * term (four entries), four IPv6 entries a term (they are one to a
+ * bucket).
+ */
+static void fc_size(const struct moat_dp *dp, const struct moat_image *img,
+		    uint32_t log[2])
+{
+	uint32_t min[2];
+
+	min[0] = log[0] = dp->fc_log && img->nterm4 ? dp->fc_log : 0;
+	min[1] = log[1] = dp->fc_log && img->nterm6 ? dp->fc_log - 1 : 0;
+	if (!dp->fc_auto)
+		return;
+	while (log[0] && log[0] < MOAT_FC_LOG_MAX &&
+	       (1ull << log[0]) < 2ull * img->nterm4)
+		log[0]++;
+	while (log[1] && log[1] < MOAT_FC_LOG_MAX &&
+	       (1ull << log[1]) < 4ull * img->nterm6)
+		log[1]++;
+	while (fc_bytes(dp, log) > MOAT_FC_BYTES_MAX &&
+	       (log[0] > min[0] || log[1] > min[1])) {
+		int i = log[0] - min[0] >= log[1] - min[1] ? 0 : 1;
+
+		log[i]--;
+	}
 }
 
 static int load_generation(struct moat_dp *dp, const struct moat_image *img,
@@ -393,11 +442,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		goto out;
 
 	img.layout.generation = (uint32_t)(dp->generation + 1);
-	/* a family behind indexes gets the flow cache; a small one, none */
-	if (dp->fc_log && img.nterm4)
-		img.layout.fc_log[0] = dp->fc_log;
-	if (dp->fc_log && img.nterm6)
-		img.layout.fc_log[1] = dp->fc_log - 1;
+	fc_size(dp, &img, img.layout.fc_log);
 	err = load_generation(dp, &img, &skel, d);
 	s.load_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
 	if (err)
@@ -475,12 +520,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	s.max_list = img.max_list;
 	/* the flow cache is the generation's too */
 	s.map_bytes = moat_image_bytes(&img);
-	if (img.layout.fc_log[0])
-		s.map_bytes += (uint64_t)fc_slots(dp, img.layout.fc_log[0]) *
-			       sizeof(struct moat_fc4_bucket);
-	if (img.layout.fc_log[1])
-		s.map_bytes += (uint64_t)fc_slots(dp, img.layout.fc_log[1]) *
-			       sizeof(struct moat_fc6);
+	s.map_bytes += fc_bytes(dp, img.layout.fc_log);
 	s.total_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
 	/* the info pinned beside the generation learns how long it took */
 	gi.compile_ns = s.total_ns;

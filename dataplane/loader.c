@@ -168,10 +168,11 @@ int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
  * (1 << log) IPv4 buckets and (1 << (log - 1)) IPv6 entries, a line each.
  */
 static int flow_cache_log(const struct moat_dp_opts *o, int ncpus,
-			  uint32_t *log)
+			  uint32_t *log, bool *autosize)
 {
 	int want = o ? o->flow_cache : 0;
 
+	*autosize = !want;
 	if (want < 0) {
 		*log = 0;
 		return 0;
@@ -217,7 +218,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		err = dp->ncpus ? dp->ncpus : -EINVAL;
 		goto fail;
 	}
-	err = flow_cache_log(o, dp->ncpus, &dp->fc_log);
+	err = flow_cache_log(o, dp->ncpus, &dp->fc_log, &dp->fc_auto);
 	if (err)
 		goto fail;
 	if (snprintf(dp->root, sizeof(dp->root), "%s/moat/%s", dp->bpffs,

@@ -4,6 +4,7 @@
  * each way an apply can fail is provoked for real:
  *
  *   - a ruleset over the instance's capacity (compile time),
+ *   - a ruleset whose new names do not fit beside the running one's,
  *   - a ruleset whose terms overflow one list (compile time),
  *   - map allocation failing (MOAT_FAULT=maps: a map the kernel will not
  *     allocate, see generation.c),
@@ -206,6 +207,24 @@ int main(void)
 	parse(text, &rs);
 	free(text);
 	expect_refused("over capacity", &rs, "over capacity: 601 rules");
+	moat_ruleset_free(&rs);
+
+	/*
+	 * 1b: 500 new names and "keep" fit the capacity, but not beside the
+	 * running 21, whose slots stay theirs until the switch
+	 */
+	text = malloc(501 * 48);
+	{
+		char *p = text + sprintf(text, "policy allow\n");
+
+		for (i = 0; i < 500; i++)
+			p += sprintf(p, "drop n%d udp to 10.9.%d.%d\n", i, i >> 8, i & 255);
+		sprintf(p, "drop keep udp to 192.0.2.2 dport 53\n");
+	}
+	parse(text, &rs);
+	free(text);
+	expect_refused("new names beside the running ones", &rs,
+		       "no free counter slot: the running ruleset's 21 rules");
 	moat_ruleset_free(&rs);
 
 	/*

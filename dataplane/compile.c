@@ -477,6 +477,8 @@ int moat_compile(const struct moat_ruleset *rs,
 			goto fail;
 	}
 	img->nterms = (uint32_t)x.n;
+	for (i = 0; i < x.n; i++)
+		img->nterms_fam[x.v[i].fam6]++;
 
 	verdicts = malloc((rs->nrules + 1) * sizeof(*verdicts));
 	if (!verdicts) {

@@ -34,6 +34,7 @@ struct moat_image {
 
 	/* what the compiler saw, for `check`, the apply stats and the bench */
 	uint32_t nterms; /* terms after expanding lists */
+	uint32_t nterms_fam[2]; /* of them IPv4, IPv6 */
 	uint32_t nlists; /* distinct lists stored */
 	uint32_t max_list;
 	uint32_t nhome[5]; /* terms homed in: dst, src, dport, sport, any */

@@ -13,19 +13,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xdp/libxdp.h>
 
 #include "bench.h"
 #include "classbench.h"
 #include "rx.h"
 #include "topology.h"
 
-/* libbpf's warnings say why a load failed; its info lines are noise here. */
+/*
+ * libbpf's and libxdp's warnings say why a load or an attach failed;
+ * their info lines are noise here.  A run attaches and detaches every
+ * round, and on a kernel that refuses libxdp's dispatcher each attach
+ * warns the same way: each distinct warning is shown once.
+ */
+static void warn_once(const char *fmt, va_list ap)
+{
+	static uint64_t seen[64];
+	static unsigned int nseen;
+	char msg[512];
+	uint64_t h = 14695981039346656037ull;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (const char *c = msg; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	for (unsigned int i = 0; i < nseen; i++)
+		if (seen[i] == h)
+			return;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = h;
+	fputs(msg, stderr);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_WARN)
+		warn_once(fmt, ap);
+	return 0;
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBXDP_WARN)
+		warn_once(fmt, ap);
+	return 0;
 }
 
 static void on_signal(int sig)
@@ -203,6 +235,7 @@ int main(int argc, char **argv)
 		return BENCH_EXIT_OK;
 	}
 	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
 	/* the first signal stops cleanly (teardown included), a second kills */
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);

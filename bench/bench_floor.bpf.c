@@ -7,9 +7,9 @@
  * rule is matched: whatever a real classifier adds is the gap between
  * this and moat at the same rule count.
  *
- * The counters are moat's own (struct moat_counter in a per-CPU array,
- * one a rule), so that the memory the traffic spreads over is the same
- * as moat's rule counters.
+ * The counters are laid out as moat's own (struct moat_counter, one a
+ * rule for each CPU, in one array, CPU after CPU), so that the memory
+ * the traffic spreads over is the same as moat's rule counters.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -24,9 +24,12 @@
 /* The case's rule count, set by userspace before load (>= 1). */
 const volatile __u32 nrules = 1;
 
-/* One counter a rule, per CPU; sized to @nrules before load. */
+/*
+ * One counter a rule for each CPU, CPU after CPU, as moat's counters are;
+ * sized to @nrules times the CPUs before load.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct moat_counter);
@@ -140,7 +143,7 @@ int bench_floor(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	long rule = classify(data, end);
 	/* an unparsed frame is still a frame: counted, in slot 0 */
-	__u32 slot = rule < 0 ? 0 : (__u32)rule;
+	__u32 slot = bpf_get_smp_processor_id() * nrules + (rule < 0 ? 0 : (__u32)rule);
 	struct moat_counter *c = bpf_map_lookup_elem(&counters, &slot);
 
 	if (c) {

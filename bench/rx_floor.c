@@ -60,8 +60,8 @@ static int floor_count(struct receiver *rx, const struct topology *t,
 	uint32_t done = 0;
 
 	memset(out, 0, sizeof(*out));
-	while (done < f->nrules) {
-		uint32_t in = done, next, batch = f->nrules - done;
+	while (done < f->nrules * (uint32_t)f->ncpus) {
+		uint32_t in = done, next, batch = f->nrules * (uint32_t)f->ncpus - done;
 
 		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, f->keys,
 					 f->vals, &batch, &opts) &&
@@ -74,7 +74,7 @@ static int floor_count(struct receiver *rx, const struct topology *t,
 		}
 		if (!batch)
 			break;
-		for (size_t i = 0; i < (size_t)batch * f->ncpus; i++)
+		for (size_t i = 0; i < batch; i++)
 			out->received += f->vals[i].packets;
 		done += batch;
 	}
@@ -118,7 +118,7 @@ int rx_floor_open(struct receiver **out, uint32_t nrules)
 		ret = f->ncpus;
 		goto fail;
 	}
-	f->keys = calloc(nrules, sizeof(*f->keys));
+	f->keys = calloc((size_t)nrules * f->ncpus, sizeof(*f->keys));
 	f->vals = calloc((size_t)nrules * f->ncpus, sizeof(*f->vals));
 	f->skel = bench_floor__open();
 	if (!f->keys || !f->vals || !f->skel) {
@@ -126,7 +126,8 @@ int rx_floor_open(struct receiver **out, uint32_t nrules)
 		goto fail;
 	}
 	f->skel->rodata->nrules = nrules;
-	ret = bpf_map__set_max_entries(f->skel->maps.counters, nrules) ?:
+	ret = bpf_map__set_max_entries(f->skel->maps.counters,
+				       nrules * (uint32_t)f->ncpus) ?:
 		      bench_floor__load(f->skel);
 	if (ret)
 		goto fail;

@@ -79,13 +79,27 @@ struct {
 	__type(value, struct moat_fc6);
 } fc6 SEC(".maps");
 
-/* Shared by every generation: the loader reuses the pinned map. */
+/*
+ * Shared by every generation: the loader reuses the pinned map.  One
+ * array with a row of layout.nslots counters for each CPU, and a last
+ * row that only userspace writes (what it carried over).  Not a per-CPU
+ * array: that one's lookup loads the slot's pointer before the counter,
+ * a second miss a frame when traffic spreads over many rules.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct moat_counter);
 } counters SEC(".maps");
+
+/* This CPU's counter of @slot; no other program writes it meanwhile. */
+static __always_inline struct moat_counter *moat_slot_counter(__u32 slot)
+{
+	__u32 i = bpf_get_smp_processor_id() * layout.nslots + slot;
+
+	return bpf_map_lookup_elem(&counters, &i);
+}
 
 /* Rule options, by rule index: sized by the loader, 1 when unused. */
 struct {
@@ -516,7 +530,7 @@ int moat_fw(struct xdp_md *ctx)
 
 				if (x && (x->flags & MOAT_X_LIMIT) &&
 				    !moat_limit(x, rule, &k, len, now)) {
-					c = bpf_map_lookup_elem(&counters, &x->over_slot);
+					c = moat_slot_counter(x->over_slot);
 					if (c) {
 						c->packets++;
 						c->bytes += len;
@@ -559,7 +573,7 @@ int moat_fw(struct xdp_md *ctx)
 
 	if (layout.ct && k.frag == MOAT_FRAG_FIRST)
 		moat_frag_note(&k, slot, drop, now, layout.generation);
-	c = bpf_map_lookup_elem(&counters, &slot);
+	c = moat_slot_counter(slot);
 	if (c) {
 		c->packets++;
 		c->bytes += end - data;

@@ -261,6 +261,11 @@ struct moat_layout {
 	 * are compiled into the program, or which has none.
 	 */
 	__u32 fc_log[2];
+	/*
+	 * Counter slots a CPU: the counters map is one array, CPU after
+	 * CPU, and a CPU's counter of slot s is at cpu * nslots + s.
+	 */
+	__u32 nslots;
 };
 
 #define MOAT_ABSENT 0xffffffffu

@@ -46,6 +46,7 @@ struct moat_dp {
 	char instance[64];
 	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
 	int gens_fd, counters_fd, sync_fd;
+	int legacy_fd; /* counters of an instance made before rule_counters, or -1 */
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
 	int frags_fd; /* first fragments' verdicts, with ct_fd */
 	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */
@@ -69,6 +70,15 @@ int dp_path(const struct moat_dp *dp, char *buf, size_t n, const char *fmt,
 
 /* @dir + "/" + @name into @buf; -ENAMETOOLONG when it does not fit. */
 int dp_join(char *buf, size_t n, const char *dir, const char *name);
+
+/* The rule counters (counters.c). */
+int dp_counters_open(struct moat_dp *dp, bool create);
+void dp_counters_close(struct moat_dp *dp);
+/* @sum: one counter a slot, MOAT_SLOT_FIRST_RULE + capacity of them */
+int dp_counters_sum(struct moat_dp *dp, struct moat_counter *sum);
+int dp_counter_slot(struct moat_dp *dp, uint32_t slot, struct moat_counter *c);
+int dp_counters_zero(struct moat_dp *dp, const uint32_t *slots, size_t n);
+int dp_counters_fold_legacy(struct moat_dp *dp);
 
 /* Load the running generation's info and names into dp (at open). */
 int dp_load_current(struct moat_dp *dp);

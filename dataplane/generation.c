@@ -103,28 +103,6 @@ static int place_slot(struct moat_dp *dp, struct slotmap *next,
 }
 
 /*
- * Zero the counters of @fresh's slots, a batch of them a syscall: one
- * call a slot cost 10,000 new names some 10 ms.
- */
-static int zero_slots(struct moat_dp *dp, const struct fresh_slots *fresh)
-{
-	enum { BATCH = 1024 };
-	struct moat_counter *zero = calloc((size_t)dp->ncpus * BATCH, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	for (size_t i = 0; i < fresh->n && !err; i += BATCH) {
-		uint32_t n = fresh->n - i < BATCH ? (uint32_t)(fresh->n - i) : BATCH;
-
-		if (bpf_map_update_batch(dp->counters_fd, &fresh->v[i], zero, &n, NULL))
-			err = -errno;
-	}
-	free(zero);
-	return err;
-}
-
-/*
  * Slots for the new ruleset: names that stay keep theirs; new names get a
  * slot that neither ruleset uses, zeroed, since the running program may
  * still count into the slots of the names it has.  A rule with a rate
@@ -164,7 +142,7 @@ static int assign_slots(struct moat_dp *dp, const struct moat_ruleset *rs,
 				err = place_slot(dp, next, slot_name(&rs->rules[i], kind, oname),
 						 kind ? &over[i] : &slots[i], keep, now, &fresh);
 	if (!err)
-		err = zero_slots(dp, &fresh);
+		err = dp_counters_zero(dp, fresh.v, fresh.n);
 	free(fresh.v);
 	if (err == -EEXIST)
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "duplicate rule name");
@@ -345,12 +323,14 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	if (!skel)
 		return -errno;
 	skel->rodata->layout = img->layout;
+	skel->rodata->layout.nslots = dp->slots.nslots;
 	bpf_map__set_max_entries(skel->maps.trie, lines(img->ntrie));
 	bpf_map__set_max_entries(skel->maps.ports, lines(img->nports));
 	bpf_map__set_max_entries(skel->maps.filter, img->nfilter ? (uint32_t)img->nfilter : 1);
 	bpf_map__set_max_entries(skel->maps.term4, img->nterm4 ? (uint32_t)img->nterm4 : 1);
 	bpf_map__set_max_entries(skel->maps.term6, img->nterm6 ? (uint32_t)img->nterm6 : 1);
-	bpf_map__set_max_entries(skel->maps.counters, MOAT_SLOT_FIRST_RULE + dp->capacity);
+	bpf_map__set_max_entries(skel->maps.counters,
+				 ((uint32_t)dp->ncpus + 1) * dp->slots.nslots);
 	bpf_map__set_max_entries(skel->maps.fc4, fc_slots(dp, img->layout.fc_log[0]));
 	bpf_map__set_max_entries(skel->maps.fc6, fc_slots(dp, img->layout.fc_log[1]));
 	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
@@ -533,6 +513,11 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	pinned = false;
 	rcu_sync(dp);
 	s.switch_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
+	/* no program counts into an instance's old counters map now */
+	if (dp_counters_fold_legacy(dp))
+		moat_diag_add(d, MOAT_WARNING, 0, 0,
+			      "cannot fold the counters of the instance's old map into %s/rule_counters; read from both until the next apply",
+			      dp->root);
 
 	/* current -> gen-N, replaced atomically; then the old one goes */
 	dp_path(dp, cur, sizeof(cur), "current");

@@ -203,7 +203,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
-	dp->gens_fd = dp->counters_fd = dp->sync_fd = dp->gen_fd = -1;
+	dp->gens_fd = dp->counters_fd = dp->legacy_fd = dp->sync_fd = dp->gen_fd = -1;
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
 	dp->events_fd = dp->ev_stats_fd = -1;
 	dp->log_rate = o ? o->log_rate : 0;
@@ -253,23 +253,9 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 	}
 	dp->gens_id = info.id;
 
-	dp->counters_fd = create_or_get(dp, "counters",
-					BPF_MAP_TYPE_PERCPU_ARRAY,
-					sizeof(struct moat_counter),
-					MOAT_SLOT_FIRST_RULE + dp->capacity,
-					-1, create);
-	if (dp->counters_fd < 0) {
-		err = dp->counters_fd;
+	err = dp_counters_open(dp, create);
+	if (err)
 		goto fail;
-	}
-	/* an adopted counters map keeps the capacity it was made with */
-	memset(&info, 0, sizeof(info));
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(dp->counters_fd, &info, &len)) {
-		err = -errno;
-		goto fail;
-	}
-	dp->capacity = info.max_entries - MOAT_SLOT_FIRST_RULE;
 
 	if (create) {
 		/* updating an array of maps waits for running programs (RCU) */
@@ -330,8 +316,7 @@ void moat_dp_close(struct moat_dp *dp)
 		return;
 	if (dp->gens_fd >= 0)
 		close(dp->gens_fd);
-	if (dp->counters_fd >= 0)
-		close(dp->counters_fd);
+	dp_counters_close(dp);
 	if (dp->sync_fd >= 0)
 		close(dp->sync_fd);
 	if (dp->gen_fd >= 0)

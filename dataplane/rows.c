@@ -20,19 +20,11 @@ int dp_iface_state(const struct moat_dp *dp, const char *ifname,
 int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
 		    uint64_t *bytes)
 {
-	struct moat_counter *v = calloc((size_t)dp->ncpus, sizeof(*v));
-	int i, err = 0;
+	struct moat_counter c;
+	int err = dp_counter_slot(dp, slot, &c);
 
-	if (!v)
-		return -ENOMEM;
-	*packets = *bytes = 0;
-	if (bpf_map_lookup_elem(dp->counters_fd, &slot, v))
-		err = -errno;
-	for (i = 0; !err && i < dp->ncpus; i++) {
-		*packets += v[i].packets;
-		*bytes += v[i].bytes;
-	}
-	free(v);
+	*packets = c.packets;
+	*bytes = c.bytes;
 	return err;
 }
 
@@ -54,48 +46,21 @@ static const struct {
 #define NFIXED_ALL (sizeof(fixed_rows) / sizeof(fixed_rows[0]))
 #define NFIXED_CT 2
 
-/* Sum every slot over CPUs with one batched read. */
+/* Every slot's counter, summed over its CPUs. */
 static int read_all(struct moat_dp *dp, struct moat_counter **out)
 {
-	uint32_t n = dp->slots.nslots, done = 0, batch, *keys, i;
-	size_t ncpu = (size_t)dp->ncpus;
-	struct moat_counter *raw, *sum;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int err = 0;
+	struct moat_counter *sum = calloc(dp->slots.nslots, sizeof(*sum));
+	int err;
 
-	keys = calloc(n, sizeof(*keys));
-	raw = calloc((size_t)n * ncpu, sizeof(*raw));
-	sum = calloc(n, sizeof(*sum));
-	if (!keys || !raw || !sum) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (done < n) {
-		uint32_t in = done, outk;
-
-		batch = n - done;
-		if (bpf_map_lookup_batch(dp->counters_fd, done ? &in : NULL, &outk,
-					 keys + done, raw + (size_t)done * ncpu,
-					 &batch, &opts) &&
-		    errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		if (!batch)
-			break;
-		done += batch;
-	}
-	for (i = 0; i < done * ncpu; i++) {
-		sum[keys[i / ncpu]].packets += raw[i].packets;
-		sum[keys[i / ncpu]].bytes += raw[i].bytes;
+	if (!sum)
+		return -ENOMEM;
+	err = dp_counters_sum(dp, sum);
+	if (err) {
+		free(sum);
+		return err;
 	}
 	*out = sum;
-	sum = NULL;
-out:
-	free(keys);
-	free(raw);
-	free(sum);
-	return err;
+	return 0;
 }
 
 int moat_dp_rows(struct moat_dp *dp, struct moat_dp_row **rows, int *nrows)

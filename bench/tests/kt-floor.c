@@ -25,30 +25,22 @@ struct slots {
 	uint64_t packets[RULES], bytes[RULES];
 };
 
-/* Every counter, summed over CPUs. */
+/* Every counter, summed over the CPUs' rows. */
 static int read_slots(struct bench_floor *skel, struct slots *s)
 {
 	int ncpus = libbpf_num_possible_cpus(), fd;
-	struct moat_counter *v;
+	struct moat_counter v;
 
 	if (ncpus < 0)
 		return ncpus;
-	v = calloc((size_t)ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	fd = bpf_map__fd(skel->maps.counters);
 	memset(s, 0, sizeof(*s));
-	for (uint32_t k = 0; k < RULES; k++) {
-		if (bpf_map_lookup_elem(fd, &k, v)) {
-			free(v);
+	for (uint32_t k = 0; k < RULES * (uint32_t)ncpus; k++) {
+		if (bpf_map_lookup_elem(fd, &k, &v))
 			return -errno;
-		}
-		for (int c = 0; c < ncpus; c++) {
-			s->packets[k] += v[c].packets;
-			s->bytes[k] += v[c].bytes;
-		}
+		s->packets[k % RULES] += v.packets;
+		s->bytes[k % RULES] += v.bytes;
 	}
-	free(v);
 	return 0;
 }
 
@@ -135,7 +127,8 @@ int main(void)
 	err = skel ? 0 : -errno;
 	if (!err) {
 		skel->rodata->nrules = RULES;
-		err = bpf_map__set_max_entries(skel->maps.counters, RULES) ?:
+		err = bpf_map__set_max_entries(skel->maps.counters,
+					       RULES * (uint32_t)libbpf_num_possible_cpus()) ?:
 			      bench_floor__load(skel);
 	}
 	if (!kt_check(!err, "bench_floor loads with 1000 counters", "%s",

@@ -13,6 +13,7 @@
  */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,9 @@ int dp_counters_open(struct moat_dp *dp, bool create)
 		dp->capacity = info.max_entries - MOAT_SLOT_FIRST_RULE;
 	}
 
+	/* the programs index it in 32 bits */
+	if ((uint64_t)rows(dp) * nslots(dp) > UINT32_MAX)
+		return -E2BIG;
 	dp->counters_fd = dp_map_get(dp, COUNTERS_PIN, BPF_MAP_TYPE_ARRAY, 4,
 				     sizeof(struct moat_counter),
 				     rows(dp) * nslots(dp), -1, create);

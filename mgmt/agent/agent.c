@@ -399,8 +399,10 @@ static int open_dataplane(struct agent *a)
 
 	ret = moat_dp_open(&o, &a->dp);
 	if (ret < 0) {
-		log_err("cannot open the data plane at %s/moat/%s: %s",
-			a->cfg.bpffs, a->cfg.instance, strerror(-ret));
+		log_err("cannot open the data plane at %s/moat/%s: %s%s",
+			a->cfg.bpffs, a->cfg.instance, strerror(-ret),
+			ret == -E2BIG ? " (capacity times the CPUs is over 2^32 counters: lower 'capacity')" :
+					"");
 		return ret;
 	}
 	if (a->cfg.ct.enabled && moat_dp_ct_max(a->dp) != a->cfg.ct.max)

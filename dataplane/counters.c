@@ -205,35 +205,31 @@ int dp_counter_slot(struct moat_dp *dp, uint32_t slot, struct moat_counter *c)
 int dp_counters_zero(struct moat_dp *dp, const uint32_t *slots, size_t n)
 {
 	enum { BATCH = 1024 };
-	size_t ncpu = (size_t)dp->ncpus, i, k = 0;
-	struct moat_counter *zero = calloc(BATCH * (ncpu + 1), sizeof(*zero));
-	uint32_t *keys = calloc(BATCH, sizeof(*keys)), cnt;
+	size_t nkeys = n * rows(dp), i;
+	uint32_t *keys = malloc((nkeys ? nkeys : 1) * sizeof(*keys));
+	struct moat_counter *zero = calloc(BATCH > dp->ncpus ? BATCH : (size_t)dp->ncpus,
+					   sizeof(*zero));
 	int err = 0;
 
-	if (!zero || !keys) {
+	if (!keys || !zero) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n && !err; i++) {
-		for (uint32_t r = 0; r < rows(dp); r++) {
-			keys[k++] = r * nslots(dp) + slots[i];
-			if (k == BATCH || (i + 1 == n && r + 1 == rows(dp))) {
-				cnt = (uint32_t)k;
-				if (bpf_map_update_batch(dp->counters_fd, keys, zero, &cnt, NULL))
-					err = -errno;
-				k = 0;
-				if (err)
-					break;
-			}
-		}
-		/* a slot the running program may not write: safe to clear */
-		if (!err && dp->legacy_fd >= 0 &&
-		    bpf_map_update_elem(dp->legacy_fd, &slots[i], zero, 0))
+	for (i = 0; i < nkeys; i++)
+		keys[i] = (uint32_t)(i % rows(dp)) * nslots(dp) + slots[i / rows(dp)];
+	for (i = 0; i < nkeys && !err; i += BATCH) {
+		uint32_t cnt = nkeys - i < BATCH ? (uint32_t)(nkeys - i) : BATCH;
+
+		if (bpf_map_update_batch(dp->counters_fd, &keys[i], zero, &cnt, NULL))
 			err = -errno;
 	}
+	/* slots the running program does not write: safe to clear */
+	for (i = 0; i < n && !err && dp->legacy_fd >= 0; i++)
+		if (bpf_map_update_elem(dp->legacy_fd, &slots[i], zero, 0))
+			err = -errno;
 out:
-	free(zero);
 	free(keys);
+	free(zero);
 	return err;
 }
 

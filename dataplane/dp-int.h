@@ -71,6 +71,12 @@ int dp_path(const struct moat_dp *dp, char *buf, size_t n, const char *fmt,
 /* @dir + "/" + @name into @buf; -ENAMETOOLONG when it does not fit. */
 int dp_join(char *buf, size_t n, const char *dir, const char *name);
 
+/*
+ * Bytes of a flow cache of (ncpus << log[0]) IPv4 buckets and
+ * (ncpus << log[1]) IPv6 entries; a log of 0: none (generation.c).
+ */
+uint64_t dp_fc_bytes(int ncpus, const uint32_t log[2]);
+
 /* The rule counters (counters.c). */
 int dp_counters_open(struct moat_dp *dp, bool create);
 void dp_counters_close(struct moat_dp *dp);

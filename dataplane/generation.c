@@ -267,14 +267,14 @@ static uint32_t fc_slots(const struct moat_dp *dp, uint32_t log)
 	return log ? (uint32_t)dp->ncpus << log : 1;
 }
 
-static uint64_t fc_bytes(const struct moat_dp *dp, const uint32_t log[2])
+uint64_t dp_fc_bytes(int ncpus, const uint32_t log[2])
 {
 	uint64_t b = 0;
 
 	if (log[0])
-		b += (uint64_t)fc_slots(dp, log[0]) * sizeof(struct moat_fc4_bucket);
+		b += ((uint64_t)ncpus << log[0]) * sizeof(struct moat_fc4_bucket);
 	if (log[1])
-		b += (uint64_t)fc_slots(dp, log[1]) * sizeof(struct moat_fc6);
+		b += ((uint64_t)ncpus << log[1]) * sizeof(struct moat_fc6);
 	return b;
 }
 
@@ -303,7 +303,7 @@ static void fc_size(const struct moat_dp *dp, const struct moat_image *img,
 	while (log[1] && log[1] < MOAT_FC_LOG_MAX &&
 	       (1ull << log[1]) < 4ull * img->nterms_fam[1])
 		log[1]++;
-	while (fc_bytes(dp, log) > MOAT_FC_BYTES_MAX &&
+	while (dp_fc_bytes(dp->ncpus, log) > MOAT_FC_BYTES_MAX &&
 	       (log[0] > min[0] || log[1] > min[1])) {
 		int i = log[0] - min[0] >= log[1] - min[1] ? 0 : 1;
 
@@ -548,7 +548,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	s.max_list = img.max_list;
 	/* the flow cache is the generation's too */
 	s.map_bytes = moat_image_bytes(&img);
-	s.map_bytes += fc_bytes(dp, img.layout.fc_log);
+	s.map_bytes += dp_fc_bytes(dp->ncpus, img.layout.fc_log);
 	s.total_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
 	/* the info pinned beside the generation learns how long it took */
 	gi.compile_ns = s.total_ns;

@@ -185,9 +185,7 @@ static int flow_cache_log(const struct moat_dp_opts *o, int ncpus,
 	}
 	*log = MOAT_FC_LOG_DEFAULT;
 	while (*log > MOAT_FC_LOG_MIN &&
-	       ((uint64_t)ncpus << *log) * (sizeof(struct moat_fc4_bucket) +
-					   sizeof(struct moat_fc6) / 2) >
-		       MOAT_FC_BYTES_MAX)
+	       dp_fc_bytes(ncpus, (uint32_t[]){ *log, *log - 1 }) > MOAT_FC_BYTES_MAX)
 		(*log)--;
 	return 0;
 }

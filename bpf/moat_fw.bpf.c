@@ -67,6 +67,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct moat_fc4_bucket);
@@ -74,10 +75,20 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct moat_fc6);
 } fc6 SEC(".maps");
+
+/* Shared by every generation: struct moat_fc_sync, 1 + CPUs of them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_fc_sync);
+} fc_sync SEC(".maps");
 
 /*
  * Shared by every generation: the loader reuses the pinned map.  One
@@ -219,10 +230,12 @@ static __always_inline __u32 moat_fc_slot(__u64 h, __u32 log)
 
 static __always_inline __u64 moat_fc_l4(const struct moat_key *k)
 {
-	return (__u64)k->sport << 48 | (__u64)k->dport << 32 |
-	       (__u32)k->proto << 24 | (__u32)k->tcp_flags << 16 |
-	       (__u32)k->l4 << 8 | k->ct;
+	return MOAT_FC_L4(k->sport, k->dport, k->proto, k->tcp_flags, k->iface,
+			  k->l4, k->ct);
 }
+
+_Static_assert(MOAT_CT_INVALID < 16 && MOAT_IFACES_MAX < 256,
+	       "conntrack states and interface ids fit MOAT_FC_L4()");
 
 /*
  * A key's words, as entries hold them (struct moat_fc4 and moat_fc6),
@@ -234,21 +247,15 @@ static __always_inline __u64 moat_fc_addrs4(const struct moat_key *k)
 	return (__u64)k->src4 << 32 | k->dst4;
 }
 
-static __always_inline __u64 moat_fc_iface(const struct moat_key *k)
-{
-	return (__u64)k->iface << 32 | 1;
-}
-
 static __always_inline __u32 moat_fc4_slot(const struct moat_key *k)
 {
-	return moat_fc_slot(moat_fc_hash(moat_fc_addrs4(k) ^ moat_fc_iface(k),
-					 moat_fc_l4(k)),
+	return moat_fc_slot(moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k)),
 			    layout.fc_log[0]);
 }
 
 static __always_inline __u32 moat_fc6_slot(const struct moat_key *k)
 {
-	return moat_fc_slot(moat_fc_hash(k->src6[0] ^ k->src6[1] ^ moat_fc_iface(k),
+	return moat_fc_slot(moat_fc_hash(k->src6[0] ^ k->src6[1],
 					 k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k)),
 			    layout.fc_log[1]);
 }
@@ -256,8 +263,7 @@ static __always_inline __u32 moat_fc6_slot(const struct moat_key *k)
 static __always_inline int moat_fc4_is(const struct moat_fc4 *e,
 				       const struct moat_key *k)
 {
-	return e->addrs == moat_fc_addrs4(k) && e->l4 == moat_fc_l4(k) &&
-	       e->iface == moat_fc_iface(k);
+	return e->addrs == moat_fc_addrs4(k) && e->l4 == moat_fc_l4(k);
 }
 
 static __always_inline int moat_fc6_is(const struct moat_fc6 *e,
@@ -265,7 +271,79 @@ static __always_inline int moat_fc6_is(const struct moat_fc6 *e,
 {
 	return e->src[0] == k->src6[0] && e->src[1] == k->src6[1] &&
 	       e->dst[0] == k->dst6[0] && e->dst[1] == k->dst6[1] &&
-	       e->l4 == moat_fc_l4(k) && e->iface == moat_fc_iface(k);
+	       e->l4 == moat_fc_l4(k);
+}
+
+/*
+ * Moving counts out of entries, and rewriting an entry, waits for no
+ * reader: struct moat_fc_sync.  This CPU's count goes odd before the
+ * reader's flag is looked at, both by exchanges, which order like
+ * barriers; so either the reader sees the count odd and waits, or this
+ * program sees the flag and leaves the entries alone.  NULL: a reader
+ * is summing (or the map is missing).
+ */
+static __always_inline __u64 *moat_fc_move_begin(void)
+{
+	struct moat_fc_sync *frozen, *seq;
+	__u32 i = 0;
+	__u64 n;
+
+	frozen = bpf_map_lookup_elem(&fc_sync, &i);
+	i = 1 + bpf_get_smp_processor_id();
+	seq = bpf_map_lookup_elem(&fc_sync, &i);
+	if (!frozen || !seq)
+		return NULL;
+	n = seq->v;
+	__sync_lock_test_and_set(&seq->v, n + 1);
+	if (*(volatile __u64 *)&frozen->v) {
+		__sync_lock_test_and_set(&seq->v, n + 2);
+		return NULL;
+	}
+	return &seq->v;
+}
+
+static __always_inline void moat_fc_move_end(__u64 *seq)
+{
+	__sync_lock_test_and_set(seq, *seq + 1);
+}
+
+/* An entry's counts into this CPU's counter of its answer's slot. */
+static __always_inline void moat_fc_fold(__u64 match, __u64 cnt)
+{
+	__u32 slot = match == MOAT_NO_MATCH ?
+			     MOAT_SLOT_POLICY :
+			     MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(match));
+	struct moat_counter *c = moat_slot_counter(slot);
+
+	if (c) {
+		c->packets += MOAT_FC_PACKETS(cnt);
+		c->bytes += MOAT_FC_BYTES(cnt);
+	}
+}
+
+/*
+ * A hit: count the frame in its entry when that is all its answer asks
+ * for.  A rule with options (limits, logs, audit) goes by its counter;
+ * so does a frame that finds its entry full while a reader sums.
+ */
+static __always_inline void moat_fc_hit(__u64 *cnt, __u64 match,
+					struct moat_key *k)
+{
+	__u64 *seq;
+
+	if (!k->len ||
+	    (match != MOAT_NO_MATCH && (MOAT_MATCH_VERDICT(match) & MOAT_VERDICT_EXT)))
+		return;
+	if (*cnt & MOAT_FC_FULL) {
+		seq = moat_fc_move_begin();
+		if (!seq)
+			return;
+		moat_fc_fold(match, *cnt);
+		*cnt = 0;
+		moat_fc_move_end(seq);
+	}
+	*cnt += (1ull << MOAT_FC_PKT_SHIFT) | k->len;
+	k->counted = 1;
 }
 
 /*
@@ -282,9 +360,9 @@ static __always_inline int moat_fc6_is(const struct moat_fc6 *e,
 static __always_inline struct moat_fc4 *
 moat_fc4_victim(struct moat_fc4_bucket *b)
 {
-	if (!b->e[0].iface)
+	if (!b->e[0].l4)
 		return &b->e[0];
-	if (!b->e[1].iface)
+	if (!b->e[1].l4)
 		return &b->e[1];
 	return &b->e[bpf_get_prandom_u32() & 1];
 }
@@ -292,62 +370,76 @@ moat_fc4_victim(struct moat_fc4_bucket *b)
 /*
  * Nothing of the probe stays live across the classifier: the slot is
  * worked out again to store the answer.  Kept, it would be one more
- * thing for the verifier to tell states apart by.
+ * thing for the verifier to tell states apart by.  The frame itself is
+ * counted by its slot's counter (k->counted stays 0): the entry starts
+ * empty.
  */
-static __always_inline __u64 moat_lookup4(const struct moat_key *k)
+static __always_inline __u64 moat_lookup4(struct moat_key *k)
 {
 	struct moat_fc4_bucket *b;
+	struct moat_fc4 *e;
+	__u64 m, *seq;
 	__u32 i;
-	__u64 m;
 
 	if (layout.fc_log[0]) {
 		i = moat_fc4_slot(k);
 		b = bpf_map_lookup_elem(&fc4, &i);
-		if (b && moat_fc4_is(&b->e[0], k))
+		if (b && moat_fc4_is(&b->e[0], k)) {
+			moat_fc_hit(&b->e[0].cnt, b->e[0].match, k);
 			return b->e[0].match;
-		if (b && moat_fc4_is(&b->e[1], k))
+		}
+		if (b && moat_fc4_is(&b->e[1], k)) {
+			moat_fc_hit(&b->e[1].cnt, b->e[1].match, k);
 			return b->e[1].match;
+		}
 	}
 	m = moat_classify4(k);
 	if (layout.fc_log[0]) {
 		i = moat_fc4_slot(k);
 		b = bpf_map_lookup_elem(&fc4, &i);
-		if (b) {
-			struct moat_fc4 *e = moat_fc4_victim(b);
-
+		if (b && (seq = moat_fc_move_begin())) {
+			e = moat_fc4_victim(b);
+			if (e->cnt)
+				moat_fc_fold(e->match, e->cnt);
 			e->addrs = moat_fc_addrs4(k);
 			e->l4 = moat_fc_l4(k);
-			e->iface = moat_fc_iface(k);
 			e->match = m;
+			e->cnt = 0;
+			moat_fc_move_end(seq);
 		}
 	}
 	return m;
 }
 
-static __always_inline __u64 moat_lookup6(const struct moat_key *k)
+static __always_inline __u64 moat_lookup6(struct moat_key *k)
 {
 	struct moat_fc6 *e;
+	__u64 m, *seq;
 	__u32 i;
-	__u64 m;
 
 	if (layout.fc_log[1]) {
 		i = moat_fc6_slot(k);
 		e = bpf_map_lookup_elem(&fc6, &i);
-		if (e && moat_fc6_is(e, k))
+		if (e && moat_fc6_is(e, k)) {
+			moat_fc_hit(&e->cnt, e->match, k);
 			return e->match;
+		}
 	}
 	m = moat_classify6(k);
 	if (layout.fc_log[1]) {
 		i = moat_fc6_slot(k);
 		e = bpf_map_lookup_elem(&fc6, &i);
-		if (e) {
+		if (e && (seq = moat_fc_move_begin())) {
+			if (e->cnt)
+				moat_fc_fold(e->match, e->cnt);
 			e->src[0] = k->src6[0];
 			e->src[1] = k->src6[1];
 			e->dst[0] = k->dst6[0];
 			e->dst[1] = k->dst6[1];
 			e->l4 = moat_fc_l4(k);
-			e->iface = moat_fc_iface(k);
 			e->match = m;
+			e->cnt = 0;
+			moat_fc_move_end(seq);
 		}
 	}
 	return m;
@@ -463,7 +555,7 @@ int moat_fw(struct xdp_md *ctx)
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	struct moat_frame f = { .data = data, .end = end, .ctx = ctx };
-	struct moat_key k = {};
+	struct moat_key k = { .len = end - data <= 0xffff ? end - data : 0 };
 	struct moat_counter *c;
 	struct moat_ct ct;
 	__u32 slot, drop, rule;
@@ -573,6 +665,8 @@ int moat_fw(struct xdp_md *ctx)
 
 	if (layout.ct && k.frag == MOAT_FRAG_FIRST)
 		moat_frag_note(&k, slot, drop, now, layout.generation);
+	if (k.counted)
+		return drop ? XDP_DROP : XDP_PASS;
 	c = moat_slot_counter(slot);
 	if (c) {
 		c->packets++;

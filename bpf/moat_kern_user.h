@@ -276,12 +276,18 @@ struct moat_layout {
  * key is every field the lookup reads, packed into words: an entry
  * answers only the very key that it was made from.  IPv4 entries go two
  * to a bucket of one cache line, IPv6 entries one to a line.
+ *
+ * An entry also counts its flow's frames (cnt), so that a hit touches
+ * one line and not the rule's counter as well.  Those counts move into
+ * the rule counters when the entry is taken by another flow or fills,
+ * and when its generation retires; a reader adds what is still in the
+ * entries (dataplane/counters.c, and struct moat_fc_sync below).
  */
 struct moat_fc4 {
 	__u64 addrs; /* src4 << 32 | dst4 */
-	__u64 l4; /* sport, dport, proto, tcp_flags, l4, ct */
-	__u64 iface; /* iface << 32 | 1: never 0, so zeroed entries match nothing */
+	__u64 l4; /* MOAT_FC_L4(): never 0, so zeroed entries match nothing */
 	__u64 match; /* the classifier's answer, MOAT_MATCH() or MOAT_NO_MATCH */
+	__u64 cnt; /* packets << MOAT_FC_PKT_SHIFT | bytes, not yet in a counter */
 };
 
 struct moat_fc4_bucket {
@@ -290,12 +296,44 @@ struct moat_fc4_bucket {
 
 struct moat_fc6 {
 	__u64 src[2], dst[2];
-	__u64 l4, iface, match;
+	__u64 l4, match, cnt;
 	__u64 pad; /* a line each */
 };
 
 _Static_assert(sizeof(struct moat_fc4_bucket) == 64 && sizeof(struct moat_fc6) == 64,
 	       "a flow cache slot is one cache line");
+
+/*
+ * The key's last word: ports (or ICMP type and code), protocol, TCP
+ * flags, interface id, and a byte of 0x80 | transport-header-read << 4 |
+ * conntrack state.
+ */
+#define MOAT_FC_L4(sport, dport, proto, flags, iface, l4, ct)                      \
+	((__u64)(sport) << 48 | (__u64)(dport) << 32 | (__u32)(proto) << 24 |      \
+	 (__u32)(flags) << 16 | (__u32)(iface) << 8 | 0x80 | (__u32)(l4) << 4 | (ct))
+
+/*
+ * An entry's counts: packets in the top 24 bits, bytes below.  An entry
+ * moves them out once it holds MOAT_FC_FULL packets (2^23), long before
+ * either field could wrap (2^23 frames of 64 KiB are 2^39 bytes).
+ */
+#define MOAT_FC_PKT_SHIFT 40
+#define MOAT_FC_BYTES(cnt) ((cnt) & ((1ull << MOAT_FC_PKT_SHIFT) - 1))
+#define MOAT_FC_PACKETS(cnt) ((cnt) >> MOAT_FC_PKT_SHIFT)
+#define MOAT_FC_FULL (1ull << 63)
+
+/*
+ * Shared by every generation, pinned as "fc_sync": element 0 is set
+ * while a reader sums the entries' counts, element 1 + cpu counts that
+ * CPU's moves of counts out of entries (odd: one under way).  A program
+ * moves counts, and rewrites an entry, only while no reader sums them;
+ * a reader sets element 0 and then waits for every CPU's count to be
+ * even.  A line each, so CPUs do not share one.
+ */
+struct moat_fc_sync {
+	__u64 v;
+	__u64 pad[7];
+};
 
 #define MOAT_FC_LOG_MIN 4
 #define MOAT_FC_LOG_MAX 20 /* a million IPv4 buckets a CPU */

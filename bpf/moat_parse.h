@@ -37,6 +37,8 @@ struct moat_key {
 	__u8 ct; /* the packet's MOAT_CT_* state; 0: not tracked */
 	__u8 frag; /* MOAT_FRAG_FIRST or _LATER; 0: a whole packet */
 	__u32 frag_id; /* the fragments' identification */
+	__u16 len; /* the frame's length, as the counters count it */
+	__u8 counted; /* the flow cache counted the frame in its entry */
 };
 
 #define MOAT_FRAG_FIRST 1

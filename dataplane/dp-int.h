@@ -47,6 +47,8 @@ struct moat_dp {
 	bool pinned_only; /* opened read-only by moat_dp_open_pinned() */
 	int gens_fd, counters_fd, sync_fd;
 	int legacy_fd; /* counters of an instance made before rule_counters, or -1 */
+	int fc_sync_fd; /* struct moat_fc_sync, 1 + ncpus; -1 in pins from before */
+	struct moat_fc_sync *fc_sync; /* mapped, or NULL */
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
 	int frags_fd; /* first fragments' verdicts, with ct_fd */
 	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */
@@ -85,6 +87,18 @@ int dp_counters_sum(struct moat_dp *dp, struct moat_counter *sum);
 int dp_counter_slot(struct moat_dp *dp, uint32_t slot, struct moat_counter *c);
 int dp_counters_zero(struct moat_dp *dp, const uint32_t *slots, size_t n);
 int dp_counters_fold_legacy(struct moat_dp *dp);
+/*
+ * Readers of the counters, and the apply that retires a generation, one
+ * at a time: a lock on the pin root.
+ */
+int dp_read_lock(struct moat_dp *dp);
+void dp_read_unlock(int lock);
+/*
+ * Fold the counts still in the flow cache of the retired generation
+ * pinned in @dir into the carry row; with the read lock held, once no
+ * program runs there.
+ */
+int dp_counters_fold_fc(struct moat_dp *dp, const char *dir);
 
 /* Load the running generation's info and names into dp (at open). */
 int dp_load_current(struct moat_dp *dp);
@@ -101,6 +115,10 @@ uint64_t dp_now_ns(int clock);
 int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
 	       uint32_t ksize, uint32_t vsize, uint32_t entries, int inner_fd,
 	       bool create);
+/* The same, made with @flags (BPF_F_*). */
+int dp_map_get_flags(struct moat_dp *dp, const char *name, enum bpf_map_type type,
+		     uint32_t ksize, uint32_t vsize, uint32_t entries,
+		     int inner_fd, uint32_t flags, bool create);
 
 /* Make or adopt the conntrack maps (loader), and close them. */
 int dp_ct_open(struct moat_dp *dp, const struct moat_ct_opts *o, bool create);

@@ -229,6 +229,9 @@ static int pin_generation(struct moat_fw *skel, const char *dir)
 		{ "term4", bpf_map__fd(skel->maps.term4) },
 		{ "term6", bpf_map__fd(skel->maps.term6) },
 		{ "filter", bpf_map__fd(skel->maps.filter) },
+		/* read for the counts its entries hold (counters.c) */
+		{ "fc4", bpf_map__fd(skel->maps.fc4) },
+		{ "fc6", bpf_map__fd(skel->maps.fc6) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -333,7 +336,10 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 				 ((uint32_t)dp->ncpus + 1) * dp->slots.nslots);
 	bpf_map__set_max_entries(skel->maps.fc4, fc_slots(dp, img->layout.fc_log[0]));
 	bpf_map__set_max_entries(skel->maps.fc6, fc_slots(dp, img->layout.fc_log[1]));
+	bpf_map__set_max_entries(skel->maps.fc_sync, (uint32_t)dp->ncpus + 1);
 	err = bpf_map__reuse_fd(skel->maps.counters, dp->counters_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.fc_sync, dp->fc_sync_fd);
 	if (err)
 		goto fail;
 	bpf_map__set_max_entries(skel->maps.rulex, img->rulex ? (uint32_t)img->nrules : 1);
@@ -435,7 +441,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	const char **names = NULL;
 	uint32_t *slots = NULL, *over = NULL, k = 0;
 	char *text = NULL;
-	int i, fd, err;
+	int i, fd, err, lock;
 	bool pinned = false;
 
 	if (dp->pinned_only)
@@ -513,7 +519,13 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	pinned = false;
 	rcu_sync(dp);
 	s.switch_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
-	/* no program counts into an instance's old counters map now */
+	/*
+	 * No program runs the old generation now: what its flow cache still
+	 * counts goes into the carry row, and readers (who add the running
+	 * generation's cache) wait until current names the new one.
+	 */
+	lock = dp_read_lock(dp);
+	/* no program counts into an instance's old counters map either */
 	if (dp_counters_fold_legacy(dp))
 		moat_diag_add(d, MOAT_WARNING, 0, 0,
 			      "cannot fold the counters of the instance's old map into %s/rule_counters; read from both until the next apply",
@@ -526,12 +538,17 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	if (dp->generation)
 		dp_path(dp, old, sizeof(old), "gen-%llu",
 			(unsigned long long)dp->generation);
+	if (old[0] && (err = dp_counters_fold_fc(dp, old)))
+		moat_diag_add(d, MOAT_WARNING, 0, 0,
+			      "cannot move the counts of generation %llu's flow cache into %s/rule_counters (%s): they are lost",
+			      (unsigned long long)dp->generation, dp->root, strerror(-err));
 	unlink(tmp);
 	if (symlink(strrchr(dir, '/') + 1, tmp) || rename(tmp, cur))
 		moat_diag_add(d, MOAT_WARNING, 0, 0, "cannot update %s: %s", cur,
 			      strerror(errno));
 	if (old[0])
 		dp_rmtree(old);
+	dp_read_unlock(lock);
 
 	slotmap_fini(&dp->slots);
 	dp->slots = next;

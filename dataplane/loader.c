@@ -140,7 +140,16 @@ int dp_map_get(struct moat_dp *dp, const char *name, enum bpf_map_type type,
 	       uint32_t ksize, uint32_t vsize, uint32_t entries, int inner_fd,
 	       bool create)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .inner_map_fd = (uint32_t)inner_fd);
+	return dp_map_get_flags(dp, name, type, ksize, vsize, entries, inner_fd,
+				0, create);
+}
+
+int dp_map_get_flags(struct moat_dp *dp, const char *name, enum bpf_map_type type,
+		     uint32_t ksize, uint32_t vsize, uint32_t entries,
+		     int inner_fd, uint32_t flags, bool create)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .inner_map_fd = (uint32_t)inner_fd,
+		    .map_flags = flags);
 	char path[PATH_MAX];
 	int fd, err;
 
@@ -203,7 +212,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		return -ENOMEM;
 	dp->gens_fd = dp->counters_fd = dp->legacy_fd = dp->sync_fd = dp->gen_fd = -1;
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
-	dp->events_fd = dp->ev_stats_fd = -1;
+	dp->events_fd = dp->ev_stats_fd = dp->fc_sync_fd = -1;
 	dp->log_rate = o ? o->log_rate : 0;
 	dp->pinned_only = !create;
 	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s",

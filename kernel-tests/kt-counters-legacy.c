@@ -25,6 +25,7 @@
 
 #include "dataplane.h"
 #include "frame.h"
+#include "kt-dp.h"
 #include "kt.h"
 
 static const char rules[] = "policy allow\n"
@@ -66,22 +67,6 @@ static uint64_t packets(struct moat_dp *dp, const char *rule)
 
 	if (slot < 0 || moat_dp_counter(dp, (uint32_t)slot, &pk, &by))
 		return ~0ull;
-	return pk;
-}
-
-/* The rule's packets as the rows show them (moatctl rules). */
-static uint64_t row_packets(struct moat_dp *dp, const char *rule)
-{
-	struct moat_dp_row *rows = NULL;
-	uint64_t pk = ~0ull;
-	int n = 0;
-
-	if (moat_dp_rows(dp, &rows, &n))
-		return pk;
-	for (int i = 0; i < n; i++)
-		if (!strcmp(rows[i].name, rule))
-			pk = rows[i].packets;
-	free(rows);
 	return pk;
 }
 
@@ -150,8 +135,8 @@ int main(void)
 	kt_check(packets(dp, "a") == old_sum + 2, "a: the old map's sum and the new",
 		 "%llu, want %llu", (unsigned long long)packets(dp, "a"),
 		 (unsigned long long)old_sum + 2);
-	kt_check(row_packets(dp, "a") == old_sum + 2, "a in the rows: the same", "%llu",
-		 (unsigned long long)row_packets(dp, "a"));
+	kt_check(kt_row_packets(dp, "a") == old_sum + 2, "a in the rows: the same", "%llu",
+		 (unsigned long long)kt_row_packets(dp, "a"));
 	kt_check(pinned_packets(inst, "a") == old_sum + 2,
 		 "a through a read-only open: the same", "%llu",
 		 (unsigned long long)pinned_packets(inst, "a"));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kt-dp.h"
@@ -48,4 +49,19 @@ int kt_apply_text(struct moat_dp *dp, const char *text, const char *label)
 	moat_diags_free(&d);
 	moat_ruleset_free(&rs);
 	return err;
+}
+
+uint64_t kt_row_packets(struct moat_dp *dp, const char *rule)
+{
+	struct moat_dp_row *rows = NULL;
+	uint64_t pk = ~0ull;
+	int n = 0;
+
+	if (moat_dp_rows(dp, &rows, &n))
+		return pk;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(rows[i].name, rule))
+			pk = rows[i].packets;
+	free(rows);
+	return pk;
 }

@@ -27,4 +27,7 @@ const char *kt_dp_begin(const char *base);
 /* Parse @text and apply it; diagnostics on stderr as "@label:line:col". */
 int kt_apply_text(struct moat_dp *dp, const char *text, const char *label);
 
+/* A rule's packets as the rows show them (moatctl rules); ~0 on error. */
+uint64_t kt_row_packets(struct moat_dp *dp, const char *rule);
+
 #endif /* MOAT_KT_DP_H */

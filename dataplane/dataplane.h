@@ -183,7 +183,11 @@ static inline const char *moat_dp_row_action(const struct moat_dp_row *row,
 	return row->action ? "drop" : "allow";
 }
 
-/* Sum one slot over CPUs. */
+/*
+ * Sum one slot over CPUs, with what the running generation's flow cache
+ * entries still hold for it.  That walks the whole cache: to read many
+ * slots, moat_dp_rows() reads them all at once.
+ */
 int moat_dp_counter(struct moat_dp *dp, uint32_t slot, uint64_t *packets,
 		    uint64_t *bytes);
 

@@ -174,6 +174,18 @@ static void machine(FILE *f, const struct json *o, const struct json *n)
 	}
 }
 
+/* A run's setting @key, old -> new when they differ; 1 when they do. */
+static int setting(FILE *f, const struct json *o, const struct json *n,
+		   const char *key, const char *dflt)
+{
+	const char *a = json_text(json_get(o, key), dflt);
+	const char *b = json_text(json_get(n, key), dflt);
+	int differ = strcmp(a, b) != 0;
+
+	fprintf(f, "%-13s %s%s%s\n", key, a, differ ? " -> " : "", differ ? b : "");
+	return differ;
+}
+
 int compare_reports(const struct json *old, const struct json *new, FILE *f)
 {
 	const char *ko = json_text(json_get(old, "benchmark"), "?");
@@ -194,14 +206,13 @@ int compare_reports(const struct json *old, const struct json *new, FILE *f)
 	machine(f, old, new);
 	if (run) {
 		/* reports before --baseline were all against the bare drop */
-		const char *a = json_text(json_get(old, "baseline"), "drop");
-		const char *b = json_text(json_get(new, "baseline"), "drop");
-
-		fprintf(f, "%-13s %s%s%s\n", "baseline", a,
-			strcmp(a, b) ? " -> " : "", strcmp(a, b) ? b : "");
-		if (strcmp(a, b))
+		if (setting(f, old, new, "baseline", "drop"))
 			fprintf(f, "(ratios against different baselines do "
 				   "not compare)\n");
+		/* and before --flow-cache, moat ran with its default */
+		if (setting(f, old, new, "flow_cache", "auto"))
+			fprintf(f, "(moat's cases ran with different flow "
+				   "caches)\n");
 	}
 	fprintf(f, "\n%-20s %-6s %-16s %12s %12s %12s %9s\n", "case", "tx",
 		"metric", "old", "new", "delta", "change");

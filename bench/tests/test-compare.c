@@ -98,6 +98,22 @@ static void cases_match_by_name_and_transmitter(void **state)
 	free(out);
 }
 
+static void settings_shown_and_flagged(void **state)
+{
+	char *out;
+	const char *a = "{\"benchmark\":\"run\",\"cases\":[]}";
+	const char *b = "{\"benchmark\":\"run\",\"flow_cache\":\"off\","
+			"\"baseline\":\"drop\",\"cases\":[]}";
+
+	/* a report from before the keys: the defaults then */
+	assert_int_equal(compare(a, b, &out), 0);
+	assert_non_null(strstr(out, "flow_cache    auto -> off"));
+	assert_non_null(strstr(out, "different flow caches"));
+	assert_non_null(strstr(out, "baseline      drop\n"));
+	assert_null(strstr(out, "different baselines"));
+	free(out);
+}
+
 static void different_benchmarks_refused(void **state)
 {
 	char *out;
@@ -174,6 +190,7 @@ int main(void)
 		cmocka_unit_test(beyond_both_spreads_is_a_move),
 		cmocka_unit_test(cases_match_by_name_and_transmitter),
 		cmocka_unit_test(different_benchmarks_refused),
+		cmocka_unit_test(settings_shown_and_flagged),
 		cmocka_unit_test(apply_rows_by_system_and_count),
 		cmocka_unit_test(mpps_series_per_system),
 	};

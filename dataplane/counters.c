@@ -264,7 +264,7 @@ static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 		return err;
 	}
 	len = ((size_t)info.max_entries * 64 + page - 1) / page * page;
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return -errno;

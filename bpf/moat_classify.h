@@ -19,6 +19,7 @@
  *   MOAT_TERM4_AT(i), MOAT_TERM6_AT(i)  const struct moat_termN * or NULL
  *   MOAT_SCAN_REST4/6(off, n, k, best)  the scan past the inline terms
  *   MOAT_L                              the struct moat_layout in force
+ * and may define MOAT_NONE, the indexes' starting answer (below).
  */
 #ifndef MOAT_CLASSIFY_H
 #define MOAT_CLASSIFY_H
@@ -35,6 +36,14 @@
 #define MOAT_UNROLL _Pragma("unroll")
 #else
 #define MOAT_UNROLL /* userspace: speed of the tests is no concern */
+#endif
+
+/*
+ * What the index scans start from: MOAT_NO_MATCH, unless the includer
+ * hides that value from its verifier (moat_fw.bpf.c).
+ */
+#ifndef MOAT_NONE
+#define MOAT_NONE MOAT_NO_MATCH
 #endif
 
 /* The mask of a /len IPv4 prefix, len 0..32 (a 64-bit shift: 32 is fine). */
@@ -362,6 +371,7 @@ static __always_inline __u64 moat_classify4(const struct moat_key *k)
 	 * small ruleset would pay for probes it never makes.
 	 */
 	__asm__ volatile("" ::: "memory");
+	best = MOAT_NONE;
 	/* most terms sit in the destination trie: look there first */
 	if (MOAT_L.root[0][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[0][1], k->dst4 >> 16))
@@ -399,6 +409,7 @@ static __always_inline __u64 moat_classify6(const struct moat_key *k)
 		return best;
 	}
 	__asm__ volatile("" ::: "memory");
+	best = MOAT_NONE;
 	if (MOAT_L.root[1][1] != MOAT_ABSENT &&
 	    moat_filter(MOAT_L.root_filter[1][1], (__u32)d[0] << 8 | d[1]))
 		best = moat_scan6(moat_trie6(MOAT_L.root[1][1], k->dst6), k, best);

@@ -182,6 +182,18 @@ static __u64 moat_rest(__u32 off, __u32 n, const struct moat_key *k, __u64 best,
 static long moat_rest4_cb(__u32 i, void *data);
 static long moat_rest6_cb(__u32 i, void *data);
 
+/*
+ * MOAT_NO_MATCH, read from the generation's .data, where the verifier
+ * cannot see its value.  As a constant, the answer the index scans start
+ * from decided branches down to moat_fw()'s own test of the result, so
+ * the verifier kept it precise and walked every scan apart for "nothing
+ * found yet" and "found": 9% of the instructions it checked for a
+ * 10,000-rule generation (29,492, now 26,960), for one load of an
+ * L1-resident word on a flow cache miss.
+ */
+__u64 moat_none = MOAT_NO_MATCH;
+#define MOAT_NONE moat_none
+
 #include "moat_classify.h"
 
 #define MOAT_REST_CB(name, TERM_AT, MATCH)                              \

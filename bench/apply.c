@@ -215,7 +215,7 @@ static double median_of(const struct apply_msg *m, size_t field)
 static void summarize(uint32_t nrules, const struct apply_msg *m,
 		      struct apply_result *a)
 {
-	double e2e[MAX_REPS];
+	double e2e[MAX_REPS], enforced[MAX_REPS];
 	const struct moat_apply_stats *last = &m->st[m->reps - 1];
 	struct ratio_stats st;
 
@@ -225,12 +225,18 @@ static void summarize(uint32_t nrules, const struct apply_msg *m,
 	a->reps = m->reps;
 	a->parse_text_ms = stats_median(m->text_ms, m->reps);
 	a->wall_ms = stats_median(m->wall_ms, m->reps);
-	for (int i = 0; i < m->reps; i++)
+	for (int i = 0; i < m->reps; i++) {
 		e2e[i] = m->text_ms[i] + m->wall_ms[i];
+		enforced[i] = m->text_ms[i] + ms(m->st[i].enforce_ns);
+	}
 	stats_summary(e2e, m->reps, &st);
 	a->end_to_end_ms = st.median;
 	a->e2e_min_ms = st.min;
 	a->e2e_max_ms = st.max;
+	stats_summary(enforced, m->reps, &st);
+	a->enforced_ms = st.median;
+	a->enforced_min_ms = st.min;
+	a->enforced_max_ms = st.max;
 	a->parse_ms = MEDIAN_NS(m, parse_ns);
 	a->compile_ms = MEDIAN_NS(m, compile_ns);
 	a->load_ms = MEDIAN_NS(m, load_ns);

@@ -79,6 +79,10 @@ int apply_peer_measure(const struct bench_peer *p, uint32_t nrules, int reps,
 		a->end_to_end_ms = a->total_ms = a->wall_ms = st.median;
 		a->e2e_min_ms = st.min;
 		a->e2e_max_ms = st.max;
+		/* an install returns once its ruleset is in force */
+		a->enforced_ms = st.median;
+		a->enforced_min_ms = st.min;
+		a->enforced_max_ms = st.max;
 	}
 	moat_ruleset_free(&rs[0]);
 	moat_ruleset_free(&rs[1]);

@@ -28,8 +28,10 @@ struct apply_result {
 	double parse_text_ms; /* moat_ruleset_parse of the canonical text */
 	double parse_ms, compile_ms, load_ms, switch_ms, total_ms; /* stats */
 	double wall_ms; /* moat_dp_apply as the caller sees it */
-	double end_to_end_ms; /* parse_text + wall: text in, enforced */
+	double enforced_ms; /* parse_text + enforce_ns: text in, enforced */
+	double end_to_end_ms; /* parse_text + wall: text in, the call returned */
 	double e2e_min_ms, e2e_max_ms; /* the spread of the reps */
+	double enforced_min_ms, enforced_max_ms;
 	double target_ms; /* 0: none */
 	uint32_t nterms, nlists, max_list;
 	uint64_t map_bytes;

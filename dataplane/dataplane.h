@@ -83,6 +83,12 @@ void moat_dp_close(struct moat_dp *dp);
 struct moat_apply_stats {
 	uint64_t generation;
 	uint64_t parse_ns, compile_ns, load_ns, switch_ns, total_ns;
+	/*
+	 * From the start to the switch's prog-array update: every frame after
+	 * it meets the new generation.  switch_ns and total_ns go on to the
+	 * grace period after it, which the old generation's cleanup waits for.
+	 */
+	uint64_t enforce_ns;
 	uint32_t nrules, nterms, nlists, max_list;
 	uint64_t map_bytes; /* memory of the generation's maps, its flow cache's too */
 };

@@ -516,6 +516,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 			      strerror(-err));
 		goto out;
 	}
+	s.enforce_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
 	pinned = false;
 	rcu_sync(dp);
 	s.switch_ns = dp_now_ns(CLOCK_MONOTONIC) - t1;
@@ -525,6 +526,10 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	 * generation's cache) wait until current names the new one.
 	 */
 	lock = dp_read_lock(dp);
+	if (lock < 0)
+		moat_diag_add(d, MOAT_WARNING, 0, 0,
+			      "cannot take the readers' lock on %s (%s): a read during this apply may count the old flow cache twice",
+			      dp->root, strerror(-lock));
 	/* no program counts into an instance's old counters map either */
 	if (dp_counters_fold_legacy(dp))
 		moat_diag_add(d, MOAT_WARNING, 0, 0,

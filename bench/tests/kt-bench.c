@@ -273,6 +273,12 @@ static void apply_time_peers(void)
 	r = find(&rep, "rows", "system", "moat", 1000);
 	kt_check(r && json_num(json_get(r, "end_to_end_ms"), 0) > 0,
 		 "moat's row is still there", "row missing");
+	/* in force at the switch, before the grace period the call waits for */
+	kt_check(r && json_num(json_get(r, "enforced_ms"), 0) > 0 &&
+			 json_num(json_get(r, "enforced_ms"), 0) <
+				 json_num(json_get(r, "end_to_end_ms"), 0),
+		 "moat's ruleset is in force before the apply returns",
+		 "enforced_ms missing, or not below end_to_end_ms");
 	json_free(&rep);
 	unlink(apply_json);
 }

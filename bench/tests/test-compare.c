@@ -148,6 +148,24 @@ static void apply_rows_by_system_and_count(void **state)
 	free(out);
 }
 
+/* Both times of an apply, when both reports have them. */
+static void apply_enforced_row(void **state)
+{
+	char *out;
+	const char *a = "{\"benchmark\":\"apply-time\",\"rows\":["
+			"{\"system\":\"moat\",\"rules\":10000,"
+			"\"end_to_end_ms\":90,\"enforced_ms\":75}]}";
+	const char *b = "{\"benchmark\":\"apply-time\",\"rows\":["
+			"{\"system\":\"moat\",\"rules\":10000,"
+			"\"end_to_end_ms\":91,\"enforced_ms\":150}]}";
+
+	/* e2e within 5%, enforcement twice as slow: one move */
+	assert_int_equal(compare(a, b, &out), 1);
+	assert_non_null(strstr(out, "enforced ms"));
+	assert_non_null(strstr(out, "e2e ms"));
+	free(out);
+}
+
 static void mpps_series_per_system(void **state)
 {
 	struct plot_series s[PLOT_MAX_SERIES];
@@ -192,6 +210,7 @@ int main(void)
 		cmocka_unit_test(different_benchmarks_refused),
 		cmocka_unit_test(settings_shown_and_flagged),
 		cmocka_unit_test(apply_rows_by_system_and_count),
+		cmocka_unit_test(apply_enforced_row),
 		cmocka_unit_test(mpps_series_per_system),
 	};
 

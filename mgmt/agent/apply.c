@@ -128,6 +128,7 @@ int agent_apply_mode(struct agent *a, const char *text, size_t len,
 	if (!o->st.parse_ns) {
 		o->st.parse_ns = parse_ns;
 		o->st.total_ns += parse_ns;
+		o->st.enforce_ns += parse_ns;
 	}
 	agent_log_diags(&o->d, name); /* warnings: it applied */
 	log_info("applied %s%s: generation %llu, %u rules, %u terms, in %.1f ms",

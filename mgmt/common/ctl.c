@@ -130,6 +130,7 @@ void ctl_reply_applied(struct wire_writer *w, const struct moat_apply_stats *st,
 	wire_put_uint(w, "load_ns", st->load_ns);
 	wire_put_uint(w, "switch_ns", st->switch_ns);
 	wire_put_uint(w, "total_ns", st->total_ns);
+	wire_put_uint(w, "enforce_ns", st->enforce_ns);
 	wire_put_uint(w, "rules", st->nrules);
 	wire_put_uint(w, "terms", st->nterms);
 	wire_put_uint(w, "lists", st->nlists);
@@ -216,6 +217,9 @@ static int get_stats(const msgpack_object *o, struct moat_apply_stats *st,
 		ret = wire_get_uint(s, "switch_ns", &st->switch_ns, e);
 	if (!ret)
 		ret = wire_get_uint(s, "total_ns", &st->total_ns, e);
+	/* a moatd from before it does not send it */
+	if (!ret && wire_find(s, "enforce_ns"))
+		ret = wire_get_uint(s, "enforce_ns", &st->enforce_ns, e);
 	if (!ret)
 		ret = wire_get_u32(s, "rules", &st->nrules, e);
 	if (!ret)

@@ -122,6 +122,7 @@ static void test_applied_reply(void **state)
 		.load_ns = 3,
 		.switch_ns = 4,
 		.total_ns = 10,
+		.enforce_ns = 9,
 		.nrules = 5,
 		.nterms = 6,
 		.nlists = 7,

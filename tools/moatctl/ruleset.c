@@ -177,9 +177,10 @@ static void print_applied(struct moatctl *g, const char *name,
 
 	if (!g->json) {
 		moat_diags_print(&r->diags, name, stderr);
-		printf("%s: generation %llu applied in %.1f ms (%u rules, %u terms; parse %.1f, compile %.1f, load %.1f, switch %.1f ms)\n",
+		printf("%s: generation %llu in force after %.1f ms, applied in %.1f ms (%u rules, %u terms; parse %.1f, compile %.1f, load %.1f, switch %.1f ms)\n",
 		       name, (unsigned long long)st->generation,
-		       (double)st->total_ns / 1e6, st->nrules, st->nterms,
+		       (double)st->enforce_ns / 1e6, (double)st->total_ns / 1e6,
+		       st->nrules, st->nterms,
 		       (double)st->parse_ns / 1e6, (double)st->compile_ns / 1e6,
 		       (double)st->load_ns / 1e6, (double)st->switch_ns / 1e6);
 		return;
@@ -196,6 +197,7 @@ static void print_applied(struct moatctl *g, const char *name,
 	json_kuint(&j, "load_ns", st->load_ns);
 	json_kuint(&j, "switch_ns", st->switch_ns);
 	json_kuint(&j, "total_ns", st->total_ns);
+	json_kuint(&j, "enforce_ns", st->enforce_ns);
 	json_kuint(&j, "rules", st->nrules);
 	json_kuint(&j, "terms", st->nterms);
 	json_kuint(&j, "lists", st->nlists);

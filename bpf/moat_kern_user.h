@@ -335,6 +335,21 @@ struct moat_fc_sync {
 	__u64 pad[7];
 };
 
+/*
+ * fc_stats: per-CPU u64 counters of the flow cache's rare events, by
+ * index, shared by every generation.  A hit in a key's first bucket is
+ * not counted (it is most frames, and costs a line already).  While no
+ * reader holds the moves off, MISS = FILL + EVICT (+ HELD otherwise).
+ */
+enum moat_fc_stat {
+	MOAT_FCS_MISS = 0, /* in neither bucket: classified */
+	MOAT_FCS_SECOND, /* found in the key's second bucket */
+	MOAT_FCS_FILL, /* an answer stored in an empty entry */
+	MOAT_FCS_EVICT, /* an answer stored over another flow's entry */
+	MOAT_FCS_HELD, /* an answer not stored: a reader held the moves off */
+	MOAT_FCS_MAX,
+};
+
 #define MOAT_FC_LOG_MIN 4
 #define MOAT_FC_LOG_MAX 20 /* a million IPv4 buckets a CPU */
 #define MOAT_FC_LOG_DEFAULT 16 /* 131,072 IPv4 flows a CPU */

@@ -140,15 +140,29 @@ struct moat_dp_ct_status {
 	uint64_t bytes_per_flow, table_bytes; /* kernel memory, as the map reports it */
 };
 
+/*
+ * The running generation's flow cache, and its rare events since the
+ * instance was made (enum moat_fc_stat): `moatctl status`.
+ */
+struct moat_dp_fc_status {
+	bool counted; /* the instance has the statistics (pins from before do not) */
+	uint32_t buckets4, entries6; /* a CPU, in the running generation; 0: none */
+	uint64_t stat[MOAT_FCS_MAX]; /* summed over CPUs */
+};
+
 struct moat_dp_status {
 	bool has_generation;
 	struct moat_dp_ct_status ct;
+	struct moat_dp_fc_status fc;
 	struct moat_gen_info info;
 	uint32_t capacity;
 	uint32_t slots_used;
 	struct moat_dp_iface *ifaces;
 	int nifaces;
 };
+
+/* The flow cache's part of the status alone (moatctl, while moatd runs). */
+void moat_dp_fc_status(struct moat_dp *dp, struct moat_dp_fc_status *fc);
 
 /* Fill @st; release it with moat_dp_status_free() (ifaces is malloc'd). */
 int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st);

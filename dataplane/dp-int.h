@@ -52,6 +52,7 @@ struct moat_dp {
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
 	int frags_fd; /* first fragments' verdicts, with ct_fd */
 	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */
+	int fc_stats_fd; /* enum moat_fc_stat, per CPU; -1 in pins from before */
 	uint32_t log_rate;
 	uint32_t gens_id; /* map id: tells our entry programs from others */
 	uint32_t capacity;

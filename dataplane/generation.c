@@ -346,7 +346,8 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	bpf_map__set_max_entries(skel->maps.limits, img->limited ? (uint32_t)img->nrules : 1);
 	bpf_map__set_max_entries(skel->maps.limits_src, img->per_source ? 65536 : 64);
 	if ((err = bpf_map__reuse_fd(skel->maps.events, dp->events_fd)) ||
-	    (err = bpf_map__reuse_fd(skel->maps.ev_stats, dp->ev_stats_fd)))
+	    (err = bpf_map__reuse_fd(skel->maps.ev_stats, dp->ev_stats_fd)) ||
+	    (err = bpf_map__reuse_fd(skel->maps.fc_stats, dp->fc_stats_fd)))
 		goto fail;
 	if (dp->ct_fd >= 0) {
 		if ((err = bpf_map__reuse_fd(skel->maps.ct, dp->ct_fd)) ||

@@ -212,7 +212,7 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		return -ENOMEM;
 	dp->gens_fd = dp->counters_fd = dp->legacy_fd = dp->sync_fd = dp->gen_fd = -1;
 	dp->ct_fd = dp->ct_conf_fd = dp->ct_stats_fd = dp->frags_fd = -1;
-	dp->events_fd = dp->ev_stats_fd = dp->fc_sync_fd = -1;
+	dp->events_fd = dp->ev_stats_fd = dp->fc_sync_fd = dp->fc_stats_fd = -1;
 	dp->log_rate = o ? o->log_rate : 0;
 	dp->pinned_only = !create;
 	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s",
@@ -294,6 +294,13 @@ static int open_common(const struct moat_dp_opts *o, bool create,
 		err = dp->events_fd < 0 ? dp->events_fd : dp->ev_stats_fd;
 		goto fail;
 	}
+	/* the flow cache's statistics: absent in pins from before them, too */
+	dp->fc_stats_fd = dp_map_get(dp, "fc_stats", BPF_MAP_TYPE_PERCPU_ARRAY,
+				     4, 8, MOAT_FCS_MAX, -1, create);
+	if (create && dp->fc_stats_fd < 0) {
+		err = dp->fc_stats_fd;
+		goto fail;
+	}
 	err = slotmap_init(&dp->slots, MOAT_SLOT_FIRST_RULE + dp->capacity);
 	if (err)
 		goto fail;
@@ -333,6 +340,8 @@ void moat_dp_close(struct moat_dp *dp)
 		close(dp->events_fd);
 	if (dp->ev_stats_fd >= 0)
 		close(dp->ev_stats_fd);
+	if (dp->fc_stats_fd >= 0)
+		close(dp->fc_stats_fd);
 	slotmap_fini(&dp->slots);
 	free(dp->ifnames);
 	free(dp->ifindex);

@@ -182,6 +182,46 @@ out:
 	return err;
 }
 
+/* Entries a CPU of the running generation's cache map @name; 0: none. */
+static uint32_t fc_per_cpu(struct moat_dp *dp, const char *name)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	dp_path(dp, path, sizeof(path), "current/%s", name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	/* a family without a cache has a map of one entry */
+	return info.max_entries > 1 ? info.max_entries / (uint32_t)dp->ncpus : 0;
+}
+
+void moat_dp_fc_status(struct moat_dp *dp, struct moat_dp_fc_status *fc)
+{
+	memset(fc, 0, sizeof(*fc));
+	uint64_t *v = calloc((size_t)dp->ncpus, sizeof(*v));
+
+	fc->buckets4 = fc_per_cpu(dp, "fc4");
+	fc->entries6 = fc_per_cpu(dp, "fc6");
+	if (!v || dp->fc_stats_fd < 0) {
+		free(v);
+		return;
+	}
+	fc->counted = true;
+	for (uint32_t i = 0; i < MOAT_FCS_MAX; i++) {
+		if (bpf_map_lookup_elem(dp->fc_stats_fd, &i, v))
+			continue;
+		for (int c = 0; c < dp->ncpus; c++)
+			fc->stat[i] += v[c];
+	}
+	free(v);
+}
+
 int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st)
 {
 	char path[PATH_MAX];
@@ -192,6 +232,7 @@ int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st)
 
 	memset(st, 0, sizeof(*st));
 	moat_dp_ct_status(dp, &st->ct);
+	moat_dp_fc_status(dp, &st->fc);
 	st->capacity = dp->capacity;
 	st->slots_used = dp->slots.used;
 	dp_path(dp, path, sizeof(path), "current/info");

@@ -161,6 +161,11 @@ kt_check "status counts the entries" "entries $ENTRIES" test "$ENTRIES" -ge 7
 kt_eq "status: nothing evicted" 0 "$(mctl --json status | jq -r .conntrack.evicted)"
 mctl status | grep -q '^conntrack: .* of 4096 flows' ||
 	kt_check "status shows the table" "$(mctl status)" false
+FC=$(mctl --json status | jq -c .flow_cache)
+kt_eq "status: every flow cache miss stored or held" true \
+	"$(echo "$FC" | jq '(.misses | type) == "number" and .misses == .filled + .evicted + .held')"
+mctl status | grep -q '^flow cache: ' ||
+	kt_check "status shows the flow cache" "$(mctl status)" false
 
 echo "# an established connection survives applies"
 coproc LONG { in_host socat - "TCP4:$PEER4:8080"; }

@@ -15,12 +15,17 @@
  *   - an apply (the old generation's entries retire) keeps every count;
  *   - while a reader holds the programs' moves off (fc_sync), no entry
  *     is rewritten, and every frame is still counted;
- *   - an entry that fills (2^23 packets) moves its counts and goes on.
+ *   - an entry that fills (2^23 packets) moves its counts and goes on;
+ *   - the cache's statistics (moatctl status) add up all the while: every
+ *     miss stored in an empty entry, over another flow's, or held off.
+ *
+ * The test runs on CPU 0 only, so that one CPU's cache sees every frame.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +138,40 @@ static bool passes(struct moat_dp *dp, int npasses)
 	return true;
 }
 
+/* The cache's statistics, as `moatctl status` reads them. */
+static struct moat_dp_fc_status fc_stats(struct moat_dp *dp)
+{
+	struct moat_dp_status st;
+	struct moat_dp_fc_status fc;
+
+	moat_dp_status(dp, &st);
+	fc = st.fc;
+	moat_dp_status_free(&st);
+	return fc;
+}
+
+/*
+ * Every miss was stored, in an empty entry or over another flow's, or
+ * held off; and no more entries were filled than @entries.
+ */
+static struct moat_dp_fc_status check_stats(struct moat_dp *dp, const char *what,
+					    uint64_t entries)
+{
+	struct moat_dp_fc_status fc = fc_stats(dp);
+	const uint64_t *v = fc.stat;
+
+	kt_check(fc.counted &&
+			 v[MOAT_FCS_MISS] == v[MOAT_FCS_FILL] + v[MOAT_FCS_EVICT] +
+						     v[MOAT_FCS_HELD] &&
+			 v[MOAT_FCS_FILL] <= entries,
+		 what, "misses %llu, filled %llu (at most %llu), evicted %llu, held %llu",
+		 (unsigned long long)v[MOAT_FCS_MISS],
+		 (unsigned long long)v[MOAT_FCS_FILL], (unsigned long long)entries,
+		 (unsigned long long)v[MOAT_FCS_EVICT],
+		 (unsigned long long)v[MOAT_FCS_HELD]);
+	return fc;
+}
+
 /* The bytes of a pinned array map, mapped; NULL when it cannot be. */
 static void *map_pinned(const char *path, size_t *len, bool write)
 {
@@ -161,10 +200,17 @@ int main(void)
 	size_t synclen = 0, fclen = 0, fclen2 = 0;
 	struct moat_fc_sync *sync;
 	struct moat_dp *dp, *ro;
+	struct moat_dp_fc_status st, st2;
 	char path[512], why[256];
 	void *fc, *copy;
+	cpu_set_t cpu0;
 	bool same;
 
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (!kt_check(!sched_setaffinity(0, sizeof(cpu0), &cpu0), "on CPU 0", "%s",
+		      strerror(errno)))
+		return kt_done();
 	build();
 	err = moat_dp_open(&o, &dp) ?: kt_apply_text(dp, rules, "rules");
 	if (!kt_check(!err, "an instance with 60 rules and the smallest cache", "%s",
@@ -175,6 +221,20 @@ int main(void)
 	check_all(dp, "one flow: its counter exact, the entry's counts added");
 	kt_check(kt_row_packets(dp, "r0") == 1000, "one flow: the rows say 1,000",
 		 "%llu", (unsigned long long)kt_row_packets(dp, "r0"));
+	st = fc_stats(dp);
+	kt_check(st.counted && st.buckets4 == 16 && st.entries6 == 8,
+		 "status: 16 IPv4 buckets and 8 IPv6 entries a CPU",
+		 "counted %d, %u and %u", st.counted, st.buckets4, st.entries6);
+	kt_check(st.stat[MOAT_FCS_MISS] == 1 && st.stat[MOAT_FCS_FILL] == 1 &&
+			 st.stat[MOAT_FCS_SECOND] == 0 && st.stat[MOAT_FCS_EVICT] == 0 &&
+			 st.stat[MOAT_FCS_HELD] == 0,
+		 "one flow: one miss, stored in an empty entry, then hits",
+		 "misses %llu, filled %llu, second %llu, evicted %llu, held %llu",
+		 (unsigned long long)st.stat[MOAT_FCS_MISS],
+		 (unsigned long long)st.stat[MOAT_FCS_FILL],
+		 (unsigned long long)st.stat[MOAT_FCS_SECOND],
+		 (unsigned long long)st.stat[MOAT_FCS_EVICT],
+		 (unsigned long long)st.stat[MOAT_FCS_HELD]);
 	err = moat_dp_open_pinned(&(struct moat_dp_opts){ .instance = inst }, &ro);
 	if (kt_check(!err, "a read-only open", "%s", strerror(-err))) {
 		int bad = wrong(ro, why, sizeof(why));
@@ -185,12 +245,18 @@ int main(void)
 
 	kt_check(passes(dp, 5), "60 flows in turn, 5 passes, dropped", "no");
 	check_all(dp, "60 flows over 16 buckets: every counter exact");
+	st = check_stats(dp, "60 flows: every miss stored, 40 entries filled at most", 40);
+	kt_check(st.stat[MOAT_FCS_MISS] >= NFLOWS && st.stat[MOAT_FCS_EVICT] > 0,
+		 "60 flows: each missed once at least, and took other flows' entries",
+		 "misses %llu, evicted %llu", (unsigned long long)st.stat[MOAT_FCS_MISS],
+		 (unsigned long long)st.stat[MOAT_FCS_EVICT]);
 
 	err = kt_apply_text(dp, rules, "rules");
 	kt_check(!err, "the same rules again", "%s", strerror(-err));
 	check_all(dp, "an apply keeps every count (the old entries folded)");
 	kt_check(passes(dp, 2), "2 passes more", "no");
 	check_all(dp, "and counts on in the new generation");
+	st = check_stats(dp, "a new generation's empty cache: 40 more entries at most", 80);
 
 	/* a reader holds the moves off: nothing in the cache may change */
 	snprintf(path, sizeof(path), "%s/fc_sync", moat_dp_pin_root(dp));
@@ -216,6 +282,18 @@ int main(void)
 			 "an entry changed its key or answer");
 		__atomic_store_n(&sync[0].v, 0, __ATOMIC_SEQ_CST);
 		check_all(dp, "held off: every frame counted all the same");
+		st2 = check_stats(dp, "held off: the misses not stored are counted", 80);
+		kt_check(st2.stat[MOAT_FCS_HELD] > st.stat[MOAT_FCS_HELD] &&
+				 st2.stat[MOAT_FCS_FILL] == st.stat[MOAT_FCS_FILL] &&
+				 st2.stat[MOAT_FCS_EVICT] == st.stat[MOAT_FCS_EVICT],
+			 "held off: misses held, none stored",
+			 "held %llu -> %llu, filled %llu -> %llu, evicted %llu -> %llu",
+			 (unsigned long long)st.stat[MOAT_FCS_HELD],
+			 (unsigned long long)st2.stat[MOAT_FCS_HELD],
+			 (unsigned long long)st.stat[MOAT_FCS_FILL],
+			 (unsigned long long)st2.stat[MOAT_FCS_FILL],
+			 (unsigned long long)st.stat[MOAT_FCS_EVICT],
+			 (unsigned long long)st2.stat[MOAT_FCS_EVICT]);
 		for (int c = 1; c <= ncpus; c++)
 			kt_check(!(sync[c].v & 1), "no CPU is left inside a move",
 				 "cpu %d: %llu", c - 1, (unsigned long long)sync[c].v);

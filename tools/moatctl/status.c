@@ -136,6 +136,42 @@ static void json_ct(struct json *j, const struct moat_dp_ct_status *ct)
 	json_obj_close(j);
 }
 
+static void print_fc(const struct moat_dp_fc_status *fc)
+{
+	const uint64_t *v = fc->stat;
+
+	if (!fc->buckets4 && !fc->entries6)
+		printf("flow cache:  none in this generation (off, or the ruleset is small enough to be compiled into the program)\n");
+	else
+		printf("flow cache:  %u IPv4 buckets of 2 and %u IPv6 entries a CPU\n",
+		       fc->buckets4, fc->entries6);
+	if (!fc->counted)
+		return;
+	printf("             since the instance was made: %llu misses, %llu found in a second bucket;\n"
+	       "             stored %llu in empty entries, %llu over other flows, %llu not (a reader held them off)\n",
+	       (unsigned long long)v[MOAT_FCS_MISS],
+	       (unsigned long long)v[MOAT_FCS_SECOND],
+	       (unsigned long long)v[MOAT_FCS_FILL],
+	       (unsigned long long)v[MOAT_FCS_EVICT],
+	       (unsigned long long)v[MOAT_FCS_HELD]);
+}
+
+static void json_fc(struct json *j, const struct moat_dp_fc_status *fc)
+{
+	json_key(j, "flow_cache");
+	json_obj_open(j);
+	json_kuint(j, "ipv4_buckets_per_cpu", fc->buckets4);
+	json_kuint(j, "ipv6_entries_per_cpu", fc->entries6);
+	if (fc->counted) {
+		json_kuint(j, "misses", fc->stat[MOAT_FCS_MISS]);
+		json_kuint(j, "second_bucket", fc->stat[MOAT_FCS_SECOND]);
+		json_kuint(j, "filled", fc->stat[MOAT_FCS_FILL]);
+		json_kuint(j, "evicted", fc->stat[MOAT_FCS_EVICT]);
+		json_kuint(j, "held", fc->stat[MOAT_FCS_HELD]);
+	}
+	json_obj_close(j);
+}
+
 /* "12 s ago", "never" */
 static void heartbeat_age(char *buf, size_t size, int64_t t)
 {
@@ -256,6 +292,8 @@ static void print_human(struct ctl_status *s, bool pinned)
 		print_ifaces(dp);
 	if (pinned)
 		print_ct(&dp->ct);
+	if (pinned && dp->has_generation)
+		print_fc(&dp->fc);
 }
 
 static void json_features(struct json *j, const struct moat_dp_features *f)
@@ -336,6 +374,8 @@ static void print_json(const struct ctl_status *s, bool pinned)
 	json_arr_close(&j);
 	if (pinned)
 		json_ct(&j, &dp->ct);
+	if (pinned && dp->has_generation)
+		json_fc(&j, &dp->fc);
 	json_features(&j, &s->features);
 	if (s->moatd.running)
 		json_cp(&j, &s->cp);
@@ -343,7 +383,8 @@ static void print_json(const struct ctl_status *s, bool pinned)
 	json_end(&j);
 }
 
-static void ct_local(struct moatctl *g, struct moat_dp_ct_status *ct)
+/* What moatd's reply leaves out, read from the pins: conntrack, the flow cache. */
+static void dp_local(struct moatctl *g, struct moat_dp_status *st)
 {
 	struct moat_dp_opts o;
 	struct moat_dp *dp;
@@ -351,7 +392,8 @@ static void ct_local(struct moatctl *g, struct moat_dp_ct_status *ct)
 	moatctl_dp_opts(g, &o);
 	if (moat_dp_open_pinned(&o, &dp))
 		return;
-	moat_dp_ct_status(dp, ct);
+	moat_dp_ct_status(dp, &st->ct);
+	moat_dp_fc_status(dp, &st->fc);
 	moat_dp_close(dp);
 }
 
@@ -441,7 +483,7 @@ int cmd_status(struct moatctl *g, int argc, char **argv)
 		}
 		remote = pinned = true;
 		/* the table is read here, not carried over the socket */
-		ct_local(g, &s->dp.ct);
+		dp_local(g, &s->dp);
 	} else if (client_down(ret)) {
 		ret = status_local(g, s, &pinned, &dp);
 		if (ret)

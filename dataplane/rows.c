@@ -203,9 +203,9 @@ static uint32_t fc_per_cpu(struct moat_dp *dp, const char *name)
 
 void moat_dp_fc_status(struct moat_dp *dp, struct moat_dp_fc_status *fc)
 {
-	memset(fc, 0, sizeof(*fc));
 	uint64_t *v = calloc((size_t)dp->ncpus, sizeof(*v));
 
+	memset(fc, 0, sizeof(*fc));
 	fc->buckets4 = fc_per_cpu(dp, "fc4");
 	fc->entries6 = fc_per_cpu(dp, "fc6");
 	if (!v || dp->fc_stats_fd < 0) {

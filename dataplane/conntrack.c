@@ -444,24 +444,29 @@ static int count_one(const struct moat_ct_key *k, const struct moat_ct_val *v,
 	return 0;
 }
 
-int moat_dp_ct_counters(struct moat_dp *dp, uint64_t stat[MOAT_CTC_MAX])
+int dp_percpu_sum(struct moat_dp *dp, int fd, uint32_t n, uint64_t *sum)
 {
 	uint64_t *v;
 
-	memset(stat, 0, MOAT_CTC_MAX * sizeof(*stat));
-	if (dp->ct_stats_fd < 0)
+	memset(sum, 0, n * sizeof(*sum));
+	if (fd < 0)
 		return -ENOENT;
 	v = calloc((size_t)dp->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < MOAT_CTC_MAX; i++) {
-		if (bpf_map_lookup_elem(dp->ct_stats_fd, &i, v))
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, v))
 			continue;
 		for (int c = 0; c < dp->ncpus; c++)
-			stat[i] += v[c];
+			sum[i] += v[c];
 	}
 	free(v);
 	return 0;
+}
+
+int moat_dp_ct_counters(struct moat_dp *dp, uint64_t stat[MOAT_CTC_MAX])
+{
+	return dp_percpu_sum(dp, dp->ct_stats_fd, MOAT_CTC_MAX, stat);
 }
 
 int moat_dp_ct_status(struct moat_dp *dp, struct moat_dp_ct_status *st)

@@ -101,6 +101,12 @@ void dp_read_unlock(int lock);
  */
 int dp_counters_fold_fc(struct moat_dp *dp, const char *dir);
 
+/*
+ * Keys 0..@n-1 of the per-CPU u64 array @fd, each summed over CPUs, into
+ * @sum (zeroed first); -ENOENT when @fd is -1 (pins from before the map).
+ */
+int dp_percpu_sum(struct moat_dp *dp, int fd, uint32_t n, uint64_t *sum);
+
 /* Load the running generation's info and names into dp (at open). */
 int dp_load_current(struct moat_dp *dp);
 

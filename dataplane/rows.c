@@ -203,23 +203,10 @@ static uint32_t fc_per_cpu(struct moat_dp *dp, const char *name)
 
 void moat_dp_fc_status(struct moat_dp *dp, struct moat_dp_fc_status *fc)
 {
-	uint64_t *v = calloc((size_t)dp->ncpus, sizeof(*v));
-
 	memset(fc, 0, sizeof(*fc));
 	fc->buckets4 = fc_per_cpu(dp, "fc4");
 	fc->entries6 = fc_per_cpu(dp, "fc6");
-	if (!v || dp->fc_stats_fd < 0) {
-		free(v);
-		return;
-	}
-	fc->counted = true;
-	for (uint32_t i = 0; i < MOAT_FCS_MAX; i++) {
-		if (bpf_map_lookup_elem(dp->fc_stats_fd, &i, v))
-			continue;
-		for (int c = 0; c < dp->ncpus; c++)
-			fc->stat[i] += v[c];
-	}
-	free(v);
+	fc->counted = !dp_percpu_sum(dp, dp->fc_stats_fd, MOAT_FCS_MAX, fc->stat);
 }
 
 int moat_dp_status(struct moat_dp *dp, struct moat_dp_status *st)

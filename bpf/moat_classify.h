@@ -347,24 +347,29 @@ static __always_inline __u32 moat_port_ref(__u32 t, __u16 port)
 	return l ? l->w[i % MOAT_LINE_WORDS] : 0;
 }
 
+/* A small ruleset's IPv4 terms, in order, as constants: first match wins. */
+static __always_inline __u64 moat_classify_small4(const struct moat_key *k)
+{
+	__u32 i;
+
+	MOAT_UNROLL
+	for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[0]; i++) {
+		const volatile struct moat_term4 *t = &MOAT_L.small4[i];
+
+		if (moat_small4(t, k))
+			return MOAT_MATCH(t->rule, t->verdict);
+	}
+	return MOAT_NO_MATCH;
+}
+
 /* The lowest matching rule and its verdict, or MOAT_NO_MATCH. */
 static __always_inline __u64 moat_classify4(const struct moat_key *k)
 {
 	__u64 best = MOAT_NO_MATCH;
-	__u32 i;
 	int pg;
 
-	if (MOAT_L.nsmall[0]) {
-		/* the whole ruleset, in order, as constants: first match wins */
-		MOAT_UNROLL
-		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[0]; i++) {
-			const volatile struct moat_term4 *t = &MOAT_L.small4[i];
-
-			if (moat_small4(t, k))
-				return MOAT_MATCH(t->rule, t->verdict);
-		}
-		return best;
-	}
+	if (MOAT_L.nsmall[0])
+		return moat_classify_small4(k);
 	/*
 	 * Nothing of the indexes may be computed before the test above: the
 	 * compiler would hoist it (nsmall is not a constant to it), and a

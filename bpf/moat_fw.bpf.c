@@ -748,8 +748,64 @@ static __always_inline void moat_log(const struct moat_rule_ext *x,
 	moat_ev_count(MOAT_EVC_SENT);
 }
 
-SEC("xdp")
-int moat_fw(struct xdp_md *ctx)
+/*
+ * The common frame, worked out in registers: an untagged IPv4 TCP or
+ * UDP frame (moat_parse_common()) that a small ruleset, compiled into
+ * the program, classifies, or whose flow has its entry in its first
+ * bucket of the cache; and whose answer asks for nothing but counting.
+ * Its action, or -1 for anything else, and then nothing has been
+ * written: moat_frame() does it all again, and does for such a frame
+ * what this does.  No key on the stack, no tests of what the frame
+ * cannot be: under BPF_PROG_TEST_RUN a cache hit costs 6 ns over a bare
+ * counting program instead of 13, one rule 7 instead of 12
+ * (docs/performance.md).
+ */
+static __always_inline int moat_fast4(struct xdp_md *ctx)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	struct moat_frame f = { .data = data, .end = end };
+	struct moat_key k = { .len = end - data };
+	struct moat_counter *c;
+	struct moat_fc4 *e;
+	__u32 v, slot;
+	__u64 m;
+
+	if (end - data > 0xffff || !moat_parse_common(&f, &k))
+		return -1;
+	if (layout.nsmall[0]) {
+		m = moat_classify_small4(&k);
+		v = MOAT_MATCH_VERDICT(m);
+		if (m == MOAT_NO_MATCH) {
+			slot = MOAT_SLOT_POLICY;
+			v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
+		} else if (v & MOAT_VERDICT_EXT) {
+			return -1;
+		} else {
+			slot = MOAT_VERDICT_SLOT(v);
+		}
+		c = moat_slot_counter(slot);
+		if (c) {
+			c->packets++;
+			c->bytes += k.len;
+		}
+		return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+	}
+	e = moat_fc4_find(moat_fc4_slot(&k, 0), &k);
+	if (!e || (e->cnt & MOAT_FC_FULL))
+		return -1;
+	m = e->match;
+	v = MOAT_MATCH_VERDICT(m);
+	if (m == MOAT_NO_MATCH)
+		v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
+	else if (v & MOAT_VERDICT_EXT)
+		return -1;
+	e->cnt += (1ull << MOAT_FC_PKT_SHIFT) | k.len;
+	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/* Any frame, and what moat_fast4() declines. */
+static __always_inline int moat_frame(struct xdp_md *ctx)
 {
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
@@ -872,6 +928,24 @@ int moat_fw(struct xdp_md *ctx)
 		c->bytes += end - data;
 	}
 	return drop ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * The common frame by moat_fast4() where the generation allows: no
+ * conntrack, no rule that names an interface, and IPv4 classified by
+ * constants or behind the cache.  (The verifier knows the layout, and
+ * leaves only the path that this generation takes.)
+ */
+SEC("xdp")
+int moat_fw(struct xdp_md *ctx)
+{
+	if (!layout.ct && !layout.nifaces && (layout.nsmall[0] || layout.fc_log[0])) {
+		int act = moat_fast4(ctx);
+
+		if (act >= 0)
+			return act;
+	}
+	return moat_frame(ctx);
 }
 
 char _license[] SEC("license") = "GPL";

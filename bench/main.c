@@ -240,6 +240,13 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A closed pipe (`moat-bench run | head`) stops cleanly too, instead
+	 * of killing the run with its namespaces and pins in place; every
+	 * later write just fails, so it is never reset.
+	 */
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

@@ -7,14 +7,16 @@
  * table of 65,536 flows and the bare pass), sent both ways (live frames
  * and AF_XDP), one round each.  It measures nothing worth keeping; it fails when a
  * case's frames do not add up (generated = counted by the receiver +
- * drops counted on the way) or when the run leaves anything behind.
- * Never a timed assertion: the machine is shared.
+ * drops counted on the way) or when the run leaves anything behind,
+ * also when its output pipe closes half-way.  Never a timed assertion:
+ * the machine is shared.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -25,7 +27,8 @@ static const char smoke_usage[] =
 	"\n"
 	"A short run of every scenario (one round, --packets frames a run,\n"
 	"default 200000; live frames and AF_XDP) that exits 1 when a case's\n"
-	"frames do not add up or the run leaves namespaces or pins behind,\n"
+	"frames do not add up or the run leaves namespaces or pins behind\n"
+	"(also when its output pipe closes half-way: a second, short run),\n"
 	"and 77 (skip) when it cannot run here.  The peer is the first built\n"
 	"in of nft-netdev, nft-sets, iptables-raw, xdp-filter, unless given.\n";
 
@@ -56,6 +59,54 @@ static int leftovers(int pid)
 		}
 	}
 	return left;
+}
+
+/*
+ * A run whose output is a pipe that closes early (`moat-bench run |
+ * head -1`) stops as on SIGINT: it must end by itself, not by SIGPIPE,
+ * and leave nothing behind.  0 when it does.
+ */
+static int closed_pipe(void)
+{
+	char buf[256];
+	int fd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		dup2(fd[1], STDERR_FILENO);
+		close(fd[0]);
+		close(fd[1]);
+		execl("/proc/self/exe", "moat-bench", "run", "--scenarios=moat",
+		      "--rules=1", "--rounds=1", "--packets=200000",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	/* the first line or so, then the reader goes away */
+	n = read(fd[0], buf, sizeof(buf));
+	close(fd[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	if (n <= 0) {
+		bench_err("smoke: closed pipe: the run wrote nothing");
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		bench_err("smoke: closed pipe: the run was killed by signal %d",
+			  WTERMSIG(status));
+		return -1;
+	}
+	bench_progress("smoke: a run whose pipe closed stopped by itself");
+	return leftovers((int)pid) ? -1 : 0;
 }
 
 int cmd_smoke(int argc, char **argv)
@@ -132,7 +183,7 @@ int cmd_smoke(int argc, char **argv)
 	}
 	args[n] = NULL;
 	ret = cmd_run(n, args);
-	if (leftovers((int)getpid()))
+	if (leftovers((int)getpid()) || closed_pipe())
 		ret = BENCH_EXIT_FAIL;
 	printf("smoke: %s\n", ret ? "FAILED" : "ok");
 	return ret;

@@ -396,23 +396,29 @@ static __always_inline __u64 moat_classify4(const struct moat_key *k)
 	return best;
 }
 
+/* The same for IPv6. */
+static __always_inline __u64 moat_classify_small6(const struct moat_key *k)
+{
+	__u32 i;
+
+	MOAT_UNROLL
+	for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[1]; i++) {
+		const volatile struct moat_term6 *t = &MOAT_L.small6[i];
+
+		if (moat_small6(t, k))
+			return MOAT_MATCH(t->rule, t->verdict);
+	}
+	return MOAT_NO_MATCH;
+}
+
 static __always_inline __u64 moat_classify6(const struct moat_key *k)
 {
 	const __u8 *d = (const __u8 *)k->dst6, *s = (const __u8 *)k->src6;
 	__u64 best = MOAT_NO_MATCH;
-	__u32 i;
 	int pg;
 
-	if (MOAT_L.nsmall[1]) {
-		MOAT_UNROLL
-		for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[1]; i++) {
-			const volatile struct moat_term6 *t = &MOAT_L.small6[i];
-
-			if (moat_small6(t, k))
-				return MOAT_MATCH(t->rule, t->verdict);
-		}
-		return best;
-	}
+	if (MOAT_L.nsmall[1])
+		return moat_classify_small6(k);
 	__asm__ volatile("" ::: "memory");
 	best = MOAT_NONE;
 	if (MOAT_L.root[1][1] != MOAT_ABSENT &&

@@ -749,62 +749,90 @@ static __always_inline void moat_log(const struct moat_rule_ext *x,
 }
 
 /*
- * The common frame, worked out in registers: an untagged IPv4 TCP or
- * UDP frame (moat_parse_common()) that a small ruleset, compiled into
- * the program, classifies, or whose flow has its entry in its first
- * bucket of the cache; and whose answer asks for nothing but counting.
- * Its action, or -1 for anything else, and then nothing has been
- * written: moat_frame() does it all again, and does for such a frame
- * what this does.  No key on the stack, no tests of what the frame
- * cannot be: under BPF_PROG_TEST_RUN a cache hit costs 6 ns over a bare
- * counting program instead of 13, one rule 7 instead of 12
- * (docs/performance.md).
+ * The short way's answer from a small ruleset's terms: the frame counted
+ * in its rule's counter (or the policy's), as moat_frame() counts it.
+ * -1 for an answer with options.
  */
-static __always_inline int moat_fast4(struct xdp_md *ctx)
+static __always_inline int moat_fast_small(__u64 m, __u32 len)
+{
+	struct moat_counter *c;
+	__u32 v = MOAT_MATCH_VERDICT(m), slot;
+
+	if (m == MOAT_NO_MATCH) {
+		slot = MOAT_SLOT_POLICY;
+		v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
+	} else if (v & MOAT_VERDICT_EXT) {
+		return -1;
+	} else {
+		slot = MOAT_VERDICT_SLOT(v);
+	}
+	c = moat_slot_counter(slot);
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * The short way's answer from a cache entry, @cnt and @m its count and
+ * answer: the frame counted in the entry, as moat_fc_hit() counts it.
+ * -1 for a full entry and for an answer with options.
+ */
+static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len)
+{
+	__u32 v = MOAT_MATCH_VERDICT(m);
+
+	if (*cnt & MOAT_FC_FULL)
+		return -1;
+	if (m == MOAT_NO_MATCH)
+		v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
+	else if (v & MOAT_VERDICT_EXT)
+		return -1;
+	*cnt += (1ull << MOAT_FC_PKT_SHIFT) | len;
+	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * The common frame, worked out in registers: an untagged IPv4 or IPv6
+ * TCP or UDP frame (moat_parse_common4/6()) that a small ruleset,
+ * compiled into the program, classifies, or whose flow has its entry in
+ * the first place the cache looks; and whose answer asks for nothing but
+ * counting.  Its action, or -1 for anything else, and then nothing has
+ * been written: moat_frame() does it all again, and does for such a
+ * frame what this does.  No key on the stack, no tests of what the frame
+ * cannot be: under BPF_PROG_TEST_RUN an IPv4 cache hit costs 6 ns over a
+ * bare counting program instead of 13, one rule 7 instead of 12
+ * (docs/performance.md).  A family without terms, or behind indexes
+ * without a cache, goes the general way from the start.
+ */
+static __always_inline int moat_fast(struct xdp_md *ctx)
 {
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	struct moat_frame f = { .data = data, .end = end };
 	struct moat_key k = { .len = end - data };
-	struct moat_counter *c;
-	struct moat_fc4 *e;
-	__u32 v, slot;
-	__u64 m;
+	struct moat_fc4 *e4;
+	struct moat_fc6 *e6;
 
-	if (end - data > 0xffff || !moat_parse_common(&f, &k))
+	if (end - data > 0xffff)
 		return -1;
-	if (layout.nsmall[0]) {
-		m = moat_classify_small4(&k);
-		v = MOAT_MATCH_VERDICT(m);
-		if (m == MOAT_NO_MATCH) {
-			slot = MOAT_SLOT_POLICY;
-			v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
-		} else if (v & MOAT_VERDICT_EXT) {
-			return -1;
-		} else {
-			slot = MOAT_VERDICT_SLOT(v);
-		}
-		c = moat_slot_counter(slot);
-		if (c) {
-			c->packets++;
-			c->bytes += k.len;
-		}
-		return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+	if ((layout.nsmall[0] || layout.fc_log[0]) && moat_parse_common4(&f, &k)) {
+		if (layout.nsmall[0])
+			return moat_fast_small(moat_classify_small4(&k), k.len);
+		e4 = moat_fc4_find(moat_fc4_slot(&k, 0), &k);
+		return e4 ? moat_fast_entry(&e4->cnt, e4->match, k.len) : -1;
 	}
-	e = moat_fc4_find(moat_fc4_slot(&k, 0), &k);
-	if (!e || (e->cnt & MOAT_FC_FULL))
-		return -1;
-	m = e->match;
-	v = MOAT_MATCH_VERDICT(m);
-	if (m == MOAT_NO_MATCH)
-		v = layout.policy_drop && !layout.audit ? MOAT_VERDICT_DROP : 0;
-	else if (v & MOAT_VERDICT_EXT)
-		return -1;
-	e->cnt += (1ull << MOAT_FC_PKT_SHIFT) | k.len;
-	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+	if ((layout.nsmall[1] || layout.fc_log[1]) && moat_parse_common6(&f, &k)) {
+		if (layout.nsmall[1])
+			return moat_fast_small(moat_classify_small6(&k), k.len);
+		e6 = moat_fc6_find(moat_fc6_slot(&k, 0), &k);
+		return e6 ? moat_fast_entry(&e6->cnt, e6->match, k.len) : -1;
+	}
+	return -1;
 }
 
-/* Any frame, and what moat_fast4() declines. */
+/* Any frame, and what moat_fast() declines. */
 static __always_inline int moat_frame(struct xdp_md *ctx)
 {
 	const __u8 *data = (const __u8 *)(long)ctx->data;
@@ -816,7 +844,7 @@ static __always_inline int moat_frame(struct xdp_md *ctx)
 	__u32 slot, drop, rule;
 	__u64 m, now = 0;
 
-	switch (moat_parse(&f, &k)) {
+	switch (moat_parse_walk(&f, &k)) {
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);
@@ -931,16 +959,15 @@ static __always_inline int moat_frame(struct xdp_md *ctx)
 }
 
 /*
- * The common frame by moat_fast4() where the generation allows: no
- * conntrack, no rule that names an interface, and IPv4 classified by
- * constants or behind the cache.  (The verifier knows the layout, and
- * leaves only the path that this generation takes.)
+ * The common frame by moat_fast() where the generation allows: no
+ * conntrack and no rule that names an interface.  (The verifier knows
+ * the layout, and leaves only the paths that this generation takes.)
  */
 SEC("xdp")
 int moat_fw(struct xdp_md *ctx)
 {
-	if (!layout.ct && !layout.nifaces && (layout.nsmall[0] || layout.fc_log[0])) {
-		int act = moat_fast4(ctx);
+	if (!layout.ct && !layout.nifaces) {
+		int act = moat_fast(ctx);
 
 		if (act >= 0)
 			return act;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The common frame's short way through the parse (moat_parse_common(),
- * bpf/moat_parse.h) against the full walk (moat_parse_walk()).  The XDP
+ * The common frame's short way through the parse (moat_parse_common4()
+ * and moat_parse_common6(), bpf/moat_parse.h) against the full walk
+ * (moat_parse_walk()).  The XDP
  * program classifies the common frame from what the short way reads
  * alone, so wherever it answers, its key must be the walk's, byte for
  * byte, and where it declines it must leave the key alone.
@@ -48,7 +49,7 @@ static int check(const uint8_t *frame, size_t len, const char *what)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&untouched, 0, sizeof(untouched));
-	common = moat_parse_common(&f, &a);
+	common = moat_parse_common4(&f, &a) || moat_parse_common6(&f, &a);
 	if (!common && memcmp(&a, &untouched, sizeof(a))) {
 		fprintf(stderr, "%s (%zu bytes): declined, but wrote the key\n",
 			what, len);
@@ -85,6 +86,10 @@ struct near_case {
 #define V4(...)                                                                    \
 	{ .kind = MOAT_FRAME_IP, .family = AF_INET, .src = { 192, 0, 2, 1 },       \
 	  .dst = { 198, 51, 100, 7 }, __VA_ARGS__ }
+#define V6(...)                                                                    \
+	{ .kind = MOAT_FRAME_IP, .family = AF_INET6,                               \
+	  .src = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },                             \
+	  .dst = { 0x20, 0x01, 0x0d, 0xb8, [14] = 7, [15] = 2 }, __VA_ARGS__ }
 #define PORTS .sport = 40000, .dport = 443
 
 static const struct near_case near[] = {
@@ -105,14 +110,24 @@ static const struct near_case near[] = {
 	/* shorter than the IPv4 header says */
 	{ "tcp, cut short", V4(PORTS, .proto = 6, .truncate = 53), 0 },
 	{ "udp, cut short", V4(PORTS, .proto = 17, .payload = 10, .truncate = 51), 0 },
-	/* UDP without padding: the short way reads 14 + 20 + 14 bytes */
-	{ "udp, 48 bytes", V4(PORTS, .proto = 17, .payload = 6, .truncate = 48), 1 },
-	{ "udp, 47 bytes", V4(PORTS, .proto = 17, .payload = 5, .truncate = 47), 0 },
-	{ "udp, 42 bytes", V4(PORTS, .proto = 17, .truncate = 42), 0 },
-	{ "udp6", { .kind = MOAT_FRAME_IP, .family = AF_INET6, .proto = 17,
-		    .src = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
-		    .dst = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
-		    .sport = 1, .dport = 2 }, 0 },
+	/* UDP without padding: whole at 42 bytes; and a byte short */
+	{ "udp, 42 bytes", V4(PORTS, .proto = 17, .truncate = 42), 1 },
+	{ "udp, 41 bytes", V4(PORTS, .proto = 17, .truncate = 41), 0 },
+	{ "udp6", V6(PORTS, .proto = 17), 1 },
+	{ "tcp6 syn", V6(PORTS, .proto = 6, .tcp_flags = 0x02), 1 },
+	{ "tcp6, payload", V6(PORTS, .proto = 6, .tcp_flags = 0x18, .payload = 200), 1 },
+	{ "icmpv6 echo", V6(.proto = 58, .sport = 128), 0 },
+	{ "icmpv6 neighbour solicitation", V6(.proto = 58, .sport = 135), 0 },
+	{ "sctp6", V6(PORTS, .proto = 132), 0 },
+	{ "udp6, hop-by-hop options", V6(PORTS, .proto = 17, .ext = { 0 }, .next = 1), 0 },
+	{ "tcp6, routing and destination options", V6(PORTS, .proto = 6, .ext = { 43, 60 }, .next = 2), 0 },
+	{ "udp6, first fragment", V6(PORTS, .proto = 17, .ext = { 44 }, .next = 1, .fragment = true, .more_fragments = true), 0 },
+	{ "udp6, tagged", V6(PORTS, .proto = 17, .nvlan = 1, .vlan = { 9 }), 0 },
+	{ "udp6, 61 bytes", V6(PORTS, .proto = 17, .truncate = 61), 0 },
+	{ "tcp6, cut short", V6(PORTS, .proto = 6, .truncate = 73), 0 },
+	/* a TCP header the IP header promises and the frame cuts short */
+	{ "tcp, cut at its flags", V4(PORTS, .proto = 6, .truncate = 47), 0 },
+	{ "tcp6, cut at its flags", V6(PORTS, .proto = 6, .truncate = 67), 0 },
 	{ "arp", { .kind = MOAT_FRAME_ARP }, 0 },
 };
 
@@ -134,13 +149,14 @@ static void test_near_misses(void **state)
 	}
 }
 
-/* IPv4 header fields the short way tests, where a changed byte matters. */
+/* Header fields the short way tests, where a changed byte matters. */
 static const size_t touchy[] = {
 	12, 13,		/* ethertype */
-	14,		/* version and header length */
-	16, 17,		/* total length */
-	20, 21,		/* flags and fragment offset */
-	23,		/* protocol */
+	14,		/* version (and IPv4's header length) */
+	16, 17,		/* IPv4's total length */
+	18, 19,		/* IPv6's payload length */
+	20, 21,		/* IPv4's flags and fragment offset; IPv6's next header */
+	23,		/* IPv4's protocol */
 };
 
 static void test_random_frames(void **state)
@@ -185,9 +201,9 @@ static void test_random_frames(void **state)
 		moat_ruleset_free(&rs);
 	}
 	/*
-	 * Not a vacuous pass: a fifth of randgen's frames are plain IPv4
-	 * TCP and UDP (the rest: IPv6, ICMP, other protocols, options,
-	 * fragments, tags, ARP, broken frames).
+	 * Not a vacuous pass: a fifth or more of randgen's frames are plain
+	 * TCP and UDP (the rest: ICMP, other protocols, options, extension
+	 * headers, fragments, tags, ARP, broken frames).
 	 */
 	fprintf(stderr, "%zu of %zu random frames took the short way; %zu of %zu frames in all\n",
 		taken, all, ncommon, nframes);

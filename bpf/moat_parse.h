@@ -355,9 +355,7 @@ static __always_inline int moat_parse_common4(const struct moat_frame *f,
 	if (proto == 6)
 		k->tcp_flags = ip[20 + 13];
 	k->l4_off = MOAT_ETH_HLEN + 20;
-	k->sport = moat_be16(ip + 20);
-	k->dport = moat_be16(ip + 22);
-	k->l4 = 1;
+	moat_l4_fields(ip + 20, k);
 	return 1;
 }
 
@@ -390,9 +388,7 @@ static __always_inline int moat_parse_common6(const struct moat_frame *f,
 	if (proto == 6)
 		k->tcp_flags = ip[40 + 13];
 	k->l4_off = MOAT_ETH_HLEN + 40;
-	k->sport = moat_be16(ip + 40);
-	k->dport = moat_be16(ip + 42);
-	k->l4 = 1;
+	moat_l4_fields(ip + 40, k);
 	return 1;
 }
 

@@ -376,5 +376,26 @@ kt_eq "SIGHUP with a broken file: still generation 3" 3 "$(mctl --json status | 
 kt_eq "SIGHUP with a broken file: tcp $SRV4:8080 still echoes (rule web)" eight "$(tcp_echo 4 $SRV4 8080 eight)"
 cp "$TMP/gen1.good" "$TMP/gen1.rules"
 
+echo "# shadowed and redundant rules: warnings, and the apply goes on"
+# moatctl looks for them itself while moatd applies (docs/moatctl.md); the
+# warnings come back with file:line:col, once each, and apply changes
+# nothing about them: the ruleset means what it says.
+{
+	cat "$TMP/gen2.rules"
+	echo "allow web9090 tcp dport 9090"
+	echo "drop  late     udp dport 5353"
+} >"$TMP/shadow.rules"
+kt_check "apply shadow.rules: exit 0" "see $TMP/shadow.err" \
+	apply_to "$TMP/shadow.out" "$TMP/shadow.rules" 2>"$TMP/shadow.err"
+kt_check "apply shadow.rules: says generation 4" "$(cat "$TMP/shadow.out")" grep -q "generation 4 " "$TMP/shadow.out"
+kt_eq "apply shadow.rules: web9090 can never match, at 6:1" 1 \
+	"$(grep -c "^$TMP/shadow.rules:6:1: warning: rule 'web9090' can never match: rule 'web' (line 4)" "$TMP/shadow.err")"
+kt_eq "apply shadow.rules: late can never match, at 7:1" 1 \
+	"$(grep -c "^$TMP/shadow.rules:7:1: warning: rule 'late' can never match: rule 'dns' (line 5)" "$TMP/shadow.err")"
+kt_eq "apply shadow.rules: two warnings, nothing else" 2 "$(grep -c warning "$TMP/shadow.err")"
+kt_eq "apply --json: the same two in diags" "6 7" \
+	"$(mctl --json ruleset apply "$TMP/shadow.rules" | jq -r '[.diags[] | select(.severity == "warning") | .line] | join(" ")')"
+kt_eq "status: 6 rules in force" 6 "$(mctl --json status | jq -r .generation.rules)"
+
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

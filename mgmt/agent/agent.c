@@ -230,7 +230,9 @@ static void handle(void *ctx, const struct ctl_request *r,
 			ctl_reply_error(w, msg, NULL, NULL);
 			break;
 		}
-		if (agent_apply_text(a, r->text, r->text_len, r->name, &o) < 0)
+		if ((r->analyzed ? agent_apply_analyzed :
+				   agent_apply_text)(a, r->text, r->text_len,
+						     r->name, &o) < 0)
 			log_failure(&o, "apply from moatctl");
 		else if (managed(a))
 			drifted(a, "moatctl ruleset apply --force");

@@ -68,6 +68,14 @@ int agent_apply_text(struct agent *a, const char *text, size_t len,
 int agent_apply_mode(struct agent *a, const char *text, size_t len,
 		     const char *name, bool audit, struct agent_outcome *o);
 
+/*
+ * The same without the search for shadowed and redundant rules: for a
+ * sender that made it itself (moatctl, while moatd applies), so that the
+ * reply does not wait for it twice.
+ */
+int agent_apply_analyzed(struct agent *a, const char *text, size_t len,
+			 const char *name, struct agent_outcome *o);
+
 /* The same for a file. */
 int agent_apply_file(struct agent *a, const char *path,
 		     struct agent_outcome *o);

@@ -82,14 +82,31 @@ static int failed(struct agent_outcome *o, int ret, const char *fmt, ...)
 	return ret;
 }
 
+static int apply(struct agent *a, const char *text, size_t len,
+		 const char *name, bool audit, bool analyze,
+		 struct agent_outcome *o);
+
 int agent_apply_text(struct agent *a, const char *text, size_t len,
 		     const char *name, struct agent_outcome *o)
 {
-	return agent_apply_mode(a, text, len, name, false, o);
+	return apply(a, text, len, name, false, true, o);
 }
 
 int agent_apply_mode(struct agent *a, const char *text, size_t len,
 		     const char *name, bool audit, struct agent_outcome *o)
+{
+	return apply(a, text, len, name, audit, true, o);
+}
+
+int agent_apply_analyzed(struct agent *a, const char *text, size_t len,
+			 const char *name, struct agent_outcome *o)
+{
+	return apply(a, text, len, name, false, false, o);
+}
+
+static int apply(struct agent *a, const char *text, size_t len,
+		 const char *name, bool audit, bool analyze,
+		 struct agent_outcome *o)
 {
 	struct moat_ruleset rs;
 	uint64_t t0, parse_ns;
@@ -112,7 +129,7 @@ int agent_apply_mode(struct agent *a, const char *text, size_t len,
 	 * fifth of a second for a large ruleset) does not delay it, and a
 	 * search that fails does not fail the apply.
 	 */
-	if (ret == 0 && moat_ruleset_analyze(&rs, &o->d) < 0)
+	if (ret == 0 && analyze && moat_ruleset_analyze(&rs, &o->d) < 0)
 		log_warn("%s: out of memory looking for shadowed rules", name);
 	moat_ruleset_free(&rs);
 	/*

@@ -60,6 +60,8 @@ int ctl_request_decode(const struct wire_msg *m, struct ctl_request *r,
 					   e);
 		if (!ret)
 			ret = wire_opt_bool(o, "force", &r->force, e);
+		if (!ret)
+			ret = wire_opt_bool(o, "analyzed", &r->analyzed, e);
 		return ret;
 	case CTL_DETACH:
 		return wire_get_str(o, "iface", r->iface, sizeof(r->iface), e);
@@ -80,6 +82,8 @@ void ctl_request_encode(struct wire_writer *w, const struct ctl_request *r)
 		wire_put_str(w, "name", r->name);
 		if (r->force)
 			wire_put_bool(w, "force", true);
+		if (r->analyzed)
+			wire_put_bool(w, "analyzed", true);
 		break;
 	case CTL_DETACH:
 		wire_put_str(w, "iface", r->iface);

@@ -5,6 +5,7 @@
  * connection may carry several.  docs/moatd.md lists every key.
  *
  *   request  apply   text, name [, force]    reply ok: generation, stats, diags [, file]
+ *                    [, analyzed]
  *   request  status                          reply ok: moatd, instance, pin_root,
  *                                              [generation], capacity, slots_used,
  *                                              interfaces, features
@@ -45,6 +46,11 @@ struct ctl_request {
 	size_t text_len;
 	char name[CTL_NAME_MAX + 1]; /* apply: the file name, for messages */
 	bool force; /* apply: even over a control plane's desired ruleset */
+	/*
+	 * apply: the sender looks for shadowed and redundant rules itself;
+	 * moatd does not, and its diags hold only the parse's and apply's.
+	 */
+	bool analyzed;
 	char iface[MOAT_IFNAME_MAX + 1]; /* detach */
 };
 

@@ -76,6 +76,7 @@ static void request(const struct wire_msg *m)
 	      "text");
 	check(!strcmp(again.name, r.name), "name");
 	check(again.force == r.force, "force");
+	check(again.analyzed == r.analyzed, "analyzed");
 	check(!strcmp(again.iface, r.iface), "iface");
 	wire_msg_free(&m2);
 	wire_writer_free(&w);

@@ -34,6 +34,11 @@ static void test_requests(void **state)
 		  .name = "/etc/moat/ruleset",
 		  .force = true },
 		{ .type = CTL_APPLY, .text = "", .name = "empty" },
+		{ .type = CTL_APPLY,
+		  .text = text,
+		  .text_len = sizeof(text) - 1,
+		  .name = "analyzed",
+		  .analyzed = true },
 		{ .type = CTL_STATUS },
 		{ .type = CTL_DETACH, .iface = "veth-a" },
 		{ .type = CTL_RELOAD },
@@ -57,6 +62,7 @@ static void test_requests(void **state)
 					    in[i].text_len);
 		assert_string_equal(out.name, in[i].name);
 		assert_int_equal(out.force, in[i].force);
+		assert_int_equal(out.analyzed, in[i].analyzed);
 		assert_string_equal(out.iface, in[i].iface);
 		wire_msg_free(&m);
 	}
@@ -93,6 +99,12 @@ static void test_bad_requests(void **state)
 	wire_put_str(&w, "name", "x");
 	wire_put_str(&w, "force", "yes");
 	expect_refused(&w, "key 'force' is not a boolean");
+
+	wire_begin(&w, "apply");
+	wire_put_str(&w, "text", "");
+	wire_put_str(&w, "name", "x");
+	wire_put_uint(&w, "analyzed", 1);
+	expect_refused(&w, "key 'analyzed' is not a boolean");
 
 	wire_begin(&w, "detach");
 	wire_put_str(&w, "iface", "a-name-that-is-too-long");

@@ -94,6 +94,21 @@ static __always_inline __u32 moat_be32(const __u8 *p)
 }
 
 /*
+ * An IPv6 address at @p into two words, as loaded (network order).  A
+ * memcpy from the packet would be sixteen byte loads here: clang cannot
+ * know the header is where a word load may go.
+ */
+static __always_inline void moat_addr6(__u64 *dst, const __u8 *p)
+{
+#ifdef __bpf__
+	dst[0] = *(const __u64 *)p;
+	dst[1] = *(const __u64 *)(p + 8);
+#else
+	__builtin_memcpy(dst, p, 16);
+#endif
+}
+
+/*
  * The frame being read.  @ctx is the xdp_md in the XDP program (for
  * MOAT_LOAD, see below) and NULL in userspace.
  */
@@ -310,8 +325,8 @@ static __always_inline int moat_parse_ipv6(const struct moat_frame *f,
 	ip_end = off + 40 + moat_be16(ip + 4);
 	if (f->data + ip_end > f->end)
 		return MOAT_K_MALFORMED;
-	__builtin_memcpy(k->src6, ip + 8, 16);
-	__builtin_memcpy(k->dst6, ip + 24, 16);
+	moat_addr6(k->src6, ip + 8);
+	moat_addr6(k->dst6, ip + 24);
 	k->fam6 = 1;
 	k->proto = ip[6];
 	if (moat_is_ext(ip[6]))
@@ -381,8 +396,8 @@ static __always_inline int moat_parse_common6(const struct moat_frame *f,
 	plen = moat_be16(ip + 4);
 	if (plen < need || ip + 40 + plen > f->end)
 		return 0;
-	__builtin_memcpy(k->src6, ip + 8, 16);
-	__builtin_memcpy(k->dst6, ip + 24, 16);
+	moat_addr6(k->src6, ip + 8);
+	moat_addr6(k->dst6, ip + 24);
 	k->fam6 = 1;
 	k->proto = proto;
 	if (proto == 6)

@@ -139,8 +139,19 @@ int dp_counters_open(struct moat_dp *dp, bool create)
 	return fc_sync_open(dp, create);
 }
 
+/* Let go of the flow cache maps a reader mapped (they may be retiring). */
+static void fc_views_drop(struct moat_dp *dp)
+{
+	for (int i = 0; i < 2; i++) {
+		if (dp->fc_view[i].id)
+			munmap((void *)dp->fc_view[i].p, dp->fc_view[i].len);
+		dp->fc_view[i] = (struct dp_fc_view){ 0 };
+	}
+}
+
 void dp_counters_close(struct moat_dp *dp)
 {
+	fc_views_drop(dp);
 	if (dp->counters_fd >= 0)
 		close(dp->counters_fd);
 	if (dp->legacy_fd >= 0)
@@ -240,21 +251,32 @@ static void fc_add1(struct moat_counter *sum, uint32_t n, uint32_t only,
  * Add the counts in the flow cache map pinned at @dir/@name to @sum: to
  * every slot's, or with @only to sum[0] for that slot alone.  A map that
  * is not there (a family without a cache is still pinned) adds nothing.
+ * The mapping stays in dp->fc_view for the next read of the same map:
+ * mapping tens of MiB again for every read cost more than the scan.
  */
 static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 		      struct moat_counter *sum, uint32_t only)
 {
+	struct dp_fc_view *v = &dp->fc_view[strcmp(name, "fc4") ? 1 : 0];
 	struct bpf_map_info info;
 	char path[PATH_MAX];
 	size_t len, page = (size_t)sysconf(_SC_PAGESIZE);
-	void *p;
+	const void *p;
 	int fd, err;
 
 	if (dp_join(path, sizeof(path), dir, name))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+	if (fd < 0) {
+		err = errno;
+		if (err != ENOENT)
+			return -err;
+		/* what is mapped is an older generation's: not ours to hold */
+		if (v->id)
+			munmap((void *)v->p, v->len);
+		*v = (struct dp_fc_view){ 0 };
+		return 0;
+	}
 	err = map_info(fd, &info);
 	if (!err && (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != 64 ||
 		     !(info.map_flags & BPF_F_MMAPABLE)))
@@ -264,10 +286,19 @@ static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 		return err;
 	}
 	len = ((size_t)info.max_entries * 64 + page - 1) / page * page;
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (v->id != info.id || v->len != len) {
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		if (v->id)
+			munmap((void *)v->p, v->len);
+		*v = (struct dp_fc_view){ info.id, p, len };
+	}
 	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
+	p = v->p;
 	if (!strcmp(name, "fc4")) {
 		const struct moat_fc4_bucket *b = p;
 
@@ -282,7 +313,6 @@ static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 			fc_add1(sum, nslots(dp), only, e[i].match,
 				__atomic_load_n(&e[i].cnt, __ATOMIC_RELAXED));
 	}
-	munmap(p, len);
 	return 0;
 }
 
@@ -559,6 +589,8 @@ int dp_counters_fold_fc(struct moat_dp *dp, const char *dir)
 	if (!sum)
 		return -ENOMEM;
 	err = fc_add(dp, dir, sum, UINT32_MAX);
+	/* its maps go once their pins do: hold them no longer */
+	fc_views_drop(dp);
 	if (!err)
 		err = carry_add(dp, sum);
 	free(sum);

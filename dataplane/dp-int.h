@@ -49,6 +49,16 @@ struct moat_dp {
 	int legacy_fd; /* counters of an instance made before rule_counters, or -1 */
 	int fc_sync_fd; /* struct moat_fc_sync, 1 + ncpus; -1 in pins from before */
 	struct moat_fc_sync *fc_sync; /* mapped, or NULL */
+	/*
+	 * The running generation's flow cache maps (fc4, fc6) as a reader
+	 * last mapped them, by map id, so that reading counters again does
+	 * not map them again (counters.c).
+	 */
+	struct dp_fc_view {
+		uint32_t id; /* 0: none */
+		const void *p;
+		size_t len;
+	} fc_view[2];
 	int ct_fd, ct_conf_fd, ct_stats_fd; /* -1: flows are not tracked */
 	int frags_fd; /* first fragments' verdicts, with ct_fd */
 	int events_fd, ev_stats_fd; /* verdict logs: ring buffer and counters */

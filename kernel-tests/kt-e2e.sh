@@ -259,7 +259,7 @@ setup_net
 start_servers
 # conntrack no: the rules' own meaning, packet by packet; kt-ct tests conntrack
 if ! kt_check "moatd starts and answers on its socket" "its log is above" \
-	kt_moatd_start "$TMP/gen1.rules" "conntrack no"; then
+	kt_moatd_start "$TMP/gen1.rules" "conntrack no" "capacity 64"; then
 	kt_done || exit 1
 fi
 
@@ -396,6 +396,20 @@ kt_eq "apply shadow.rules: two warnings, nothing else" 2 "$(grep -c warning "$TM
 kt_eq "apply --json: the same two in diags" "6 7" \
 	"$(mctl --json ruleset apply "$TMP/shadow.rules" | jq -r '[.diags[] | select(.severity == "warning") | .line] | join(" ")')"
 kt_eq "status: 6 rules in force" 6 "$(mctl --json status | jq -r .generation.rules)"
+
+echo "# over capacity (capacity 64): refused, and said so"
+{
+	echo "policy drop"
+	for i in $(seq 1 80); do echo "allow r$i tcp dport $((20000 + i))"; done
+} >"$TMP/big.rules"
+kt_check "apply big.rules: refused with exit 1" "see $TMP/big.err" \
+	test "$(mctl ruleset apply "$TMP/big.rules" >/dev/null 2>"$TMP/big.err"; echo $?)" = 1
+kt_check "apply big.rules: the diag names the capacity" "$(cat "$TMP/big.err")" \
+	grep -q "error: over capacity: 80 rules.*this data plane holds" "$TMP/big.err"
+kt_check "apply big.rules: the summary says over capacity" "$(cat "$TMP/big.err")" \
+	grep -q "^moatctl: moatd: cannot apply .*big.rules: over capacity; the running generation stays" "$TMP/big.err"
+kt_eq "status: still generation 5, 6 rules" "5 6" \
+	"$(mctl --json status | jq -r '"\(.generation.generation) \(.generation.rules)"')"
 
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

@@ -137,9 +137,10 @@ static int apply(struct agent *a, const char *text, size_t len,
 	 * back, or moatd keeps the peak of its biggest ruleset resident.
 	 */
 	malloc_trim(0);
+	/* E2BIG: a capacity, which the diags name; its strerror would not */
 	if (ret < 0)
 		return failed(o, ret, "cannot apply %s: %s", name,
-			      strerror(-ret));
+			      ret == -E2BIG ? "over capacity" : strerror(-ret));
 
 	/* the data plane gets a parsed ruleset: the parse is ours to time */
 	if (!o->st.parse_ns) {

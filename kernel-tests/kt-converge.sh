@@ -116,21 +116,21 @@ fleet() { # WEB-RULESET [HOST-3-RULESET]: what the first ones and the last run
 	echo db@1
 }
 # shellcheck disable=SC2046 # a word a host
-kt_check "two rulesets by label: every host converges" "$(fleet_view)" \
+kt_check "two rulesets by label: every host converges" "@fleet_view" \
 	kt_wait 60 fleet_is $(fleet web@1)
 
 gendb=$(cpctl --json host show "${ID[$N]}" | jq -r .desired_generation)
 printf 'policy drop\nallow ping icmp type echo-request\nallow web tcp dport 80,443\n' >"$TMP/web2"
 cpctl ruleset push web "$TMP/web2" >/dev/null
 # shellcheck disable=SC2046
-kt_check "web version 2: its hosts move" "$(fleet_view)" \
+kt_check "web version 2: its hosts move" "@fleet_view" \
 	kt_wait 60 fleet_is $(fleet web@2)
 kt_eq "web version 2: the db host's generation stays" "$gendb" \
 	"$(cpctl --json host show "${ID[$N]}" | jq -r .desired_generation)"
 
 label 3 db
 # shellcheck disable=SC2046
-kt_check "a label change: host 3 moves to db" "$(fleet_view)" \
+kt_check "a label change: host 3 moves to db" "@fleet_view" \
 	kt_wait 60 fleet_is $(fleet web@2 db@1)
 
 # a canary: priority 10 (before web's 100), audit mode, half of role=web
@@ -152,7 +152,7 @@ for i in $(seq 1 "$WEB"); do
 done
 want+=(db@1)
 kt_check "canary to 50% in audit mode: exactly the hosts the hash says (${want[*]})" \
-	"$(fleet_view)" kt_wait 60 fleet_is "${want[@]}"
+	"@fleet_view" kt_wait 60 fleet_is "${want[@]}"
 audit_hosts=0
 for i in $(seq 1 "$WEB"); do
 	if [ "${want[$((i - 1))]}" = canary@1:audit ] &&
@@ -165,7 +165,7 @@ kt_eq "canary: its hosts run it in audit mode" \
 
 cpctl assign delete "$CANARY" >/dev/null
 # shellcheck disable=SC2046
-kt_check "canary deleted: every web host back on web" "$(fleet_view)" \
+kt_check "canary deleted: every web host back on web" "@fleet_view" \
 	kt_wait 60 fleet_is $(fleet web@2)
 
 kt_done

@@ -50,7 +50,9 @@ kt_name() {
 }
 
 # kt_check NAME WHY COMMAND...: runs COMMAND; "ok" when it succeeds,
-# "not ok - NAME: WHY" when it fails.
+# "not ok - NAME: WHY" when it fails.  A WHY of "@FUNCTION" is FUNCTION's
+# output once COMMAND has failed: what a kt_wait ended on, not what was
+# there when it began.
 kt_check() {
 	local name=$1 why=$2
 	shift 2
@@ -60,6 +62,9 @@ kt_check() {
 		return 0
 	fi
 	KT_FAILED=$((KT_FAILED + 1))
+	case $why in
+	@*) why=$("${why#@}" 2>&1) ;;
+	esac
 	echo "not ok $KT_CHECKS - $name: $why"
 	return 1
 }

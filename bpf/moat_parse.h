@@ -335,6 +335,21 @@ static __always_inline int moat_parse_ipv6(const struct moat_frame *f,
 }
 
 /*
+ * The transport bytes a common frame's @proto needs after its IP header
+ * at @l4 (UDP's header, TCP's up to its flags), or 0 for a protocol, or a
+ * TCP header cut short, that goes the general way.
+ */
+static __always_inline __u32 moat_common_need(__u8 proto, const __u8 *l4,
+					      const __u8 *end)
+{
+	if (proto == 17)
+		return 8;
+	if (proto == 6 && l4 + 14 <= end)
+		return 20;
+	return 0;
+}
+
+/*
  * The common frame, with as few tests as will do: untagged IPv4 without
  * options, not a fragment, TCP or UDP, its headers whole.  1 when @k is
  * filled in, exactly as moat_parse_walk() fills it; 0 otherwise, and @k
@@ -355,11 +370,8 @@ static __always_inline int moat_parse_common4(const struct moat_frame *f,
 	    (moat_be16(ip + 6) & 0x3fff))
 		return 0;
 	proto = ip[9];
-	if (proto == 17)
-		need = 8;
-	else if (proto == 6 && ip + 20 + 14 <= f->end)
-		need = 20;
-	else
+	need = moat_common_need(proto, ip + 20, f->end);
+	if (!need)
 		return 0;
 	tot = moat_be16(ip + 2);
 	if (tot < 20 + need || ip + tot > f->end)
@@ -387,11 +399,8 @@ static __always_inline int moat_parse_common6(const struct moat_frame *f,
 	if (moat_be16(f->data + 12) != MOAT_ETH_P_IPV6 || (ip[0] >> 4) != 6)
 		return 0;
 	proto = ip[6];
-	if (proto == 17)
-		need = 8;
-	else if (proto == 6 && ip + 40 + 14 <= f->end)
-		need = 20;
-	else
+	need = moat_common_need(proto, ip + 40, f->end);
+	if (!need)
 		return 0;
 	plen = moat_be16(ip + 4);
 	if (plen < need || ip + 40 + plen > f->end)

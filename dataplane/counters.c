@@ -139,14 +139,18 @@ int dp_counters_open(struct moat_dp *dp, bool create)
 	return fc_sync_open(dp, create);
 }
 
-/* Let go of the flow cache maps a reader mapped (they may be retiring). */
+/* Let go of a flow cache map a reader mapped (it may be retiring). */
+static void fc_view_drop(struct dp_fc_view *v)
+{
+	if (v->id)
+		munmap((void *)v->p, v->len);
+	*v = (struct dp_fc_view){ 0 };
+}
+
 static void fc_views_drop(struct moat_dp *dp)
 {
-	for (int i = 0; i < 2; i++) {
-		if (dp->fc_view[i].id)
-			munmap((void *)dp->fc_view[i].p, dp->fc_view[i].len);
-		dp->fc_view[i] = (struct dp_fc_view){ 0 };
-	}
+	fc_view_drop(&dp->fc_view[0]);
+	fc_view_drop(&dp->fc_view[1]);
 }
 
 void dp_counters_close(struct moat_dp *dp)
@@ -272,9 +276,7 @@ static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 		if (err != ENOENT)
 			return -err;
 		/* what is mapped is an older generation's: not ours to hold */
-		if (v->id)
-			munmap((void *)v->p, v->len);
-		*v = (struct dp_fc_view){ 0 };
+		fc_view_drop(v);
 		return 0;
 	}
 	err = map_info(fd, &info);
@@ -293,8 +295,7 @@ static int fc_add_map(struct moat_dp *dp, const char *dir, const char *name,
 			close(fd);
 			return err;
 		}
-		if (v->id)
-			munmap((void *)v->p, v->len);
+		fc_view_drop(v);
 		*v = (struct dp_fc_view){ info.id, p, len };
 	}
 	close(fd);

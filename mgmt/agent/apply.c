@@ -84,28 +84,6 @@ static int failed(struct agent_outcome *o, int ret, const char *fmt, ...)
 
 static int apply(struct agent *a, const char *text, size_t len,
 		 const char *name, bool audit, bool analyze,
-		 struct agent_outcome *o);
-
-int agent_apply_text(struct agent *a, const char *text, size_t len,
-		     const char *name, struct agent_outcome *o)
-{
-	return apply(a, text, len, name, false, true, o);
-}
-
-int agent_apply_mode(struct agent *a, const char *text, size_t len,
-		     const char *name, bool audit, struct agent_outcome *o)
-{
-	return apply(a, text, len, name, audit, true, o);
-}
-
-int agent_apply_analyzed(struct agent *a, const char *text, size_t len,
-			 const char *name, struct agent_outcome *o)
-{
-	return apply(a, text, len, name, false, false, o);
-}
-
-static int apply(struct agent *a, const char *text, size_t len,
-		 const char *name, bool audit, bool analyze,
 		 struct agent_outcome *o)
 {
 	struct moat_ruleset rs;
@@ -162,6 +140,24 @@ static int apply(struct agent *a, const char *text, size_t len,
 			 a->cfg.state_dir, strerror(-ret));
 	o->ret = 0;
 	return 0;
+}
+
+int agent_apply_text(struct agent *a, const char *text, size_t len,
+		     const char *name, struct agent_outcome *o)
+{
+	return apply(a, text, len, name, false, true, o);
+}
+
+int agent_apply_mode(struct agent *a, const char *text, size_t len,
+		     const char *name, bool audit, struct agent_outcome *o)
+{
+	return apply(a, text, len, name, audit, true, o);
+}
+
+int agent_apply_analyzed(struct agent *a, const char *text, size_t len,
+			 const char *name, struct agent_outcome *o)
+{
+	return apply(a, text, len, name, false, false, o);
 }
 
 int agent_apply_file(struct agent *a, const char *path, struct agent_outcome *o)

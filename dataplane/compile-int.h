@@ -60,6 +60,16 @@ size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
 		    int home);
 
 /*
+ * The same for the merge of @up, a pruned list, and @own (both sorted by
+ * rule), into @out: what lstore_prune() of the merge would keep, found
+ * without comparing @up's terms with each other.  @mine has room for
+ * @nown.
+ */
+size_t lstore_merge_prune(const struct cterm *terms, const uint32_t *up,
+			  size_t nup, const uint32_t *own, size_t nown,
+			  uint32_t *out, uint32_t *mine, int home);
+
+/*
  * Store the list @ids (pruned, sorted by rule); returns its list ref in
  * *ref (0 for an empty list).  -E2BIG when the list or the store is over
  * capacity.
@@ -71,9 +81,14 @@ int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
 void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t);
 void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t);
 
-/* Index builders; @ids are the terms homed there, sorted by rule. */
+/*
+ * Index builders; @ids are the terms homed there, sorted by rule.  A
+ * trie leaves out the terms of an address whose list would be over
+ * MOAT_LIST_MAX: they go to @spill (room for @n), to be filed elsewhere.
+ */
 int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
-	       size_t n, uint32_t *root, struct moat_diags *d);
+	       size_t n, uint32_t *root, uint32_t *spill, size_t *nspill,
+	       struct moat_diags *d);
 int portidx_build(struct lstore *ls, int fam6, int home, int pgroup,
 		  const uint32_t *ids, size_t n, uint32_t *table,
 		  struct moat_diags *d);

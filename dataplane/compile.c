@@ -64,23 +64,51 @@ static unsigned range_bits(uint16_t lo, uint16_t hi)
 	return b;
 }
 
-static int choose_home(const struct cterm *t)
+/*
+ * An IPv6 prefix length as the IPv4 one of a network of the same rank in
+ * an address plan: a /64 subnet as a /24, a /48 site as an /18, a /32 as
+ * a /12, a host as a host.  Prefixes are compared with port ranges in
+ * these terms: a /32 holds as many hosts as an IPv4 /0, but a ruleset
+ * names few of them, and many of its rules name the same /32.
+ */
+static unsigned v6_rank(unsigned len)
+{
+	return len <= 64 ? len * 3 / 8 : 24 + (len - 64) / 8;
+}
+
+/* How many bits of @home's key a term constrains: 0 for none. */
+static unsigned home_bits(const struct cterm *t, int home)
+{
+	bool ports = (t->flags & MOAT_T_L4) && !(t->flags & MOAT_T_ANYPROTO);
+
+	switch (home) {
+	case MOAT_HOME_DST:
+		return t->fam6 ? v6_rank(t->dst_len) : t->dst_len;
+	case MOAT_HOME_SRC:
+		return t->fam6 ? v6_rank(t->src_len) : t->src_len;
+	case MOAT_HOME_DPORT:
+		return ports ? range_bits(t->dp_lo, t->dp_hi) : 0;
+	case MOAT_HOME_SPORT:
+		return ports ? range_bits(t->sp_lo, t->sp_hi) : 0;
+	}
+	return 0;
+}
+
+/*
+ * The index after @after whose key the term constrains most (of equals,
+ * the first), or MOAT_HOME_ANY.  -1 for the first choice; an index that
+ * spills a term asks again from itself.
+ */
+static int choose_home(const struct cterm *t, int after)
 {
 	unsigned best = 0, b;
-	int home = MOAT_HOME_ANY;
+	int home = MOAT_HOME_ANY, h;
 
-	if (t->dst_len > best)
-		best = t->dst_len, home = MOAT_HOME_DST;
-	if (t->src_len > best)
-		best = t->src_len, home = MOAT_HOME_SRC;
-	if (!(t->flags & MOAT_T_L4) || (t->flags & MOAT_T_ANYPROTO))
-		return home;
-	b = range_bits(t->dp_lo, t->dp_hi);
-	if (b > best)
-		best = b, home = MOAT_HOME_DPORT;
-	b = range_bits(t->sp_lo, t->sp_hi);
-	if (b > best)
-		home = MOAT_HOME_SPORT;
+	for (h = after + 1; h < MOAT_HOME_ANY; h++) {
+		b = home_bits(t, h);
+		if (b > best)
+			best = b, home = h;
+	}
 	return home;
 }
 
@@ -94,7 +122,7 @@ static int add_term(struct expand *x, const struct cterm *t)
 	if (err)
 		return err;
 	x->v[x->n] = *t;
-	x->v[x->n].home = (uint8_t)choose_home(t);
+	x->v[x->n].home = (uint8_t)choose_home(t, -1);
 	x->n++;
 	return 0;
 }
@@ -289,16 +317,24 @@ static int build_small(struct moat_image *img, struct expand *x,
 	return 0;
 }
 
-static int build_indexes(struct lstore *ls, const struct expand *x,
+/*
+ * File each term in its home's index.  A trie may spill the terms of a
+ * crowded address; they move on to their next home, which is built later.
+ */
+static int build_indexes(struct lstore *ls, struct expand *x,
 			 struct moat_diags *d)
 {
 	struct moat_layout *L = &ls->img->layout;
 	uint32_t *ids = malloc((x->n + 1) * sizeof(*ids));
-	size_t n, i;
+	uint32_t *spill = malloc((x->n + 1) * sizeof(*spill));
+	size_t n, i, nspill;
 	int fam6, home, pg, err = 0;
 
-	if (!ids)
+	if (!ids || !spill) {
+		free(ids);
+		free(spill);
 		return -ENOMEM;
+	}
 	for (fam6 = 0; fam6 < 2 && !err; fam6++) {
 		for (home = MOAT_HOME_DST; home <= MOAT_HOME_ANY && !err; home++) {
 			for (pg = 0; pg < MOAT_PG_MAX && !err; pg++) {
@@ -322,7 +358,15 @@ static int build_indexes(struct lstore *ls, const struct expand *x,
 				case MOAT_HOME_DST:
 				case MOAT_HOME_SRC:
 					err = trie_build(ls, fam6, home, ids, n,
-							 &L->root[fam6][home == MOAT_HOME_DST], d);
+							 &L->root[fam6][home == MOAT_HOME_DST],
+							 spill, &nspill, d);
+					for (i = 0; !err && i < nspill; i++) {
+						struct cterm *t = &x->v[spill[i]];
+
+						t->home = (uint8_t)choose_home(t, home);
+					}
+					if (!err)
+						ls->img->nhome[home] -= (uint32_t)nspill;
 					break;
 				case MOAT_HOME_DPORT:
 				case MOAT_HOME_SPORT:
@@ -341,6 +385,7 @@ static int build_indexes(struct lstore *ls, const struct expand *x,
 			}
 		}
 	}
+	free(spill);
 	free(ids);
 	return err;
 }

@@ -106,6 +106,37 @@ size_t lstore_prune(const struct cterm *terms, uint32_t *ids, size_t n,
 	return kept;
 }
 
+size_t lstore_merge_prune(const struct cterm *terms, const uint32_t *up,
+			  size_t nup, const uint32_t *own, size_t nown,
+			  uint32_t *out, uint32_t *mine, int home)
+{
+	size_t i = 0, j = 0, n = 0, nmine = 0, k;
+
+	while (i < nup || j < nown) {
+		bool from_up = j == nown ||
+			       (i < nup && terms[up[i]].rule <= terms[own[j]].rule);
+		uint32_t id = from_up ? up[i++] : own[j++];
+		const struct cterm *b = &terms[id];
+		bool covered = false;
+
+		if (n > MOAT_LIST_MAX)
+			return nup + nown; /* over anyway, as in lstore_prune() */
+		/* @up is pruned: of the terms before b, only @own's can cover it */
+		if (from_up)
+			for (k = 0; k < nmine && !covered; k++)
+				covered = term_covers(&terms[out[mine[k]]], b, home);
+		else
+			for (k = 0; k < n && !covered; k++)
+				covered = term_covers(&terms[out[k]], b, home);
+		if (covered)
+			continue;
+		if (!from_up)
+			mine[nmine++] = (uint32_t)n;
+		out[n++] = id;
+	}
+	return n;
+}
+
 void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t)
 {
 	uint32_t s, d;

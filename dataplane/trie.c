@@ -5,8 +5,8 @@
  * leaf.  A term with prefix P sits in the list of P and of every prefix
  * nested inside P, so the lookup reads one list, never a chain of them.
  *
- * The trie is painted with dense nodes in a scratch array, then copied
- * into the image node by node, each as a one-line sparse node when its
+ * The nodes are built one at a time from the prefixes in address order,
+ * children before parents, each stored as a one-line sparse node when its
  * 256 entries change value at most MOAT_SPARSE_MAX times.
  */
 #include <errno.h>
@@ -26,8 +26,6 @@ struct tbuild {
 	struct lstore *ls;
 	const struct cterm *terms;
 	int home, fam6;
-	uint32_t *t; /* the scratch trie, dense nodes */
-	size_t n, cap;
 	size_t icap; /* of ls->img->trie */
 };
 
@@ -58,47 +56,6 @@ static int cmp_by_prefix(const void *pa, const void *pb)
 	return a->rule < b->rule ? -1 : a->rule > b->rule;
 }
 
-static int cmp_by_len(const void *pa, const void *pb)
-{
-	const struct tprefix *a = pa, *b = pb;
-
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return memcmp(a->addr, b->addr, 16);
-}
-
-/* Merge two rule-sorted id lists into @out; returns the count. */
-static size_t merge_ids(const struct cterm *T, const uint32_t *a, size_t na,
-			const uint32_t *b, size_t nb, uint32_t *out)
-{
-	size_t i = 0, j = 0, n = 0;
-
-	while (i < na && j < nb)
-		out[n++] = T[a[i]].rule <= T[b[j]].rule ? a[i++] : b[j++];
-	while (i < na)
-		out[n++] = a[i++];
-	while (j < nb)
-		out[n++] = b[j++];
-	return n;
-}
-
-static int trie_alloc(struct tbuild *b, size_t n, uint32_t fill, uint32_t *off)
-{
-	size_t i;
-	int err;
-
-	if (b->n + n > MOAT_TRIE_OFF)
-		return -E2BIG;
-	err = image_grow((void **)&b->t, &b->cap, b->n + n, 4);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++)
-		b->t[b->n + i] = fill;
-	*off = (uint32_t)b->n;
-	b->n += n;
-	return 0;
-}
-
 /* @n words at the end of the image's trie; returns their offset. */
 static int image_alloc(struct tbuild *b, size_t n, uint32_t *off)
 {
@@ -116,24 +73,18 @@ static int image_alloc(struct tbuild *b, size_t n, uint32_t *off)
 }
 
 /*
- * Copy the scratch node at @off into the image, children first; *entry
- * becomes what points at the copy (or, when every byte leads to the same
- * leaf, that leaf).
+ * Store the node whose 256 entries are @e, all equal outside entries
+ * [@lo, @hi]; *entry becomes what points at it (or, when every byte leads
+ * to the same leaf, that leaf).
  */
-static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
+static int node_store(struct tbuild *b, const uint32_t *e, uint32_t lo,
+		      uint32_t hi, uint32_t *entry)
 {
-	uint32_t e[256], steps = 0, at, i, k;
+	uint32_t steps = 0, from = lo ? lo : 1, to = hi < 255 ? hi + 1 : 255;
+	uint32_t at, i, k;
 	int err;
 
-	for (i = 0; i < 256; i++) {
-		e[i] = b->t[off + i];
-		if (e[i] & MOAT_TRIE_INNER) {
-			err = compact(b, e[i] & MOAT_TRIE_OFF, &e[i]);
-			if (err)
-				return err;
-		}
-	}
-	for (i = 1; i < 256; i++)
+	for (i = from; i <= to; i++)
 		steps += e[i] != e[i - 1];
 	if (!steps && !(e[0] & MOAT_TRIE_INNER)) {
 		*entry = e[0];
@@ -143,7 +94,7 @@ static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
 		err = image_alloc(b, 256, &at);
 		if (err)
 			return err;
-		memcpy(b->ls->img->trie + at, e, sizeof(e));
+		memcpy(b->ls->img->trie + at, e, 256 * sizeof(*e));
 		*entry = MOAT_TRIE_INNER | at;
 		return 0;
 	}
@@ -156,7 +107,7 @@ static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
 
 		memset(w, 0, MOAT_LINE_WORDS * 4);
 		w[0] = e[0];
-		for (i = 1, k = 0; i < 256; i++) {
+		for (i = from, k = 0; i <= to; i++) {
 			if (e[i] == e[i - 1])
 				continue;
 			w[++k] = e[i];
@@ -172,58 +123,66 @@ static int compact(struct tbuild *b, uint32_t off, uint32_t *entry)
 	return 0;
 }
 
-/* Paint @ref over the addresses of prefix @p, creating nodes on the way. */
-static int trie_paint(struct tbuild *b, uint32_t root, const struct tprefix *p)
+/*
+ * Build the node for bits [@depth, @depth + 8) under the address bytes
+ * that pf[*i] starts with, from the prefixes pf[*i ..] below them (in
+ * address order, parents first), its entries starting as @inherit; the
+ * children are stored first.  On return *i is past those prefixes.
+ *
+ * In address order a prefix comes after every prefix that covers it, so
+ * painting in that order leaves each entry with its longest prefix, and
+ * an entry's value is final by the time a longer prefix descends from it.
+ */
+static int node_build(struct tbuild *b, const struct tprefix *pf, size_t npf,
+		      size_t *i, unsigned depth, uint32_t inherit,
+		      uint32_t *entry)
 {
-	unsigned bits = b->fam6 ? 128 : 32, depth = 16, start;
-	uint32_t node = root, span, i, *t;
+	const uint8_t *under = pf[*i].addr;
+	unsigned nb = depth / 8, at, span, k, lo = 255, hi = 0;
+	uint32_t e[256];
 	int err;
 
-	start = (uint32_t)p->addr[0] << 8 | p->addr[1];
-	for (;;) {
-		if (p->len <= depth) {
-			span = 1u << (depth - p->len);
-			start &= ~(span - 1);
-			t = b->t + node;
-			for (i = 0; i < span; i++)
-				t[start + i] = p->ref;
-			return 0;
-		}
-		if (depth >= bits)
-			return -EINVAL;
-		/* descend: the entry becomes an inner node inheriting its leaf */
-		t = b->t + node + start;
-		if (!(*t & MOAT_TRIE_INNER)) {
-			uint32_t child;
+	for (k = 0; k < 256; k++)
+		e[k] = inherit;
+	while (*i < npf && !memcmp(pf[*i].addr, under, nb)) {
+		const struct tprefix *p = &pf[*i];
 
-			err = trie_alloc(b, 256, *t, &child);
+		at = p->addr[nb];
+		span = p->len > depth + 8 ? 1 : 1u << (depth + 8 - p->len);
+		lo = at < lo ? at : lo;
+		hi = at + span - 1 > hi ? at + span - 1 : hi;
+		if (p->len > depth + 8) {
+			err = node_build(b, pf, npf, i, depth + 8, e[at], &e[at]);
 			if (err)
 				return err;
-			b->t[node + start] = MOAT_TRIE_INNER | child;
+			continue;
 		}
-		node = b->t[node + start] & MOAT_TRIE_OFF;
-		start = p->addr[depth / 8];
-		depth += 8;
+		for (k = 0; k < span; k++)
+			e[at + k] = p->ref;
+		(*i)++;
 	}
+	return node_store(b, e, lo, hi, entry);
 }
 
 int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
-	       size_t n, uint32_t *root, struct moat_diags *d)
+	       size_t n, uint32_t *root, uint32_t *spill, size_t *nspill,
+	       struct moat_diags *d)
 {
 	struct tbuild b = { .ls = ls, .terms = ls->terms, .home = home, .fam6 = fam6 };
 	const struct cterm *T = ls->terms;
 	struct tprefix *pf = NULL, **stack = NULL;
-	uint32_t *sorted = NULL, **chain = NULL, scratch_root;
-	size_t *chain_n = NULL, npf = 0, depth = 0, i;
+	uint32_t *sorted = NULL, **chain = NULL, *mine = NULL, *rt;
+	size_t *chain_n = NULL, npf = 0, depth = 0, i, k;
 	int err = -ENOMEM;
 
 	b.icap = ls->img->ntrie;
 	sorted = malloc(n * sizeof(*sorted));
 	pf = calloc(n, sizeof(*pf));
+	mine = malloc(n * sizeof(*mine));
 	stack = calloc(130, sizeof(*stack));
 	chain = calloc(130, sizeof(*chain));
 	chain_n = calloc(130, sizeof(*chain_n));
-	if (!sorted || !pf || !stack || !chain || !chain_n)
+	if (!sorted || !pf || !mine || !stack || !chain || !chain_n)
 		goto out;
 	memcpy(sorted, ids, n * sizeof(*sorted));
 	sort_terms = T;
@@ -248,8 +207,12 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 	/*
 	 * Prefixes come parents first; a stack holds the chain of enclosing
 	 * prefixes with the merged list of each, so every prefix's list is
-	 * its parent's list plus its own terms.
+	 * its parent's list plus its own terms.  Where that list would be
+	 * longer than a list may be, the prefix's own terms go to @spill
+	 * instead, for the caller to file in another index, and its list
+	 * is its parent's.
 	 */
+	*nspill = 0;
 	for (i = 0; i < npf; i++) {
 		struct tprefix *p = &pf[i];
 		const uint32_t *up = NULL;
@@ -267,40 +230,57 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 			nup = chain_n[depth - 1];
 		}
 		chain[depth] = malloc((nup + p->n) * sizeof(uint32_t));
-		if (!chain[depth])
+		if (!chain[depth]) {
+			err = -ENOMEM;
 			goto out;
-		m = merge_ids(T, up, nup, sorted + p->first, p->n, chain[depth]);
-		m = lstore_prune(T, chain[depth], m, home);
+		}
+		m = lstore_merge_prune(T, up, nup, sorted + p->first, p->n,
+				       chain[depth], mine, home);
+		if (m > MOAT_LIST_MAX) {
+			memcpy(spill + *nspill, sorted + p->first, p->n * sizeof(*spill));
+			*nspill += p->n;
+			m = nup;
+			if (nup)
+				memcpy(chain[depth], up, nup * sizeof(*up));
+		}
 		err = lstore_put(ls, fam6, chain[depth], m, &p->ref);
 		if (err) {
-			moat_diag_add(d, MOAT_ERROR, 0, 0,
-				      "over capacity: more than %u terms cover one %s address of rule '%u'",
-				      MOAT_LIST_MAX,
-				      home == MOAT_HOME_SRC ? "source" : "destination",
-				      T[sorted[p->first]].rule);
+			if (err == -E2BIG)
+				moat_diag_add(d, MOAT_ERROR, 0, 0,
+					      "over capacity: the lists of terms outgrow their map");
 			goto out;
 		}
 		chain_n[depth] = m;
 		stack[depth++] = p;
 	}
 
-	err = trie_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, 0, &scratch_root);
+	/*
+	 * The root stays dense: a leaf for each of its entries that prefixes
+	 * of 16 bits or less paint, in address order, and a node built below
+	 * each entry that longer prefixes reach.
+	 */
+	err = image_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, root);
 	if (err)
 		goto out;
-	qsort(pf, npf, sizeof(*pf), cmp_by_len);
-	for (i = 0; i < npf; i++) {
-		err = trie_paint(&b, scratch_root, &pf[i]);
-		if (err)
-			goto out;
-	}
-	/* the root stays dense; what hangs below it is compacted */
-	err = image_alloc(&b, 1u << MOAT_TRIE_ROOT_BITS, root);
-	for (i = 0; !err && i < (1u << MOAT_TRIE_ROOT_BITS); i++) {
-		uint32_t e = b.t[scratch_root + i];
+	memset(ls->img->trie + *root, 0, (1u << MOAT_TRIE_ROOT_BITS) * 4);
+	for (i = 0; i < npf;) {
+		const struct tprefix *p = &pf[i];
+		uint32_t at = (uint32_t)p->addr[0] << 8 | p->addr[1], e, span;
 
-		if (e & MOAT_TRIE_INNER)
-			err = compact(&b, e & MOAT_TRIE_OFF, &e);
-		ls->img->trie[*root + i] = e;
+		if (p->len > MOAT_TRIE_ROOT_BITS) {
+			rt = ls->img->trie + *root;
+			err = node_build(&b, pf, npf, &i, MOAT_TRIE_ROOT_BITS,
+					 rt[at], &e);
+			if (err)
+				goto out;
+			ls->img->trie[*root + at] = e; /* the image may have moved */
+			continue;
+		}
+		span = 1u << (MOAT_TRIE_ROOT_BITS - p->len);
+		rt = ls->img->trie + *root;
+		for (k = 0; k < span; k++)
+			rt[at + k] = p->ref;
+		i++;
 	}
 out:
 	if (err == -E2BIG && !d->nerrors)
@@ -308,11 +288,11 @@ out:
 			      "over capacity: the address index outgrows its map");
 	while (depth)
 		free(chain[--depth]);
-	free(b.t);
 	free(chain_n);
 	free(chain);
 	free(stack);
 	free(pf);
+	free(mine);
 	free(sorted);
 	return err;
 }

@@ -7,6 +7,7 @@
  * frame must get the same kind and the same rule.  Plus a table of
  * compiler errors, and the shapes the indexes take.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "compile.h"
+#include "compile-int.h" /* enum moat_home */
 #include "frame.h"
 #include "randgen.h"
 #include "reference.h"
@@ -193,6 +194,108 @@ static void test_list_overflow(void **state)
 	free(r);
 }
 
+/* Classify a TCP frame to @dst, @dport against @img and the reference. */
+static void expect_tcp(const struct moat_image *img, const struct moat_ruleset *rs,
+		       int family, const char *dst, uint16_t dport, uint32_t rule)
+{
+	struct moat_frame_spec f = { .family = family, .proto = 6, .sport = 40000,
+				     .dport = dport, .tcp_flags = 0x02 };
+	uint8_t buf[MOAT_FRAME_MAX];
+	struct moat_ref_verdict v;
+	uint32_t want_rule;
+	uint64_t m;
+	size_t len;
+
+	assert_int_equal(inet_pton(family, dst, f.dst), 1);
+	f.src[0] = family == AF_INET ? 192 : 0xfd;
+	len = moat_frame_build(&f, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(moat_image_classify(img, buf, len, 0, &m), MOAT_K_CLASSIFY);
+	assert_int_equal(m == MOAT_NO_MATCH ? RG_NO_RULE : MOAT_MATCH_RULE(m), rule);
+	v = moat_reference_classify(rs, buf, len, NULL);
+	assert_int_equal(rg_expect_kind(&v, &want_rule), MOAT_K_CLASSIFY);
+	assert_int_equal(want_rule, rule);
+}
+
+static void test_crowded_prefix_spills(void **state)
+{
+	/*
+	 * 300 rules to one IPv4 /16 and 300 to one IPv6 /48, each with a port
+	 * of its own: an address weighs more than a port here, so all would
+	 * go into one list of the destination trie, which holds at most 255.
+	 * The trie leaves them out, and the port index takes them.
+	 */
+	size_t cap = 600 * 64 + 64, len = 0;
+	char *text = malloc(cap);
+	struct moat_ruleset rs;
+	struct moat_diags d = { 0 };
+	struct moat_image img;
+	int i;
+
+	len += (size_t)snprintf(text + len, cap - len, "policy allow\n");
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"drop a%d tcp to 10.1.0.0/16 dport %d\n", i, 1000 + i);
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"drop b%d tcp to 2001:db8:1::/48 dport %d\n", i, 1000 + i);
+	assert_int_equal(moat_ruleset_parse(text, len, &rs, &d), 0);
+	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(img.nhome[MOAT_HOME_DST], 0);
+	assert_int_equal(img.nhome[MOAT_HOME_DPORT], 600);
+	assert_true(img.max_list <= 2);
+	for (i = 0; i < 300; i += 7) {
+		expect_tcp(&img, &rs, AF_INET, "10.1.2.3", (uint16_t)(1000 + i), (uint32_t)i);
+		expect_tcp(&img, &rs, AF_INET6, "2001:db8:1:2::3", (uint16_t)(1000 + i),
+			   (uint32_t)(300 + i));
+	}
+	expect_tcp(&img, &rs, AF_INET, "10.1.2.3", 999, RG_NO_RULE);
+	expect_tcp(&img, &rs, AF_INET, "10.2.0.1", 1000, RG_NO_RULE);
+	expect_tcp(&img, &rs, AF_INET6, "2001:db8:2::1", 1000, RG_NO_RULE);
+	moat_image_free(&img);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+	free(text);
+}
+
+static void test_v6_prefix_weighs_like_v4(void **state)
+{
+	/*
+	 * An IPv6 /32 is filed by an exact port, as an IPv4 /8 or /12 would
+	 * be; a /64, like a /24, by its address.  Enough rules that the
+	 * family gets indexes.
+	 */
+	static const char text[] =
+		"policy allow\n"
+		"drop w0 tcp to 2001:db8::/32 dport 80\n"
+		"drop w1 tcp to 2001:db9::/32 dport 81\n"
+		"drop w2 tcp to 2001:dba::/32 dport 82\n"
+		"drop w3 tcp to 2001:dbb::/32 dport 83\n"
+		"drop n0 tcp to 2001:db8:0:1::/64 dport 90\n"
+		"drop n1 tcp to 2001:db8:0:2::/64 dport 91\n"
+		"drop n2 tcp to 2001:db8:0:3::/64 dport 92\n"
+		"drop n3 tcp to 2001:db8:0:4::/64 dport 93\n"
+		"drop n4 tcp to 2001:db8:0:5::/64 dport 94\n";
+	struct moat_ruleset rs;
+	struct moat_diags d = { 0 };
+	struct moat_image img;
+
+	assert_int_equal(moat_ruleset_parse(text, sizeof(text) - 1, &rs, &d), 0);
+	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
+	assert_int_equal(img.layout.nsmall[1], 0);
+	assert_int_equal(img.nhome[MOAT_HOME_DPORT], 4);
+	assert_int_equal(img.nhome[MOAT_HOME_DST], 5);
+	expect_tcp(&img, &rs, AF_INET6, "2001:db8:0:1::9", 90, 4);
+	expect_tcp(&img, &rs, AF_INET6, "2001:db8:0:5::9", 94, 8);
+	expect_tcp(&img, &rs, AF_INET6, "2001:db8:0:1::9", 80, 0);
+	expect_tcp(&img, &rs, AF_INET6, "2001:dbb::1", 83, 3);
+	expect_tcp(&img, &rs, AF_INET6, "2001:dbb::1", 84, RG_NO_RULE);
+	moat_image_free(&img);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+}
+
 static void test_unprotected_iface_warns(void **state)
 {
 	struct moat_iface ifc = { .name = "wlan0" };
@@ -302,6 +405,8 @@ int main(void)
 		cmocka_unit_test(test_differential_large),
 		cmocka_unit_test(test_terms_per_rule_limit),
 		cmocka_unit_test(test_list_overflow),
+		cmocka_unit_test(test_crowded_prefix_spills),
+		cmocka_unit_test(test_v6_prefix_weighs_like_v4),
 		cmocka_unit_test(test_unprotected_iface_warns),
 		cmocka_unit_test(test_covered_rules_collapse),
 		cmocka_unit_test(test_small_threshold),

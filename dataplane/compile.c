@@ -379,7 +379,7 @@ static int build_indexes(struct lstore *ls, struct expand *x,
 					err = lstore_put(ls, fam6, ids, n, &L->any[fam6]);
 					if (err)
 						moat_diag_add(d, MOAT_ERROR, 0, 0,
-							      "over capacity: more than %u terms constrain no address or port",
+							      "over capacity: more than %u terms constrain no address or port, or none that an index can take",
 							      MOAT_LIST_MAX);
 				}
 			}

@@ -188,7 +188,7 @@ static void test_list_overflow(void **state)
 	assert_int_equal(moat_compile(&rs, NULL, &img, &d), -E2BIG);
 	assert_int_equal(d.nerrors, 1);
 	assert_string_equal(d.v[0].msg,
-			    "over capacity: more than 255 terms constrain no address or port");
+			    "over capacity: more than 255 terms constrain no address or port, or none that an index can take");
 	moat_diags_free(&d);
 	free(protos);
 	free(r);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "compile.h"
 #include "file.h"
 #include "json.h"
 #include "moatctl.h"
@@ -87,16 +88,70 @@ static void json_diags(struct json *j, const struct moat_diags *d)
 	json_arr_close(j);
 }
 
+/* @found's diags after @d's, warnings counted as moatd would. */
+static void add_findings(struct moat_diags *d, const struct moat_diags *found)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < found->n; i++) {
+		const struct moat_diag *x = &found->v[i];
+
+		kept += x->severity == MOAT_WARNING;
+		moat_diag_add(d, x->severity, x->line, x->col, "%s", x->msg);
+	}
+	d->nwarnings += found->nwarnings - kept;
+}
+
+/*
+ * check compiles the ruleset as moatd would, without a kernel, so that a
+ * ruleset over the data plane's capacity is an error before any apply;
+ * on a thread of its own, beside the search for shadowed rules.
+ */
+struct compilation {
+	const struct moat_ruleset *rs;
+	struct moat_diags d;
+	int ret;
+};
+
+static void *compile_only(void *arg)
+{
+	struct compilation *c = arg;
+	struct moat_image img;
+
+	c->ret = moat_compile(c->rs, NULL, &img, &c->d);
+	if (c->ret == 0)
+		moat_image_free(&img);
+	else if (!c->d.nerrors)
+		moat_diag_add(&c->d, MOAT_ERROR, 0, 0, "cannot compile: %s",
+			      strerror(-c->ret));
+	return NULL;
+}
+
 static int check(struct moatctl *g, const char *path)
 {
+	struct compilation c = { 0 };
 	struct source s;
 	struct json j;
+	pthread_t th;
+	bool threaded = false;
 	int ret = load(&s, path);
 
 	if (ret)
 		return ret;
-	/* only a ruleset that parses has rules to compare */
-	ret = s.ret == 0 ? moat_ruleset_analyze(&s.rs, &s.d) : 0;
+	/* only a ruleset that parses has rules to compile and compare */
+	if (s.ret == 0) {
+		c.rs = &s.rs;
+		threaded = pthread_create(&th, NULL, compile_only, &c) == 0;
+		if (!threaded)
+			compile_only(&c);
+		ret = moat_ruleset_analyze(&s.rs, &s.d);
+		if (threaded)
+			pthread_join(th, NULL);
+		add_findings(&s.d, &c.d);
+		moat_diags_free(&c.d);
+		if (c.ret < 0)
+			s.ret = c.ret;
+	}
 	if (ret < 0) {
 		unload(&s);
 		return fail("cannot analyse %s: %s", s.name, strerror(-ret));
@@ -248,20 +303,6 @@ static void *analyze(void *arg)
 
 	an->ret = moat_ruleset_analyze(an->rs, &an->d);
 	return NULL;
-}
-
-/* The analysis's findings after moatd's own diags, counted as moatd would. */
-static void add_findings(struct moat_diags *d, const struct moat_diags *found)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < found->n; i++) {
-		const struct moat_diag *x = &found->v[i];
-
-		kept += x->severity == MOAT_WARNING;
-		moat_diag_add(d, x->severity, x->line, x->col, "%s", x->msg);
-	}
-	d->nwarnings += found->nwarnings - kept;
 }
 
 static int apply(struct moatctl *g, const char *path, bool force)

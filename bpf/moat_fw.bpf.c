@@ -835,6 +835,28 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	return -1;
 }
 
+/*
+ * The parse of any frame as a global function: the verifier checks it
+ * once, and what follows it once, instead of once for each way through
+ * it (VLAN tags, options, extension headers, fragments, protocols).  A
+ * 10,000-rule generation verifies in 22,688 instructions instead of
+ * 28,081.  The call and its return cost 11 ns a frame here (return
+ * thunks), so it is taken only without conntrack, where the common
+ * frame of a known flow goes the short way and never comes here; with
+ * conntrack, where every frame does, the parse stays inline.
+ */
+__noinline int moat_parse_any(struct xdp_md *ctx, struct moat_key *k)
+{
+	struct moat_frame f;
+
+	if (!ctx || !k)
+		return MOAT_K_MALFORMED;
+	f.data = (const __u8 *)(long)ctx->data;
+	f.end = (const __u8 *)(long)ctx->data_end;
+	f.ctx = ctx;
+	return moat_parse_walk(&f, k);
+}
+
 /* Any frame, and what moat_fast() declines. */
 static __always_inline int moat_frame(struct xdp_md *ctx)
 {
@@ -847,7 +869,7 @@ static __always_inline int moat_frame(struct xdp_md *ctx)
 	__u32 slot, drop, rule;
 	__u64 m, now = 0;
 
-	switch (moat_parse_walk(&f, &k)) {
+	switch (layout.ct ? moat_parse_walk(&f, &k) : moat_parse_any(ctx, &k)) {
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k.iface = moat_iface_id(ctx->ingress_ifindex);

@@ -42,6 +42,8 @@ static const char apply_usage[] =
 	"  --reps N       applies per count, medians reported (default 5)\n"
 	"  --seed S       ruleset seed (default 1)\n"
 	"  --ipv6 PCT     share of IPv6 rules (default 0)\n"
+	"  --conntrack    track flows, as moatd does unless told not to (its\n"
+	"                 program looks every frame up in the flow table)\n"
 	"  --peers LIST   also the install time of these peer firewalls, on a\n"
 	"                 veth pair of their own\n"
 	"  --json FILE    write the results as JSON\n";
@@ -96,7 +98,7 @@ static int make_text(uint32_t nrules, uint64_t seed, unsigned int ipv6,
 }
 
 static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
-		  struct apply_msg *m)
+		  bool conntrack, struct apply_msg *m)
 {
 	struct moat_ruleset parsed[2] = { 0 };
 	struct moat_dp_opts o = { 0 };
@@ -106,6 +108,7 @@ static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 
 	snprintf(instance, sizeof(instance), "bench-%d", (int)getpid());
 	o.instance = instance;
+	o.ct.enabled = conntrack;
 	o.capacity = nrules + MOAT_SLOT_FIRST_RULE > MOAT_DEFAULT_CAPACITY ?
 			     nrules + MOAT_SLOT_FIRST_RULE :
 			     MOAT_DEFAULT_CAPACITY;
@@ -151,7 +154,7 @@ static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 }
 
 static int measure(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
-		   struct apply_msg *m)
+		   bool conntrack, struct apply_msg *m)
 {
 	size_t got = 0;
 	int fd[2], status;
@@ -169,7 +172,7 @@ static int measure(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 	}
 	if (pid == 0) {
 		close(fd[0]);
-		child(nrules, reps, seed, ipv6, m);
+		child(nrules, reps, seed, ipv6, conntrack, m);
 		for (size_t off = 0; off < sizeof(*m);) {
 			ssize_t n =
 				write(fd[1], (char *)m + off, sizeof(*m) - off);
@@ -260,6 +263,7 @@ static int parse(int argc, char **argv, struct apply_opts *o)
 		{ "reps", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "ipv6", required_argument, NULL, '6' },
+		{ "conntrack", no_argument, NULL, 'c' },
 		{ "peers", required_argument, NULL, 'P' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -296,6 +300,9 @@ static int parse(int argc, char **argv, struct apply_opts *o)
 			ret = bench_parse_u64(optarg, &x) ?:
 				      (x > 100 ? -EINVAL : 0);
 			o->ipv6 = (unsigned int)x;
+			break;
+		case 'c':
+			o->conntrack = true;
 			break;
 		case 'P':
 			ret = apply_add_peers(optarg, o);
@@ -343,7 +350,7 @@ int cmd_apply_time(int argc, char **argv)
 		return ret == PARSE_HELP ? BENCH_EXIT_OK : ret;
 	}
 	for (int i = 0; !ret && i < o.ncounts && !bench_stop; i++) {
-		ret = measure(o.counts[i], o.reps, o.seed, o.ipv6, m);
+		ret = measure(o.counts[i], o.reps, o.seed, o.ipv6, o.conntrack, m);
 		if (m->reps)
 			summarize(o.counts[i], m, &rows[nrows++]);
 		if (ret)

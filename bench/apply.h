@@ -3,6 +3,7 @@
 #ifndef BENCH_APPLY_H
 #define BENCH_APPLY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "peer.h"
@@ -18,6 +19,7 @@ struct apply_opts {
 	int ncounts, reps;
 	uint64_t seed;
 	unsigned int ipv6;
+	bool conntrack; /* moat's applies with flows tracked */
 	const char *json;
 	const struct bench_peer *peers[APPLY_MAX_PEERS];
 	int npeers;

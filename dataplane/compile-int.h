@@ -42,6 +42,13 @@ struct lstore {
 	struct moat_image *img;
 	const struct cterm *terms;
 	const uint32_t *verdicts; /* per rule: counter slot | MOAT_VERDICT_DROP */
+	/*
+	 * A trie's list of a prefix also holds the terms of every prefix
+	 * around it: a prefix's own terms are copied into the list of each
+	 * prefix below it.  Where that would be more than copies_max copies,
+	 * the terms that have another index to go to go there (0: no limit).
+	 */
+	uint64_t copies_max;
 	struct lslot *slots; /* open-addressed: hash of the id sequence */
 	size_t nslots, used;
 	size_t cap4, cap6;
@@ -82,9 +89,17 @@ void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t);
 void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t);
 
 /*
+ * The index after @after whose key the term constrains most (of equals,
+ * the first), or MOAT_HOME_ANY.  -1 for the first choice; an index that
+ * spills a term asks again from itself.
+ */
+int choose_home(const struct cterm *t, int after);
+
+/*
  * Index builders; @ids are the terms homed there, sorted by rule.  A
  * trie leaves out the terms of an address whose list would be over
- * MOAT_LIST_MAX: they go to @spill (room for @n), to be filed elsewhere.
+ * MOAT_LIST_MAX, and those over ls->copies_max: they go to @spill (room
+ * for @n), to be filed elsewhere.
  */
 int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 	       size_t n, uint32_t *root, uint32_t *spill, size_t *nspill,

@@ -15,6 +15,8 @@
 
 #define MOAT_TERMS_PER_RULE_MAX 65536u
 #define MOAT_TERMS_MAX (4u << 20)
+/* see struct lstore: 1,024 halves a 100,000-rule ruleset's terms */
+#define MOAT_COPIES_MAX 1024
 /*
  * Up to MOAT_SMALL_MAX terms of a family go into the program itself
  * (struct moat_layout's small4/small6): checking a handful of constant
@@ -66,14 +68,19 @@ static unsigned range_bits(uint16_t lo, uint16_t hi)
 
 /*
  * An IPv6 prefix length as the IPv4 one of a network of the same rank in
- * an address plan: a /64 subnet as a /24, a /48 site as an /18, a /32 as
- * a /12, a host as a host.  Prefixes are compared with port ranges in
- * these terms: a /32 holds as many hosts as an IPv4 /0, but a ruleset
- * names few of them, and many of its rules name the same /32.
+ * an address plan: a /32 allocation as an /8, a /48 site as a /16, a /64
+ * subnet as a /24, a host as a host, and straight lines between.
+ * Prefixes are compared with port ranges in these terms: a /32 holds as
+ * many hosts as an IPv4 /0, but a ruleset names few of them, and many of
+ * its rules name the same /32.
  */
 static unsigned v6_rank(unsigned len)
 {
-	return len <= 64 ? len * 3 / 8 : 24 + (len - 64) / 8;
+	if (len <= 32)
+		return len / 4;
+	if (len <= 64)
+		return (len - 16) / 2;
+	return 24 + (len - 64) / 8;
 }
 
 /* How many bits of @home's key a term constrains: 0 for none. */
@@ -94,12 +101,7 @@ static unsigned home_bits(const struct cterm *t, int home)
 	return 0;
 }
 
-/*
- * The index after @after whose key the term constrains most (of equals,
- * the first), or MOAT_HOME_ANY.  -1 for the first choice; an index that
- * spills a term asks again from itself.
- */
-static int choose_home(const struct cterm *t, int after)
+int choose_home(const struct cterm *t, int after)
 {
 	unsigned best = 0, b;
 	int home = MOAT_HOME_ANY, h;
@@ -434,6 +436,58 @@ static int build_filters(struct moat_image *img)
 	return 0;
 }
 
+/*
+ * Index the terms: the small families into the layout, the rest into
+ * their homes, and the filters over the indexes.
+ */
+static int build(struct moat_image *img, struct expand *x,
+		 const uint32_t *verdicts, uint64_t copies_max,
+		 struct moat_diags *d)
+{
+	struct lstore ls;
+	size_t i;
+	int err;
+
+	for (i = 0; i < x->n; i++)
+		x->v[i].home = (uint8_t)choose_home(&x->v[i], -1);
+	err = lstore_init(&ls, img, x->v, verdicts);
+	if (err)
+		return err;
+	ls.copies_max = copies_max;
+	err = build_small(img, x, verdicts);
+	if (!err)
+		err = build_indexes(&ls, x, d);
+	lstore_fini(&ls);
+	if (!err)
+		err = build_filters(img);
+	return err;
+}
+
+/* Undo build(): the image as it was before. */
+static void clear_indexes(struct moat_image *img)
+{
+	struct moat_layout *L = &img->layout;
+
+	free(img->trie);
+	free(img->ports);
+	free(img->term4);
+	free(img->term6);
+	free(img->filter);
+	img->trie = img->ports = NULL;
+	img->term4 = NULL;
+	img->term6 = NULL;
+	img->filter = NULL;
+	img->ntrie = img->nports = img->nterm4 = img->nterm6 = img->nfilter = 0;
+	img->nlists = img->max_list = 0;
+	memset(img->nhome, 0, sizeof(img->nhome));
+	memset(L->root, 0xff, sizeof(L->root));
+	memset(L->ports, 0xff, sizeof(L->ports));
+	memset(L->root_filter, 0xff, sizeof(L->root_filter));
+	memset(L->ports_filter, 0xff, sizeof(L->ports_filter));
+	memset(L->any, 0, sizeof(L->any));
+	memset(L->nsmall, 0, sizeof(L->nsmall));
+}
+
 bool moat_rule_has_ext(const struct moat_ruleset *rs, const struct moat_rule *r)
 {
 	return r->limit.rate || r->audit || r->log_every ||
@@ -485,9 +539,9 @@ int moat_compile(const struct moat_ruleset *rs,
 		 struct moat_diags *d)
 {
 	static const struct moat_compile_opts none = { .nifaces = -1 };
+	struct moat_diags first = { 0 };
 	struct expand x = { 0 };
 	uint32_t *verdicts = NULL;
-	struct lstore ls;
 	size_t i;
 	int err;
 
@@ -550,15 +604,19 @@ int moat_compile(const struct moat_ruleset *rs,
 		img->limited |= rs->rules[i].limit.rate != 0;
 		img->per_source |= rs->rules[i].limit.per_source;
 	}
-	err = lstore_init(&ls, img, x.v, verdicts);
-	if (err)
-		goto fail;
-	err = build_small(img, &x, verdicts);
-	if (!err)
-		err = build_indexes(&ls, &x, d);
-	lstore_fini(&ls);
-	if (!err)
-		err = build_filters(img);
+	err = build(img, &x, verdicts, MOAT_COPIES_MAX, &first);
+	if (err == -E2BIG) {
+		/*
+		 * The terms that the copy limit sent on crowd another index:
+		 * build again with every term where it fits best.
+		 */
+		clear_indexes(img);
+		err = build(img, &x, verdicts, 0, d);
+	} else {
+		for (i = 0; i < first.n; i++)
+			moat_diag_add(d, first.v[i].severity, first.v[i].line,
+				      first.v[i].col, "%s", first.v[i].msg);
+	}
 	if (err)
 		goto fail;
 	img->layout.max_list = img->max_list;
@@ -587,10 +645,12 @@ int moat_compile(const struct moat_ruleset *rs,
 	}
 	free(verdicts);
 	free(x.v);
+	moat_diags_free(&first);
 	return 0;
 fail:
 	free(verdicts);
 	free(x.v);
+	moat_diags_free(&first);
 	moat_image_free(img);
 	if (err == -ENOMEM && !d->nerrors)
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "out of memory while compiling");

@@ -56,6 +56,25 @@ static int cmp_by_prefix(const void *pa, const void *pb)
 	return a->rule < b->rule ? -1 : a->rule > b->rule;
 }
 
+/*
+ * Move to @spill those of a prefix's own terms @own (@n of them) that have
+ * another index to go to; the rest stay in @own, in order.  Returns how
+ * many stay.
+ */
+static uint32_t spill_own(const struct cterm *T, int home, uint32_t *own,
+			  uint32_t n, uint32_t *spill, size_t *nspill)
+{
+	uint32_t kept = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (choose_home(&T[own[i]], home) != MOAT_HOME_ANY)
+			spill[(*nspill)++] = own[i];
+		else
+			own[kept++] = own[i];
+	}
+	return kept;
+}
+
 /* @n words at the end of the image's trie; returns their offset. */
 static int image_alloc(struct tbuild *b, size_t n, uint32_t *off)
 {
@@ -171,7 +190,7 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 	struct tbuild b = { .ls = ls, .terms = ls->terms, .home = home, .fam6 = fam6 };
 	const struct cterm *T = ls->terms;
 	struct tprefix *pf = NULL, **stack = NULL;
-	uint32_t *sorted = NULL, **chain = NULL, *mine = NULL, *rt;
+	uint32_t *sorted = NULL, **chain = NULL, *mine = NULL, *rt, *below = NULL;
 	size_t *chain_n = NULL, npf = 0, depth = 0, i, k;
 	int err = -ENOMEM;
 
@@ -204,6 +223,20 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 		npf++;
 	}
 
+	/* how many prefixes each one has below it */
+	below = calloc(npf + 1, sizeof(*below));
+	if (!below)
+		goto out;
+	for (i = 0; i < npf; i++) {
+		while (depth && !prefix_covers(stack[depth - 1]->addr, stack[depth - 1]->len,
+					       pf[i].addr, pf[i].len))
+			depth--;
+		for (k = 0; k < depth; k++)
+			below[stack[k] - pf]++;
+		stack[depth++] = &pf[i];
+	}
+	depth = 0;
+
 	/*
 	 * Prefixes come parents first; a stack holds the chain of enclosing
 	 * prefixes with the merged list of each, so every prefix's list is
@@ -234,6 +267,9 @@ int trie_build(struct lstore *ls, int fam6, int home, const uint32_t *ids,
 			err = -ENOMEM;
 			goto out;
 		}
+		if (ls->copies_max && (uint64_t)p->n * below[i] > ls->copies_max)
+			p->n = spill_own(T, home, sorted + p->first, p->n,
+					 spill, nspill);
 		m = lstore_merge_prune(T, up, nup, sorted + p->first, p->n,
 				       chain[depth], mine, home);
 		if (m > MOAT_LIST_MAX) {
@@ -293,6 +329,7 @@ out:
 	free(stack);
 	free(pf);
 	free(mine);
+	free(below);
 	free(sorted);
 	return err;
 }

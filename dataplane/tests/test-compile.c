@@ -194,11 +194,15 @@ static void test_list_overflow(void **state)
 	free(r);
 }
 
-/* Classify a TCP frame to @dst, @dport against @img and the reference. */
-static void expect_tcp(const struct moat_image *img, const struct moat_ruleset *rs,
-		       int family, const char *dst, uint16_t dport, uint32_t rule)
+/*
+ * Classify a TCP frame to @dst from port @sport to @dport against @img
+ * and the reference: both must give @rule (RG_NO_RULE: none).
+ */
+static void expect_tcp_from(const struct moat_image *img, const struct moat_ruleset *rs,
+			    int family, const char *dst, uint16_t sport, uint16_t dport,
+			    uint32_t rule)
 {
-	struct moat_frame_spec f = { .family = family, .proto = 6, .sport = 40000,
+	struct moat_frame_spec f = { .family = family, .proto = 6, .sport = sport,
 				     .dport = dport, .tcp_flags = 0x02 };
 	uint8_t buf[MOAT_FRAME_MAX];
 	struct moat_ref_verdict v;
@@ -215,6 +219,12 @@ static void expect_tcp(const struct moat_image *img, const struct moat_ruleset *
 	v = moat_reference_classify(rs, buf, len, NULL);
 	assert_int_equal(rg_expect_kind(&v, &want_rule), MOAT_K_CLASSIFY);
 	assert_int_equal(want_rule, rule);
+}
+
+static void expect_tcp(const struct moat_image *img, const struct moat_ruleset *rs,
+		       int family, const char *dst, uint16_t dport, uint32_t rule)
+{
+	expect_tcp_from(img, rs, family, dst, 40000, dport, rule);
 }
 
 static void test_crowded_prefix_spills(void **state)
@@ -257,6 +267,65 @@ static void test_crowded_prefix_spills(void **state)
 	moat_diags_free(&d);
 	moat_ruleset_free(&rs);
 	free(text);
+}
+
+/*
+ * 200 rules to 10.1.0.0/16, each from a source port of its own, and ten
+ * hosts inside it: the /16's terms would be copied into each host's list
+ * (2,000 copies, over the limit of 1,024), so they go to their next home,
+ * the destination port.  With @crowd, 100 more rules already there make
+ * port 80 hold 300 terms, more than a list may: the compiler then builds
+ * again without the limit, and the /16 keeps them.
+ */
+static void copies_case(bool crowd)
+{
+	size_t cap = 320 * 64, len = 0;
+	char *text = malloc(cap);
+	struct moat_ruleset rs;
+	struct moat_diags d = { 0 };
+	struct moat_image img;
+	char host[32];
+	int i;
+
+	len += (size_t)snprintf(text + len, cap - len, "policy allow\n");
+	for (i = 0; i < 200; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"drop a%d tcp to 10.1.0.0/16 sport %d dport 80\n",
+					i, 1000 + i);
+	for (i = 0; i < 10; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"drop h%d tcp to 10.1.%d.1 dport 443\n", i, i);
+	for (i = 0; crowd && i < 100; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"drop p%d tcp sport %d dport 80\n", i, 2000 + i);
+	assert_int_equal(moat_ruleset_parse(text, len, &rs, &d), 0);
+	assert_int_equal(moat_compile(&rs, NULL, &img, &d), 0);
+	assert_int_equal(d.nerrors, 0);
+	/* 200 to port 80: the a rules, or the p rules (no address: a term in
+	 * each family) */
+	assert_int_equal(img.nhome[MOAT_HOME_DST], crowd ? 210 : 10);
+	assert_int_equal(img.nhome[MOAT_HOME_DPORT], 200);
+	assert_true(img.max_list <= (crowd ? 201 : 200));
+	/* what the frames get does not change */
+	for (i = 0; i < 10; i++) {
+		snprintf(host, sizeof(host), "10.1.%d.1", i);
+		expect_tcp_from(&img, &rs, AF_INET, host, (uint16_t)(1000 + 17 * i), 80,
+				(uint32_t)(17 * i));
+		expect_tcp_from(&img, &rs, AF_INET, host, 999, 443, (uint32_t)(200 + i));
+		expect_tcp_from(&img, &rs, AF_INET, host, 2000 + (uint16_t)i, 80,
+				crowd ? (uint32_t)(210 + i) : RG_NO_RULE);
+	}
+	expect_tcp_from(&img, &rs, AF_INET, "10.2.0.1", 1000, 80, RG_NO_RULE);
+	moat_image_free(&img);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+	free(text);
+}
+
+static void test_copies_limit(void **state)
+{
+	copies_case(false);
+	copies_case(true);
 }
 
 static void test_v6_prefix_weighs_like_v4(void **state)
@@ -407,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_list_overflow),
 		cmocka_unit_test(test_crowded_prefix_spills),
 		cmocka_unit_test(test_v6_prefix_weighs_like_v4),
+		cmocka_unit_test(test_copies_limit),
 		cmocka_unit_test(test_unprotected_iface_warns),
 		cmocka_unit_test(test_covered_rules_collapse),
 		cmocka_unit_test(test_small_threshold),

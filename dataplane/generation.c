@@ -220,10 +220,20 @@ out:
 	return err;
 }
 
+/*
+ * The generation's program: moat_fw, or moat_fw_ct where flows are
+ * tracked (bpf/moat_fw.bpf.c); the other is not loaded.
+ */
+static struct bpf_program *gen_prog(const struct moat_fw *skel)
+{
+	return skel->rodata->layout.ct ? skel->progs.moat_fw_ct :
+					 skel->progs.moat_fw;
+}
+
 static int pin_generation(struct moat_fw *skel, const char *dir)
 {
 	struct { const char *name; int fd; } pins[] = {
-		{ "prog", bpf_program__fd(skel->progs.moat_fw) },
+		{ "prog", bpf_program__fd(gen_prog(skel)) },
 		{ "trie", bpf_map__fd(skel->maps.trie) },
 		{ "ports", bpf_map__fd(skel->maps.ports) },
 		{ "term4", bpf_map__fd(skel->maps.term4) },
@@ -362,7 +372,12 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 		bpf_map__set_max_entries(skel->maps.frags, 64);
 	}
 	log[0] = '\0';
-	bpf_program__set_log_buf(skel->progs.moat_fw, log, sizeof(log));
+	/* one entry point, for this instance's conntrack setting */
+	bpf_program__set_autoload(gen_prog(skel) == skel->progs.moat_fw ?
+					  skel->progs.moat_fw_ct :
+					  skel->progs.moat_fw,
+				  false);
+	bpf_program__set_log_buf(gen_prog(skel), log, sizeof(log));
 	/*
 	 * For tests: the kernel refuses this load for real, so that these
 	 * paths are exercised on any kernel.  MOAT_FAULT=verifier offers the
@@ -371,7 +386,7 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 	 */
 	fault = getenv("MOAT_FAULT");
 	if (fault && !strcmp(fault, "verifier"))
-		bpf_program__set_type(skel->progs.moat_fw, BPF_PROG_TYPE_SOCKET_FILTER);
+		bpf_program__set_type(gen_prog(skel), BPF_PROG_TYPE_SOCKET_FILTER);
 	if (fault && !strcmp(fault, "maps"))
 		bpf_map__set_max_entries(skel->maps.trie, 0x7fffffff);
 	err = moat_fw__load(skel);
@@ -488,7 +503,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		struct bpf_prog_info pi = {};
 		uint32_t len = sizeof(pi);
 
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.moat_fw), &pi, &len))
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(gen_prog(skel)), &pi, &len))
 			gi.prog_id = pi.id;
 	}
 	text = moat_ruleset_format(rs);
@@ -510,7 +525,7 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 
 	/* the switch: from here on the new generation classifies */
 	t1 = dp_now_ns(CLOCK_MONOTONIC);
-	fd = bpf_program__fd(skel->progs.moat_fw);
+	fd = bpf_program__fd(gen_prog(skel));
 	if (bpf_map_update_elem(dp->gens_fd, &k, &fd, 0)) {
 		err = -errno;
 		moat_diag_add(d, MOAT_ERROR, 0, 0, "cannot publish the generation: %s",

@@ -11,33 +11,50 @@
 
 #include "parse.h"
 
-/* Every keyword of the language, in one place. */
+/* Every keyword of the language, in one place, with its length. */
+#define KW(w, k) { w, sizeof(w) - 1, k }
 static const struct {
 	const char *word;
+	size_t len;
 	enum moat_kw kw;
 } keywords[] = {
-	{ "policy", KW_POLICY },   { "allow", KW_ALLOW },
-	{ "drop", KW_DROP },	   { "tcp", KW_PROTO_NAME },
-	{ "udp", KW_PROTO_NAME },  { "sctp", KW_PROTO_NAME },
-	{ "icmp", KW_PROTO_NAME }, { "icmpv6", KW_PROTO_NAME },
-	{ "any", KW_ANY },	   { "proto", KW_PROTO },
-	{ "from", KW_FROM },	   { "to", KW_TO },
-	{ "sport", KW_SPORT },	   { "dport", KW_DPORT },
-	{ "type", KW_TYPE },	   { "code", KW_CODE },
-	{ "flags", KW_FLAGS },	   { "in", KW_IN },
-	{ "ct", KW_CT },	   { "established", KW_ESTABLISHED },
-	{ "classify", KW_CLASSIFY }, { "mode", KW_MODE },
-	{ "limit", KW_LIMIT },	   { "burst", KW_BURST },
-	{ "per-source", KW_PER_SOURCE }, { "over-limit", KW_OVER_LIMIT },
-	{ "audit", KW_AUDIT },	   { "log", KW_LOG },
+	KW("policy", KW_POLICY),
+	KW("allow", KW_ALLOW),
+	KW("drop", KW_DROP),
+	KW("tcp", KW_PROTO_NAME),
+	KW("udp", KW_PROTO_NAME),
+	KW("sctp", KW_PROTO_NAME),
+	KW("icmp", KW_PROTO_NAME),
+	KW("icmpv6", KW_PROTO_NAME),
+	KW("any", KW_ANY),
+	KW("proto", KW_PROTO),
+	KW("from", KW_FROM),
+	KW("to", KW_TO),
+	KW("sport", KW_SPORT),
+	KW("dport", KW_DPORT),
+	KW("type", KW_TYPE),
+	KW("code", KW_CODE),
+	KW("flags", KW_FLAGS),
+	KW("in", KW_IN),
+	KW("ct", KW_CT),
+	KW("established", KW_ESTABLISHED),
+	KW("classify", KW_CLASSIFY),
+	KW("mode", KW_MODE),
+	KW("limit", KW_LIMIT),
+	KW("burst", KW_BURST),
+	KW("per-source", KW_PER_SOURCE),
+	KW("over-limit", KW_OVER_LIMIT),
+	KW("audit", KW_AUDIT),
+	KW("log", KW_LOG),
 };
+#undef KW
 
 enum moat_kw moat_keyword(const char *s, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strlen(keywords[i].word) == len &&
+		if (keywords[i].len == len && keywords[i].word[0] == s[0] &&
 		    !memcmp(keywords[i].word, s, len))
 			return keywords[i].kw;
 	return KW_NONE;

@@ -18,7 +18,10 @@
 
 /* Rule names seen, for duplicates: open addressing over rule indexes. */
 struct names {
-	uint32_t *slot; /* rule index + 1; 0 is empty */
+	struct {
+		uint32_t rule; /* rule index + 1; 0 is empty */
+		uint32_t hash; /* of its name */
+	} *slot;
 	size_t cap, n;
 };
 
@@ -46,16 +49,20 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-/* The index of the rule named @name, or SIZE_MAX; @slot where it would go. */
+/*
+ * The index of the rule named @name (of hash @h), or SIZE_MAX; @slot where
+ * it would go.  Names are compared only where the hashes are equal.
+ */
 static size_t names_find(const struct parser *ps, const char *name,
-			 size_t *slot)
+			 uint32_t h, size_t *slot)
 {
 	const struct names *nt = &ps->names;
-	size_t i = name_hash(name) & (nt->cap - 1);
+	size_t i = h & (nt->cap - 1);
 
-	for (; nt->slot[i]; i = (i + 1) & (nt->cap - 1))
-		if (!strcmp(ps->rs.rules[nt->slot[i] - 1].name, name))
-			return nt->slot[i] - 1;
+	for (; nt->slot[i].rule; i = (i + 1) & (nt->cap - 1))
+		if (nt->slot[i].hash == h &&
+		    !strcmp(ps->rs.rules[nt->slot[i].rule - 1].name, name))
+			return nt->slot[i].rule - 1;
 	*slot = i;
 	return SIZE_MAX;
 }
@@ -72,9 +79,12 @@ static int names_grow(struct parser *ps)
 		return -ENOMEM;
 	}
 	for (i = 0; i < old.cap; i++) {
-		if (!old.slot[i])
+		if (!old.slot[i].rule)
 			continue;
-		names_find(ps, ps->rs.rules[old.slot[i] - 1].name, &slot);
+		/* the names are all different: the first empty slot */
+		for (slot = old.slot[i].hash & (nt->cap - 1); nt->slot[slot].rule;
+		     slot = (slot + 1) & (nt->cap - 1))
+			;
 		nt->slot[slot] = old.slot[i];
 	}
 	free(old.slot);
@@ -219,7 +229,8 @@ static int store_rule(struct parser *ps, struct moat_rule *r, size_t slot,
 			return -ENOMEM;
 	}
 	rs->rules[rs->nrules++] = *r;
-	ps->names.slot[slot] = rs->nrules;
+	ps->names.slot[slot].rule = (uint32_t)rs->nrules;
+	ps->names.slot[slot].hash = name_hash(r->name);
 	ps->names.n++;
 	return 0;
 }
@@ -244,7 +255,7 @@ static int read_rule(struct parser *ps, const struct lex_tok *tok, size_t ntok,
 		return -ENOMEM;
 	ret = moat_parse_rule(tok, ntok, &r, &f, ps->d);
 	if (!ret) {
-		dup = names_find(ps, r.name, &slot);
+		dup = names_find(ps, r.name, name_hash(r.name), &slot);
 		if (dup != SIZE_MAX)
 			ret = tok_error(
 				ps->d, &tok[1],

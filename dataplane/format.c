@@ -287,16 +287,12 @@ static void put_rule(struct out *o, const struct moat_rule *r, int width)
 	put_trailing(o, r->trailing);
 }
 
-char *moat_ruleset_format(const struct moat_ruleset *rs)
+int moat_ruleset_write(const struct moat_ruleset *rs, FILE *f)
 {
-	struct out o = { 0 };
-	char *buf = NULL;
-	size_t size = 0, i, len;
+	struct out o = { .f = f };
+	size_t i, len;
 	int width = 0;
 
-	o.f = open_memstream(&buf, &size);
-	if (!o.f)
-		return NULL;
 	for (i = 0; i < rs->nrules; i++) {
 		len = strlen(rs->rules[i].name);
 		if ((int)len > width)
@@ -326,14 +322,24 @@ char *moat_ruleset_format(const struct moat_ruleset *rs)
 	for (i = 0; i < rs->nrules; i++)
 		put_rule(&o, &rs->rules[i], width);
 	put_comments(&o, rs->tail_comments);
+	return ferror(f) ? -EIO : 0;
+}
 
-	if (ferror(o.f)) {
-		fclose(o.f);
+char *moat_ruleset_format(const struct moat_ruleset *rs)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	if (moat_ruleset_write(rs, f)) {
+		fclose(f);
 		free(buf);
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (fclose(o.f)) {
+	if (fclose(f)) {
 		free(buf);
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +48,6 @@ static int fill_map(struct bpf_map *m, const void *src, size_t n)
 static uint32_t lines(size_t n)
 {
 	return n ? (uint32_t)((n + MOAT_LINE_WORDS - 1) / MOAT_LINE_WORDS) : 1;
-}
-
-static int sha256(const char *text, uint8_t out[32])
-{
-	unsigned int n = 32;
-
-	return EVP_Digest(text, strlen(text), out, &n, EVP_sha256(), NULL) ?
-		       0 :
-		       -EINVAL;
 }
 
 /* Slot @kind of rule @r: 0 its own, 1 its over-limit count (NULL: none). */
@@ -441,6 +433,63 @@ fail:
 	return err;
 }
 
+/*
+ * The ruleset's hash, of its canonical text, for the generation's info:
+ * on a thread of its own while the apply compiles and loads, because
+ * formatting 10,000 rules takes as long as compiling them.
+ */
+struct hash_job {
+	const struct moat_ruleset *rs;
+	uint8_t hash[32];
+	int err;
+	pthread_t th;
+	bool threaded;
+};
+
+/* The canonical text goes through stdio's buffer into the digest. */
+static ssize_t digest_write(void *cookie, const char *buf, size_t n)
+{
+	return EVP_DigestUpdate(cookie, buf, n) ? (ssize_t)n : -1;
+}
+
+static void *hash_ruleset(void *arg)
+{
+	static const cookie_io_functions_t io = { .write = digest_write };
+	struct hash_job *j = arg;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	FILE *f = NULL;
+
+	j->err = -ENOMEM;
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL))
+		f = fopencookie(c, "w", io);
+	if (f) {
+		int werr = moat_ruleset_write(j->rs, f);
+
+		/* fclose() writes what stdio still holds */
+		if (!fclose(f) && !werr && EVP_DigestFinal_ex(c, j->hash, &n))
+			j->err = 0;
+	}
+	EVP_MD_CTX_free(c);
+	return NULL;
+}
+
+static void hash_start(struct hash_job *j, const struct moat_ruleset *rs)
+{
+	j->rs = rs;
+	j->threaded = pthread_create(&j->th, NULL, hash_ruleset, j) == 0;
+	if (!j->threaded)
+		hash_ruleset(j);
+}
+
+static int hash_wait(struct hash_job *j)
+{
+	if (j->threaded)
+		pthread_join(j->th, NULL);
+	j->threaded = false;
+	return j->err;
+}
+
 int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		  struct moat_diags *d, struct moat_apply_stats *st)
 {
@@ -456,12 +505,13 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 	uint64_t t0 = dp_now_ns(CLOCK_MONOTONIC), t1, now;
 	const char **names = NULL;
 	uint32_t *slots = NULL, *over = NULL, k = 0;
-	char *text = NULL;
+	struct hash_job hj = { 0 };
 	int i, fd, err, lock;
 	bool pinned = false;
 
 	if (dp->pinned_only)
 		return -EPERM;
+	hash_start(&hj, rs);
 	now = dp_now_ns(CLOCK_REALTIME);
 	slots = calloc(rs->nrules + 1, sizeof(*slots));
 	over = calloc(rs->nrules + 1, sizeof(*over));
@@ -506,11 +556,10 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(gen_prog(skel)), &pi, &len))
 			gi.prog_id = pi.id;
 	}
-	text = moat_ruleset_format(rs);
-	if (!text || sha256(text, gi.hash)) {
-		err = -ENOMEM;
+	err = hash_wait(&hj);
+	if (err)
 		goto out;
-	}
+	memcpy(gi.hash, hj.hash, sizeof(gi.hash));
 	dp_path(dp, dir, sizeof(dir), "gen-%llu", (unsigned long long)gi.generation);
 	dp_rmtree(dir); /* left by an apply that died half-way */
 	pinned = true;
@@ -608,7 +657,7 @@ out:
 		moat_fw__destroy(skel);
 	moat_image_free(&img);
 	slotmap_fini(&next);
-	free(text);
+	hash_wait(&hj);
 	free(slots);
 	free(over);
 	free(names);

@@ -174,6 +174,9 @@ void moat_ruleset_free(struct moat_ruleset *rs);
  */
 char *moat_ruleset_format(const struct moat_ruleset *rs);
 
+/* The same text written to @f; 0, or -EIO when writing failed. */
+int moat_ruleset_write(const struct moat_ruleset *rs, FILE *f);
+
 /* Print every diag as "@file:line:col: error: msg" on @f. */
 void moat_diags_print(const struct moat_diags *d, const char *file, FILE *f);
 void moat_diags_free(struct moat_diags *d);

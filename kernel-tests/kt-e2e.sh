@@ -313,6 +313,10 @@ kt_check "apply gen2.rules: says generation 2" "$(cat "$TMP/apply.out")" grep -q
 ST=$(mctl --json status)
 kt_eq "status: generation 2" 2 "$(jq -r .generation.generation <<<"$ST")"
 kt_eq "status: 4 rules" 4 "$(jq -r .generation.rules <<<"$ST")"
+# the ruleset's hash is the SHA-256 of its canonical text
+kt_eq "status: the hash of gen2.rules' canonical text" \
+	"$("$MOATCTL" ruleset fmt "$TMP/gen2.rules" | sha256sum | cut -d' ' -f1)" \
+	"$(jq -r .generation.hash <<<"$ST")"
 GEN2_PROG=$(jq -r .generation.prog_id <<<"$ST")
 kt_check "status: generation 2 has a program of its own" "$GEN1_PROG then $GEN2_PROG" \
 	test "$GEN2_PROG" -gt 0 -a "$GEN2_PROG" != "$GEN1_PROG"

@@ -1011,15 +1011,18 @@ static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 SEC("xdp")
 int moat_fw(struct xdp_md *ctx)
 {
-	struct moat_key k = {};
-
 	if (!layout.ct) {
 		int act = moat_fast(ctx);
 
 		if (act >= 0)
 			return act;
 	}
-	return moat_frame(ctx, &k, 0);
+	{
+		/* here, not above: the short way does not pay for zeroing it */
+		struct moat_key k = {};
+
+		return moat_frame(ctx, &k, 0);
+	}
 }
 
 /* With conntrack: every frame looks up its flow first. */

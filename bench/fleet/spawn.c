@@ -22,23 +22,58 @@
 
 #define START_TIMEOUT_S 30
 
-/* A loopback port nobody uses now (it could be taken before the child
- * binds it; the child then fails and says so). */
+/*
+ * The bottom of the kernel's ephemeral port range: connect() takes its
+ * source ports from there, so a port below it that is free now stays
+ * free until the child binds it, unless another listener takes it.
+ */
+static unsigned ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned low = 32768;
+
+	if (f) {
+		if (fscanf(f, "%u", &low) != 1)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/*
+ * A loopback port nobody uses now, below the ephemeral range (a port
+ * from bind(0) is an ephemeral one, which another program's connect()
+ * may take before the child binds it; the child then fails and says so).
+ */
 static int free_port(unsigned *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static unsigned seed;
+	unsigned low = ephemeral_low();
 	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ret = 0;
+	int ret = -EADDRINUSE;
 
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		ret = -errno;
-	else
-		*port = ntohs(sa.sin_port);
-	close(fd);
+	/* different in every process, so that two fleets pick apart */
+	if (!seed)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	for (int i = 0; i < 1000 && ret == -EADDRINUSE; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -errno;
+		seed = seed * 1103515245u + 12345u;
+		sa.sin_port = low > 10100 ?
+				      htons((uint16_t)(10000 + (seed >> 8) % (low - 10000))) :
+				      0;
+		ret = 0;
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+			ret = -errno;
+		else
+			*port = ntohs(sa.sin_port);
+		close(fd);
+	}
 	return ret;
 }
 

@@ -29,8 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# a loopback port free now, below the ephemeral range (cptest.py says why)
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 "$(dirname "${BASH_SOURCE[0]}")/cptest.py" --free-port
 }
 
 pass() {

@@ -7,6 +7,7 @@ operator API at hand.
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import ssl
@@ -29,11 +30,31 @@ def check(name, ok, detail=""):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port free now, below the kernel's ephemeral range.
+
+    A port from bind(0) is an ephemeral one: between our close() and the
+    control plane's bind(), another test's connect() may take it as its
+    source port and hold it for as long as its connection lasts (the
+    control plane then gives up after 3 s of EADDRINUSE).  No connect()
+    picks a port below ip_local_port_range.
+    """
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(1000):
+        port = random.randrange(10000, low) if low > 10100 else 0
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return s.getsockname()[1]
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free loopback port below %d" % low)
+
 
 
 class ControlPlane:
@@ -142,3 +163,7 @@ def run(prefix, body, args=()):
         subprocess.run(["rm", "-rf", tmp])
     print("%d failed" % failures)
     sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--free-port"]:
+    print(free_port())

@@ -436,6 +436,15 @@ static int build_filters(struct moat_image *img)
 	return 0;
 }
 
+/* No trie, port table or filter yet: each is MOAT_ABSENT. */
+static void indexes_absent(struct moat_layout *L)
+{
+	memset(L->root, 0xff, sizeof(L->root));
+	memset(L->ports, 0xff, sizeof(L->ports));
+	memset(L->root_filter, 0xff, sizeof(L->root_filter));
+	memset(L->ports_filter, 0xff, sizeof(L->ports_filter));
+}
+
 /*
  * Index the terms: the small families into the layout, the rest into
  * their homes, and the filters over the indexes.
@@ -480,10 +489,7 @@ static void clear_indexes(struct moat_image *img)
 	img->ntrie = img->nports = img->nterm4 = img->nterm6 = img->nfilter = 0;
 	img->nlists = img->max_list = 0;
 	memset(img->nhome, 0, sizeof(img->nhome));
-	memset(L->root, 0xff, sizeof(L->root));
-	memset(L->ports, 0xff, sizeof(L->ports));
-	memset(L->root_filter, 0xff, sizeof(L->root_filter));
-	memset(L->ports_filter, 0xff, sizeof(L->ports_filter));
+	indexes_absent(L);
 	memset(L->any, 0, sizeof(L->any));
 	memset(L->nsmall, 0, sizeof(L->nsmall));
 }
@@ -548,10 +554,7 @@ int moat_compile(const struct moat_ruleset *rs,
 	if (!o)
 		o = &none;
 	memset(img, 0, sizeof(*img));
-	memset(img->layout.root, 0xff, sizeof(img->layout.root));
-	memset(img->layout.ports, 0xff, sizeof(img->layout.ports));
-	memset(img->layout.root_filter, 0xff, sizeof(img->layout.root_filter));
-	memset(img->layout.ports_filter, 0xff, sizeof(img->layout.ports_filter));
+	indexes_absent(&img->layout);
 	if (rs->nrules > MOAT_RULES_MAX)
 		return moat_diag_add(d, MOAT_ERROR, 0, 0,
 				     "over capacity: %zu rules, at most %u",

@@ -104,19 +104,23 @@ static void add_findings(struct moat_diags *d, const struct moat_diags *found)
 }
 
 /*
- * check compiles the ruleset as moatd would, without a kernel, so that a
- * ruleset over the data plane's capacity is an error before any apply;
- * on a thread of its own, beside the search for shadowed rules.
+ * Work on a ruleset done on a thread of its own, beside other work: its
+ * findings in d, its result in ret.
  */
-struct compilation {
+struct beside {
 	const struct moat_ruleset *rs;
 	struct moat_diags d;
 	int ret;
 };
 
+/*
+ * check compiles the ruleset as moatd would, without a kernel, so that a
+ * ruleset over the data plane's capacity is an error before any apply;
+ * beside the search for shadowed rules.
+ */
 static void *compile_only(void *arg)
 {
-	struct compilation *c = arg;
+	struct beside *c = arg;
 	struct moat_image img;
 
 	c->ret = moat_compile(c->rs, NULL, &img, &c->d);
@@ -130,7 +134,7 @@ static void *compile_only(void *arg)
 
 static int check(struct moatctl *g, const char *path)
 {
-	struct compilation c = { 0 };
+	struct beside c = { 0 };
 	struct source s;
 	struct json j;
 	pthread_t th;
@@ -288,19 +292,13 @@ static void print_refused(struct moatctl *g, const char *name, const char *who,
 }
 
 /*
- * The search for shadowed and redundant rules, on a thread of its own
- * while moatd applies: it takes as long as the apply at 10,000 rules, and
- * the reply need not wait for both in turn (docs/moatctl.md).
+ * The search for shadowed and redundant rules, beside moatd's apply: it
+ * takes as long as the apply at 10,000 rules, and the reply need not wait
+ * for both in turn (docs/moatctl.md).
  */
-struct analysis {
-	const struct moat_ruleset *rs;
-	struct moat_diags d;
-	int ret;
-};
-
 static void *analyze(void *arg)
 {
-	struct analysis *an = arg;
+	struct beside *an = arg;
 
 	an->ret = moat_ruleset_analyze(an->rs, &an->d);
 	return NULL;
@@ -310,7 +308,7 @@ static int apply(struct moatctl *g, const char *path, bool force)
 {
 	struct ctl_request req = { .type = CTL_APPLY, .force = force,
 				   .analyzed = true };
-	struct analysis an = { 0 };
+	struct beside an = { 0 };
 	pthread_t th;
 	bool threaded;
 	struct ctl_reply r = { 0 };

@@ -81,6 +81,15 @@ struct {
 	__type(value, struct moat_fc6);
 } fc6 SEC(".maps");
 
+/*
+ * The part of each CPU's flow cache in use: struct moat_fc_head, a CPU
+ * each.  A global array, not a map looked up by key: its address is a
+ * constant, and the lookup's store and load of the key would add to the
+ * wait for every frame's bucket (4 ns a cache hit under
+ * BPF_PROG_TEST_RUN).  CPUs past MOAT_FC_CPUS share a head with another.
+ */
+struct moat_fc_head fc_heads[MOAT_FC_CPUS];
+
 /* Shared by every generation: struct moat_fc_sync, 1 + CPUs of them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -252,13 +261,19 @@ static __always_inline __u64 moat_fc_hash(__u64 a, __u64 b)
 
 /*
  * The two slots of hash @h in this CPU's part of a map of (1 << log) a
- * CPU: by the hash's top bits, and by the next ones (log is at most 20).
+ * CPU, of which the first (1 << use) are in use: by the hash's top bits,
+ * and by the next ones (use is 1 to 20: struct moat_fc_head).
  */
-static __always_inline __u32 moat_fc_slot(__u64 h, __u32 log, int second)
+static __always_inline __u32 moat_fc_slot(__u64 h, __u32 log, __u32 use, int second)
 {
 	if (second)
-		h <<= log;
-	return (bpf_get_smp_processor_id() << log) + (__u32)(h >> (64 - log));
+		h <<= use;
+	return (bpf_get_smp_processor_id() << log) + (__u32)(h >> (64 - use));
+}
+
+static __always_inline struct moat_fc_head *moat_fc_head(void)
+{
+	return &fc_heads[bpf_get_smp_processor_id() & (MOAT_FC_CPUS - 1)];
 }
 
 static __always_inline __u64 moat_fc_l4(const struct moat_key *k)
@@ -280,17 +295,19 @@ static __always_inline __u64 moat_fc_addrs4(const struct moat_key *k)
 	return (__u64)k->src4 << 32 | k->dst4;
 }
 
-static __always_inline __u32 moat_fc4_slot(const struct moat_key *k, int second)
+static __always_inline __u32 moat_fc4_slot(const struct moat_key *k, __u32 use,
+					    int second)
 {
 	return moat_fc_slot(moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k)),
-			    layout.fc_log[0], second);
+			    layout.fc_log[0], use, second);
 }
 
-static __always_inline __u32 moat_fc6_slot(const struct moat_key *k, int second)
+static __always_inline __u32 moat_fc6_slot(const struct moat_key *k, __u32 use,
+					    int second)
 {
 	return moat_fc_slot(moat_fc_hash(k->src6[0] ^ k->src6[1],
 					 k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k)),
-			    layout.fc_log[1], second);
+			    layout.fc_log[1], use, second);
 }
 
 static __always_inline int moat_fc4_is(const struct moat_fc4 *e,
@@ -423,8 +440,33 @@ static __always_inline struct moat_fc6 *moat_fc6_find(__u32 i,
 }
 
 /*
- * The entry a new answer takes: an empty one of its two buckets, the
- * first bucket first, else one of the four at random.  Two buckets a key
+ * Is entry @e of IPv4 bucket @i (IPv6 entry @i) where its key belongs
+ * with (1 << use) in use?  Not after a growth moved its key elsewhere: it
+ * still answers, but a new answer may take it like an empty one.
+ */
+static __always_inline int moat_fc4_placed(const struct moat_fc4 *e, __u32 i, __u32 use)
+{
+	__u64 h = moat_fc_hash(e->addrs, e->l4);
+
+	return i == moat_fc_slot(h, layout.fc_log[0], use, 0) ||
+	       i == moat_fc_slot(h, layout.fc_log[0], use, 1);
+}
+
+static __always_inline int moat_fc6_placed(const struct moat_fc6 *e, __u32 i, __u32 use)
+{
+	__u64 h = moat_fc_hash(e->src[0] ^ e->src[1], e->dst[0] ^ e->dst[1] ^ e->l4);
+
+	return i == moat_fc_slot(h, layout.fc_log[1], use, 0) ||
+	       i == moat_fc_slot(h, layout.fc_log[1], use, 1);
+}
+
+/* An entry a new answer takes before any other: empty, or left behind. */
+#define MOAT_FC4_FREE(e, i, use) (!(e)->l4 || !moat_fc4_placed((e), (i), (use)))
+
+/*
+ * The entry a new answer takes: an empty or left-behind one of its two
+ * buckets @b and @c (numbers @ib and @ic), the first bucket first, else
+ * one of the four at random.  Two buckets a key
  * (the second looked at only when the first does not hold it) leave far
  * fewer flows without room than one: in a simulation of a ruleset's
  * flows in turn, 98,000 flows in 2^18 buckets miss 3.8% of the time
@@ -436,20 +478,46 @@ static __always_inline struct moat_fc6 *moat_fc6_find(__u32 i,
  * anyway.
  */
 static __always_inline struct moat_fc4 *
-moat_fc4_victim(struct moat_fc4_bucket *b, struct moat_fc4_bucket *c)
+moat_fc4_victim(struct moat_fc4_bucket *b, __u32 ib, struct moat_fc4_bucket *c,
+		__u32 ic, __u32 use)
 {
 	__u32 r;
 
-	if (!b->e[0].l4)
+	if (MOAT_FC4_FREE(&b->e[0], ib, use))
 		return &b->e[0];
-	if (!b->e[1].l4)
+	if (MOAT_FC4_FREE(&b->e[1], ib, use))
 		return &b->e[1];
-	if (!c->e[0].l4)
+	if (MOAT_FC4_FREE(&c->e[0], ic, use))
 		return &c->e[0];
-	if (!c->e[1].l4)
+	if (MOAT_FC4_FREE(&c->e[1], ic, use))
 		return &c->e[1];
 	r = bpf_get_prandom_u32();
 	return r & 2 ? &c->e[r & 1] : &b->e[r & 1];
+}
+
+/*
+ * An entry of family @f, where it belongs, taken by another flow: count
+ * it, and double the part in use when more than (entries in use) /
+ * MOAT_FC_GROW_SHARE were taken within a window (struct moat_fc_head).
+ * Misses only: the clock is read here and nowhere on a hit.  @slots:
+ * entries in use.
+ */
+static __always_inline void moat_fc_taken(struct moat_fc_head *h, int f, __u32 log,
+					  __u32 slots)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now < h->window[f])
+		return;
+	if (now - h->window[f] >= MOAT_FC_WINDOW_NS) {
+		h->window[f] = now;
+		h->evicts[f] = 0;
+	}
+	if (++h->evicts[f] <= slots / MOAT_FC_GROW_SHARE || h->use[f] >= log)
+		return;
+	h->use[f]++;
+	h->evicts[f] = 0;
+	h->window[f] = now + MOAT_FC_WINDOW_NS;
 }
 
 /*
@@ -459,25 +527,29 @@ moat_fc4_victim(struct moat_fc4_bucket *b, struct moat_fc4_bucket *c)
  */
 static __always_inline int moat_fc4_store_here(struct moat_key *k, __u64 m)
 {
+	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc4_bucket *b, *c;
 	struct moat_fc4 *e;
+	__u32 i, j, use;
 	__u64 *seq;
-	__u32 i;
 
-	if (!k)
+	if (!k || !h)
 		return 0;
-	i = moat_fc4_slot(k, 0);
+	use = h->use[0];
+	i = moat_fc4_slot(k, use, 0);
+	j = moat_fc4_slot(k, use, 1);
 	b = bpf_map_lookup_elem(&fc4, &i);
-	i = moat_fc4_slot(k, 1);
-	c = bpf_map_lookup_elem(&fc4, &i);
+	c = bpf_map_lookup_elem(&fc4, &j);
 	if (!b || !c)
 		return 0;
 	if (!(seq = moat_fc_move_begin())) {
 		moat_fc_count(MOAT_FCS_HELD);
 		return 0;
 	}
-	e = moat_fc4_victim(b, c);
+	e = moat_fc4_victim(b, i, c, j, use);
 	moat_fc_count(e->l4 ? MOAT_FCS_EVICT : MOAT_FCS_FILL);
+	if (e->l4 && moat_fc4_placed(e, e >= &c->e[0] && e <= &c->e[1] ? j : i, use))
+		moat_fc_taken(h, 0, layout.fc_log[0], 2u << use);
 	if (e->cnt)
 		moat_fc_fold(e->match, e->cnt);
 	e->addrs = moat_fc_addrs4(k);
@@ -490,25 +562,35 @@ static __always_inline int moat_fc4_store_here(struct moat_key *k, __u64 m)
 
 static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
 {
+	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc6 *e, *f;
+	__u32 i, j, use;
 	__u64 *seq;
-	__u32 i;
+	int placed;
 
-	if (!k)
+	if (!k || !h)
 		return 0;
-	i = moat_fc6_slot(k, 0);
+	use = h->use[1];
+	i = moat_fc6_slot(k, use, 0);
+	j = moat_fc6_slot(k, use, 1);
 	e = bpf_map_lookup_elem(&fc6, &i);
-	i = moat_fc6_slot(k, 1);
-	f = bpf_map_lookup_elem(&fc6, &i);
+	f = bpf_map_lookup_elem(&fc6, &j);
 	if (!e || !f)
 		return 0;
 	if (!(seq = moat_fc_move_begin())) {
 		moat_fc_count(MOAT_FCS_HELD);
 		return 0;
 	}
-	if (e->l4 && (!f->l4 || bpf_get_prandom_u32() & 1))
+	/* as moat_fc4_victim(), with one entry a bucket */
+	placed = e->l4 && moat_fc6_placed(e, i, use);
+	if (placed && (!f->l4 || !moat_fc6_placed(f, j, use) ||
+		       bpf_get_prandom_u32() & 1)) {
 		e = f;
+		placed = e->l4 && moat_fc6_placed(e, j, use);
+	}
 	moat_fc_count(e->l4 ? MOAT_FCS_EVICT : MOAT_FCS_FILL);
+	if (placed)
+		moat_fc_taken(h, 1, layout.fc_log[1], 1u << use);
 	if (e->cnt)
 		moat_fc_fold(e->match, e->cnt);
 	e->src[0] = k->src6[0];
@@ -532,11 +614,12 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
  */
 static __always_inline __u64 moat_fc4_second_here(struct moat_key *k)
 {
+	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc4 *e;
 
-	if (!k)
+	if (!k || !h)
 		return MOAT_FC_NONE;
-	e = moat_fc4_find(moat_fc4_slot(k, 1), k);
+	e = moat_fc4_find(moat_fc4_slot(k, h->use[0], 1), k);
 	if (!e)
 		return MOAT_FC_NONE;
 	moat_fc_count(MOAT_FCS_SECOND);
@@ -546,11 +629,12 @@ static __always_inline __u64 moat_fc4_second_here(struct moat_key *k)
 
 static __always_inline __u64 moat_fc6_second_here(struct moat_key *k)
 {
+	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc6 *e;
 
-	if (!k)
+	if (!k || !h)
 		return MOAT_FC_NONE;
-	e = moat_fc6_find(moat_fc6_slot(k, 1), k);
+	e = moat_fc6_find(moat_fc6_slot(k, h->use[1], 1), k);
 	if (!e)
 		return MOAT_FC_NONE;
 	moat_fc_count(MOAT_FCS_SECOND);
@@ -594,11 +678,12 @@ __noinline __u64 moat_fc6_second(struct moat_key *k)
  */
 static __always_inline __u64 moat_lookup4(struct moat_key *k, int call)
 {
+	struct moat_fc_head *h;
 	struct moat_fc4 *e;
 	__u64 m;
 
-	if (layout.fc_log[0]) {
-		e = moat_fc4_find(moat_fc4_slot(k, 0), k);
+	if (layout.fc_log[0] && (h = moat_fc_head())) {
+		e = moat_fc4_find(moat_fc4_slot(k, h->use[0], 0), k);
 		if (e) {
 			moat_fc_hit(&e->cnt, e->match, k, call);
 			return e->match;
@@ -620,11 +705,12 @@ static __always_inline __u64 moat_lookup4(struct moat_key *k, int call)
 
 static __always_inline __u64 moat_lookup6(struct moat_key *k, int call)
 {
+	struct moat_fc_head *h;
 	struct moat_fc6 *e;
 	__u64 m;
 
-	if (layout.fc_log[1]) {
-		e = moat_fc6_find(moat_fc6_slot(k, 0), k);
+	if (layout.fc_log[1] && (h = moat_fc_head())) {
+		e = moat_fc6_find(moat_fc6_slot(k, h->use[1], 0), k);
 		if (e) {
 			moat_fc_hit(&e->cnt, e->match, k, call);
 			return e->match;
@@ -813,6 +899,7 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	struct moat_frame f = { .data = data, .end = end };
 	struct moat_key k = { .len = end - data };
+	struct moat_fc_head *h;
 	struct moat_fc4 *e4;
 	struct moat_fc6 *e6;
 
@@ -823,13 +910,15 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	if ((layout.nsmall[0] || layout.fc_log[0]) && moat_parse_common4(&f, &k)) {
 		if (layout.nsmall[0])
 			return moat_fast_small(moat_classify_small4(&k), k.len);
-		e4 = moat_fc4_find(moat_fc4_slot(&k, 0), &k);
+		h = moat_fc_head();
+		e4 = h ? moat_fc4_find(moat_fc4_slot(&k, h->use[0], 0), &k) : NULL;
 		return e4 ? moat_fast_entry(&e4->cnt, e4->match, k.len) : -1;
 	}
 	if ((layout.nsmall[1] || layout.fc_log[1]) && moat_parse_common6(&f, &k)) {
 		if (layout.nsmall[1])
 			return moat_fast_small(moat_classify_small6(&k), k.len);
-		e6 = moat_fc6_find(moat_fc6_slot(&k, 0), &k);
+		h = moat_fc_head();
+		e6 = h ? moat_fc6_find(moat_fc6_slot(&k, h->use[1], 0), &k) : NULL;
 		return e6 ? moat_fast_entry(&e6->cnt, e6->match, k.len) : -1;
 	}
 	return -1;

@@ -350,6 +350,29 @@ enum moat_fc_stat {
 	MOAT_FCS_MAX,
 };
 
+/*
+ * fc_head: a generation's per-CPU state of its flow cache, by family.
+ * The maps are made at the size the generation may grow to (fc_log); a
+ * CPU uses the first (1 << use) buckets (IPv6: entries) of its part, and
+ * doubles that when more than one in MOAT_FC_GROW_SHARE of its entries
+ * were taken by other flows within a window of MOAT_FC_WINDOW_NS.  A
+ * growth moves every key to other buckets; the entries left behind
+ * still answer and count exactly (an entry answers only its own key),
+ * and a new answer takes them as it takes empty ones, without counting
+ * them as taken.
+ */
+struct moat_fc_head {
+	__u32 use[2]; /* log2 of the buckets (entries) in use; at most fc_log */
+	__u32 evicts[2]; /* entries taken from other flows in this window */
+	__u64 window[2]; /* when this window began */
+	__u64 pad[4]; /* a line each, so CPUs do not share one */
+};
+
+#define MOAT_FC_CPUS 256 /* heads: a power of two; CPUs past it share them */
+#define MOAT_FC_USE_START 10 /* 1,024 IPv4 buckets, 64 KiB a CPU */
+#define MOAT_FC_WINDOW_NS (1ull << 27) /* 134 ms */
+#define MOAT_FC_GROW_SHARE 16
+
 #define MOAT_FC_LOG_MIN 4
 #define MOAT_FC_LOG_MAX 20 /* a million IPv4 buckets a CPU */
 #define MOAT_FC_LOG_DEFAULT 16 /* 131,072 IPv4 flows a CPU */

@@ -147,6 +147,11 @@ struct moat_dp_ct_status {
 struct moat_dp_fc_status {
 	bool counted; /* the instance has the statistics (pins from before do not) */
 	uint32_t buckets4, entries6; /* a CPU, in the running generation; 0: none */
+	/*
+	 * Of those, the most any CPU uses now (the cache grows with the
+	 * flows it meets: struct moat_fc_head); 0 in pins from before.
+	 */
+	uint32_t used4, used6;
 	uint64_t stat[MOAT_FCS_MAX]; /* summed over CPUs */
 };
 

@@ -89,6 +89,8 @@ int dp_join(char *buf, size_t n, const char *dir, const char *name);
  * (ncpus << log[1]) IPv6 entries; a log of 0: none (generation.c).
  */
 uint64_t dp_fc_bytes(int ncpus, const uint32_t log[2]);
+/* The running generation's flow cache heads (rows.c); -errno: none. */
+int dp_fc_heads(struct moat_dp *dp, struct moat_fc_head heads[MOAT_FC_CPUS]);
 
 /* The rule counters (counters.c). */
 int dp_counters_open(struct moat_dp *dp, bool create);

@@ -234,6 +234,8 @@ static int pin_generation(struct moat_fw *skel, const char *dir)
 		/* read for the counts its entries hold (counters.c) */
 		{ "fc4", bpf_map__fd(skel->maps.fc4) },
 		{ "fc6", bpf_map__fd(skel->maps.fc6) },
+		/* the part of each CPU's cache in use, for the status */
+		{ "fc_head", bpf_map__fd(skel->maps.bss) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -313,6 +315,31 @@ static void fc_size(const struct moat_dp *dp, const struct moat_image *img,
 		int i = log[0] - min[0] >= log[1] - min[1] ? 0 : 1;
 
 		log[i]--;
+	}
+}
+
+/*
+ * The part of each CPU's flow cache in use when the generation starts
+ * (struct moat_fc_head), written into the program's global array @heads
+ * before the switch: as much as the running generation's had grown to on
+ * that CPU, since its replacement meets the same traffic, else
+ * MOAT_FC_USE_START; never more than the new cache has.
+ */
+static void fc_head_init(struct moat_dp *dp, struct moat_fc_head *heads,
+			 const uint32_t log[2])
+{
+	struct moat_fc_head old[MOAT_FC_CPUS];
+	bool grown = !dp_fc_heads(dp, old);
+
+	for (int c = 0; c < MOAT_FC_CPUS; c++) {
+		for (int f = 0; f < 2; f++) {
+			uint32_t use = grown && old[c].use[f] ? old[c].use[f] :
+								MOAT_FC_USE_START;
+
+			heads[c].use[f] = use < log[f] ? use : log[f];
+			heads[c].evicts[f] = 0;
+			heads[c].window[f] = 0;
+		}
 	}
 }
 
@@ -426,6 +453,7 @@ static int load_generation(struct moat_dp *dp, const struct moat_image *img,
 			      strerror(-err));
 		goto fail;
 	}
+	fc_head_init(dp, skel->bss->fc_heads, img->layout.fc_log);
 	*out = skel;
 	return 0;
 fail:

@@ -201,11 +201,52 @@ static uint32_t fc_per_cpu(struct moat_dp *dp, const char *name)
 	return info.max_entries > 1 ? info.max_entries / (uint32_t)dp->ncpus : 0;
 }
 
+/*
+ * The running generation's flow cache heads (struct moat_fc_head), from
+ * its program's global data, pinned as current/fc_head.
+ */
+int dp_fc_heads(struct moat_dp *dp, struct moat_fc_head heads[MOAT_FC_CPUS])
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info), k = 0;
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	dp_path(dp, path, sizeof(path), "current/fc_head");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.value_size != MOAT_FC_CPUS * sizeof(*heads))
+		err = -EINVAL; /* not the global data of this build's program */
+	else if (bpf_map_lookup_elem(fd, &k, heads))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The most of its cache any CPU uses now, by family. */
+static void fc_used(struct moat_dp *dp, struct moat_dp_fc_status *fc)
+{
+	struct moat_fc_head h[MOAT_FC_CPUS];
+
+	if (dp_fc_heads(dp, h))
+		return;
+	for (int c = 0; c < dp->ncpus && c < MOAT_FC_CPUS; c++) {
+		if (fc->buckets4 && h[c].use[0] < 32 && (1u << h[c].use[0]) > fc->used4)
+			fc->used4 = 1u << h[c].use[0];
+		if (fc->entries6 && h[c].use[1] < 32 && (1u << h[c].use[1]) > fc->used6)
+			fc->used6 = 1u << h[c].use[1];
+	}
+}
+
 void moat_dp_fc_status(struct moat_dp *dp, struct moat_dp_fc_status *fc)
 {
 	memset(fc, 0, sizeof(*fc));
 	fc->buckets4 = fc_per_cpu(dp, "fc4");
 	fc->entries6 = fc_per_cpu(dp, "fc6");
+	fc_used(dp, fc);
 	fc->counted = !dp_percpu_sum(dp, dp->fc_stats_fd, MOAT_FCS_MAX, fc->stat);
 }
 

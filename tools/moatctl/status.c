@@ -143,8 +143,9 @@ static void print_fc(const struct moat_dp_fc_status *fc)
 	if (!fc->buckets4 && !fc->entries6)
 		printf("flow cache:  none in this generation (off, or the ruleset is small enough to be compiled into the program)\n");
 	else
-		printf("flow cache:  %u IPv4 buckets of 2 and %u IPv6 entries a CPU\n",
-		       fc->buckets4, fc->entries6);
+		printf("flow cache:  %u IPv4 buckets of 2 and %u IPv6 entries a CPU;\n"
+		       "             in use: up to %u and %u (each CPU's part grows with its flows)\n",
+		       fc->buckets4, fc->entries6, fc->used4, fc->used6);
 	if (!fc->counted)
 		return;
 	printf("             since the instance was made: %llu misses, %llu found in a second bucket;\n"
@@ -162,6 +163,8 @@ static void json_fc(struct json *j, const struct moat_dp_fc_status *fc)
 	json_obj_open(j);
 	json_kuint(j, "ipv4_buckets_per_cpu", fc->buckets4);
 	json_kuint(j, "ipv6_entries_per_cpu", fc->entries6);
+	json_kuint(j, "ipv4_buckets_in_use", fc->used4);
+	json_kuint(j, "ipv6_entries_in_use", fc->used6);
 	if (fc->counted) {
 		json_kuint(j, "misses", fc->stat[MOAT_FCS_MISS]);
 		json_kuint(j, "second_bucket", fc->stat[MOAT_FCS_SECOND]);

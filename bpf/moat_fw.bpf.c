@@ -499,11 +499,14 @@ moat_fc4_victim(struct moat_fc4_bucket *b, __u32 ib, struct moat_fc4_bucket *c,
  * An entry of family @f, where it belongs, taken by another flow: count
  * it, and double the part in use when more than (entries in use) /
  * MOAT_FC_GROW_SHARE were taken within a window (struct moat_fc_head).
- * Misses only: the clock is read here and nowhere on a hit.  @slots:
- * entries in use.
+ * Misses only: the clock is read here and nowhere on a hit.  @use: what
+ * the miss read, @slots: the entries that makes.  The new size is
+ * written from @use, not incremented in place: CPUs that share a head
+ * (past MOAT_FC_CPUS) may grow it at once, and must not take it past
+ * @log, where a part would reach into the next CPU's.
  */
 static __always_inline void moat_fc_taken(struct moat_fc_head *h, int f, __u32 log,
-					  __u32 slots)
+					  __u32 use, __u32 slots)
 {
 	__u64 now = bpf_ktime_get_ns();
 
@@ -513,9 +516,9 @@ static __always_inline void moat_fc_taken(struct moat_fc_head *h, int f, __u32 l
 		h->window[f] = now;
 		h->evicts[f] = 0;
 	}
-	if (++h->evicts[f] <= slots / MOAT_FC_GROW_SHARE || h->use[f] >= log)
+	if (++h->evicts[f] <= slots / MOAT_FC_GROW_SHARE || use >= log)
 		return;
-	h->use[f]++;
+	h->use[f] = use + 1;
 	h->evicts[f] = 0;
 	h->window[f] = now + MOAT_FC_WINDOW_NS;
 }
@@ -549,7 +552,7 @@ static __always_inline int moat_fc4_store_here(struct moat_key *k, __u64 m)
 	e = moat_fc4_victim(b, i, c, j, use);
 	moat_fc_count(e->l4 ? MOAT_FCS_EVICT : MOAT_FCS_FILL);
 	if (e->l4 && moat_fc4_placed(e, e >= &c->e[0] && e <= &c->e[1] ? j : i, use))
-		moat_fc_taken(h, 0, layout.fc_log[0], 2u << use);
+		moat_fc_taken(h, 0, layout.fc_log[0], use, 2u << use);
 	if (e->cnt)
 		moat_fc_fold(e->match, e->cnt);
 	e->addrs = moat_fc_addrs4(k);
@@ -590,7 +593,7 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
 	}
 	moat_fc_count(e->l4 ? MOAT_FCS_EVICT : MOAT_FCS_FILL);
 	if (placed)
-		moat_fc_taken(h, 1, layout.fc_log[1], 1u << use);
+		moat_fc_taken(h, 1, layout.fc_log[1], use, 1u << use);
 	if (e->cnt)
 		moat_fc_fold(e->match, e->cnt);
 	e->src[0] = k->src6[0];

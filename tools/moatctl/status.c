@@ -143,9 +143,11 @@ static void print_fc(const struct moat_dp_fc_status *fc)
 	if (!fc->buckets4 && !fc->entries6)
 		printf("flow cache:  none in this generation (off, or the ruleset is small enough to be compiled into the program)\n");
 	else
-		printf("flow cache:  %u IPv4 buckets of 2 and %u IPv6 entries a CPU;\n"
-		       "             in use: up to %u and %u (each CPU's part grows with its flows)\n",
-		       fc->buckets4, fc->entries6, fc->used4, fc->used6);
+		printf("flow cache:  %u IPv4 buckets of 2 and %u IPv6 entries a CPU\n",
+		       fc->buckets4, fc->entries6);
+	if (fc->used4 || fc->used6)
+		printf("             in use: up to %u and %u (each CPU's part grows with its flows)\n",
+		       fc->used4, fc->used6);
 	if (!fc->counted)
 		return;
 	printf("             since the instance was made: %llu misses, %llu found in a second bucket;\n"

@@ -96,10 +96,39 @@ static void rates_table(const struct run_report *r, FILE *f)
 	}
 }
 
+/* moat's flow cache in each moat case: where it settled, what it did. */
+static void flow_cache(const struct run_report *r, FILE *f)
+{
+	bool head = false;
+
+	for (int i = 0; i < r->ncases; i++) {
+		const struct case_result *c = &r->cases[i];
+		const uint64_t *v = c->fc.stat;
+		uint64_t frames = c->cas.xdp_seen;
+
+		if (!c->has_fc)
+			continue;
+		if (!head)
+			fprintf(f, "\nflow cache, a CPU's part in use of its size; events from the apply on,\n"
+				   "warm-ups included; 2nd: found in the second bucket, per frame measured\n"
+				   "%-18s %-5s %15s %15s %10s %10s %10s %6s\n",
+				"case", "tx", "IPv4 buckets", "IPv6 entries", "misses", "evicted",
+				"2nd", "2nd/fr");
+		head = true;
+		fprintf(f, "%-18s %-5s %7u/%-7u %7u/%-7u %10llu %10llu %10llu %6.3f\n",
+			c->label, gen_tx_name(c->tx), c->fc.used4, c->fc.buckets4, c->fc.used6,
+			c->fc.entries6, (unsigned long long)v[MOAT_FCS_MISS],
+			(unsigned long long)v[MOAT_FCS_EVICT],
+			(unsigned long long)v[MOAT_FCS_SECOND],
+			frames ? (double)v[MOAT_FCS_SECOND] / (double)frames : 0.0);
+	}
+}
+
 static void extras(const struct run_report *r, FILE *f)
 {
 	bool lat = false, tr = false, apply = false;
 
+	flow_cache(r, f);
 	for (int i = 0; i < r->ncases; i++) {
 		const struct case_result *c = &r->cases[i];
 

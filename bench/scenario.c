@@ -176,7 +176,24 @@ static int moat_apply_case(struct bench_run *run, struct bench_case *c,
 	ret = rx_moat_apply(moat, c->rs, &c->res->apply);
 	c->res->has_apply = !ret;
 	c->rx = moat;
+	if (!ret)
+		moat_dp_fc_status(rx_moat_dp(moat), &c->res->fc);
 	return ret;
+}
+
+/* The flow cache's events since the apply, and its size now. */
+static void moat_teardown(struct bench_run *run, struct bench_case *c)
+{
+	struct moat_dp_fc_status now;
+
+	(void)run;
+	if (!c->res->has_apply || !c->rx)
+		return;
+	moat_dp_fc_status(rx_moat_dp(c->rx), &now);
+	for (int i = 0; i < MOAT_FCS_MAX; i++)
+		now.stat[i] -= c->res->fc.stat[i];
+	c->res->fc = now;
+	c->res->has_fc = now.counted && (now.buckets4 || now.entries6);
 }
 
 static int moat_setup(struct bench_run *run, struct bench_case *c)
@@ -247,7 +264,8 @@ const struct scenario bench_scenarios[] = {
 	  .summary = "moat at each rule count, traffic spread across rules",
 	  .flags = SC_EACH_COUNT,
 	  .by_default = true,
-	  .setup = moat_setup },
+	  .setup = moat_setup,
+	  .teardown = moat_teardown },
 	{ .name = "floor",
 	  .system = "floor",
 	  .summary = "parse, one counter of N a frame, drop: the least "

@@ -95,6 +95,13 @@ struct case_result {
 	struct testrun_result testrun;
 	bool has_ct;
 	struct ct_result ct;
+	/*
+	 * moat's flow cache over the case (the moat scenario):
+	 * its size and part in use at the end, its events from the apply
+	 * on (warm-ups included), as `moatctl status` has them.
+	 */
+	bool has_fc;
+	struct moat_dp_fc_status fc;
 };
 
 /* One run of @rx, after a warm-up; @pace carries over between runs. */

@@ -199,7 +199,7 @@ static int run(const char *const *args)
 }
 
 /* Reports of this process (two kt-bench may run at once). */
-static char peers_json[64], apply_json[64];
+static char peers_json[64], apply_json[64], given_json[64];
 
 static void peers_scenario(void)
 {
@@ -308,7 +308,11 @@ static void given_interfaces(void)
 			       "--tx",
 			       "live,afxdp",
 			       "--check",
+			       "--json",
+			       given_json,
 			       NULL };
+	const struct json *c, *fc;
+	struct json rep;
 
 	snprintf(ia, sizeof(ia), "kbg%da", (int)getpid() % 100000);
 	snprintf(ib, sizeof(ib), "kbg%db", (int)getpid() % 100000);
@@ -324,6 +328,22 @@ static void given_interfaces(void)
 	}
 	kt_check(run(args) == 0, "run on given interfaces adds up",
 		 "exit != 0");
+	/* ten rules, a flow each: their entries fit the part a cache starts with */
+	load(given_json, &rep);
+	c = find(&rep, "cases", "system", "moat", 10);
+	fc = c ? json_get(c, "flow_cache_state") : NULL;
+	kt_check(fc && json_num(json_get(fc, "ipv4_buckets_in_use"), 0) == 1024 &&
+			 json_num(json_get(fc, "ipv4_buckets_per_cpu"), 0) >= 1024 &&
+			 json_num(json_get(fc, "misses"), 0) >= 10 &&
+			 json_num(json_get(fc, "misses"), 0) <= 100 &&
+			 json_num(json_get(fc, "misses"), 0) ==
+				 json_num(json_get(fc, "filled"), 0) +
+					 json_num(json_get(fc, "evicted"), 0) +
+					 json_num(json_get(fc, "held"), 0),
+		 "the moat case reports its flow cache: 1,024 buckets in use, a miss a flow or so",
+		 "%s", fc ? "in use, misses or their sum not as expected" : "no flow_cache_state");
+	json_free(&rep);
+	unlink(given_json);
 	/* given interfaces are used, never removed */
 	kt_check(kt_sh("ip -n %s link show %s >/dev/null", na, ia) == 0,
 		 "given interfaces are left in place", "%s is gone", ia);
@@ -367,6 +387,8 @@ int main(void)
 	snprintf(peers_json, sizeof(peers_json), "/tmp/kt-bench-%d-peers.json",
 		 (int)getpid());
 	snprintf(apply_json, sizeof(apply_json), "/tmp/kt-bench-%d-apply.json",
+		 (int)getpid());
+	snprintf(given_json, sizeof(given_json), "/tmp/kt-bench-%d-given.json",
 		 (int)getpid());
 	if (bench_peer_add(&test_xdp) || bench_peer_add(&test_stack))
 		return 1;

@@ -195,6 +195,8 @@ static void json_case(FILE *f, const struct case_result *c)
 			c->testrun.moat_ns, c->testrun.empty_ns,
 			(unsigned long long)c->testrun.frames,
 			c->testrun.repeat, c->testrun.rounds);
+	if (c->has_testrun && c->testrun.has_hit)
+		fprintf(f, ",\n      \"test_run_cache_hit_ns\": %.2f", c->testrun.hit_ns);
 	fprintf(f, ",\n      \"rounds\": %d", r);
 	doubles(f, "baseline_mpps", c->base_mpps, r ? r + 1 : 0);
 	doubles(f, "case_mpps", c->case_mpps, r);

@@ -155,15 +155,19 @@ static void extras(const struct run_report *r, FILE *f)
 		if (!tr)
 			fprintf(f,
 				"\nBPF_PROG_TEST_RUN, each frame %d times "
-				"a call (ns/frame; classifier = moat - empty)\n"
-				"%-18s %7s %10s %10s %10s %10s %10s\n",
+				"a call (ns/frame; classifier = moat without its cache - empty;\n"
+				"cache hit = moat with it - empty, '-' where the ruleset has none)\n"
+				"%-18s %7s %10s %10s %10s %10s %10s %10s\n",
 				c->testrun.repeat, "case", "rules",
-				"classifier", "min", "max", "moat", "empty");
+				"classifier", "min", "max", "moat", "empty", "cache hit");
 		tr = true;
-		fprintf(f, "%-18s %7u %10.1f %10.1f %10.1f %10.1f %10.1f\n",
-			c->label, c->nrules, c->testrun.ns, c->testrun.min,
-			c->testrun.max, c->testrun.moat_ns,
-			c->testrun.empty_ns);
+		fprintf(f, "%-18s %7u %10.1f %10.1f %10.1f %10.1f %10.1f", c->label,
+			c->nrules, c->testrun.ns, c->testrun.min, c->testrun.max,
+			c->testrun.moat_ns, c->testrun.empty_ns);
+		if (c->testrun.has_hit)
+			fprintf(f, " %10.1f\n", c->testrun.hit_ns);
+		else
+			fprintf(f, " %10s\n", "-");
 	}
 	for (int i = 0; i < r->ncases; i++) {
 		const struct case_result *c = &r->cases[i];

@@ -26,6 +26,7 @@ enum topo_park_slot {
 	TOPO_PARK_GEN = 0, /* the live-frames generator */
 	TOPO_PARK_EMPTY, /* test-run's empty program */
 	TOPO_PARK_MOAT, /* test-run's moat generation */
+	TOPO_PARK_HIT, /* ... and the one with a flow cache */
 	TOPO_PARK_SLOTS,
 };
 

@@ -199,7 +199,7 @@ static int run(const char *const *args)
 }
 
 /* Reports of this process (two kt-bench may run at once). */
-static char peers_json[64], apply_json[64], given_json[64];
+static char peers_json[64], apply_json[64], given_json[64], testrun_json[64];
 
 static void peers_scenario(void)
 {
@@ -284,6 +284,31 @@ static void apply_time_peers(void)
 }
 
 /* A veth pair made by hand, as the operator's two NIC ports would be. */
+/* test-run: the classifier alone, and a cache hit where there is a cache */
+static void test_run(void)
+{
+	const char *const args[] = { "run",    "--scenarios", "test-run",
+				     "--rules", "1,1000",      "--rounds",
+				     "1",      "--json",      testrun_json,
+				     NULL };
+	const struct json *one, *many;
+	struct json rep;
+
+	kt_check(run(args) == 0, "test-run runs", "exit != 0");
+	load(testrun_json, &rep);
+	one = find(&rep, "cases", "scenario", "test-run", 1);
+	many = find(&rep, "cases", "scenario", "test-run", 1000);
+	kt_check(one && json_num(json_at(one, "test_run.classifier_ns"), 0) > 0 &&
+			 !json_get(one, "test_run_cache_hit_ns"),
+		 "test-run, 1 rule: the classifier's cost, and no cache hit (no cache)",
+		 "%s", one ? "classifier_ns or test_run_cache_hit_ns not as expected" : "no case");
+	kt_check(many && json_num(json_get(many, "test_run_cache_hit_ns"), 0) > 0,
+		 "test-run, 1,000 rules: a cache hit's cost", "%s",
+		 many ? "no test_run_cache_hit_ns" : "no case");
+	json_free(&rep);
+	unlink(testrun_json);
+}
+
 static void given_interfaces(void)
 {
 	const char *na = kt_name("kbga"), *nb = kt_name("kbgb");
@@ -390,11 +415,14 @@ int main(void)
 		 (int)getpid());
 	snprintf(given_json, sizeof(given_json), "/tmp/kt-bench-%d-given.json",
 		 (int)getpid());
+	snprintf(testrun_json, sizeof(testrun_json), "/tmp/kt-bench-%d-testrun.json",
+		 (int)getpid());
 	if (bench_peer_add(&test_xdp) || bench_peer_add(&test_stack))
 		return 1;
 	peers_scenario();
 	apply_time_peers();
 	given_interfaces();
+	test_run();
 	big_rulesets_with_conntrack();
 
 	snprintf(path, sizeof(path), "/run/netns/moatbench-%d-a",

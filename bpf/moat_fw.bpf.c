@@ -536,7 +536,7 @@ static __always_inline int moat_fc4_store_here(struct moat_key *k, __u64 m)
 	__u32 i, j, use;
 	__u64 *seq;
 
-	if (!k || !h)
+	if (!k)
 		return 0;
 	use = h->use[0];
 	i = moat_fc4_slot(k, use, 0);
@@ -571,7 +571,7 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
 	__u64 *seq;
 	int placed;
 
-	if (!k || !h)
+	if (!k)
 		return 0;
 	use = h->use[1];
 	i = moat_fc6_slot(k, use, 0);
@@ -617,12 +617,11 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
  */
 static __always_inline __u64 moat_fc4_second_here(struct moat_key *k)
 {
-	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc4 *e;
 
-	if (!k || !h)
+	if (!k)
 		return MOAT_FC_NONE;
-	e = moat_fc4_find(moat_fc4_slot(k, h->use[0], 1), k);
+	e = moat_fc4_find(moat_fc4_slot(k, moat_fc_head()->use[0], 1), k);
 	if (!e)
 		return MOAT_FC_NONE;
 	moat_fc_count(MOAT_FCS_SECOND);
@@ -632,12 +631,11 @@ static __always_inline __u64 moat_fc4_second_here(struct moat_key *k)
 
 static __always_inline __u64 moat_fc6_second_here(struct moat_key *k)
 {
-	struct moat_fc_head *h = moat_fc_head();
 	struct moat_fc6 *e;
 
-	if (!k || !h)
+	if (!k)
 		return MOAT_FC_NONE;
-	e = moat_fc6_find(moat_fc6_slot(k, h->use[1], 1), k);
+	e = moat_fc6_find(moat_fc6_slot(k, moat_fc_head()->use[1], 1), k);
 	if (!e)
 		return MOAT_FC_NONE;
 	moat_fc_count(MOAT_FCS_SECOND);
@@ -681,12 +679,11 @@ __noinline __u64 moat_fc6_second(struct moat_key *k)
  */
 static __always_inline __u64 moat_lookup4(struct moat_key *k, int call)
 {
-	struct moat_fc_head *h;
 	struct moat_fc4 *e;
 	__u64 m;
 
-	if (layout.fc_log[0] && (h = moat_fc_head())) {
-		e = moat_fc4_find(moat_fc4_slot(k, h->use[0], 0), k);
+	if (layout.fc_log[0]) {
+		e = moat_fc4_find(moat_fc4_slot(k, moat_fc_head()->use[0], 0), k);
 		if (e) {
 			moat_fc_hit(&e->cnt, e->match, k, call);
 			return e->match;
@@ -708,12 +705,11 @@ static __always_inline __u64 moat_lookup4(struct moat_key *k, int call)
 
 static __always_inline __u64 moat_lookup6(struct moat_key *k, int call)
 {
-	struct moat_fc_head *h;
 	struct moat_fc6 *e;
 	__u64 m;
 
-	if (layout.fc_log[1] && (h = moat_fc_head())) {
-		e = moat_fc6_find(moat_fc6_slot(k, h->use[1], 0), k);
+	if (layout.fc_log[1]) {
+		e = moat_fc6_find(moat_fc6_slot(k, moat_fc_head()->use[1], 0), k);
 		if (e) {
 			moat_fc_hit(&e->cnt, e->match, k, call);
 			return e->match;
@@ -902,7 +898,6 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	struct moat_frame f = { .data = data, .end = end };
 	struct moat_key k = { .len = end - data };
-	struct moat_fc_head *h;
 	struct moat_fc4 *e4;
 	struct moat_fc6 *e6;
 
@@ -913,15 +908,13 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	if ((layout.nsmall[0] || layout.fc_log[0]) && moat_parse_common4(&f, &k)) {
 		if (layout.nsmall[0])
 			return moat_fast_small(moat_classify_small4(&k), k.len);
-		h = moat_fc_head();
-		e4 = h ? moat_fc4_find(moat_fc4_slot(&k, h->use[0], 0), &k) : NULL;
+		e4 = moat_fc4_find(moat_fc4_slot(&k, moat_fc_head()->use[0], 0), &k);
 		return e4 ? moat_fast_entry(&e4->cnt, e4->match, k.len) : -1;
 	}
 	if ((layout.nsmall[1] || layout.fc_log[1]) && moat_parse_common6(&f, &k)) {
 		if (layout.nsmall[1])
 			return moat_fast_small(moat_classify_small6(&k), k.len);
-		h = moat_fc_head();
-		e6 = h ? moat_fc6_find(moat_fc6_slot(&k, h->use[1], 0), &k) : NULL;
+		e6 = moat_fc6_find(moat_fc6_slot(&k, moat_fc_head()->use[1], 0), &k);
 		return e6 ? moat_fast_entry(&e6->cnt, e6->match, k.len) : -1;
 	}
 	return -1;

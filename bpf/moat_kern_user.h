@@ -364,7 +364,7 @@ enum moat_fc_stat {
 struct moat_fc_head {
 	__u32 use[2]; /* log2 of the buckets (entries) in use; at most fc_log */
 	__u32 evicts[2]; /* entries taken from other flows in this window */
-	__u64 window[2]; /* when this window began */
+	__u64 window[2]; /* when this window began; after a growth, when the next will */
 	__u64 pad[4]; /* a line each, so CPUs do not share one */
 };
 

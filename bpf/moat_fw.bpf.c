@@ -254,8 +254,16 @@ static __always_inline __u64 moat_rest(__u32 off, __u32 n,
  */
 static __always_inline __u64 moat_fc_hash(__u64 a, __u64 b)
 {
-	__u64 x = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xc2b2ae3d27d4eb4full;
+	__u64 x = a * 0x9e3779b97f4a7c15ull ^ b;
 
+	/*
+	 * The ports sit in b's top half: folded down before the multiply,
+	 * so that they reach every bit of both slots.  Without it, flows
+	 * that differ only in their ports (one client, one server) got
+	 * their second bucket from a handful.
+	 */
+	x ^= x >> 32;
+	x *= 0xc2b2ae3d27d4eb4full;
 	return x ^ (x >> 29);
 }
 

@@ -10,10 +10,11 @@
  *   - a generation starts with 1,024 of each in use (moatctl status);
  *   - 300 flows in turn, which fit, leave IPv4's there (IPv6's, one
  *     entry a bucket, may double once);
- *   - 6,000 IPv4 flows in turn make it grow until they fit: then a pass
- *     over all of them misses on 1% at most; 3,000 IPv6 flows make it
- *     grow to all it has (IPv6 entries, one a bucket, still miss on a
- *     few percent of frames there: 5.7% when this was written);
+ *   - 6,000 IPv4 and 3,000 IPv6 flows in turn make it grow until they
+ *     fit: then a pass over all of them misses on 1% at most.  The flows
+ *     differ only in their source port, as one client's connections to
+ *     one server do: the hash must spread them over both buckets (it did
+ *     not, and IPv6 missed on 6% of frames at all 8,192 entries);
  *   - every rule's counter stays exact through the growth (entries left
  *     behind still count, and are taken without loss);
  *   - an apply keeps what the cache had grown to;
@@ -212,10 +213,10 @@ int main(void)
 	}
 	check_counts(dp, "through IPv4's growth: every rule's counter exact");
 
-	missed = settle(dp, F4, NFLOWS, (NFLOWS - F4) / 10);
+	missed = settle(dp, F4, NFLOWS, (NFLOWS - F4) / 100);
 	fc = fc_status(dp);
-	kt_check(missed <= (NFLOWS - F4) / 10,
-		 "3,000 IPv6 flows: a pass that misses on 10% at most",
+	kt_check(missed <= (NFLOWS - F4) / 100,
+		 "3,000 IPv6 flows: a pass that misses on 1% at most",
 		 "%llu missed; %u entries in use", (unsigned long long)missed, fc.used6);
 	kt_check(fc.used6 >= 4096 && fc.used6 <= 8192,
 		 "3,000 IPv6 flows: 4,096 to 8,192 entries in use", "%u", fc.used6);

@@ -12,8 +12,8 @@
  * Repeating a frame keeps its path in the caches: this is what the
  * classifier's instructions cost, misses left out.  The same passes run
  * moat's instance with its flow cache (H), where 63 of a frame's 64 runs
- * find it there: what a cache hit costs, also over the empty program.  One frame a call
- * would not measure the misses of spread traffic either, but those of
+ * find it there: what a cache hit costs, also over the empty program.
+ * One frame a call would not measure the misses of spread traffic either, but those of
  * the test run's fresh packet buffer, which the empty program never
  * reads; the live-frames cases carry the misses of spread traffic.
  */
@@ -33,6 +33,12 @@
  * at most 2^16 (100,000 rules: under a second a pass). */
 #define PASS_MIN 512u
 #define PASS_MAX 65536u
+
+/* Calls a pass over @tr's frames. */
+static size_t pass_calls(const struct traffic *tr)
+{
+	return tr->n < PASS_MIN ? PASS_MIN : tr->n > PASS_MAX ? PASS_MAX : tr->n;
+}
 
 /* Mean ns per frame of @prog over @n frames of @tr; @prog -1: none, 0. */
 static int pass(int prog, const struct traffic *tr, size_t n, uint8_t *frame,
@@ -61,9 +67,7 @@ static int pass(int prog, const struct traffic *tr, size_t n, uint8_t *frame,
 static int rounds(int empty, int moat, int hit, const struct traffic *tr, int r,
 		  struct testrun_result *out)
 {
-	size_t n = tr->n < PASS_MIN ? PASS_MIN :
-		   tr->n > PASS_MAX ? PASS_MAX :
-				      tr->n;
+	size_t n = pass_calls(tr);
 	double *e = calloc((size_t)r + 1, sizeof(double));
 	double *m = calloc((size_t)r, sizeof(double));
 	double *d = calloc((size_t)r, sizeof(double));
@@ -109,7 +113,7 @@ static int rounds(int empty, int moat, int hit, const struct traffic *tr, int r,
  */
 static int warm(struct moat_dp *dp, int prog, const struct traffic *tr)
 {
-	size_t n = tr->n < PASS_MIN ? PASS_MIN : tr->n > PASS_MAX ? PASS_MAX : tr->n;
+	size_t n = pass_calls(tr);
 	uint8_t frame[BENCH_FRAME_MAX];
 	struct moat_dp_fc_status a, b;
 	double ns;

@@ -22,9 +22,9 @@
 #define MOAT_ANALYZE_MAX_RULES 5000
 /*
  * Larger ones through an index (ruleidx.c): the first this many rules,
- * as long as this many exact comparisons last for each kind of finding.
- * About half a second for 100,000 rules, parse included, and 1 KiB a rule
- * while it runs.
+ * as long as this many rules looked at last for each kind of finding.
+ * About 20 ms for 10,000 rules and 0.6 s for 100,000 on a slow machine,
+ * and 1 KiB a rule while it runs.
  */
 #define MOAT_ANALYZE_MAX_INDEXED 131072
 #define MOAT_ANALYZE_WORK 5000000

@@ -2,21 +2,25 @@
 /*
  * Shadowed and redundant rules in a large ruleset, without comparing
  * every pair.  Both are about a rule A (earlier, or later and of the same
- * action) that holds rule B.  A matches every packet of B, so in particular
- * one packet of B picked in advance (the witness: B's lowest source,
- * destination, protocol and destination port).  The index files every
- * rule under each value it lists, per field: a prefix under its bits, a
- * port range under the aligned blocks it splits into, a protocol under
- * its number; a rule without the field is filed as a wildcard.  The rules
- * that match the witness in one field are those filed under a prefix
- * (or block) of the witness's value, plus the wildcards: they are the
- * only candidates, and the field with the fewest is the one walked.  Each
- * candidate is then compared exactly, as analyze.c does for every pair.
+ * action) that holds rule B: A matches every packet of B, so in
+ * particular one packet of B picked in advance, the witness (B's lowest
+ * destination, source, ports and protocol, in the first IP version B
+ * matches).  In every field, A's values contain the witness's.
+ *
+ * Each rule is filed under the values of one field only, its home: the
+ * field it narrows most (a /32 destination before a /8 source, a port
+ * before a protocol).  Addresses, and ports split into aligned blocks,
+ * are prefixes: any two are nested or apart, so the values of one field
+ * form trees, and the values that contain the witness's are one path up
+ * from the last value at or below it.  Those paths, in each field, plus
+ * the few rules that have no field to file under, hold every rule that
+ * can hold B, and only rules whose home already contains the witness.
+ * Each is then compared exactly, as analyze.c does for every pair.
  *
  * The index decides nothing on its own: it only leaves out rules that
  * cannot hold B.  For a redundant B, the rules of the other action
  * between B and its holder are then asked, in order, whether they meet B.
- * Where many rules share values, candidates are many, so each search has
+ * Where many rules share a home, candidates are many, so each search has
  * a budget.
  */
 #include <errno.h>
@@ -26,40 +30,137 @@
 
 #include "matchspace.h"
 
-/* in the order looked up: destinations tell rules apart best */
-enum dim { D_DST, D_SRC, D_DPORT, D_PROTO, D_N };
+/* the fields filed under, in the order a tie for the home is settled */
+enum dim { D_DST, D_SRC, D_DPORT, D_SPORT, D_PROTO, D_N };
 
-/* Candidates few enough to walk without looking up the other fields. */
-#define FEW 256
-
-/* Filed under: field, IP version (0 for ports), length in bits, value. */
+/* One value filed, while the index is built. */
 struct entry {
 	uint64_t hi, lo; /* the value; a u128 would cost 16 more bytes */
 	uint32_t rule;
-	uint8_t dim, ver, len;
+	uint8_t dim, ver, len; /* ver: the IP version, 0 for ports */
 };
 
-/* A key's entries: v[first] to v[first + n - 1]; n 0: an unused slot. */
-struct slot {
+/*
+ * A value of a field's trees, and the rules filed under it, in order:
+ * rules[first] to rules[first + n - 1].
+ */
+struct node {
+	uint64_t hi, lo;
 	uint32_t first, n;
+	int32_t up; /* the nearest node that contains this one, or -1 */
+	uint8_t len;
+};
+
+/*
+ * What a comparison looks at first, in one line: a rule's hulls, IPv6
+ * addresses cut to their top 32 bits (a hull within another stays
+ * within).  A rule of both IP versions is kept as holding any address.
+ */
+struct sketch {
+	uint32_t src[2], dst[2]; /* lowest, highest */
+	uint16_t sport[2], dport[2];
+	uint8_t versions, action;
+	bool l4;
 };
 
 struct rule_index {
-	struct entry *v;
-	size_t n, cap;
-	uint32_t *wild[D_N]; /* rules without the field, in order */
-	size_t nwild[D_N];
-	bool lens[D_N][2][129]; /* the lengths filed: those worth a lookup */
-	struct slot *slots; /* a hash table of the keys */
-	size_t mask; /* slots: a power of two, at least twice the keys */
+	struct sketch *sk; /* a rule's, by its number */
+	struct node *nodes; /* by field, version, value, length */
+	uint32_t *rules;
+	size_t tree[D_N][2][2]; /* each field and version: nodes [from, to) */
+	/*
+	 * A large tree's first node at or past each value of JUMP_BITS top
+	 * bits (2^JUMP_BITS + 1 of them): the search for a value starts
+	 * among a few nodes, not a few cache misses down the whole tree.
+	 */
+	uint32_t *jump[D_N][2];
+	uint32_t *homeless; /* rules with no field to file under, in order */
+	size_t nhomeless;
 };
+
+#define JUMP_BITS 16
+#define JUMP_MIN_NODES 1024
 
 /* A run of candidates: rules in order. */
 struct run {
-	const struct entry *e; /* or, when NULL, */
-	const uint32_t *w; /* the wildcards */
+	const uint32_t *v;
 	size_t n;
 };
+
+/* The candidates of one rule: the homeless, then a path per field. */
+struct pick {
+	struct run runs[1 + 2 * 129 + 2 * 17 + 1];
+	size_t nruns;
+};
+
+static unsigned int dim_bits(int d, int ver)
+{
+	if (d == D_DPORT || d == D_SPORT)
+		return 16;
+	if (d == D_PROTO)
+		return 8;
+	return ver == MS_V4 ? 32 : 128;
+}
+
+static u128 host_bits(unsigned int bits, unsigned int len)
+{
+	return bits - len >= 128 ? ~(u128)0 : ((u128)1 << (bits - len)) - 1;
+}
+
+static u128 node_value(const struct node *nd)
+{
+	return (u128)nd->hi << 64 | nd->lo;
+}
+
+static bool node_holds(const struct node *nd, unsigned int bits, u128 x)
+{
+	u128 lo = node_value(nd);
+
+	return lo <= x && x <= (lo | host_bits(bits, nd->len));
+}
+
+static uint32_t top32(u128 x, int ver)
+{
+	return ver == MS_V4 ? (uint32_t)x : (uint32_t)(x >> 96);
+}
+
+/* @s's sketch; in version @ver, or (@ver -1) as it is kept. */
+static void sketch_init(struct sketch *k, const struct match_space *s, int ver)
+{
+	const unsigned int both = 1u << MS_V4 | 1u << MS_V6;
+
+	if (ver < 0 && s->versions != both)
+		ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+	if (ver < 0) {
+		k->src[0] = k->dst[0] = 0;
+		k->src[1] = k->dst[1] = UINT32_MAX;
+	} else {
+		k->src[0] = top32(s->src[ver].hull.lo, ver);
+		k->src[1] = top32(s->src[ver].hull.hi, ver);
+		k->dst[0] = top32(s->dst[ver].hull.lo, ver);
+		k->dst[1] = top32(s->dst[ver].hull.hi, ver);
+	}
+	k->sport[0] = (uint16_t)s->sport.hull.lo;
+	k->sport[1] = (uint16_t)s->sport.hull.hi;
+	k->dport[0] = (uint16_t)s->dport.hull.lo;
+	k->dport[1] = (uint16_t)s->dport.hull.hi;
+	k->versions = (uint8_t)s->versions;
+	k->action = (uint8_t)s->r->action;
+	k->l4 = s->l4;
+}
+
+/*
+ * Could @a hold @b?  No when a hull of @b sticks out of @a's: what
+ * match_space_within() asks first, without its walk over @a's memory.
+ */
+static bool sketch_within(const struct sketch *b, const struct sketch *a)
+{
+	return !(b->versions & ~a->versions) && (!a->l4 || b->l4) &&
+	       a->dst[0] <= b->dst[0] && b->dst[1] <= a->dst[1] &&
+	       a->src[0] <= b->src[0] && b->src[1] <= a->src[1] &&
+	       a->dport[0] <= b->dport[0] && b->dport[1] <= a->dport[1] &&
+	       a->sport[0] <= b->sport[0] && b->sport[1] <= a->sport[1];
+}
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -69,34 +170,39 @@ static int entry_cmp(const void *a, const void *b)
 		return x->dim < y->dim ? -1 : 1;
 	if (x->ver != y->ver)
 		return x->ver < y->ver ? -1 : 1;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
 	if (x->hi != y->hi)
 		return x->hi < y->hi ? -1 : 1;
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
+	/* the shorter first: a value comes before those inside it */
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int file_under(struct rule_index *ix, enum dim d, int ver,
-		      unsigned int len, u128 value, size_t rule)
+struct filing {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static int file_under(struct filing *fl, enum dim d, int ver, unsigned int len,
+		      u128 value, size_t rule)
 {
 	struct entry *v;
 
-	if (ix->n == ix->cap) {
-		ix->cap = ix->cap ? 2 * ix->cap : 1024;
-		v = realloc(ix->v, ix->cap * sizeof(*v));
+	if (fl->n == fl->cap) {
+		fl->cap = fl->cap ? 2 * fl->cap : 1024;
+		v = realloc(fl->v, fl->cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		ix->v = v;
+		fl->v = v;
 	}
-	ix->v[ix->n++] = (struct entry){ (uint64_t)(value >> 64),
+	fl->v[fl->n++] = (struct entry){ (uint64_t)(value >> 64),
 					 (uint64_t)value,
 					 (uint32_t)rule,
 					 (uint8_t)d,
 					 (uint8_t)ver,
 					 (uint8_t)len };
-	ix->lens[d][ver][len] = true;
 	return 0;
 }
 
@@ -110,20 +216,31 @@ static u128 prefix_value(const struct moat_prefix *p)
 	return a;
 }
 
-static int file_prefixes(struct rule_index *ix, enum dim d,
+static int file_prefixes(struct filing *fl, enum dim d,
 			 const struct moat_prefix *v, size_t n, size_t rule)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < n && !ret; i++)
-		ret = file_under(ix, d, v[i].family == AF_INET ? MS_V4 : MS_V6,
+		ret = file_under(fl, d, v[i].family == AF_INET ? MS_V4 : MS_V6,
 				 v[i].len, prefix_value(&v[i]), rule);
 	return ret;
 }
 
+/* The bits of the widest aligned block in [lo, hi] that starts at lo. */
+static unsigned int block_bits(uint32_t lo, uint32_t hi)
+{
+	unsigned int bits;
+
+	for (bits = 16; bits > 0; bits--)
+		if (!(lo & ((1u << bits) - 1)) && lo + (1u << bits) - 1 <= hi)
+			break;
+	return bits;
+}
+
 /* A port range as the aligned blocks that make it up: 30 at most. */
-static int file_ports(struct rule_index *ix, const struct moat_range *v,
-		      size_t n, size_t rule)
+static int file_ports(struct filing *fl, enum dim d,
+		      const struct moat_range *v, size_t n, size_t rule)
 {
 	int ret = 0;
 
@@ -131,18 +248,15 @@ static int file_ports(struct rule_index *ix, const struct moat_range *v,
 		uint32_t lo = v[i].lo, hi = v[i].hi, bits;
 
 		while (lo <= hi && !ret) {
-			for (bits = 16; bits > 0; bits--)
-				if (!(lo & ((1u << bits) - 1)) &&
-				    lo + (1u << bits) - 1 <= hi)
-					break;
-			ret = file_under(ix, D_DPORT, 0, 16 - bits, lo, rule);
+			bits = block_bits(lo, hi);
+			ret = file_under(fl, d, 0, 16 - bits, lo, rule);
 			lo += 1u << bits;
 		}
 	}
 	return ret;
 }
 
-static int file_protos(struct rule_index *ix, const struct match_space *s,
+static int file_protos(struct filing *fl, const struct match_space *s,
 		       size_t rule)
 {
 	int ret = 0;
@@ -150,181 +264,273 @@ static int file_protos(struct rule_index *ix, const struct match_space *s,
 	for (int ver = MS_V4; ver <= MS_V6 && !ret; ver++)
 		for (unsigned int p = 0; p < 256 && !ret; p++)
 			if (s->protos[ver][p / 64] >> (p % 64) & 1)
-				ret = file_under(ix, D_PROTO, ver, 8, p, rule);
+				ret = file_under(fl, D_PROTO, ver, 8, p, rule);
 	return ret;
 }
 
-static bool same_key(const struct entry *a, const struct entry *b)
+/*
+ * How far field @d of @r narrows the packets: the share of its values
+ * that its widest one leaves, as a prefix length (a single port is a
+ * /16; an IPv6 /64 counts as a /32, since its space is sparse); -1 when
+ * the field is not given.  A protocol narrows least.
+ */
+static int narrowing(const struct moat_rule *r, enum dim d)
+{
+	int least = 32;
+
+	switch (d) {
+	case D_DST:
+	case D_SRC: {
+		const struct moat_prefix *v = d == D_DST ? r->dst.v : r->src.v;
+		size_t n = d == D_DST ? r->dst.n : r->src.n;
+
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			int len = v[i].family == AF_INET ? v[i].len :
+							   v[i].len / 2;
+
+			if (len < least)
+				least = len;
+		}
+		return least;
+	}
+	case D_DPORT:
+	case D_SPORT: {
+		const struct moat_range *v = d == D_DPORT ? r->dport.v :
+							    r->sport.v;
+		size_t n = d == D_DPORT ? r->dport.n : r->sport.n;
+
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t span = (uint32_t)v[i].hi - v[i].lo + 1;
+			int len = 16;
+
+			while (len > 0 && span > 1u << (16 - len))
+				len--;
+			if (len < least)
+				least = len;
+		}
+		return least;
+	}
+	default:
+		return r->protos.n ? 0 : -1;
+	}
+}
+
+static int file_home(struct rule_index *ix, struct filing *fl,
+		     const struct match_space *s, size_t rule)
+{
+	const struct moat_rule *r = s->r;
+	int home = -1, best = -1;
+
+	for (int d = 0; d < D_N; d++) {
+		int k = narrowing(r, d);
+
+		if (k > best) {
+			best = k;
+			home = d;
+		}
+	}
+	switch (home) {
+	case D_DST:
+		return file_prefixes(fl, D_DST, r->dst.v, r->dst.n, rule);
+	case D_SRC:
+		return file_prefixes(fl, D_SRC, r->src.v, r->src.n, rule);
+	case D_DPORT:
+		return file_ports(fl, D_DPORT, r->dport.v, r->dport.n, rule);
+	case D_SPORT:
+		return file_ports(fl, D_SPORT, r->sport.v, r->sport.n, rule);
+	case D_PROTO:
+		return file_protos(fl, s, rule);
+	default:
+		ix->homeless[ix->nhomeless++] = (uint32_t)rule;
+		return 0;
+	}
+}
+
+static bool same_value(const struct entry *a, const struct entry *b)
 {
 	return a->hi == b->hi && a->lo == b->lo && a->dim == b->dim &&
 	       a->ver == b->ver && a->len == b->len;
 }
 
-static size_t key_hash(const struct entry *e)
+/*
+ * The sorted entries as nodes: a node per value, its rules in order, and
+ * in each tree the nearest node above, found with the path from the root
+ * kept on a stack (in this order a node comes after all that contain it).
+ */
+static int make_trees(struct rule_index *ix, const struct filing *fl)
 {
-	uint64_t h = e->hi * 0x9e3779b97f4a7c15ull ^ e->lo;
+	size_t nn = 0, top = 0, i;
+	size_t stack[130];
 
-	h ^= (uint64_t)e->dim << 16 | (uint64_t)e->ver << 8 | e->len;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return (size_t)(h ^ h >> 31);
-}
-
-/* The slot of @key's entries, or the empty slot where they would be. */
-static struct slot *slot_of(const struct rule_index *ix,
-			    const struct entry *key)
-{
-	size_t i = key_hash(key) & ix->mask;
-
-	while (ix->slots[i].n && !same_key(&ix->v[ix->slots[i].first], key))
-		i = (i + 1) & ix->mask;
-	return &ix->slots[i];
-}
-
-/* After the sort: each key's entries are together, rules in order. */
-static int hash_keys(struct rule_index *ix)
-{
-	size_t size = 16, keys = 0;
-
-	for (size_t i = 0; i < ix->n; i++)
-		keys += i == 0 || !same_key(&ix->v[i - 1], &ix->v[i]);
-	while (size < 2 * keys)
-		size *= 2;
-	ix->slots = calloc(size, sizeof(*ix->slots));
-	if (!ix->slots)
+	ix->rules = malloc((fl->n + 1) * sizeof(*ix->rules));
+	ix->nodes = malloc((fl->n + 1) * sizeof(*ix->nodes));
+	if (!ix->rules || !ix->nodes)
 		return -ENOMEM;
-	ix->mask = size - 1;
-	for (size_t i = 0; i < ix->n; i++) {
-		struct slot *sl = slot_of(ix, &ix->v[i]);
+	for (i = 0; i < fl->n; i++) {
+		const struct entry *e = &fl->v[i];
 
-		if (!sl->n)
-			sl->first = (uint32_t)i;
-		sl->n++;
+		ix->rules[i] = e->rule;
+		if (i > 0 && same_value(&fl->v[i - 1], e)) {
+			ix->nodes[nn - 1].n++;
+			continue;
+		}
+		if (i == 0 || fl->v[i - 1].dim != e->dim ||
+		    fl->v[i - 1].ver != e->ver) {
+			ix->tree[e->dim][e->ver][0] = nn;
+			top = 0;
+		}
+		ix->tree[e->dim][e->ver][1] = nn + 1;
+		ix->nodes[nn] = (struct node){ e->hi, e->lo, (uint32_t)i, 1,
+					       -1, e->len };
+		while (top &&
+		       !node_holds(&ix->nodes[stack[top - 1]],
+				   dim_bits(e->dim, e->ver),
+				   node_value(&ix->nodes[nn])))
+			top--;
+		if (top)
+			ix->nodes[nn].up = (int32_t)stack[top - 1];
+		stack[top++] = nn++;
 	}
+	return 0;
+}
+
+static uint32_t jump_of(u128 x, unsigned int bits)
+{
+	if (bits <= JUMP_BITS)
+		return (uint32_t)x;
+	return (uint32_t)(x >> (bits - JUMP_BITS));
+}
+
+static int make_jumps(struct rule_index *ix)
+{
+	for (int d = 0; d < D_N; d++)
+		for (int ver = 0; ver < 2; ver++) {
+			size_t from = ix->tree[d][ver][0],
+			       to = ix->tree[d][ver][1], k = from;
+			unsigned int bits = dim_bits(d, ver);
+			uint32_t t, *j, nj = bits < JUMP_BITS ? 1u << bits :
+							       1u << JUMP_BITS;
+
+			if (to - from < JUMP_MIN_NODES)
+				continue;
+			j = ix->jump[d][ver] = malloc((nj + 1) * sizeof(*j));
+			if (!j)
+				return -ENOMEM;
+			for (t = 0; t <= nj; t++) {
+				while (k < to && jump_of(node_value(&ix->nodes[k]),
+							 bits) < t)
+					k++;
+				j[t] = (uint32_t)k;
+			}
+		}
 	return 0;
 }
 
 static int index_build(struct rule_index *ix, const struct match_space *sp,
 		       size_t n)
 {
+	struct filing fl = { 0 };
 	int ret = 0;
 
-	for (int d = 0; d < D_N; d++) {
-		ix->wild[d] = malloc((n + 1) * sizeof(*ix->wild[d]));
-		if (!ix->wild[d])
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < n && !ret; i++) {
-		const struct moat_rule *r = sp[i].r;
-
-		if (r->src.n)
-			ret = file_prefixes(ix, D_SRC, r->src.v, r->src.n, i);
-		else
-			ix->wild[D_SRC][ix->nwild[D_SRC]++] = (uint32_t)i;
-		if (r->dst.n && !ret)
-			ret = file_prefixes(ix, D_DST, r->dst.v, r->dst.n, i);
-		else if (!ret)
-			ix->wild[D_DST][ix->nwild[D_DST]++] = (uint32_t)i;
-		if (r->dport.n && !ret)
-			ret = file_ports(ix, r->dport.v, r->dport.n, i);
-		else if (!ret)
-			ix->wild[D_DPORT][ix->nwild[D_DPORT]++] = (uint32_t)i;
-		if (r->protos.n && !ret)
-			ret = file_protos(ix, &sp[i], i);
-		else if (!ret)
-			ix->wild[D_PROTO][ix->nwild[D_PROTO]++] = (uint32_t)i;
-	}
-	if (ret)
-		return ret;
-	if (ix->n) /* no rule lists a value: v is NULL, which qsort may not be */
-		qsort(ix->v, ix->n, sizeof(*ix->v), entry_cmp);
-	return hash_keys(ix);
+	ix->homeless = malloc((n + 1) * sizeof(*ix->homeless));
+	ix->sk = malloc((n + 1) * sizeof(*ix->sk));
+	if (!ix->homeless || !ix->sk)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		sketch_init(&ix->sk[i], &sp[i], -1);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = file_home(ix, &fl, &sp[i], i);
+	/* no rule has a home: v is NULL, which qsort may not be given */
+	if (!ret && fl.n)
+		qsort(fl.v, fl.n, sizeof(*fl.v), entry_cmp);
+	if (!ret)
+		ret = make_trees(ix, &fl);
+	if (!ret)
+		ret = make_jumps(ix);
+	free(fl.v);
+	return ret;
 }
 
 static void index_free(struct rule_index *ix)
 {
-	free(ix->v);
-	free(ix->slots);
 	for (int d = 0; d < D_N; d++)
-		free(ix->wild[d]);
+		for (int ver = 0; ver < 2; ver++)
+			free(ix->jump[d][ver]);
+	free(ix->sk);
+	free(ix->nodes);
+	free(ix->rules);
+	free(ix->homeless);
 }
 
-/* The entries filed under exactly (d, ver, len, value). */
-static struct run lookup(const struct rule_index *ix, enum dim d, int ver,
-			 unsigned int len, u128 value)
-{
-	struct entry key = { (uint64_t)(value >> 64),
-			     (uint64_t)value,
-			     0,
-			     (uint8_t)d,
-			     (uint8_t)ver,
-			     (uint8_t)len };
-	const struct slot *sl = slot_of(ix, &key);
-
-	return (struct run){ &ix->v[sl->first], NULL, sl->n };
-}
-
-static u128 keep_bits(u128 x, unsigned int len, unsigned int bits)
-{
-	return len == 0 ? 0 : x & ~((((u128)1) << (bits - len)) - 1);
-}
-
-static uint32_t run_rule(const struct run *r, size_t i)
-{
-	return r->e ? r->e[i].rule : r->w[i];
-}
-
-/*
- * Cut @r to its rules before @b (@after false: those that may shadow it)
- * or after it (@after true: those that may make it redundant).
- */
-static size_t cut_at(struct run *r, uint32_t b, bool after)
+/* Cut @r to its rules after @b: those that may make it redundant. */
+static void cut_after(struct run *r, uint32_t b)
 {
 	size_t lo = 0, hi = r->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (run_rule(r, mid) < b + after)
+		if (r->v[mid] <= b)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!after)
-		return r->n = lo;
-	if (r->e)
-		r->e += lo;
-	else
-		r->w += lo;
-	return r->n -= lo;
+	r->v += lo;
+	r->n -= lo;
+}
+
+static void add_run(struct pick *p, const uint32_t *v, size_t n, uint32_t b,
+		    bool after)
+{
+	struct run r = { v, n };
+
+	/* before @b, the walk stops at @b by itself: no need to cut */
+	if (after)
+		cut_after(&r, b);
+	else if (r.n && r.v[0] >= b)
+		r.n = 0;
+	if (r.n)
+		p->runs[p->nruns++] = r;
 }
 
 /*
- * The candidates before or after rule @b in field @d for a witness value
- * @x (@has: the witness has the field; a packet without ports matches
- * only the wildcards of dport), as runs; returns their number.
+ * The rules filed in field @d, version @ver under a value that holds @x:
+ * the last node at or below @x, then up to the first that holds it, then
+ * every one above (each holds it too).
  */
-static size_t candidates(const struct rule_index *ix, enum dim d, int ver,
-			 bool has, u128 x, uint32_t b, bool after,
-			 struct run *runs, size_t *nruns)
+static void add_path(const struct rule_index *ix, int d, int ver, u128 x,
+		     uint32_t b, bool after, struct pick *p)
 {
-	unsigned int bits = d == D_DPORT ? 16 :
-			    d == D_PROTO ? 8 :
-			    ver == MS_V4 ? 32 :
-					   128;
-	size_t total;
+	size_t from = ix->tree[d][ver][0], lo = from, hi = ix->tree[d][ver][1];
+	unsigned int bits = dim_bits(d, ver);
+	const uint32_t *j = ix->jump[d][ver];
+	int32_t k;
 
-	*nruns = 0;
-	runs[(*nruns)++] = (struct run){ NULL, ix->wild[d], ix->nwild[d] };
-	total = cut_at(&runs[0], b, after);
-	if (d == D_DPORT)
-		ver = 0;
-	for (unsigned int len = 0; has && len <= bits; len++) {
-		if (!ix->lens[d][ver][len])
-			continue;
-		runs[*nruns] = lookup(ix, d, ver, len, keep_bits(x, len, bits));
-		total += cut_at(&runs[(*nruns)++], b, after);
+	if (j) {
+		/* past all before @x's top bits, short of all after them */
+		lo = j[jump_of(x, bits)];
+		hi = j[jump_of(x, bits) + 1];
 	}
-	return total;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (node_value(&ix->nodes[mid]) <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == from)
+		return;
+	k = (int32_t)lo - 1;
+	while (k >= 0 && !node_holds(&ix->nodes[k], bits, x))
+		k = ix->nodes[k].up;
+	for (; k >= 0; k = ix->nodes[k].up)
+		add_run(p, ix->rules + ix->nodes[k].first, ix->nodes[k].n, b,
+			after);
 }
 
 static unsigned int lowest_proto(const uint64_t *p)
@@ -335,70 +541,95 @@ static unsigned int lowest_proto(const uint64_t *p)
 	return 0;
 }
 
-/* The candidates of one rule: runs in the field where they are fewest. */
-struct pick {
-	struct run runs[130];
-	size_t nruns, n;
-};
-
-static void pick_field(const struct rule_index *ix, const struct match_space *s,
-		       uint32_t b, bool after, struct pick *best)
+/* Every rule before or after @b that may hold @s, rule @b. */
+static void candidates(const struct rule_index *ix, const struct match_space *s,
+		       uint32_t b, bool after, struct pick *p)
 {
 	int ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
-	/* the witness has ports when the rule asks for a header with them */
-	bool ports = s->r->sport.n || s->r->dport.n || s->r->tcp_flags_mask;
-	u128 x[D_N] = { s->dst[ver].hull.lo, s->src[ver].hull.lo,
-			s->dport.hull.lo, lowest_proto(s->protos[ver]) };
-	struct pick p;
 
-	for (enum dim d = 0; d < D_N; d++) {
-		struct run w = { NULL, ix->wild[d], ix->nwild[d] };
+	p->nruns = 0;
+	add_run(p, ix->homeless, ix->nhomeless, b, after);
+	add_path(ix, D_DST, ver, s->dst[ver].hull.lo, b, after, p);
+	add_path(ix, D_SRC, ver, s->src[ver].hull.lo, b, after, p);
+	add_path(ix, D_DPORT, 0, s->dport.hull.lo, b, after, p);
+	add_path(ix, D_SPORT, 0, s->sport.hull.lo, b, after, p);
+	add_path(ix, D_PROTO, ver, lowest_proto(s->protos[ver]), b, after, p);
+}
 
-		/* the wildcards alone outnumber the best: no lookups needed */
-		if (d > 0 && cut_at(&w, b, after) >= best->n)
-			continue;
-		p.n = candidates(ix, d, ver, d != D_DPORT || ports, x[d], b,
-				 after, p.runs, &p.nruns);
-		if (d == 0 || p.n < best->n)
-			*best = p;
-		/* few enough: the lookups would cost more than the walk */
-		if (best->n <= FEW)
-			break;
+/* Keep the runs of @p a heap on their first rules, from run @i down. */
+static void sift_down(struct pick *p, size_t i)
+{
+	struct run *h = p->runs, t;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < p->nruns && h[l].v[0] < h[m].v[0])
+			m = l;
+		if (l + 1 < p->nruns && h[l + 1].v[0] < h[m].v[0])
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
 	}
 }
 
 /*
  * The first rule of @p before @limit that holds @s (with @same: of action
- * @act, and not in @skip), or @limit.  Each rule looked at takes one of
- * *@left; when none is left, *@stop is set and the answer is no answer.
+ * @act, and not in @skip), or @limit.  The runs are merged into one walk
+ * in rule order, so the first holder met ends it.  Each rule looked at
+ * takes one of *@left; when none is left, *@stop is set and the answer
+ * is no answer.  Consumes @p.
  */
-static size_t first_holder(const struct match_space *sp, const struct pick *p,
+static size_t first_holder(const struct rule_index *ix,
+			   const struct match_space *sp, struct pick *p,
 			   const struct match_space *s, size_t limit,
 			   const bool *skip, enum moat_action act, bool same,
 			   size_t *left, bool *stop)
 {
-	size_t best = limit;
+	uint32_t last = UINT32_MAX;
+	struct sketch k;
 
-	for (size_t k = 0; k < p->nruns && !*stop; k++) {
-		const struct run *r = &p->runs[k];
+	sketch_init(&k, s, s->versions & 1u << MS_V4 ? MS_V4 : MS_V6);
 
-		for (size_t i = 0; i < r->n; i++) {
-			uint32_t a = run_rule(r, i);
+	for (size_t i = p->nruns / 2; i-- > 0;)
+		sift_down(p, i);
+	while (p->nruns) {
+		struct run *r = &p->runs[0];
+		uint32_t a = r->v[0];
 
-			/* in order: past the best is done */
-			if (a >= best)
-				break;
+		if (a >= limit)
+			break;
+		/* a rule filed under two values of one path: once is enough */
+		if (a != last) {
 			if (!*left) {
 				*stop = true;
 				break;
 			}
 			(*left)--;
-			if ((!same || (sp[a].r->action == act && !skip[a])) &&
-			    match_space_within(s, &sp[a]))
-				best = a;
+			/*
+			 * A rule of the other action that meets @s stands
+			 * between it and every later holder (blocked())
+			 */
+			if (same && ix->sk[a].action != act) {
+				if (match_space_meets(&sp[a], s))
+					return limit;
+			} else if (sketch_within(&k, &ix->sk[a]) &&
+				   (!same || !skip[a]) &&
+				   match_space_within(s, &sp[a])) {
+				return a;
+			}
+			last = a;
 		}
+		r->v++;
+		if (!--r->n)
+			p->runs[0] = p->runs[--p->nruns];
+		sift_down(p, 0);
 	}
-	return best;
+	return limit;
 }
 
 /*
@@ -458,10 +689,10 @@ int index_find(const struct match_space *sp, size_t n, size_t work,
 	}
 	for (b = 0; b < n && !stop; b++) {
 		if (sp[b].versions) {
-			pick_field(&ix, &sp[b], (uint32_t)b, false, &p);
+			candidates(&ix, &sp[b], (uint32_t)b, false, &p);
 			f->shadowed_by[b] =
-				first_holder(sp, &p, &sp[b], b, NULL, 0, false,
-					     &left, &stop);
+				first_holder(&ix, sp, &p, &sp[b], b, NULL, 0,
+					     false, &left, &stop);
 			f->shadowed[b] = f->shadowed_by[b] != b;
 		}
 		if (!stop)
@@ -482,9 +713,9 @@ int index_find(const struct match_space *sp, size_t n, size_t work,
 
 		f->redundant_by[b] = b;
 		if (sp[b].versions && !f->shadowed[b]) {
-			pick_field(&ix, &sp[b], (uint32_t)b, true, &p);
-			c = first_holder(sp, &p, &sp[b], n, f->shadowed, act,
-					 true, &left, &stop);
+			candidates(&ix, &sp[b], (uint32_t)b, true, &p);
+			c = first_holder(&ix, sp, &p, &sp[b], n, f->shadowed,
+					 act, true, &left, &stop);
 		}
 		if (c < n && !stop &&
 		    !blocked(sp, b, c, by_action[!act], nby[!act], &left,

@@ -352,6 +352,11 @@ kt_check "apply bad.rules: refused with exit 1" "see $TMP/bad.err" \
 	test "$(mctl ruleset apply "$TMP/bad.rules" >/dev/null 2>"$TMP/bad.err"; echo $?)" = 1
 kt_check "apply bad.rules: file:line:col on stderr" "$(cat "$TMP/bad.err")" \
 	grep -q "^$TMP/bad.rules:3:[0-9]*: .*99999" "$TMP/bad.err"
+kt_check "apply bad.rules: 'nothing was applied'" "$(cat "$TMP/bad.err")" \
+	grep -q "the ruleset has errors; nothing was applied" "$TMP/bad.err"
+# moatd was asked (moatctl parses beside the apply) and says why it refused
+kt_check "moatd's log: bad.rules refused with the line" "see $TMP/moatd.log" \
+	grep -q "bad.rules:3:[0-9]*: .*99999" "$TMP/moatd.log"
 kt_eq "status: still generation 2" 2 "$(mctl --json status | jq -r .generation.generation)"
 kt_eq "status: still generation 2's program" "$GEN2_PROG" "$(mctl --json status | jq -r .generation.prog_id)"
 kt_eq "after bad apply: tcp $SRV4:9090 still echoes (rule web)" six "$(tcp_echo 4 $SRV4 9090 six)"

@@ -20,6 +20,7 @@
 #include "analyze.h"
 #include "analyze-cases.h"
 #include "frame.h"
+#include "matchspace.h"
 #include "randgen.h"
 #include "reference.h"
 
@@ -402,11 +403,12 @@ static void test_copies_shadowed(void **state)
 
 /*
  * Leave fields out of every rule, and make every protocol list tcp, so
- * that one field of the index has the fewest candidates and is the one
- * walked: 1 destination ports, 2 destinations, 3 sources, 4 protocols.
- * Every rule gets that field, so that no holder is a wildcard found
- * whichever field is walked.  The rules stay valid, and lists left out
- * stay allocated for moat_ruleset_free().
+ * that every rule is filed under one field (its home in the index): 1
+ * destination ports, 2 destinations, 3 sources, 4 protocols; or, 5, take
+ * every field the index files under out of every other rule, which then
+ * has no home.  The rules of shapes 1 to 4 get that field, so that no
+ * holder is homeless.  The rules stay valid but for shape 5's flags, and
+ * lists left out stay allocated for moat_ruleset_free().
  */
 static void keep_one_field(struct moat_ruleset *rs, unsigned int shape)
 {
@@ -418,6 +420,15 @@ static void keep_one_field(struct moat_ruleset *rs, unsigned int shape)
 	for (size_t i = 0; shape && i < rs->nrules; i++) {
 		struct moat_rule *r = &rs->rules[i];
 
+		if (shape == 5) {
+			if (i % 2) {
+				r->src.n = r->dst.n = r->protos.n = 0;
+				r->sport.n = r->dport.n = 0;
+				r->icmp_type.n = r->icmp_code.n = 0;
+				r->tcp_flags_mask = r->tcp_flags_value = 0;
+			}
+			continue;
+		}
 		r->ifaces.n = 0;
 		if (shape != 3)
 			r->src.n = 0;
@@ -455,7 +466,7 @@ static void test_index_as_pairs(void **state)
 	struct rg g;
 
 	(void)state;
-	for (uint64_t seed = 1; seed <= 25; seed++) {
+	for (uint64_t seed = 1; seed <= 30; seed++) {
 		struct rg_ruleset_opts ro = {
 			.nrules = 100 + 100 * seed,
 			.v6_pct = (unsigned int)(seed % 5) * 25,
@@ -466,7 +477,7 @@ static void test_index_as_pairs(void **state)
 
 		rg_init(&g, 100 + seed);
 		assert_int_equal(rg_ruleset(&g, &ro, &rs), 0);
-		keep_one_field(&rs, seed % 5);
+		keep_one_field(&rs, seed % 6);
 		assert_int_equal(moat_ruleset_find(&rs, SIZE_MAX, &pairs), 0);
 		assert_int_equal(moat_ruleset_find(&rs, 0, &idx), 0);
 		assert_int_equal(idx.shadowed_upto, rs.nrules);
@@ -487,6 +498,50 @@ static void test_index_as_pairs(void **state)
 	assert_true(redundant >= 100);
 }
 
+/*
+ * A large ruleset is searched whole within the default work: the index
+ * hands each rule only the rules whose home holds its witness, so the
+ * comparisons grow with the rules, not with their square.  Each finding
+ * is what its kind promises, checked pair by pair.
+ */
+static void test_index_whole(void **state)
+{
+	struct rg_ruleset_opts ro = { .nrules = 50000, .v6_pct = 30,
+				      .overlap_pct = 50 };
+	struct moat_ruleset rs;
+	struct moat_analysis a;
+	struct match_space x, y;
+	size_t shadowed = 0;
+	struct rg g;
+
+	(void)state;
+	rg_init(&g, 7);
+	assert_int_equal(rg_ruleset(&g, &ro, &rs), 0);
+	assert_int_equal(moat_ruleset_find(&rs, MOAT_ANALYZE_MAX_RULES, &a),
+			 0);
+	fprintf(stderr, "%zu findings in %zu rules\n", a.n, rs.nrules);
+	assert_int_equal(a.shadowed_upto, rs.nrules);
+	assert_int_equal(a.redundant_upto, rs.nrules);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct moat_finding *f = &a.v[i];
+
+		assert_int_equal(match_space_init(&x, &rs.rules[f->rule]), 0);
+		assert_int_equal(match_space_init(&y, &rs.rules[f->by]), 0);
+		assert_true(match_space_within(&x, &y));
+		if (f->kind == MOAT_SHADOWED) {
+			assert_true(f->by < f->rule);
+			shadowed++;
+		} else {
+			assert_true(f->by > f->rule);
+		}
+		match_space_free(&x);
+		match_space_free(&y);
+	}
+	assert_true(shadowed >= 100);
+	moat_analysis_free(&a);
+	moat_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_copies_shadowed),
 		cmocka_unit_test(test_index_as_pairs),
+		cmocka_unit_test(test_index_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"          hold among them; changes nothing\n"
 		"  fmt     print FILE in canonical form; -w rewrites FILE instead (only\n"
 		"          when it changes)\n"
-		"  apply   check FILE, then have moatd make it the running generation\n"
+		"  apply   have moatd make FILE the running generation; moatctl checks\n"
+		"          it meanwhile and adds its warnings\n"
 		"\n"
 		"The control plane's rulesets: moatctl ruleset push|list|show|versions|\n"
 		"counters (moatctl ruleset list --help).\n"
@@ -47,7 +48,8 @@ struct source {
 	int ret; /* of the parse */
 };
 
-static int load(struct source *s, const char *path)
+/* @path's text into @s, not parsed yet; prints why not. */
+static int load_text(struct source *s, const char *path)
 {
 	int ret;
 
@@ -62,8 +64,16 @@ static int load(struct source *s, const char *path)
 		return fail("%s: larger than %u bytes", s->name, CTL_TEXT_MAX);
 	if (ret < 0)
 		return fail("cannot read %s: %s", s->name, strerror(-ret));
-	s->ret = moat_ruleset_parse(s->text, s->len, &s->rs, &s->d);
 	return EXIT_OK;
+}
+
+static int load(struct source *s, const char *path)
+{
+	int ret = load_text(s, path);
+
+	if (!ret)
+		s->ret = moat_ruleset_parse(s->text, s->len, &s->rs, &s->d);
+	return ret;
 }
 
 static void unload(struct source *s)
@@ -292,15 +302,23 @@ static void print_refused(struct moatctl *g, const char *name, const char *who,
 }
 
 /*
- * The search for shadowed and redundant rules, beside moatd's apply: it
- * takes as long as the apply at 10,000 rules, and the reply need not wait
- * for both in turn (docs/moatctl.md).
+ * The file's own parse, and the search for shadowed and redundant rules,
+ * beside moatd's apply: at 100,000 rules each takes about as long as the
+ * apply, and the reply need not wait for them in turn (docs/moatctl.md).
  */
-static void *analyze(void *arg)
-{
-	struct beside *an = arg;
+struct beside_apply {
+	struct source *s;
+	struct beside an;
+};
 
-	an->ret = moat_ruleset_analyze(an->rs, &an->d);
+static void *parse_and_analyze(void *arg)
+{
+	struct beside_apply *b = arg;
+	struct source *s = b->s;
+
+	s->ret = moat_ruleset_parse(s->text, s->len, &s->rs, &s->d);
+	if (s->ret == 0)
+		b->an.ret = moat_ruleset_analyze(&s->rs, &b->an.d);
 	return NULL;
 }
 
@@ -308,11 +326,11 @@ static int apply(struct moatctl *g, const char *path, bool force)
 {
 	struct ctl_request req = { .type = CTL_APPLY, .force = force,
 				   .analyzed = true };
-	struct beside an = { 0 };
+	struct beside_apply b = { 0 };
 	pthread_t th;
 	bool threaded;
 	struct ctl_reply r = { 0 };
-	struct wire_msg m;
+	struct wire_msg m = { 0 };
 	struct wire_err e;
 	struct source s;
 	char *buf = NULL, abs[PATH_MAX];
@@ -320,18 +338,9 @@ static int apply(struct moatctl *g, const char *path, bool force)
 
 	if (!strcmp(path, "-"))
 		return usage_error("ruleset", "apply needs a file, not '-'");
-	ret = load(&s, path);
+	ret = load_text(&s, path);
 	if (ret)
 		return ret;
-	/* nothing goes to moatd that does not parse here */
-	if (s.ret < 0) {
-		print_refused(
-			g, s.name, "",
-			"the ruleset has errors; nothing was sent to moatd",
-			&s.d);
-		unload(&s);
-		return EXIT_USER;
-	}
 	req.text = s.text;
 	req.text_len = s.len;
 	/* moatd logs the name: make it mean something from its side */
@@ -339,18 +348,34 @@ static int apply(struct moatctl *g, const char *path, bool force)
 		snprintf(abs, sizeof(abs), "%s", path);
 	snprintf(req.name, sizeof(req.name), "%s", abs);
 
-	an.rs = &s.rs;
-	threaded = pthread_create(&th, NULL, analyze, &an) == 0;
-	if (!threaded)
+	b.s = &s;
+	threaded = pthread_create(&th, NULL, parse_and_analyze, &b) == 0;
+	if (!threaded) {
+		/* in turn, then: a file that does not parse is not sent */
+		s.ret = moat_ruleset_parse(s.text, s.len, &s.rs, &s.d);
 		req.analyzed = false; /* moatd looks, as it does for others */
-	ret = client_call(g, &req, &m, &buf);
-	if (threaded)
+		ret = s.ret < 0 ? -EINVAL : client_call(g, &req, &m, &buf);
+	} else {
+		ret = client_call(g, &req, &m, &buf);
 		pthread_join(th, NULL);
+	}
+	/*
+	 * A file with errors: moatd refused it too (the same parser), or
+	 * was not asked, or is not there; these are the errors to show.
+	 */
+	if (s.ret < 0 &&
+	    (ret < 0 || ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0 || !r.ok)) {
+		print_refused(g, s.name, "",
+			      "the ruleset has errors; nothing was applied",
+			      &s.d);
+		ret = EXIT_USER;
+		goto out;
+	}
 	if (ret < 0) {
 		ret = client_fail(g, ret);
 		goto out;
 	}
-	if (ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0) {
+	if (s.ret == 0 && ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0) {
 		ret = fail("bad reply from moatd: %s", e.msg);
 		goto out;
 	}
@@ -359,16 +384,19 @@ static int apply(struct moatctl *g, const char *path, bool force)
 		ret = EXIT_USER;
 		goto out;
 	}
-	if (threaded && an.ret >= 0)
-		add_findings(&r.diags, &an.d);
+	if (s.ret < 0)
+		moat_diag_add(&r.diags, MOAT_WARNING, 0, 0,
+			      "moatd applied what this moatctl cannot parse (is moatctl older than moatd?); rules not analysed for shadowed ones");
+	else if (threaded && b.an.ret >= 0)
+		add_findings(&r.diags, &b.an.d);
 	else if (threaded)
 		moat_diag_add(&r.diags, MOAT_WARNING, 0, 0,
 			      "rules not analysed for shadowed ones: %s",
-			      strerror(-an.ret));
+			      strerror(-b.an.ret));
 	print_applied(g, s.name, &r);
 	ret = EXIT_OK;
 out:
-	moat_diags_free(&an.d);
+	moat_diags_free(&b.an.d);
 	ctl_reply_free(&r);
 	wire_msg_free(&m);
 	free(buf);

@@ -7,9 +7,11 @@
  * destination, source, ports and protocol, in the first IP version B
  * matches).  In every field, A's values contain the witness's.
  *
- * Each rule is filed under the values of one field only, its home: the
- * field it narrows most (a /32 destination before a /8 source, a port
- * before a protocol).  Addresses, and ports split into aligned blocks,
+ * Each rule is filed under the values of one field only, its home: of
+ * the fields it gives, the one whose values hold the fewest witnesses of
+ * the ruleset's rules, so that it is a candidate least often (a /32
+ * destination before a /8 source, a rare port before a common one or a
+ * protocol).  Addresses, and ports split into aligned blocks,
  * are prefixes: any two are nested or apart, so the values of one field
  * form trees, and the values that contain the witness's are one path up
  * from the last value at or below it.  Those paths, in each field, plus
@@ -268,15 +270,181 @@ static int file_protos(struct filing *fl, const struct match_space *s,
 	return ret;
 }
 
-/*
- * How far field @d of @r narrows the packets: the share of its values
- * that its widest one leaves, as a prefix length (a single port is a
- * /16; an IPv6 /64 counts as a /32, since its space is sparse); -1 when
- * the field is not given.  A protocol narrows least.
- */
-static int narrowing(const struct moat_rule *r, enum dim d)
+static unsigned int lowest_proto(const uint64_t *p)
 {
-	int least = 32;
+	for (unsigned int w = 0; w < 4; w++)
+		if (p[w])
+			return w * 64 + (unsigned int)__builtin_ctzll(p[w]);
+	return 0;
+}
+
+/* The IP version a rule's witness is of; a field's trees: ports have one. */
+static int witness_ver(const struct match_space *s)
+{
+	return s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+}
+
+static int tree_ver(int d, int ver)
+{
+	return d == D_DPORT || d == D_SPORT ? 0 : ver;
+}
+
+static u128 witness_of(const struct match_space *s, int d, int ver)
+{
+	switch (d) {
+	case D_DST:
+		return s->dst[ver].hull.lo;
+	case D_SRC:
+		return s->src[ver].hull.lo;
+	case D_DPORT:
+		return s->dport.hull.lo;
+	case D_SPORT:
+		return s->sport.hull.lo;
+	default:
+		return lowest_proto(s->protos[ver]);
+	}
+}
+
+/*
+ * Every rule's witness value in each field: a rule filed under a value
+ * is a candidate for every rule whose witness that value holds.  Values
+ * of up to 16 bits (ports, protocols) as a count of the witnesses below
+ * each; addresses sorted, with a jump table as the trees have.
+ */
+struct witnesses {
+	u128 *v[2][2]; /* [D_DST or D_SRC][ver] */
+	size_t n[2][2];
+	uint32_t *jump[2][2];
+	uint32_t *below[D_N]; /* D_DPORT, D_SPORT, D_PROTO: 2^bits + 1 */
+	uint32_t *below6; /* D_PROTO in IPv6 */
+};
+
+static int u128_cmp(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t jump_of(u128 x, unsigned int bits);
+
+static uint32_t **below_of(struct witnesses *w, int d, int ver)
+{
+	return d == D_PROTO && ver == MS_V6 ? &w->below6 : &w->below[d];
+}
+
+static int witnesses_init(struct witnesses *w, const struct match_space *sp,
+			  size_t n)
+{
+	memset(w, 0, sizeof(*w));
+	for (int d = 0; d < D_N; d++)
+		for (int ver = 0; ver < 2; ver++) {
+			unsigned int nb = 1u << dim_bits(d, ver);
+
+			if (d <= D_SRC) {
+				w->v[d][ver] = malloc((n + 1) * sizeof(u128));
+				w->jump[d][ver] = malloc(
+					((1u << JUMP_BITS) + 1) * sizeof(uint32_t));
+				if (!w->v[d][ver] || !w->jump[d][ver])
+					return -ENOMEM;
+			} else if (ver == 0 || d == D_PROTO) {
+				uint32_t **b = below_of(w, d, ver);
+
+				if (!(*b = calloc(nb + 1, sizeof(uint32_t))))
+					return -ENOMEM;
+			}
+		}
+	for (size_t i = 0; i < n; i++) {
+		int ver = witness_ver(&sp[i]);
+
+		if (!sp[i].versions)
+			continue;
+		for (int d = 0; d < D_N; d++) {
+			u128 x = witness_of(&sp[i], d, ver);
+
+			if (d <= D_SRC)
+				w->v[d][ver][w->n[d][ver]++] = x;
+			else
+				(*below_of(w, d, ver))[(uint32_t)x + 1]++;
+		}
+	}
+	for (int d = 0; d < D_N; d++)
+		for (int ver = 0; ver < 2; ver++) {
+			unsigned int bits = dim_bits(d, ver), nj, t;
+			size_t k = 0;
+
+			if (d > D_SRC) {
+				uint32_t *b = *below_of(w, d, ver);
+
+				if (tree_ver(d, ver) != ver)
+					continue; /* ports: one count */
+				for (t = 1; t <= 1u << bits; t++)
+					b[t] += b[t - 1];
+				continue;
+			}
+			qsort(w->v[d][ver], w->n[d][ver], sizeof(u128),
+			      u128_cmp);
+			nj = 1u << JUMP_BITS;
+			for (t = 0; t <= nj; t++) {
+				while (k < w->n[d][ver] &&
+				       jump_of(w->v[d][ver][k], bits) < t)
+					k++;
+				w->jump[d][ver][t] = (uint32_t)k;
+			}
+		}
+	return 0;
+}
+
+static void witnesses_free(struct witnesses *w)
+{
+	for (int d = 0; d < 2; d++)
+		for (int ver = 0; ver < 2; ver++) {
+			free(w->v[d][ver]);
+			free(w->jump[d][ver]);
+		}
+	for (int d = 0; d < D_N; d++)
+		free(w->below[d]);
+	free(w->below6);
+}
+
+/* The first witness of field @d (an address) past @x, or at or past it. */
+static size_t bound(const struct witnesses *w, int d, int ver, u128 x,
+		    bool after)
+{
+	const u128 *v = w->v[d][ver];
+	uint32_t t = jump_of(x, dim_bits(d, ver));
+	size_t lo = w->jump[d][ver][t], hi = w->jump[d][ver][t + 1];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x || (after && v[mid] == x))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* How many witnesses in field @d, version @ver, lie in [lo, hi]. */
+static size_t held(const struct witnesses *w, int d, int ver, u128 lo, u128 hi)
+{
+	const uint32_t *b;
+
+	if (d <= D_SRC)
+		return bound(w, d, ver, hi, true) - bound(w, d, ver, lo, false);
+	b = d == D_PROTO && ver == MS_V6 ? w->below6 : w->below[d];
+	return b[(uint32_t)hi + 1] - b[(uint32_t)lo];
+}
+
+/*
+ * What filing @r under field @d would cost: the rules it would be a
+ * candidate for; SIZE_MAX when @r does not give the field.
+ */
+static size_t home_cost(const struct witnesses *w, const struct moat_rule *r,
+			int d)
+{
+	size_t cost = 0, i;
 
 	switch (d) {
 	case D_DST:
@@ -284,16 +452,14 @@ static int narrowing(const struct moat_rule *r, enum dim d)
 		const struct moat_prefix *v = d == D_DST ? r->dst.v : r->src.v;
 		size_t n = d == D_DST ? r->dst.n : r->src.n;
 
-		if (!n)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			int len = v[i].family == AF_INET ? v[i].len :
-							   v[i].len / 2;
+		for (i = 0; i < n; i++) {
+			int ver = v[i].family == AF_INET ? MS_V4 : MS_V6;
+			u128 lo = prefix_value(&v[i]);
 
-			if (len < least)
-				least = len;
+			cost += held(w, d, ver, lo,
+				     lo | host_bits(dim_bits(d, ver), v[i].len));
 		}
-		return least;
+		return n ? cost : SIZE_MAX;
 	}
 	case D_DPORT:
 	case D_SPORT: {
@@ -301,35 +467,41 @@ static int narrowing(const struct moat_rule *r, enum dim d)
 							    r->sport.v;
 		size_t n = d == D_DPORT ? r->dport.n : r->sport.n;
 
-		if (!n)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t span = (uint32_t)v[i].hi - v[i].lo + 1;
-			int len = 16;
-
-			while (len > 0 && span > 1u << (16 - len))
-				len--;
-			if (len < least)
-				least = len;
-		}
-		return least;
+		for (i = 0; i < n; i++)
+			cost += held(w, d, 0, v[i].lo, v[i].hi);
+		return n ? cost : SIZE_MAX;
 	}
 	default:
-		return r->protos.n ? 0 : -1;
+		/* a protocol item names its IP versions (matchspace.c) */
+		for (i = 0; i < r->protos.n; i++) {
+			uint8_t p = r->protos.v[i];
+
+			if (p != MOAT_PROTO_ICMPV6)
+				cost += held(w, D_PROTO, MS_V4, p, p);
+			if (p != MOAT_PROTO_ICMP)
+				cost += held(w, D_PROTO, MS_V6, p, p);
+		}
+		return r->protos.n ? cost : SIZE_MAX;
 	}
 }
 
+/*
+ * File @s under its home: of the fields it gives, the one whose values
+ * hold the fewest rules' witnesses, so that it is a candidate least often.
+ */
 static int file_home(struct rule_index *ix, struct filing *fl,
-		     const struct match_space *s, size_t rule)
+		     const struct witnesses *w, const struct match_space *s,
+		     size_t rule)
 {
 	const struct moat_rule *r = s->r;
-	int home = -1, best = -1;
+	size_t best = SIZE_MAX;
+	int home = -1;
 
 	for (int d = 0; d < D_N; d++) {
-		int k = narrowing(r, d);
+		size_t cost = home_cost(w, r, d);
 
-		if (k > best) {
-			best = k;
+		if (cost < best) {
+			best = cost;
 			home = d;
 		}
 	}
@@ -434,7 +606,8 @@ static int index_build(struct rule_index *ix, const struct match_space *sp,
 		       size_t n)
 {
 	struct filing fl = { 0 };
-	int ret = 0;
+	struct witnesses w;
+	int ret;
 
 	ix->homeless = malloc((n + 1) * sizeof(*ix->homeless));
 	ix->sk = malloc((n + 1) * sizeof(*ix->sk));
@@ -442,8 +615,10 @@ static int index_build(struct rule_index *ix, const struct match_space *sp,
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		sketch_init(&ix->sk[i], &sp[i], -1);
+	ret = witnesses_init(&w, sp, n);
 	for (size_t i = 0; i < n && !ret; i++)
-		ret = file_home(ix, &fl, &sp[i], i);
+		ret = file_home(ix, &fl, &w, &sp[i], i);
+	witnesses_free(&w);
 	/* no rule has a home: v is NULL, which qsort may not be given */
 	if (!ret && fl.n)
 		qsort(fl.v, fl.n, sizeof(*fl.v), entry_cmp);
@@ -533,27 +708,17 @@ static void add_path(const struct rule_index *ix, int d, int ver, u128 x,
 			after);
 }
 
-static unsigned int lowest_proto(const uint64_t *p)
-{
-	for (unsigned int w = 0; w < 4; w++)
-		if (p[w])
-			return w * 64 + (unsigned int)__builtin_ctzll(p[w]);
-	return 0;
-}
-
 /* Every rule before or after @b that may hold @s, rule @b. */
 static void candidates(const struct rule_index *ix, const struct match_space *s,
 		       uint32_t b, bool after, struct pick *p)
 {
-	int ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+	int ver = witness_ver(s);
 
 	p->nruns = 0;
 	add_run(p, ix->homeless, ix->nhomeless, b, after);
-	add_path(ix, D_DST, ver, s->dst[ver].hull.lo, b, after, p);
-	add_path(ix, D_SRC, ver, s->src[ver].hull.lo, b, after, p);
-	add_path(ix, D_DPORT, 0, s->dport.hull.lo, b, after, p);
-	add_path(ix, D_SPORT, 0, s->sport.hull.lo, b, after, p);
-	add_path(ix, D_PROTO, ver, lowest_proto(s->protos[ver]), b, after, p);
+	for (int d = 0; d < D_N; d++)
+		add_path(ix, d, tree_ver(d, ver), witness_of(s, d, ver), b,
+			 after, p);
 }
 
 /* Keep the runs of @p a heap on their first rules, from run @i down. */

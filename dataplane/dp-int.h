@@ -16,8 +16,16 @@
  * in the running ruleset; a slot is zeroed before a new name takes it.
  */
 struct slotmap {
-	struct slotent *v; /* open-addressed by name */
-	uint32_t nv, used;
+	struct slotent *v; /* the names, as added */
+	uint32_t used, cap; /* of v */
+	/*
+	 * Open-addressed by name: a name's hash, and 1 + its index in v (0:
+	 * an empty place), so that a probe reads 8 bytes, not a name.
+	 */
+	struct slotix {
+		uint32_t hash, at;
+	} *ix;
+	uint32_t nix; /* a power of two, at least twice used */
 	uint8_t *busy; /* per slot */
 	uint32_t nslots; /* MOAT_SLOT_FIRST_RULE + capacity */
 	uint32_t next; /* where the search for a free slot resumes */
@@ -33,6 +41,8 @@ struct slotent {
 void dp_over_name(const char *name, char out[MOAT_NAME_MAX + 1]);
 
 int slotmap_init(struct slotmap *m, uint32_t nslots);
+/* Room for @n names without growing (a hint: adds grow the map anyway). */
+int slotmap_reserve(struct slotmap *m, uint32_t n);
 void slotmap_fini(struct slotmap *m);
 struct slotent *slotmap_find(const struct slotmap *m, const char *name);
 int slotmap_add(struct slotmap *m, const char *name, uint32_t slot,

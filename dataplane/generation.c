@@ -182,7 +182,9 @@ static int pin_meta(struct moat_dp *dp, const char *dir,
 		const struct slotent *e = slotmap_find(next, rs->rules[i].name);
 
 		memset(&ri, 0, sizeof(ri));
-		snprintf(ri.name, sizeof(ri.name), "%s", rs->rules[i].name);
+		/* a copy, not a format: 100,000 of them */
+		memcpy(ri.name, rs->rules[i].name,
+		       strnlen(rs->rules[i].name, sizeof(ri.name) - 1));
 		ri.slot = slots[i];
 		ri.action = rs->rules[i].action == MOAT_DROP;
 		ri.applied_ns = e ? e->applied_ns : 0;

@@ -7,25 +7,23 @@
 
 #include "dp-int.h"
 
+/* Of the name as kept: its first MOAT_NAME_MAX bytes. */
 static uint32_t name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
+	for (size_t i = 0; i < MOAT_NAME_MAX && s[i]; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
 	return h;
 }
 
 int slotmap_init(struct slotmap *m, uint32_t nslots)
 {
 	memset(m, 0, sizeof(*m));
-	/* names are few next to slots, usually: the table grows with them */
-	m->nv = 1024;
-	m->v = calloc(m->nv, sizeof(*m->v));
 	m->busy = calloc(nslots, 1);
 	m->nslots = nslots;
 	m->next = MOAT_SLOT_FIRST_RULE;
-	if (!m->v || !m->busy) {
+	if (!m->busy || slotmap_reserve(m, 512)) {
 		slotmap_fini(m);
 		return -ENOMEM;
 	}
@@ -35,66 +33,94 @@ int slotmap_init(struct slotmap *m, uint32_t nslots)
 void slotmap_fini(struct slotmap *m)
 {
 	free(m->v);
+	free(m->ix);
 	free(m->busy);
 	memset(m, 0, sizeof(*m));
 }
 
-struct slotent *slotmap_find(const struct slotmap *m, const char *name)
+/* Where @name is in @m's index, or the empty place where it would go. */
+static struct slotix *slot_place(const struct slotmap *m, const char *name,
+				 uint32_t hash)
 {
 	uint32_t i;
 
-	if (!m->nv)
-		return NULL;
-	for (i = name_hash(name) & (m->nv - 1); m->v[i].slot;
-	     i = (i + 1) & (m->nv - 1))
-		if (!strcmp(m->v[i].name, name))
-			return &m->v[i];
-	return NULL;
+	for (i = hash & (m->nix - 1); m->ix[i].at; i = (i + 1) & (m->nix - 1))
+		if (m->ix[i].hash == hash &&
+		    !strncmp(m->v[m->ix[i].at - 1].name, name, MOAT_NAME_MAX))
+			break;
+	return &m->ix[i];
 }
 
-/* Double the name table, keeping the load factor at most one half. */
-static int slotmap_grow(struct slotmap *m)
+int slotmap_reserve(struct slotmap *m, uint32_t n)
 {
-	uint32_t nv = m->nv * 2, i, j;
-	struct slotent *v = calloc(nv, sizeof(*v));
+	uint32_t nix = 16, i, j;
+	struct slotent *v;
+	struct slotix *ix;
 
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < m->nv; i++) {
-		if (!m->v[i].slot)
-			continue;
-		for (j = name_hash(m->v[i].name) & (nv - 1); v[j].slot; j = (j + 1) & (nv - 1))
-			;
-		v[j] = m->v[i];
+	if (n > m->cap) {
+		v = realloc(m->v, (size_t)n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = n;
 	}
-	free(m->v);
-	m->v = v;
-	m->nv = nv;
+	while (nix < 2 * n)
+		nix *= 2;
+	if (nix <= m->nix)
+		return 0;
+	ix = calloc(nix, sizeof(*ix));
+	if (!ix)
+		return -ENOMEM;
+	for (i = 0; i < m->nix; i++) {
+		if (!m->ix[i].at)
+			continue;
+		for (j = m->ix[i].hash & (nix - 1); ix[j].at; j = (j + 1) & (nix - 1))
+			;
+		ix[j] = m->ix[i];
+	}
+	free(m->ix);
+	m->ix = ix;
+	m->nix = nix;
 	return 0;
+}
+
+struct slotent *slotmap_find(const struct slotmap *m, const char *name)
+{
+	const struct slotix *x;
+
+	if (!m->nix)
+		return NULL;
+	x = slot_place(m, name, name_hash(name));
+	return x->at ? &m->v[x->at - 1] : NULL;
 }
 
 int slotmap_add(struct slotmap *m, const char *name, uint32_t slot,
 		uint64_t applied_ns)
 {
-	uint32_t i;
+	uint32_t hash = name_hash(name);
+	struct slotix *x;
+	struct slotent *e;
+	size_t len;
 	int err;
 
 	if (slot < MOAT_SLOT_FIRST_RULE || slot >= m->nslots || m->busy[slot])
 		return -EINVAL;
-	if (m->used * 2 >= m->nv) {
-		err = slotmap_grow(m);
+	if (m->used == m->cap) {
+		err = slotmap_reserve(m, 2 * m->cap);
 		if (err)
 			return err;
 	}
-	for (i = name_hash(name) & (m->nv - 1); m->v[i].slot;
-	     i = (i + 1) & (m->nv - 1))
-		if (!strcmp(m->v[i].name, name))
-			return -EEXIST;
-	snprintf(m->v[i].name, sizeof(m->v[i].name), "%s", name);
-	m->v[i].slot = slot;
-	m->v[i].applied_ns = applied_ns;
+	x = slot_place(m, name, hash);
+	if (x->at)
+		return -EEXIST;
+	e = &m->v[m->used];
+	len = strnlen(name, MOAT_NAME_MAX);
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->slot = slot;
+	e->applied_ns = applied_ns;
+	*x = (struct slotix){ hash, ++m->used };
 	m->busy[slot] = 1;
-	m->used++;
 	return 0;
 }
 

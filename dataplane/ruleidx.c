@@ -11,10 +11,10 @@
  * the fields it gives, the one whose values hold the fewest witnesses of
  * the ruleset's rules, so that it is a candidate least often (a /32
  * destination before a /8 source, a rare port before a common one or a
- * protocol).  Addresses, and ports split into aligned blocks,
- * are prefixes: any two are nested or apart, so the values of one field
- * form trees, and the values that contain the witness's are one path up
- * from the last value at or below it.  Those paths, in each field, plus
+ * protocol).  Addresses, and ports split into aligned blocks, are
+ * prefixes: any two are nested or apart, so the values of one field form
+ * trees, and the values that contain the witness's are one path up from
+ * the last value at or below it.  Those paths, in each field, plus
  * the few rules that have no field to file under, hold every rule that
  * can hold B, and only rules whose home already contains the witness.
  * Each is then compared exactly, as analyze.c does for every pair.
@@ -102,6 +102,14 @@ static unsigned int dim_bits(int d, int ver)
 	if (d == D_PROTO)
 		return 8;
 	return ver == MS_V4 ? 32 : 128;
+}
+
+/* The top JUMP_BITS bits of a value of @bits bits (all of a short one). */
+static uint32_t jump_of(u128 x, unsigned int bits)
+{
+	if (bits <= JUMP_BITS)
+		return (uint32_t)x;
+	return (uint32_t)(x >> (bits - JUMP_BITS));
 }
 
 static u128 host_bits(unsigned int bits, unsigned int len)
@@ -325,8 +333,6 @@ static int u128_cmp(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
-
-static uint32_t jump_of(u128 x, unsigned int bits);
 
 static uint32_t **below_of(struct witnesses *w, int d, int ver)
 {
@@ -568,13 +574,6 @@ static int make_trees(struct rule_index *ix, const struct filing *fl)
 		stack[top++] = nn++;
 	}
 	return 0;
-}
-
-static uint32_t jump_of(u128 x, unsigned int bits)
-{
-	if (bits <= JUMP_BITS)
-		return (uint32_t)x;
-	return (uint32_t)(x >> (bits - JUMP_BITS));
 }
 
 static int make_jumps(struct rule_index *ix)

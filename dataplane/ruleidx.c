@@ -345,8 +345,6 @@ static int witnesses_init(struct witnesses *w, const struct match_space *sp,
 	memset(w, 0, sizeof(*w));
 	for (int d = 0; d < D_N; d++)
 		for (int ver = 0; ver < 2; ver++) {
-			unsigned int nb = 1u << dim_bits(d, ver);
-
 			if (d <= D_SRC) {
 				w->v[d][ver] = malloc((n + 1) * sizeof(u128));
 				w->jump[d][ver] = malloc(
@@ -355,6 +353,7 @@ static int witnesses_init(struct witnesses *w, const struct match_space *sp,
 					return -ENOMEM;
 			} else if (ver == 0 || d == D_PROTO) {
 				uint32_t **b = below_of(w, d, ver);
+				size_t nb = (size_t)1 << dim_bits(d, ver);
 
 				if (!(*b = calloc(nb + 1, sizeof(uint32_t))))
 					return -ENOMEM;

@@ -4,8 +4,9 @@
 # ruleset-check: `moatctl ruleset check` as an operator meets it, no root,
 # no moatd.  A good file, a file with a parse error, a file that parses but
 # is over what the compiler can index (moatctl compiles it, as moatd
-# would), the boundary just below that, a shadowed rule, and bad command
-# lines: each with its exit status and what it prints where.
+# would), the boundary just below that, a shadowed rule, bad command
+# lines, and `ruleset apply` with no moatd to answer: each with its exit
+# status and what it prints where.
 #
 # usage: ruleset-check.sh MOATCTL
 set -u
@@ -107,6 +108,24 @@ run 1 "a missing file: exit 1" ruleset check "$TMP/nope.rules"
 has err "a missing file: says which" "nope.rules"
 run 2 "no file: usage error" ruleset check
 run 2 "an unknown option: usage error" ruleset check --bogus "$TMP/good.rules"
+
+# apply with no moatd to answer: a broken file still gets its errors (moatctl
+# parses it beside the call), a good one says moatd is not there
+run 1 "apply, no moatd, broken file: exit 1" -s "$TMP/none.sock" ruleset apply "$TMP/port.rules"
+has err "apply, no moatd, broken file: the parse's error" \
+	"^$TMP/port.rules:2:[0-9]+: error: .*'70000'"
+has err "apply, no moatd, broken file: nothing was applied" \
+	"the ruleset has errors; nothing was applied"
+run 1 "apply, no moatd, --json broken file: exit 1" --json -s "$TMP/none.sock" ruleset apply "$TMP/port.rules"
+if jq -e '.ok == false and (.diags | map(select(.severity == "error")) | length) == 1' \
+	"$TMP/out" >/dev/null; then
+	pass "apply, no moatd, --json broken file: ok false, the error"
+else
+	bad "apply, no moatd, --json broken file: ok false, the error"
+fi
+run 1 "apply, no moatd, good file: exit 1" -s "$TMP/none.sock" ruleset apply "$TMP/good.rules"
+has err "apply, no moatd, good file: moatd is not running" "moatd is not running"
+run 2 "apply from standard input: usage error" ruleset apply -
 
 echo "tests: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

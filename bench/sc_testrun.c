@@ -13,9 +13,10 @@
  * classifier's instructions cost, misses left out.  The same passes run
  * moat's instance with its flow cache (H), where 63 of a frame's 64 runs
  * find it there: what a cache hit costs, also over the empty program.
- * One frame a call would not measure the misses of spread traffic either, but those of
- * the test run's fresh packet buffer, which the empty program never
- * reads; the live-frames cases carry the misses of spread traffic.
+ * One frame a call would not measure the misses of spread traffic
+ * either, but those of the test run's fresh packet buffer, which the
+ * empty program never reads; the live-frames cases carry the misses of
+ * spread traffic.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -112,6 +112,28 @@ static uint32_t jump_of(u128 x, unsigned int bits)
 	return (uint32_t)(x >> (bits - JUMP_BITS));
 }
 
+/* Places in a jump table for values of @bits bits (and one past them). */
+static uint32_t jump_size(unsigned int bits)
+{
+	return bits < JUMP_BITS ? 1u << bits : 1u << JUMP_BITS;
+}
+
+/*
+ * @j[t]: the first of values [@from, @to), sorted, whose top bits are t
+ * or more; at(@arr, k) is value k.
+ */
+static void fill_jump(uint32_t *j, unsigned int bits, size_t from, size_t to,
+		      u128 (*at)(const void *, size_t), const void *arr)
+{
+	size_t k = from;
+
+	for (uint32_t t = 0; t <= jump_size(bits); t++) {
+		while (k < to && jump_of(at(arr, k), bits) < t)
+			k++;
+		j[t] = (uint32_t)k;
+	}
+}
+
 static u128 host_bits(unsigned int bits, unsigned int len)
 {
 	return bits - len >= 128 ? ~(u128)0 : ((u128)1 << (bits - len)) - 1;
@@ -122,11 +144,27 @@ static u128 node_value(const struct node *nd)
 	return (u128)nd->hi << 64 | nd->lo;
 }
 
+static u128 node_at(const void *nodes, size_t k)
+{
+	return node_value(&((const struct node *)nodes)[k]);
+}
+
 static bool node_holds(const struct node *nd, unsigned int bits, u128 x)
 {
 	u128 lo = node_value(nd);
 
 	return lo <= x && x <= (lo | host_bits(bits, nd->len));
+}
+
+/* The IP version a rule's witness is of; a field's trees: ports have one. */
+static int witness_ver(const struct match_space *s)
+{
+	return s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+}
+
+static int tree_ver(int d, int ver)
+{
+	return d == D_DPORT || d == D_SPORT ? 0 : ver;
 }
 
 static uint32_t top32(u128 x, int ver)
@@ -140,7 +178,7 @@ static void sketch_init(struct sketch *k, const struct match_space *s, int ver)
 	const unsigned int both = 1u << MS_V4 | 1u << MS_V6;
 
 	if (ver < 0 && s->versions != both)
-		ver = s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
+		ver = witness_ver(s);
 	if (ver < 0) {
 		k->src[0] = k->dst[0] = 0;
 		k->src[1] = k->dst[1] = UINT32_MAX;
@@ -286,17 +324,6 @@ static unsigned int lowest_proto(const uint64_t *p)
 	return 0;
 }
 
-/* The IP version a rule's witness is of; a field's trees: ports have one. */
-static int witness_ver(const struct match_space *s)
-{
-	return s->versions & 1u << MS_V4 ? MS_V4 : MS_V6;
-}
-
-static int tree_ver(int d, int ver)
-{
-	return d == D_DPORT || d == D_SPORT ? 0 : ver;
-}
-
 static u128 witness_of(const struct match_space *s, int d, int ver)
 {
 	switch (d) {
@@ -323,8 +350,7 @@ struct witnesses {
 	u128 *v[2][2]; /* [D_DST or D_SRC][ver] */
 	size_t n[2][2];
 	uint32_t *jump[2][2];
-	uint32_t *below[D_N]; /* D_DPORT, D_SPORT, D_PROTO: 2^bits + 1 */
-	uint32_t *below6; /* D_PROTO in IPv6 */
+	uint32_t *below[D_N][2]; /* the others, by tree: 2^bits + 1 */
 };
 
 static int u128_cmp(const void *a, const void *b)
@@ -334,9 +360,9 @@ static int u128_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint32_t **below_of(struct witnesses *w, int d, int ver)
+static u128 witness_at(const void *v, size_t k)
 {
-	return d == D_PROTO && ver == MS_V6 ? &w->below6 : &w->below[d];
+	return ((const u128 *)v)[k];
 }
 
 static int witnesses_init(struct witnesses *w, const struct match_space *sp,
@@ -348,14 +374,16 @@ static int witnesses_init(struct witnesses *w, const struct match_space *sp,
 			if (d <= D_SRC) {
 				w->v[d][ver] = malloc((n + 1) * sizeof(u128));
 				w->jump[d][ver] = malloc(
-					((1u << JUMP_BITS) + 1) * sizeof(uint32_t));
+					(jump_size(dim_bits(d, ver)) + 1) *
+					sizeof(uint32_t));
 				if (!w->v[d][ver] || !w->jump[d][ver])
 					return -ENOMEM;
-			} else if (ver == 0 || d == D_PROTO) {
-				uint32_t **b = below_of(w, d, ver);
-				size_t nb = (size_t)1 << dim_bits(d, ver);
-
-				if (!(*b = calloc(nb + 1, sizeof(uint32_t))))
+			} else if (tree_ver(d, ver) == ver) {
+				/* ports and protocols: 16 bits at most */
+				w->below[d][ver] =
+					calloc((1u << dim_bits(d, ver)) + 1,
+					       sizeof(uint32_t));
+				if (!w->below[d][ver])
 					return -ENOMEM;
 			}
 		}
@@ -370,46 +398,37 @@ static int witnesses_init(struct witnesses *w, const struct match_space *sp,
 			if (d <= D_SRC)
 				w->v[d][ver][w->n[d][ver]++] = x;
 			else
-				(*below_of(w, d, ver))[(uint32_t)x + 1]++;
+				w->below[d][tree_ver(d, ver)][(uint32_t)x + 1]++;
 		}
 	}
 	for (int d = 0; d < D_N; d++)
 		for (int ver = 0; ver < 2; ver++) {
-			unsigned int bits = dim_bits(d, ver), nj, t;
-			size_t k = 0;
+			uint32_t *b = w->below[d][ver];
 
-			if (d > D_SRC) {
-				uint32_t *b = *below_of(w, d, ver);
-
-				if (tree_ver(d, ver) != ver)
-					continue; /* ports: one count */
-				for (t = 1; t <= 1u << bits; t++)
-					b[t] += b[t - 1];
+			if (d <= D_SRC) {
+				qsort(w->v[d][ver], w->n[d][ver], sizeof(u128),
+				      u128_cmp);
+				fill_jump(w->jump[d][ver], dim_bits(d, ver), 0,
+					  w->n[d][ver], witness_at, w->v[d][ver]);
+			}
+			if (!b)
 				continue;
-			}
-			qsort(w->v[d][ver], w->n[d][ver], sizeof(u128),
-			      u128_cmp);
-			nj = 1u << JUMP_BITS;
-			for (t = 0; t <= nj; t++) {
-				while (k < w->n[d][ver] &&
-				       jump_of(w->v[d][ver][k], bits) < t)
-					k++;
-				w->jump[d][ver][t] = (uint32_t)k;
-			}
+			for (uint32_t t = 1; t <= 1u << dim_bits(d, ver); t++)
+				b[t] += b[t - 1];
 		}
 	return 0;
 }
 
 static void witnesses_free(struct witnesses *w)
 {
-	for (int d = 0; d < 2; d++)
-		for (int ver = 0; ver < 2; ver++) {
-			free(w->v[d][ver]);
-			free(w->jump[d][ver]);
-		}
 	for (int d = 0; d < D_N; d++)
-		free(w->below[d]);
-	free(w->below6);
+		for (int ver = 0; ver < 2; ver++) {
+			if (d <= D_SRC) {
+				free(w->v[d][ver]);
+				free(w->jump[d][ver]);
+			}
+			free(w->below[d][ver]);
+		}
 }
 
 /* The first witness of field @d (an address) past @x, or at or past it. */
@@ -434,11 +453,10 @@ static size_t bound(const struct witnesses *w, int d, int ver, u128 x,
 /* How many witnesses in field @d, version @ver, lie in [lo, hi]. */
 static size_t held(const struct witnesses *w, int d, int ver, u128 lo, u128 hi)
 {
-	const uint32_t *b;
+	const uint32_t *b = w->below[d][ver];
 
 	if (d <= D_SRC)
 		return bound(w, d, ver, hi, true) - bound(w, d, ver, lo, false);
-	b = d == D_PROTO && ver == MS_V6 ? w->below6 : w->below[d];
 	return b[(uint32_t)hi + 1] - b[(uint32_t)lo];
 }
 
@@ -580,22 +598,17 @@ static int make_jumps(struct rule_index *ix)
 	for (int d = 0; d < D_N; d++)
 		for (int ver = 0; ver < 2; ver++) {
 			size_t from = ix->tree[d][ver][0],
-			       to = ix->tree[d][ver][1], k = from;
+			       to = ix->tree[d][ver][1];
 			unsigned int bits = dim_bits(d, ver);
-			uint32_t t, *j, nj = bits < JUMP_BITS ? 1u << bits :
-							       1u << JUMP_BITS;
+			uint32_t *j;
 
 			if (to - from < JUMP_MIN_NODES)
 				continue;
-			j = ix->jump[d][ver] = malloc((nj + 1) * sizeof(*j));
+			j = ix->jump[d][ver] =
+				malloc((jump_size(bits) + 1) * sizeof(*j));
 			if (!j)
 				return -ENOMEM;
-			for (t = 0; t <= nj; t++) {
-				while (k < to && jump_of(node_value(&ix->nodes[k]),
-							 bits) < t)
-					k++;
-				j[t] = (uint32_t)k;
-			}
+			fill_jump(j, bits, from, to, node_at, ix->nodes);
 		}
 	return 0;
 }
@@ -756,7 +769,7 @@ static size_t first_holder(const struct rule_index *ix,
 	uint32_t last = UINT32_MAX;
 	struct sketch k;
 
-	sketch_init(&k, s, s->versions & 1u << MS_V4 ? MS_V4 : MS_V6);
+	sketch_init(&k, s, witness_ver(s));
 
 	for (size_t i = p->nruns / 2; i-- > 0;)
 		sift_down(p, i);

@@ -283,7 +283,6 @@ static void apply_time_peers(void)
 	unlink(apply_json);
 }
 
-/* A veth pair made by hand, as the operator's two NIC ports would be. */
 /* test-run: the classifier alone, and a cache hit where there is a cache */
 static void test_run(void)
 {
@@ -309,6 +308,7 @@ static void test_run(void)
 	unlink(testrun_json);
 }
 
+/* A veth pair made by hand, as the operator's two NIC ports would be. */
 static void given_interfaces(void)
 {
 	const char *na = kt_name("kbga"), *nb = kt_name("kbgb");

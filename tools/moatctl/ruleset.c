@@ -307,8 +307,9 @@ static void print_refused(struct moatctl *g, const char *name, const char *who,
  * apply, and the reply need not wait for them in turn (docs/moatctl.md).
  */
 struct beside_apply {
-	struct source *s;
-	struct beside an;
+	struct source *s; /* parsed into */
+	struct moat_diags d; /* the search's findings */
+	int ret; /* of the search */
 };
 
 static void *parse_and_analyze(void *arg)
@@ -318,7 +319,7 @@ static void *parse_and_analyze(void *arg)
 
 	s->ret = moat_ruleset_parse(s->text, s->len, &s->rs, &s->d);
 	if (s->ret == 0)
-		b->an.ret = moat_ruleset_analyze(&s->rs, &b->an.d);
+		b->ret = moat_ruleset_analyze(&s->rs, &b->d);
 	return NULL;
 }
 
@@ -328,7 +329,7 @@ static int apply(struct moatctl *g, const char *path, bool force)
 				   .analyzed = true };
 	struct beside_apply b = { 0 };
 	pthread_t th;
-	bool threaded;
+	bool threaded, bad_reply;
 	struct ctl_reply r = { 0 };
 	struct wire_msg m = { 0 };
 	struct wire_err e;
@@ -359,12 +360,12 @@ static int apply(struct moatctl *g, const char *path, bool force)
 		ret = client_call(g, &req, &m, &buf);
 		pthread_join(th, NULL);
 	}
+	bad_reply = ret >= 0 && ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0;
 	/*
 	 * A file with errors: moatd refused it too (the same parser), or
 	 * was not asked, or is not there; these are the errors to show.
 	 */
-	if (s.ret < 0 &&
-	    (ret < 0 || ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0 || !r.ok)) {
+	if (s.ret < 0 && (ret < 0 || bad_reply || !r.ok)) {
 		print_refused(g, s.name, "",
 			      "the ruleset has errors; nothing was applied",
 			      &s.d);
@@ -375,7 +376,7 @@ static int apply(struct moatctl *g, const char *path, bool force)
 		ret = client_fail(g, ret);
 		goto out;
 	}
-	if (s.ret == 0 && ctl_reply_decode(&m, CTL_APPLY, &r, &e) < 0) {
+	if (bad_reply) {
 		ret = fail("bad reply from moatd: %s", e.msg);
 		goto out;
 	}
@@ -387,16 +388,16 @@ static int apply(struct moatctl *g, const char *path, bool force)
 	if (s.ret < 0)
 		moat_diag_add(&r.diags, MOAT_WARNING, 0, 0,
 			      "moatd applied what this moatctl cannot parse (is moatctl older than moatd?); rules not analysed for shadowed ones");
-	else if (threaded && b.an.ret >= 0)
-		add_findings(&r.diags, &b.an.d);
+	else if (threaded && b.ret >= 0)
+		add_findings(&r.diags, &b.d);
 	else if (threaded)
 		moat_diag_add(&r.diags, MOAT_WARNING, 0, 0,
 			      "rules not analysed for shadowed ones: %s",
-			      strerror(-b.an.ret));
+			      strerror(-b.ret));
 	print_applied(g, s.name, &r);
 	ret = EXIT_OK;
 out:
-	moat_diags_free(&b.an.d);
+	moat_diags_free(&b.d);
 	ctl_reply_free(&r);
 	wire_msg_free(&m);
 	free(buf);

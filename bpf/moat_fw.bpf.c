@@ -876,7 +876,8 @@ static __always_inline int moat_fast_small(__u64 m, __u32 len)
  * answer: the frame counted in the entry, as moat_fc_hit() counts it.
  * -1 for a full entry and for an answer with options.
  */
-static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len)
+static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len,
+					   int second)
 {
 	__u32 v = MOAT_MATCH_VERDICT(m);
 
@@ -887,14 +888,54 @@ static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len)
 	else if (v & MOAT_VERDICT_EXT)
 		return -1;
 	*cnt += (1ull << MOAT_FC_PKT_SHIFT) | len;
+	if (second)
+		moat_fc_count(MOAT_FCS_SECOND);
 	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * @k's entry in either of its buckets (IPv6: entries), the first looked
+ * at first; *@second says where it was found.  On the short way both:
+ * where a CPU's part in use has grown just enough for its flows, a fifth
+ * of them live in their second bucket (10,000 flows in 8,192 buckets),
+ * and the long way costs such a frame a second parse and two calls.
+ */
+static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k,
+							int *second)
+{
+	__u64 h = moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k));
+	__u32 use = moat_fc_head()->use[0];
+	struct moat_fc4 *e;
+
+	*second = 0;
+	e = moat_fc4_find(moat_fc_slot(h, layout.fc_log[0], use, 0), k);
+	if (e)
+		return e;
+	*second = 1;
+	return moat_fc4_find(moat_fc_slot(h, layout.fc_log[0], use, 1), k);
+}
+
+static __always_inline struct moat_fc6 *moat_fc6_either(const struct moat_key *k,
+							int *second)
+{
+	__u64 h = moat_fc_hash(k->src6[0] ^ k->src6[1],
+			       k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k));
+	__u32 use = moat_fc_head()->use[1];
+	struct moat_fc6 *e;
+
+	*second = 0;
+	e = moat_fc6_find(moat_fc_slot(h, layout.fc_log[1], use, 0), k);
+	if (e)
+		return e;
+	*second = 1;
+	return moat_fc6_find(moat_fc_slot(h, layout.fc_log[1], use, 1), k);
 }
 
 /*
  * The common frame, worked out in registers: an untagged IPv4 or IPv6
  * TCP or UDP frame (moat_parse_common4/6()) that a small ruleset,
  * compiled into the program, classifies, or whose flow has its entry in
- * the first place the cache looks; and whose answer asks for nothing but
+ * either of its places in the cache; and whose answer asks for nothing but
  * counting.  Its action, or -1 for anything else, and then nothing has
  * been written: moat_frame() does it all again, and does for such a
  * frame what this does.  No key on the stack, no tests of what the frame
@@ -912,6 +953,7 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	struct moat_key k = { .len = end - data };
 	struct moat_fc4 *e4;
 	struct moat_fc6 *e6;
+	int second;
 
 	if (end - data > 0xffff)
 		return -1;
@@ -920,14 +962,14 @@ static __always_inline int moat_fast(struct xdp_md *ctx)
 	if ((layout.nsmall[0] || layout.fc_log[0]) && moat_parse_common4(&f, &k)) {
 		if (layout.nsmall[0])
 			return moat_fast_small(moat_classify_small4(&k), k.len);
-		e4 = moat_fc4_find(moat_fc4_slot(&k, moat_fc_head()->use[0], 0), &k);
-		return e4 ? moat_fast_entry(&e4->cnt, e4->match, k.len) : -1;
+		e4 = moat_fc4_either(&k, &second);
+		return e4 ? moat_fast_entry(&e4->cnt, e4->match, k.len, second) : -1;
 	}
 	if ((layout.nsmall[1] || layout.fc_log[1]) && moat_parse_common6(&f, &k)) {
 		if (layout.nsmall[1])
 			return moat_fast_small(moat_classify_small6(&k), k.len);
-		e6 = moat_fc6_find(moat_fc6_slot(&k, moat_fc_head()->use[1], 0), &k);
-		return e6 ? moat_fast_entry(&e6->cnt, e6->match, k.len) : -1;
+		e6 = moat_fc6_either(&k, &second);
+		return e6 ? moat_fast_entry(&e6->cnt, e6->match, k.len, second) : -1;
 	}
 	return -1;
 }

@@ -250,6 +250,10 @@ int main(void)
 		 "60 flows: each missed once at least, and took other flows' entries",
 		 "misses %llu, evicted %llu", (unsigned long long)st.stat[MOAT_FCS_MISS],
 		 (unsigned long long)st.stat[MOAT_FCS_EVICT]);
+	/* so the counters above were exact through the short way's second probe */
+	kt_check(st.stat[MOAT_FCS_SECOND] > 0,
+		 "60 flows: some frames found their entry in its second bucket",
+		 "second %llu", (unsigned long long)st.stat[MOAT_FCS_SECOND]);
 
 	err = kt_apply_text(dp, rules, "rules");
 	kt_check(!err, "the same rules again", "%s", strerror(-err));

@@ -303,19 +303,27 @@ static __always_inline __u64 moat_fc_addrs4(const struct moat_key *k)
 	return (__u64)k->src4 << 32 | k->dst4;
 }
 
+static __always_inline __u64 moat_fc4_key_hash(const struct moat_key *k)
+{
+	return moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k));
+}
+
+static __always_inline __u64 moat_fc6_key_hash(const struct moat_key *k)
+{
+	return moat_fc_hash(k->src6[0] ^ k->src6[1],
+			    k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k));
+}
+
 static __always_inline __u32 moat_fc4_slot(const struct moat_key *k, __u32 use,
 					    int second)
 {
-	return moat_fc_slot(moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k)),
-			    layout.fc_log[0], use, second);
+	return moat_fc_slot(moat_fc4_key_hash(k), layout.fc_log[0], use, second);
 }
 
 static __always_inline __u32 moat_fc6_slot(const struct moat_key *k, __u32 use,
 					    int second)
 {
-	return moat_fc_slot(moat_fc_hash(k->src6[0] ^ k->src6[1],
-					 k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k)),
-			    layout.fc_log[1], use, second);
+	return moat_fc_slot(moat_fc6_key_hash(k), layout.fc_log[1], use, second);
 }
 
 static __always_inline int moat_fc4_is(const struct moat_fc4 *e,
@@ -903,7 +911,7 @@ static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len,
 static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k,
 							int *second)
 {
-	__u64 h = moat_fc_hash(moat_fc_addrs4(k), moat_fc_l4(k));
+	__u64 h = moat_fc4_key_hash(k);
 	__u32 use = moat_fc_head()->use[0];
 	struct moat_fc4 *e;
 
@@ -918,8 +926,7 @@ static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k
 static __always_inline struct moat_fc6 *moat_fc6_either(const struct moat_key *k,
 							int *second)
 {
-	__u64 h = moat_fc_hash(k->src6[0] ^ k->src6[1],
-			       k->dst6[0] ^ k->dst6[1] ^ moat_fc_l4(k));
+	__u64 h = moat_fc6_key_hash(k);
 	__u32 use = moat_fc_head()->use[1];
 	struct moat_fc6 *e;
 

@@ -443,6 +443,47 @@ static void test_odd_comments(void **state)
 	moat_ruleset_free(&rs);
 }
 
+/*
+ * A text many times the formatter's buffer, with a comment line longer
+ * than the buffer itself: canonical already, so it formats to itself.
+ */
+static void test_long_text(void **state)
+{
+	size_t cap = 1 << 20, n = 0, i;
+	char *text = malloc(cap), *out;
+	struct moat_ruleset rs;
+
+	assert_non_null(text);
+	n += (size_t)snprintf(text + n, cap - n, "policy drop\n# ");
+	for (i = 0; i < 20000; i++)
+		text[n++] = (char)('a' + i % 26);
+	text[n++] = '\n';
+	for (i = 0; i < 3000; i++) {
+		n += (size_t)snprintf(text + n, cap - n, "%-5s r%-4zu udp",
+				      i % 3 ? "allow" : "drop", i);
+		if (i % 2)
+			n += (size_t)snprintf(text + n, cap - n,
+					      " from 2001:db8::%zx:1, 2001:db8:1::/48 to 2001:db8:2::%zx:2",
+					      i, i);
+		else
+			n += (size_t)snprintf(text + n, cap - n,
+					      " from 10.%zu.%zu.0/24, 192.0.2.1 to 192.0.2.%zu",
+					      i / 256, i % 256, i % 256);
+		n += (size_t)snprintf(text + n, cap - n,
+				      " sport 1024-65535 dport %zu  # rule %zu\n", i, i);
+	}
+	assert_true(n < cap);
+	text[n] = '\0';
+	assert_int_equal(moat_ruleset_parse(text, n, &rs, NULL), 0);
+	out = moat_ruleset_format(&rs);
+	assert_non_null(out);
+	assert_int_equal(strlen(out), n);
+	assert_string_equal(out, text);
+	free(out);
+	moat_ruleset_free(&rs);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_valid_cases_fixed_point),
 		cmocka_unit_test(test_random_rulesets),
 		cmocka_unit_test(test_odd_comments),
+		cmocka_unit_test(test_long_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,6 @@
  * Its output parses to an equal ruleset and formats to itself; the
  * parser and this file agree on comments for that (see parse-comments.c).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,7 @@
  * large writes, without printf: moatd formats every ruleset it applies,
  * to hash it beside the apply, and at 100,000 rules most of the time
  * went to parsing format strings and to stdio's handling of each small
- * piece (best of 5: 86-100 ms, now about a fifth of that).
+ * piece (best of 5: 83-119 ms, now 35-51; docs/performance.md).
  */
 struct out {
 	FILE *f;
@@ -75,6 +74,17 @@ static void put_u64(struct out *o, uint64_t v)
 	put_mem(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+static void put_hex16(struct out *o, unsigned int v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[4], *p = buf + sizeof(buf);
+
+	do
+		*--p = digits[v & 15];
+	while (v >>= 4);
+	put_mem(o, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 /* What inet_ntop() gives for IPv4, without its sprintf(). */
 static void put_addr4(struct out *o, const uint8_t *a)
 {
@@ -83,6 +93,46 @@ static void put_addr4(struct out *o, const uint8_t *a)
 			putch(o, '.');
 		put_u64(o, a[i]);
 	}
+}
+
+/*
+ * What glibc's inet_ntop() gives for IPv6, without its sprintf(): groups
+ * in lowercase hex, the first longest run of two or more zero groups as
+ * "::", and the last 32 bits dotted in ::a.b.c.d and ::ffff:a.b.c.d.
+ * test-format holds the two to each other.
+ */
+static void put_addr6(struct out *o, const uint8_t *a)
+{
+	int run = -1, runlen = 0, i, j;
+	unsigned int w[8];
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8; i = j + 1) {
+		for (j = i; j < 8 && !w[j]; j++)
+			;
+		if (j - i > runlen && j - i >= 2) {
+			run = i;
+			runlen = j - i;
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (run >= 0 && i >= run && i < run + runlen) {
+			if (i == run)
+				putch(o, ':');
+			continue;
+		}
+		if (i)
+			putch(o, ':');
+		if (i == 6 && run == 0 &&
+		    (runlen == 6 || (runlen == 5 && w[5] == 0xffff))) {
+			put_addr4(o, a + 12);
+			return;
+		}
+		put_hex16(o, w[i]);
+	}
+	if (run >= 0 && run + runlen == 8)
+		putch(o, ':');
 }
 
 static void line_start(struct out *o)
@@ -180,7 +230,6 @@ static void put_ranges(struct out *o, const char *key, const struct moat_range *
 static void put_prefixes(struct out *o, const char *key, const struct moat_prefix *v,
 			 size_t n)
 {
-	char buf[INET6_ADDRSTRLEN];
 	size_t i;
 
 	if (!n)
@@ -192,8 +241,10 @@ static void put_prefixes(struct out *o, const char *key, const struct moat_prefi
 		put(o, i ? ", " : "");
 		if (v[i].family == AF_INET)
 			put_addr4(o, v[i].addr);
+		else if (v[i].family == AF_INET6)
+			put_addr6(o, v[i].addr);
 		else
-			put(o, inet_ntop(v[i].family, v[i].addr, buf, sizeof(buf)) ?: "?");
+			putch(o, '?');
 		if (v[i].len != (v[i].family == AF_INET ? 32 : 128)) {
 			putch(o, '/');
 			put_u64(o, v[i].len);

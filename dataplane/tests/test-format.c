@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
@@ -484,6 +485,63 @@ static void test_long_text(void **state)
 	free(text);
 }
 
+/*
+ * IPv6 addresses are written by hand: byte for byte what inet_ntop()
+ * writes, or the canonical text (and the ruleset's hash) would change.
+ * Addresses of many zero groups, runs of every length and place, and the
+ * forms glibc writes with a dotted tail (::a.b.c.d, ::ffff:a.b.c.d).
+ */
+static void test_addr6_as_inet_ntop(void **state)
+{
+	enum { N = 20000 };
+	struct moat_ruleset rs = { 0 };
+	char want[INET6_ADDRSTRLEN], *out, *line;
+	size_t i;
+	int bad = 0;
+
+	rs.nrules = N;
+	rs.rules = calloc(N, sizeof(*rs.rules));
+	assert_non_null(rs.rules);
+	for (i = 0; i < N; i++) {
+		struct moat_rule *r = &rs.rules[i];
+		struct moat_prefix p = { .family = AF_INET6, .len = 128 };
+		unsigned int shape = rnd(8);
+
+		for (int g = 0; g < 8; g++) {
+			unsigned int w = rnd(2) ? 0 : rnd(8) ? rnd(65536) : 0xffff;
+
+			if (shape == 0) /* ::ffff:a.b.c.d and its near misses */
+				w = g < 5 ? 0 : g == 5 ? (rnd(4) ? 0xffff : rnd(65536)) : w;
+			if (shape == 1) /* ::a.b.c.d, and ::0:w, ::w */
+				w = g < 6 ? 0 : w;
+			p.addr[2 * g] = (uint8_t)(w >> 8);
+			p.addr[2 * g + 1] = (uint8_t)w;
+		}
+		snprintf(r->name, sizeof(r->name), "r%zu", i);
+		PUSH(r->src, p);
+	}
+	out = moat_ruleset_format(&rs);
+	assert_non_null(out);
+	line = out;
+	for (i = 0; i < N && line; i++) {
+		char *from = strstr(line, " from "), *nl = strchr(line, '\n');
+
+		assert_non_null(from);
+		assert_non_null(nl);
+		*nl = '\0';
+		assert_non_null(inet_ntop(AF_INET6, rs.rules[i].src.v[0].addr,
+					  want, sizeof(want)));
+		if (strcmp(from + 6, want) && bad++ < 5)
+			fprintf(stderr, "rule %zu: '%s', inet_ntop() '%s'\n", i,
+				from + 6, want);
+		line = nl + 1;
+	}
+	assert_int_equal(i, N);
+	assert_int_equal(bad, 0);
+	free(out);
+	moat_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_random_rulesets),
 		cmocka_unit_test(test_odd_comments),
 		cmocka_unit_test(test_long_text),
+		cmocka_unit_test(test_addr6_as_inet_ntop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -632,8 +632,8 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
 
 /*
  * The key's second bucket, looked at when the first does not hold it:
- * its answer, counted in the entry, or MOAT_FC_NONE.  2% of frames come
- * here when 98,000 flows share 2^18 buckets.
+ * its answer, counted in the entry, or MOAT_FC_NONE.  For the frames
+ * that do not take the short way (moat_fast() reads both buckets).
  */
 static __always_inline __u64 moat_fc4_second_here(struct moat_key *k)
 {
@@ -907,6 +907,9 @@ static __always_inline int moat_fast_entry(__u64 *cnt, __u64 m, __u32 len,
  * where a CPU's part in use has grown just enough for its flows, a fifth
  * of them live in their second bucket (10,000 flows in 8,192 buckets),
  * and the long way costs such a frame a second parse and two calls.
+ * IPv4 and IPv6 apart, as written: one helper giving both slots through
+ * pointers cost the verifier a third more instructions (24,165 to
+ * 32,319 for a 10,000-rule generation).
  */
 static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k,
 							int *second)

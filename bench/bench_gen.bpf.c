@@ -11,6 +11,11 @@
  * the same share), or with many flows, a hash of the frame's number
  * picks a flow, whose template is flow % ntemplates and whose variant
  * rewrites the source address and port (bench_flow_rewrite).
+ *
+ * bench_gen_tail writes the same frames and hands each to the program in
+ * under_test by a tail call: the test-run scenario's spread passes run it
+ * (not live) to time a program on traffic spread as the live frames are,
+ * without veth around it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -44,6 +49,14 @@ struct {
 	__type(value, __u64);
 } sent SEC(".maps");
 
+/* bench_gen_tail's program under test */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} under_test SEC(".maps");
+
 /* Frames the program could not write (a bug if ever nonzero). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -59,7 +72,7 @@ static __always_inline int abort_frame(void)
 
 	if (n)
 		*n += 1;
-	return XDP_ABORTED;
+	return -1;
 }
 
 /* Copy @len bytes of the template, with the bounds the verifier wants. */
@@ -70,8 +83,8 @@ static __always_inline int abort_frame(void)
 		__builtin_memcpy(data, t->data, (len)); \
 	} while (0)
 
-SEC("xdp")
-int bench_gen(struct xdp_md *ctx)
+/* The next frame into @ctx: 0, or -1 (counted) when it cannot. */
+static __always_inline int write_frame(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -120,7 +133,25 @@ int bench_gen(struct xdp_md *ctx)
 		__builtin_memcpy(data + stamp_off + 4, &now, 8);
 	}
 	*n = k + 1;
+	return 0;
+}
+
+SEC("xdp")
+int bench_gen(struct xdp_md *ctx)
+{
+	if (write_frame(ctx))
+		return XDP_ABORTED;
 	return bpf_redirect(egress_ifindex, 0);
+}
+
+SEC("xdp")
+int bench_gen_tail(struct xdp_md *ctx)
+{
+	if (write_frame(ctx))
+		return XDP_ABORTED;
+	bpf_tail_call(ctx, &under_test, 0);
+	abort_frame(); /* nothing under test */
+	return XDP_ABORTED;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -154,11 +154,46 @@ static const struct gen_ops live_ops = {
 	.close = live_close,
 };
 
+int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
+		  int ifindex)
+{
+	struct bench_gen *s = bench_gen__open();
+	int fd, ret;
+
+	*out = NULL;
+	if (!s)
+		return -errno;
+	s->rodata->ntemplates = (uint32_t)tr->n;
+	s->rodata->egress_ifindex = (uint32_t)ifindex;
+	s->rodata->copy_len = tr->copy_len;
+	s->rodata->nflows = tr->flows;
+	s->rodata->seed = tr->seed;
+	s->rodata->stamp_off = tr->stamp_off;
+	ret = bpf_map__set_max_entries(s->maps.templates, (uint32_t)tr->n);
+	ret = ret ?: bench_gen__load(s);
+	if (ret) {
+		bench_err("loading the generator: %s", strerror(-ret));
+		goto fail;
+	}
+	fd = bpf_map__fd(s->maps.templates);
+	for (uint32_t i = 0; i < tr->n; i++) {
+		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY)) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	bench_gen__destroy(s);
+	return ret;
+}
+
 int gen_live_open(struct generator **out, const struct topology *t,
 		  const struct traffic *tr)
 {
 	struct gen_live *l = calloc(1, sizeof(*l));
-	int fd, ret;
+	int ret;
 
 	*out = NULL;
 	if (!l)
@@ -168,31 +203,9 @@ int gen_live_open(struct generator **out, const struct topology *t,
 				   .tr = tr };
 	l->ifindex = t->ifindex[TOPO_A];
 	l->t = t;
-	l->skel = bench_gen__open();
-	if (!l->skel) {
-		ret = -errno;
+	ret = gen_skel_open(&l->skel, tr, l->ifindex);
+	if (ret)
 		goto fail;
-	}
-	l->skel->rodata->ntemplates = (uint32_t)tr->n;
-	l->skel->rodata->egress_ifindex = (uint32_t)l->ifindex;
-	l->skel->rodata->copy_len = tr->copy_len;
-	l->skel->rodata->nflows = tr->flows;
-	l->skel->rodata->seed = tr->seed;
-	l->skel->rodata->stamp_off = tr->stamp_off;
-	ret = bpf_map__set_max_entries(l->skel->maps.templates,
-				       (uint32_t)tr->n);
-	ret = ret ?: bench_gen__load(l->skel);
-	if (ret) {
-		bench_err("loading the generator: %s", strerror(-ret));
-		goto fail;
-	}
-	fd = bpf_map__fd(l->skel->maps.templates);
-	for (uint32_t i = 0; i < tr->n; i++) {
-		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY)) {
-			ret = -errno;
-			goto fail;
-		}
-	}
 	/* test runs of a parked program skip two RCU waits each (park.c) */
 	ret = topo_park(t, TOPO_PARK_GEN,
 			bpf_program__fd(l->skel->progs.bench_gen));

@@ -87,6 +87,13 @@ int gen_open(struct generator **out, enum gen_tx tx, const struct topology *t,
 	     const struct traffic *tr, const int *cpus, int ncpus);
 int gen_live_open(struct generator **out, const struct topology *t,
 		  const struct traffic *tr);
+/*
+ * The generator's programs loaded with @tr's templates, frames sent out
+ * of @ifindex (0: none, for bench_gen_tail alone).
+ */
+struct bench_gen;
+int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
+		  int ifindex);
 int gen_afxdp_open(struct generator **out, const struct topology *t,
 		   const struct traffic *tr, const int *cpus, int ncpus);
 

@@ -9,6 +9,14 @@
  * round's cost is M minus the mean of the E around it, as the ratios of
  * the other scenarios are.
  *
+ * The spread passes time the program as it runs (with its flow cache
+ * where it has one) on frames spread over every rule as the live frames
+ * are, without veth around it: the generator's bench_gen_tail writes
+ * each frame and tail-calls the program, SPREAD_FRAMES frames a call;
+ * the same with the empty program is taken off.  What is left is the
+ * classifier's cost with its misses, and much less of the noise that a
+ * live frame's 200-300 ns of veth and page handling bring.
+ *
  * Repeating a frame keeps its path in the caches: this is what the
  * classifier's instructions cost, misses left out.  The same passes run
  * moat's instance with its flow cache (H), where 63 of a frame's 64 runs
@@ -21,15 +29,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 #include "bench_count.skel.h"
+#include "bench_gen.skel.h"
+#include "gen.h"
 #include "scenario.h"
 
 /* Runs of each frame in a row. */
 #define REPEAT 64
+
 /* Calls per pass: at least a few hundred, whatever the rule count, and
  * at most 2^16 (100,000 rules: under a second a pass). */
 #define PASS_MIN 512u
@@ -108,6 +121,73 @@ static int rounds(int empty, int moat, int hit, const struct traffic *tr, int r,
 	return ret;
 }
 
+/* Mean ns per frame of the generator's write and @prog after it. */
+static int spread_pass(struct bench_gen *g, int prog, const struct traffic *tr,
+		       uint8_t *frame, double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = tr->frame_len, .repeat = SPREAD_FRAMES);
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(g->maps.under_test), &zero, &prog,
+				BPF_ANY))
+		return -errno;
+	traffic_frame(tr, 0, frame);
+	if (bpf_prog_test_run_opts(bpf_program__fd(g->progs.bench_gen_tail), &o))
+		return -errno;
+	*ns = (double)o.duration + 0.5; /* truncated, as in pass() */
+	return bench_stop ? -EINTR : 0;
+}
+
+/* E P E P ... E through the generator: @prog's spread cost into @out. */
+static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
+			 struct testrun_result *out)
+{
+	double *e = calloc((size_t)r + 1, sizeof(double));
+	double *m = calloc((size_t)r, sizeof(double));
+	double *d = calloc((size_t)r, sizeof(double));
+	uint8_t frame[BENCH_FRAME_MAX];
+	struct bench_gen *g = NULL;
+	uint64_t aborted = 0;
+	struct ratio_stats st;
+	int ret = e && m && d ? 0 : -ENOMEM;
+
+	ret = ret ?: gen_skel_open(&g, tr, 0);
+	/* a first pass of each, not counted: the cache and the frames settle */
+	ret = ret ?: spread_pass(g, empty, tr, frame, &e[0]) ?:
+		      spread_pass(g, prog, tr, frame, &m[0]);
+	for (int i = 0; !ret && i <= r; i++) {
+		ret = spread_pass(g, empty, tr, frame, &e[i]);
+		if (!ret && i < r)
+			ret = spread_pass(g, prog, tr, frame, &m[i]);
+	}
+	/* a frame not written, or no program under test, is not measured */
+	ret = ret ?: bench_percpu_sum(bpf_map__fd(g->maps.aborted), &aborted);
+	if (!ret && aborted) {
+		bench_err("test-run: %llu spread frames not written or not handed on",
+			  (unsigned long long)aborted);
+		ret = -EIO;
+	}
+	for (int i = 0; !ret && i < r; i++)
+		d[i] = m[i] - (e[i] + e[i + 1]) / 2;
+	if (!ret) {
+		stats_summary(d, r, &st);
+		out->has_spread = true;
+		out->spread_ns = st.median;
+		out->spread_min = st.min;
+		out->spread_max = st.max;
+		out->spread_moat_ns = stats_median(m, r);
+		out->spread_empty_ns = stats_median(e, r + 1);
+	}
+	if (ret && ret != -EINTR && ret != -EIO)
+		bench_err("test-run: the spread passes: %s", strerror(-ret));
+	bench_gen__destroy(g);
+	free(e);
+	free(m);
+	free(d);
+	return ret;
+}
+
 /*
  * Passes of the cached instance until one misses on 1% of its calls at
  * most (a fresh cache grows to its flows first), 20 at most.
@@ -130,7 +210,28 @@ static int warm(struct moat_dp *dp, int prog, const struct traffic *tr)
 	return ret;
 }
 
+static int measure(struct bench_run *run, struct bench_case *c);
+
 int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
+{
+	cpu_set_t one, was;
+	int ret;
+
+	/*
+	 * On the first --cpus CPU throughout: the flow cache is a CPU's own,
+	 * and a pass that moved would start on a cold one.
+	 */
+	CPU_ZERO(&one);
+	CPU_SET(run->o->cpus[0], &one);
+	if (pthread_getaffinity_np(pthread_self(), sizeof(was), &was) ||
+	    pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
+		return -EINVAL;
+	ret = measure(run, c);
+	pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
+	return ret;
+}
+
+static int measure(struct bench_run *run, struct bench_case *c)
 {
 	struct bench_count *empty = NULL;
 	struct receiver *moat, *cached = NULL;
@@ -180,6 +281,9 @@ int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
 		      rounds(bpf_program__fd(empty->progs.bench_empty),
 			     rx_moat_prog_fd(moat), hit, &tr, run->o->rounds,
 			     &c->res->testrun);
+	ret = ret ?: spread_rounds(bpf_program__fd(empty->progs.bench_empty),
+				   hit >= 0 ? hit : rx_moat_prog_fd(moat), &tr,
+				   run->o->rounds, &c->res->testrun);
 	topo_park(&run->topo, TOPO_PARK_EMPTY, -1);
 	topo_park(&run->topo, TOPO_PARK_MOAT, -1);
 	if (hit >= 0)
@@ -187,11 +291,13 @@ int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
 	c->res->has_testrun = !ret;
 	if (!ret)
 		bench_progress("%s: classifier %.1f ns/frame (moat %.1f, empty "
-			       "program %.1f), %llu calls a pass",
+			       "program %.1f), %llu calls a pass; spread %.1f "
+			       "ns/frame",
 			       c->res->label, c->res->testrun.ns,
 			       c->res->testrun.moat_ns,
 			       c->res->testrun.empty_ns,
-			       (unsigned long long)c->res->testrun.frames);
+			       (unsigned long long)c->res->testrun.frames,
+			       c->res->testrun.spread_ns);
 out:
 	bench_count__destroy(empty);
 	traffic_free(&tr);

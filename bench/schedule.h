@@ -35,6 +35,9 @@ struct sample {
 };
 
 /* BENCH_TESTRUN: test-run's result (sc_testrun.c). */
+/* Frames of a test-run spread pass: 0.1-0.5 s at the costs seen here. */
+#define SPREAD_FRAMES (1 << 20)
+
 struct testrun_result {
 	double ns, min, max; /* classifier alone: median of rounds, range */
 	double moat_ns, empty_ns; /* medians of the raw costs */
@@ -43,6 +46,10 @@ struct testrun_result {
 	int rounds;
 	bool has_hit; /* the ruleset has a flow cache */
 	double hit_ns; /* moat with it, over empty: median of rounds */
+	bool has_spread; /* SPREAD_FRAMES frames a pass */
+	/* moat as it runs over empty, frames spread: median, range; raw */
+	double spread_ns, spread_min, spread_max;
+	double spread_moat_ns, spread_empty_ns;
 };
 
 /*

@@ -6,6 +6,11 @@
  * bound if it parses what moat parses and spreads the frames over its
  * counters as moat's rules do; a parser that failed would put every
  * frame in slot 0 and measure one hot counter instead.
+ *
+ * Then the same frames through the generator's bench_gen_tail, the
+ * floor under test (the test-run scenario's spread passes): one call of
+ * as many frames as there are templates must count exactly what running
+ * each frame once did, counter by counter.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "bench_floor.skel.h"
+#include "bench_gen.skel.h"
+#include "gen.h"
 #include "kt.h"
 #include "scenario.h"
 
@@ -97,6 +105,52 @@ static int run_bad(struct bench_floor *skel, const uint8_t *frame, uint32_t len)
 				   &o))
 		return -errno;
 	return o.retval == XDP_DROP ? 0 : -EPROTO;
+}
+
+/*
+ * Every frame of @tr once, through bench_gen_tail into the floor: each
+ * counter moves as it did from @a to @b (each frame once, directly).
+ */
+static int spread(struct bench_floor *skel, const struct traffic *tr,
+		  const struct slots *a, const struct slots *b)
+{
+	static struct slots s0, s1;
+	struct bench_gen *g = NULL;
+	uint8_t frame[BENCH_FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = tr->frame_len, .repeat = (int)tr->n);
+	int prog = bpf_program__fd(skel->progs.bench_floor), err;
+	uint64_t aborted = 0;
+	uint32_t zero = 0;
+	size_t off = 0;
+
+	err = gen_skel_open(&g, tr, 0);
+	if (!kt_check(!err, "the generator loads with the frames", "%s",
+		      strerror(-err)))
+		return err;
+	traffic_frame(tr, 0, frame);
+	err = read_slots(skel, &s0);
+	if (!err && (bpf_map_update_elem(bpf_map__fd(g->maps.under_test), &zero,
+					 &prog, BPF_ANY) ||
+		     bpf_prog_test_run_opts(bpf_program__fd(g->progs.bench_gen_tail),
+					    &o)))
+		err = -errno;
+	err = err ?: read_slots(skel, &s1) ?:
+		      bench_percpu_sum(bpf_map__fd(g->maps.aborted), &aborted);
+	if (kt_check(!err, "bench_gen_tail runs the frames into the floor", "%s",
+		     strerror(-err))) {
+		kt_check(o.retval == XDP_DROP && !aborted,
+			 "every frame written and handed on", "retval %u, %llu aborted",
+			 o.retval, (unsigned long long)aborted);
+		for (int k = 0; k < RULES; k++)
+			off += s1.packets[k] - s0.packets[k] !=
+				       b->packets[k] - a->packets[k] ||
+			       s1.bytes[k] - s0.bytes[k] != b->bytes[k] - a->bytes[k];
+		kt_check(!off, "the spread frames count as the frames one by one",
+			 "%zu of %d counters differ", off, RULES);
+	}
+	bench_gen__destroy(g);
+	return err;
 }
 
 int main(void)
@@ -185,6 +239,7 @@ int main(void)
 			 "slot 0 %llu -> %llu",
 			 (unsigned long long)s6.packets[0],
 			 (unsigned long long)sbad.packets[0]);
+	err = err ?: spread(skel, &tr, &s0, &s6);
 out:
 	bench_floor__destroy(skel);
 	traffic_free(&tr);

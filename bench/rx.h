@@ -55,6 +55,8 @@ int rx_count_open(struct receiver **out, const char *name, uint32_t verdict);
 int rx_drop_open(struct receiver **out, const char *name);
 /* The floor: parse, one counter of @nrules (>= 1) a frame, drop. */
 int rx_floor_open(struct receiver **out, uint32_t nrules);
+/* The floor's XDP program, for test runs. */
+int rx_floor_prog_fd(struct receiver *rx);
 
 /*
  * moat in an instance of its own (pins under <bpffs>/moat/@instance),

@@ -102,6 +102,11 @@ static const struct receiver_ops floor_ops = {
 	.destroy = floor_destroy,
 };
 
+int rx_floor_prog_fd(struct receiver *rx)
+{
+	return bpf_program__fd(((struct rx_floor *)rx)->skel->progs.bench_floor);
+}
+
 int rx_floor_open(struct receiver **out, uint32_t nrules)
 {
 	struct rx_floor *f = calloc(1, sizeof(*f));

@@ -139,18 +139,23 @@ static int spread_pass(struct bench_gen *g, int prog, const struct traffic *tr,
 	return bench_stop ? -EINTR : 0;
 }
 
-/* E P E P ... E through the generator: @prog's spread cost into @out. */
-static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
+/*
+ * E P F E P F ... E through the generator: @prog's spread cost, and the
+ * floor's (@floor: its program) at the same rule count, into @out.
+ */
+static int spread_rounds(int empty, int prog, int floor,
+			 const struct traffic *tr, int r,
 			 struct testrun_result *out)
 {
 	double *e = calloc((size_t)r + 1, sizeof(double));
 	double *m = calloc((size_t)r, sizeof(double));
 	double *d = calloc((size_t)r, sizeof(double));
+	double *f = calloc((size_t)r, sizeof(double));
 	uint8_t frame[BENCH_FRAME_MAX];
 	struct bench_gen *g = NULL;
 	uint64_t aborted = 0;
 	struct ratio_stats st;
-	int ret = e && m && d ? 0 : -ENOMEM;
+	int ret = e && m && d && f ? 0 : -ENOMEM;
 
 	ret = ret ?: gen_skel_open(&g, tr, 0);
 	/* a first pass of each, not counted: the cache and the frames settle */
@@ -159,7 +164,8 @@ static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
 	for (int i = 0; !ret && i <= r; i++) {
 		ret = spread_pass(g, empty, tr, frame, &e[i]);
 		if (!ret && i < r)
-			ret = spread_pass(g, prog, tr, frame, &m[i]);
+			ret = spread_pass(g, prog, tr, frame, &m[i]) ?:
+				      spread_pass(g, floor, tr, frame, &f[i]);
 	}
 	/* a frame not written, or no program under test, is not measured */
 	ret = ret ?: bench_percpu_sum(bpf_map__fd(g->maps.aborted), &aborted);
@@ -168,8 +174,10 @@ static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
 			  (unsigned long long)aborted);
 		ret = -EIO;
 	}
-	for (int i = 0; !ret && i < r; i++)
+	for (int i = 0; !ret && i < r; i++) {
 		d[i] = m[i] - (e[i] + e[i + 1]) / 2;
+		f[i] -= (e[i] + e[i + 1]) / 2;
+	}
 	if (!ret) {
 		stats_summary(d, r, &st);
 		out->has_spread = true;
@@ -178,6 +186,7 @@ static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
 		out->spread_max = st.max;
 		out->spread_moat_ns = stats_median(m, r);
 		out->spread_empty_ns = stats_median(e, r + 1);
+		out->spread_floor_ns = stats_median(f, r);
 	}
 	if (ret && ret != -EINTR && ret != -EIO)
 		bench_err("test-run: the spread passes: %s", strerror(-ret));
@@ -185,6 +194,7 @@ static int spread_rounds(int empty, int prog, const struct traffic *tr, int r,
 	free(e);
 	free(m);
 	free(d);
+	free(f);
 	return ret;
 }
 
@@ -234,7 +244,7 @@ int sc_testrun_measure(struct bench_run *run, struct bench_case *c)
 static int measure(struct bench_run *run, struct bench_case *c)
 {
 	struct bench_count *empty = NULL;
-	struct receiver *moat, *cached = NULL;
+	struct receiver *moat, *cached = NULL, *floor = NULL;
 	int hit = -1;
 	struct traffic_opts to;
 	struct traffic tr = { 0 };
@@ -281,9 +291,11 @@ static int measure(struct bench_run *run, struct bench_case *c)
 		      rounds(bpf_program__fd(empty->progs.bench_empty),
 			     rx_moat_prog_fd(moat), hit, &tr, run->o->rounds,
 			     &c->res->testrun);
+	ret = ret ?: rx_floor_open(&floor, c->nrules);
 	ret = ret ?: spread_rounds(bpf_program__fd(empty->progs.bench_empty),
-				   hit >= 0 ? hit : rx_moat_prog_fd(moat), &tr,
-				   run->o->rounds, &c->res->testrun);
+				   hit >= 0 ? hit : rx_moat_prog_fd(moat),
+				   rx_floor_prog_fd(floor), &tr, run->o->rounds,
+				   &c->res->testrun);
 	topo_park(&run->topo, TOPO_PARK_EMPTY, -1);
 	topo_park(&run->topo, TOPO_PARK_MOAT, -1);
 	if (hit >= 0)
@@ -299,6 +311,8 @@ static int measure(struct bench_run *run, struct bench_case *c)
 			       (unsigned long long)c->res->testrun.frames,
 			       c->res->testrun.spread_ns);
 out:
+	if (floor)
+		floor->ops->destroy(floor);
 	bench_count__destroy(empty);
 	traffic_free(&tr);
 	return ret;

@@ -50,6 +50,7 @@ struct testrun_result {
 	/* moat as it runs over empty, frames spread: median, range; raw */
 	double spread_ns, spread_min, spread_max;
 	double spread_moat_ns, spread_empty_ns;
+	double spread_floor_ns; /* the floor over empty, same passes */
 };
 
 /*

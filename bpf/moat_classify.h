@@ -114,20 +114,28 @@ static __always_inline int moat_ports_given(__u16 lo, __u16 hi)
 	return lo != 0 || hi != 0xffff;
 }
 
+/*
+ * Each field read once into a local: through the volatile pointer, every
+ * mention would be a load of its own.
+ */
 static __always_inline int moat_small_l4(const volatile __u16 *sp,
 					 const volatile __u16 *dp, __u8 flags,
 					 __u8 mask, __u8 value,
 					 const struct moat_key *k)
 {
+	__u16 slo, shi, dlo, dhi;
+
 	if (!(flags & MOAT_T_L4))
 		return 1;
 	if (!k->l4)
 		return 0;
-	if (moat_ports_given(sp[0], sp[1]) &&
-	    (k->sport < sp[0] || k->sport > sp[1]))
+	slo = sp[0];
+	shi = sp[1];
+	if (moat_ports_given(slo, shi) && (k->sport < slo || k->sport > shi))
 		return 0;
-	if (moat_ports_given(dp[0], dp[1]) &&
-	    (k->dport < dp[0] || k->dport > dp[1]))
+	dlo = dp[0];
+	dhi = dp[1];
+	if (moat_ports_given(dlo, dhi) && (k->dport < dlo || k->dport > dhi))
 		return 0;
 	return !mask || (k->tcp_flags & mask) == value;
 }
@@ -135,13 +143,15 @@ static __always_inline int moat_small_l4(const volatile __u16 *sp,
 static __always_inline int moat_small4(const volatile struct moat_term4 *t,
 				       const struct moat_key *k)
 {
-	if (t->src_len && ((k->src4 ^ t->src) & moat_mask4(t->src_len)))
+	__u8 src_len = t->src_len, dst_len = t->dst_len, flags = t->flags;
+
+	if (src_len && ((k->src4 ^ t->src) & moat_mask4(src_len)))
 		return 0;
-	if (t->dst_len && ((k->dst4 ^ t->dst) & moat_mask4(t->dst_len)))
+	if (dst_len && ((k->dst4 ^ t->dst) & moat_mask4(dst_len)))
 		return 0;
-	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+	if (!(flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
 		return 0;
-	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
+	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, flags, t->tcp_mask,
 			   t->tcp_value, k))
 		return 0;
 	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))

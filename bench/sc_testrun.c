@@ -42,7 +42,6 @@
 
 /* Runs of each frame in a row. */
 #define REPEAT 64
-
 /* Calls per pass: at least a few hundred, whatever the rule count, and
  * at most 2^16 (100,000 rules: under a second a pass). */
 #define PASS_MIN 512u

@@ -880,8 +880,9 @@ static __always_inline int moat_fast_small(__u64 m, __u32 len)
 }
 
 /*
- * The short way's answer from a cache entry, @cnt and @m its count and
- * answer: the frame counted in the entry, as moat_fc_hit() counts it.
+ * The short way's answer from a cache entry, @cnt its count, @c that
+ * count as read and @m its answer: the frame counted in the entry, as
+ * moat_fc_hit() counts it.
  * -1 for a full entry and for an answer with options.
  */
 static __always_inline int moat_fast_entry(__u64 *cnt, __u64 c, __u64 m,
@@ -901,16 +902,6 @@ static __always_inline int moat_fast_entry(__u64 *cnt, __u64 c, __u64 m,
 	return v & MOAT_VERDICT_DROP ? XDP_DROP : XDP_PASS;
 }
 
-/*
- * @k's entry in either of its buckets (IPv6: entries), the first looked
- * at first; *@second says where it was found.  On the short way both:
- * where a CPU's part in use has grown just enough for its flows, a fifth
- * of them live in their second bucket (10,000 flows in 8,192 buckets),
- * and the long way costs such a frame a second parse and two calls.
- * IPv4 and IPv6 apart, as written: one helper giving both slots through
- * pointers cost the verifier a third more instructions (24,165 to
- * 32,319 for a 10,000-rule generation).
- */
 /*
  * 1 when @x is not 0, 0 when it is, without a branch: BPF has no
  * set-on-condition, and the compiler would turn (x | -x) >> 63 back into
@@ -952,6 +943,18 @@ static __always_inline struct moat_fc4 *moat_fc4_pick(__u32 i, __u64 a, __u64 l4
 	return (struct moat_fc4 *)((__u8 *)b + (not0 << 5));
 }
 
+/*
+ * @k's entry in either of its buckets (IPv6: entries), the first looked
+ * at first; *@second says where it was found (IPv4: its answer and count
+ * in *@m and *@cnt, as moat_fc4_pick() reads them).  On the short way
+ * both: where a CPU's part in use has grown just enough for its flows, a
+ * fifth of them live in their second bucket (10,000 flows in 8,192
+ * buckets), and the long way costs such a frame a second parse and two
+ * calls.
+ * IPv4 and IPv6 apart, as written: one helper giving both slots through
+ * pointers cost the verifier a third more instructions (24,165 to
+ * 32,319 for a 10,000-rule generation).
+ */
 static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k,
 							__u64 *m, __u64 *cnt,
 							int *second)

@@ -959,7 +959,7 @@ static __always_inline struct moat_fc4 *moat_fc4_either(const struct moat_key *k
 							__u64 *m, __u64 *cnt,
 							int *second)
 {
-	__u64 h = moat_fc4_key_hash(k), a = moat_fc_addrs4(k), l4 = moat_fc_l4(k);
+	__u64 a = moat_fc_addrs4(k), l4 = moat_fc_l4(k), h = moat_fc_hash(a, l4);
 	__u32 use = moat_fc_head()->use[0];
 	struct moat_fc4 *e;
 

@@ -14,6 +14,8 @@
  * moatd is dead; the new moatd must adopt what is pinned (same
  * generation, same programs, counters carried on); moatctl must read the
  * counters while no moatd runs.  Only `moatctl detach` ends enforcement.
+ * Before moatd's first start, `moatctl status` prints its report and
+ * exits 1: nothing is pinned, the instance enforces nothing.
  *
  * usage: kt-restart MOATD MOATCTL
  */
@@ -420,6 +422,12 @@ int main(int argc, char **argv)
 		kt_check(false, "write moatd's configuration", "in %s", dir);
 		return kt_done();
 	}
+	/* before moatd's first start: the report, and a failure for scripts */
+	st = kt_run("out=$(nsenter --net=/run/netns/%s %s -i %s -s %s --json status 2>/dev/null); "
+		    "st=$?; printf '%%s\\n' \"$out\" | jq -e '.pinned == false and .moatd.running == false' >/dev/null && exit $st; exit 99",
+		    srv_ns, moatd.moatctl, moatd.instance, moatd.sock);
+	kt_check(st == 1, "status with nothing pinned, moatd down: the report, exit 1",
+		 "exit %d (99: the JSON did not say so)", st);
 	st = kt_moatd_start(&moatd);
 	if (!kt_check(!st, "moatd starts", "%s (log %s)", strerror(-st),
 		      moatd.log))

@@ -501,7 +501,16 @@ int cmd_status(struct moatctl *g, int argc, char **argv)
 		print_json(s, pinned);
 	else
 		print_human(s, pinned);
+	/*
+	 * The report is printed either way (the kernel's features are what
+	 * one wants to know before moatd's first start), but an instance
+	 * that enforces nothing is not a success to a script.
+	 */
 	ret = EXIT_OK;
+	if (!pinned)
+		ret = fail("nothing pinned at %s and moatd not running: "
+			   "instance '%s' enforces nothing (start moatd, or see -i, --bpffs)",
+			   s->pin_root, g->instance);
 out:
 	if (remote)
 		ctl_status_free(s);

@@ -43,6 +43,7 @@ enum gen_tx {
 struct gen_pace {
 	uint32_t repeat[GEN_MAX_SENDERS];
 	double frame_ns[GEN_MAX_SENDERS];
+	bool cache_warm; /* schedule.c: the receiver's flow cache has settled */
 };
 
 /* How long a run sends: @packets in all when nonzero, else @seconds. */

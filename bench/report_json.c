@@ -249,13 +249,19 @@ static void json_case(FILE *f, const struct case_result *c)
 			",\n      \"flow_cache_state\": { \"ipv4_buckets_per_cpu\": %u, "
 			"\"ipv4_buckets_in_use\": %u, \"ipv6_entries_per_cpu\": %u, "
 			"\"ipv6_entries_in_use\": %u, \"misses\": %llu, \"second_bucket\": %llu, "
-			"\"filled\": %llu, \"evicted\": %llu, \"held\": %llu }",
+			"\"filled\": %llu, \"evicted\": %llu, \"held\": %llu",
 			c->fc.buckets4, c->fc.used4, c->fc.entries6, c->fc.used6,
 			(unsigned long long)c->fc.stat[MOAT_FCS_MISS],
 			(unsigned long long)c->fc.stat[MOAT_FCS_SECOND],
 			(unsigned long long)c->fc.stat[MOAT_FCS_FILL],
 			(unsigned long long)c->fc.stat[MOAT_FCS_EVICT],
 			(unsigned long long)c->fc.stat[MOAT_FCS_HELD]);
+	if (c->has_fc && c->cas.has_fc)
+		fprintf(f, ", \"measured_misses\": %llu, \"measured_second_bucket\": %llu",
+			(unsigned long long)c->cas.fc_miss,
+			(unsigned long long)c->cas.fc_second);
+	if (c->has_fc)
+		fprintf(f, " }");
 	fprintf(f, ",\n      \"xmit_errors_reported\": %s",
 		c->base.xmit_known && c->cas.xmit_known ? "true" : "false");
 	totals(f, "baseline_frames", &c->base);

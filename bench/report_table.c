@@ -104,23 +104,28 @@ static void flow_cache(const struct run_report *r, FILE *f)
 	for (int i = 0; i < r->ncases; i++) {
 		const struct case_result *c = &r->cases[i];
 		const uint64_t *v = c->fc.stat;
-		uint64_t frames = c->cas.xdp_seen;
+		const struct totals *t = &c->cas;
+		double frames = t->xdp_seen ? (double)t->xdp_seen : 1.0;
 
 		if (!c->has_fc)
 			continue;
 		if (!head)
-			fprintf(f, "\nflow cache, a CPU's part in use of its size; events from the apply on,\n"
-				   "warm-ups included; 2nd: found in the second bucket, per frame measured\n"
-				   "%-18s %-5s %15s %15s %10s %10s %10s %6s\n",
+			fprintf(f, "\nflow cache, a CPU's part in use of its size; misses and evicted: from the\n"
+				   "apply on, warm-ups included; miss/fr and 2nd/fr: in the measured runs alone,\n"
+				   "a frame (2nd: found in the key's second bucket)\n"
+				   "%-18s %-5s %15s %15s %10s %10s %8s %6s\n",
 				"case", "tx", "IPv4 buckets", "IPv6 entries", "misses", "evicted",
-				"2nd", "2nd/fr");
+				"miss/fr", "2nd/fr");
 		head = true;
-		fprintf(f, "%-18s %-5s %7u/%-7u %7u/%-7u %10llu %10llu %10llu %6.3f\n",
-			c->label, gen_tx_name(c->tx), c->fc.used4, c->fc.buckets4, c->fc.used6,
+		fprintf(f, "%-18s %-5s %7u/%-7u %7u/%-7u %10llu %10llu ", c->label,
+			gen_tx_name(c->tx), c->fc.used4, c->fc.buckets4, c->fc.used6,
 			c->fc.entries6, (unsigned long long)v[MOAT_FCS_MISS],
-			(unsigned long long)v[MOAT_FCS_EVICT],
-			(unsigned long long)v[MOAT_FCS_SECOND],
-			frames ? (double)v[MOAT_FCS_SECOND] / (double)frames : 0.0);
+			(unsigned long long)v[MOAT_FCS_EVICT]);
+		if (t->has_fc)
+			fprintf(f, "%8.5f %6.3f\n", (double)t->fc_miss / frames,
+				(double)t->fc_second / frames);
+		else
+			fprintf(f, "%8s %6s\n", "-", "-");
 	}
 }
 

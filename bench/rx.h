@@ -32,6 +32,9 @@ struct rx_counts {
 	uint64_t returned, returned_unstamped;
 	bool has_hist;
 	struct bench_hist hist; /* reflect: latency, ns */
+	/* moat: its flow cache's misses and second-bucket hits, all CPUs */
+	bool has_fc;
+	uint64_t fc_miss, fc_second;
 };
 
 struct receiver;

@@ -68,6 +68,7 @@ static int moat_count(struct receiver *rx, const struct topology *t,
 {
 	struct rx_moat *m = (struct rx_moat *)rx;
 	struct moat_dp_row *rows = NULL;
+	struct moat_dp_fc_status fc;
 	int n = 0, ret;
 
 	memset(c, 0, sizeof(*c));
@@ -80,6 +81,10 @@ static int moat_count(struct receiver *rx, const struct topology *t,
 		c->received += rows[i].packets;
 	c->xdp_seen = c->received;
 	free(rows);
+	moat_dp_fc_status(m->dp, &fc);
+	c->has_fc = fc.counted;
+	c->fc_miss = fc.stat[MOAT_FCS_MISS];
+	c->fc_second = fc.stat[MOAT_FCS_SECOND];
 	return 0;
 }
 

@@ -55,6 +55,9 @@ struct totals {
 	uint64_t xmit_errors, tx_dropped, rx_drops, return_errors;
 	uint64_t returned, returned_unstamped;
 	bool xmit_known, link_known, has_returned, has_hist;
+	/* moat's flow cache in the measured runs alone (warm-ups left out) */
+	bool has_fc;
+	uint64_t fc_miss, fc_second;
 	uint64_t per_cpu[64]; /* frames veth-b's XDP saw, per queue = CPU */
 	int ncpus; /* 0: not known */
 	double elapsed_ns, busy_ns;

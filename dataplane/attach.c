@@ -102,6 +102,14 @@ static int try_attach(struct moat_dp *dp, int ifindex,
 		moat_entry__destroy(skel);
 		return err;
 	}
+	/*
+	 * Where the dispatcher cannot load, libxdp would try it on every
+	 * attach (loading its object, the kernel refusing, libbpf saying so
+	 * on stderr) before attaching the program alone: tell it to go
+	 * straight there.  An operator's own setting is left as it is.
+	 */
+	if (!dp_dispatcher_ok())
+		setenv("LIBXDP_SKIP_DISPATCHER", "1", 0);
 	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 	err = libxdp_get_error(prog);
 	if (err) {

@@ -87,6 +87,13 @@ struct moat_dp {
 	int nifaces;
 };
 
+/*
+ * Can libxdp's dispatcher load here (probe.c)?  dp_probe_dispatcher() says
+ * why not in @why; dp_dispatcher_ok() asks once a process, quietly.
+ */
+bool dp_probe_dispatcher(char *why, size_t n);
+bool dp_dispatcher_ok(void);
+
 /* Paths under the pin root. */
 int dp_path(const struct moat_dp *dp, char *buf, size_t n, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));

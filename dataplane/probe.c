@@ -17,7 +17,7 @@
  * programs; this is the check libxdp itself makes, done here so that
  * `moatctl status` can say why moat attached without a dispatcher.
  */
-static bool probe_dispatcher(char *why, size_t n)
+bool dp_probe_dispatcher(char *why, size_t n)
 {
 	static const char *const paths[] = {
 		"/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o",
@@ -77,6 +77,20 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+bool dp_dispatcher_ok(void)
+{
+	static int ok = -1; /* the kernel's answer does not change */
+	libbpf_print_fn_t old;
+	char why[128];
+
+	if (ok < 0) {
+		old = libbpf_set_print(quiet);
+		ok = dp_probe_dispatcher(why, sizeof(why));
+		libbpf_set_print(old);
+	}
+	return ok;
+}
+
 int moat_dp_probe(struct moat_dp_features *f)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
@@ -94,8 +108,8 @@ int moat_dp_probe(struct moat_dp_features *f)
 	f->mmap_arrays = fd >= 0;
 	if (fd >= 0)
 		close(fd);
-	f->dispatcher = probe_dispatcher(f->dispatcher_error,
-					 sizeof(f->dispatcher_error));
+	f->dispatcher = dp_probe_dispatcher(f->dispatcher_error,
+					    sizeof(f->dispatcher_error));
 	libbpf_set_print(old);
 	return 0;
 }

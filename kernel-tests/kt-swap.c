@@ -16,6 +16,7 @@
  * their counters across generations, xi + yi must equal what was sent.
  */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <net/if.h>
@@ -50,6 +51,19 @@ static _Atomic uint64_t sent[NFLOWS];
 static atomic_bool stop;
 static int entry_fd;
 static uint32_t ifindex;
+
+/* libbpf's warnings during the attach (libxdp loads through libbpf) */
+static int warnings;
+
+static int count_warnings(enum libbpf_print_level level, const char *fmt,
+			  va_list ap)
+{
+	if (level == LIBBPF_WARN) {
+		warnings++;
+		vfprintf(stderr, fmt, ap);
+	}
+	return 0;
+}
 
 static void build_frames(void)
 {
@@ -130,6 +144,8 @@ int main(void)
 	struct moat_dp_opts o = { .instance = inst, .capacity = 1024 };
 	struct moat_ruleset a = { 0 }, b = { 0 };
 	struct moat_dp_row *rows = NULL;
+	struct moat_dp_features feat;
+	libbpf_print_fn_t old_print;
 	struct moat_diags d = { 0 };
 	struct moat_dp *dp;
 	pthread_t th[THREADS];
@@ -160,8 +176,17 @@ int main(void)
 		return kt_done();
 	err = moat_dp_apply(dp, &a, &d, NULL);
 	kt_check(!err, "apply ruleset A", "%s", strerror(-err));
+	moat_dp_probe(&feat);
+	old_print = libbpf_set_print(count_warnings);
 	err = moat_dp_attach(dp, "kts0", MOAT_XDP_AUTO);
+	libbpf_set_print(old_print);
 	kt_check(!err, "attach to kts0", "%s", strerror(-err));
+	/* without a dispatcher, libxdp is told not to try one */
+	if (!feat.dispatcher)
+		kt_check(warnings == 0 && getenv("LIBXDP_SKIP_DISPATCHER"),
+			 "no dispatcher here: attached without trying one, nothing on stderr",
+			 "%d libbpf warnings, LIBXDP_SKIP_DISPATCHER %s", warnings,
+			 getenv("LIBXDP_SKIP_DISPATCHER") ? "set" : "not set");
 	snprintf(path, sizeof(path), "%s/links/kts0", moat_dp_pin_root(dp));
 	entry_fd = bpf_obj_get(path);
 	if (!kt_check(entry_fd >= 0, "entry program pinned", "%s", path))

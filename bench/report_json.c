@@ -200,10 +200,11 @@ static void json_case(FILE *f, const struct case_result *c)
 	if (c->has_testrun && c->testrun.has_spread)
 		fprintf(f,
 			",\n      \"test_run_spread\": { \"ns\": %.2f, \"min\": %.2f, "
-			"\"max\": %.2f, \"floor_ns\": %.2f, \"moat_ns\": %.2f, "
-			"\"empty_ns\": %.2f, \"frames_per_pass\": %d }",
+			"\"max\": %.2f, \"attached_ns\": %.2f, \"floor_ns\": %.2f, "
+			"\"moat_ns\": %.2f, \"empty_ns\": %.2f, \"frames_per_pass\": %d }",
 			c->testrun.spread_ns, c->testrun.spread_min,
-			c->testrun.spread_max, c->testrun.spread_floor_ns,
+			c->testrun.spread_max, c->testrun.spread_entry_ns,
+			c->testrun.spread_floor_ns,
 			c->testrun.spread_moat_ns, c->testrun.spread_empty_ns,
 			SPREAD_FRAMES);
 	fprintf(f, ",\n      \"rounds\": %d", r);

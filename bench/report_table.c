@@ -184,17 +184,18 @@ static void extras(const struct run_report *r, FILE *f)
 			fprintf(f,
 				"\nBPF_PROG_TEST_RUN, frames spread over the rules as the live "
 				"ones are, each once (ns/frame;\nspread = moat as it runs - "
-				"empty, floor = the floor - empty, all after the generator's\n"
-				"write of the frame)\n"
-				"%-18s %7s %10s %10s %10s %10s %10s %10s\n",
-				"case", "rules", "spread", "min", "max", "floor", "moat",
-				"empty");
+				"empty, attached = the same through moat's entry program, as\n"
+				"on an interface, - empty, floor = the floor - empty, all after "
+				"the generator's write\nof the frame)\n"
+				"%-18s %7s %10s %10s %10s %10s %10s %10s %10s\n",
+				"case", "rules", "spread", "min", "max", "attached", "floor",
+				"moat", "empty");
 		tr = true;
-		fprintf(f, "%-18s %7u %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
+		fprintf(f, "%-18s %7u %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
 			c->label, c->nrules, c->testrun.spread_ns,
 			c->testrun.spread_min, c->testrun.spread_max,
-			c->testrun.spread_floor_ns, c->testrun.spread_moat_ns,
-			c->testrun.spread_empty_ns);
+			c->testrun.spread_entry_ns, c->testrun.spread_floor_ns,
+			c->testrun.spread_moat_ns, c->testrun.spread_empty_ns);
 	}
 	for (int i = 0; i < r->ncases; i++) {
 		const struct case_result *c = &r->cases[i];

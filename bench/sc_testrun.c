@@ -13,7 +13,10 @@
  * where it has one) on frames spread over every rule as the live frames
  * are, without veth around it: the generator's bench_gen_tail writes
  * each frame and tail-calls the program, SPREAD_FRAMES frames a call;
- * the same with the empty program is taken off.  What is left is the
+ * the same with the empty program is taken off.  A third pass hands
+ * each frame to moat's entry program instead, which hands it to the
+ * program as on an attached interface: the entry's hop on top.  What is
+ * left is the
  * classifier's cost with its misses, and much less of the noise that a
  * live frame's 200-300 ns of veth and page handling bring.
  *
@@ -33,6 +36,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "bench_count.skel.h"
@@ -139,10 +143,12 @@ static int spread_pass(struct bench_gen *g, int prog, const struct traffic *tr,
 }
 
 /*
- * E P F E P F ... E through the generator: @prog's spread cost, and the
- * floor's (@floor: its program) at the same rule count, into @out.
+ * E P A F E P A F ... E through the generator: @prog's spread cost, the
+ * same through @entry (moat's entry program, which hands each frame to
+ * @prog as on an attached interface), and the floor's (@floor: its
+ * program) at the same rule count, into @out.
  */
-static int spread_rounds(int empty, int prog, int floor,
+static int spread_rounds(int empty, int prog, int entry, int floor,
 			 const struct traffic *tr, int r,
 			 struct testrun_result *out)
 {
@@ -150,11 +156,12 @@ static int spread_rounds(int empty, int prog, int floor,
 	double *m = calloc((size_t)r, sizeof(double));
 	double *d = calloc((size_t)r, sizeof(double));
 	double *f = calloc((size_t)r, sizeof(double));
+	double *a = calloc((size_t)r, sizeof(double));
 	uint8_t frame[BENCH_FRAME_MAX];
 	struct bench_gen *g = NULL;
 	uint64_t aborted = 0;
 	struct ratio_stats st;
-	int ret = e && m && d && f ? 0 : -ENOMEM;
+	int ret = e && m && d && f && a ? 0 : -ENOMEM;
 
 	ret = ret ?: gen_skel_open(&g, tr, 0);
 	/* a first pass of each, not counted: the cache and the frames settle */
@@ -164,6 +171,7 @@ static int spread_rounds(int empty, int prog, int floor,
 		ret = spread_pass(g, empty, tr, frame, &e[i]);
 		if (!ret && i < r)
 			ret = spread_pass(g, prog, tr, frame, &m[i]) ?:
+				      spread_pass(g, entry, tr, frame, &a[i]) ?:
 				      spread_pass(g, floor, tr, frame, &f[i]);
 	}
 	/* a frame not written, or no program under test, is not measured */
@@ -176,10 +184,12 @@ static int spread_rounds(int empty, int prog, int floor,
 	for (int i = 0; !ret && i < r; i++) {
 		d[i] = m[i] - (e[i] + e[i + 1]) / 2;
 		f[i] -= (e[i] + e[i + 1]) / 2;
+		a[i] -= (e[i] + e[i + 1]) / 2;
 	}
 	if (!ret) {
 		stats_summary(d, r, &st);
 		out->has_spread = true;
+		out->spread_entry_ns = stats_median(a, r);
 		out->spread_ns = st.median;
 		out->spread_min = st.min;
 		out->spread_max = st.max;
@@ -194,6 +204,47 @@ static int spread_rounds(int empty, int prog, int floor,
 	free(m);
 	free(d);
 	free(f);
+	free(a);
+	return ret;
+}
+
+/* Frames @dp's rules and fixed rows have counted, all of them. */
+static int counted(struct moat_dp *dp, uint64_t *n)
+{
+	struct moat_dp_row *rows = NULL;
+	int nrows = 0, ret = moat_dp_rows(dp, &rows, &nrows);
+
+	*n = 0;
+	for (int i = 0; !ret && i < nrows; i++)
+		*n += rows[i].packets;
+	free(rows);
+	return ret;
+}
+
+/*
+ * Does @entry hand frames to @dp's generation?  One frame through it
+ * must be counted once: an entry whose tail call found no generation
+ * would pass the frame uncounted, and its passes would time nothing.
+ */
+static int entry_hands_on(struct moat_dp *dp, int entry,
+			  const struct traffic *tr)
+{
+	uint8_t frame[BENCH_FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = tr->frame_len, .repeat = 1);
+	uint64_t before, after;
+	int ret;
+
+	traffic_frame(tr, 0, frame);
+	ret = counted(dp, &before);
+	if (!ret && bpf_prog_test_run_opts(entry, &o))
+		ret = -errno;
+	ret = ret ?: counted(dp, &after);
+	if (!ret && after != before + 1) {
+		bench_err("test-run: moat's entry program did not hand a frame to the generation (%llu counted)",
+			  (unsigned long long)(after - before));
+		ret = -EIO;
+	}
 	return ret;
 }
 
@@ -244,7 +295,7 @@ static int measure(struct bench_run *run, struct bench_case *c)
 {
 	struct bench_count *empty = NULL;
 	struct receiver *moat, *cached = NULL, *floor = NULL;
-	int hit = -1;
+	int hit = -1, entry = -1;
 	struct traffic_opts to;
 	struct traffic tr = { 0 };
 	int ret;
@@ -291,8 +342,19 @@ static int measure(struct bench_run *run, struct bench_case *c)
 			     rx_moat_prog_fd(moat), hit, &tr, run->o->rounds,
 			     &c->res->testrun);
 	ret = ret ?: rx_floor_open(&floor, c->nrules);
+	if (!ret) {
+		struct moat_dp *dp = rx_moat_dp(hit >= 0 ? cached : moat);
+
+		entry = moat_dp_entry_fd(dp);
+		if (entry < 0) {
+			ret = entry;
+			bench_err("loading moat's entry program: %s", strerror(-ret));
+		} else {
+			ret = entry_hands_on(dp, entry, &tr);
+		}
+	}
 	ret = ret ?: spread_rounds(bpf_program__fd(empty->progs.bench_empty),
-				   hit >= 0 ? hit : rx_moat_prog_fd(moat),
+				   hit >= 0 ? hit : rx_moat_prog_fd(moat), entry,
 				   rx_floor_prog_fd(floor), &tr, run->o->rounds,
 				   &c->res->testrun);
 	topo_park(&run->topo, TOPO_PARK_EMPTY, -1);
@@ -310,6 +372,8 @@ static int measure(struct bench_run *run, struct bench_case *c)
 			       (unsigned long long)c->res->testrun.frames,
 			       c->res->testrun.spread_ns);
 out:
+	if (entry >= 0)
+		close(entry);
 	if (floor)
 		floor->ops->destroy(floor);
 	bench_count__destroy(empty);

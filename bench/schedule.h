@@ -51,6 +51,7 @@ struct testrun_result {
 	double spread_ns, spread_min, spread_max;
 	double spread_moat_ns, spread_empty_ns;
 	double spread_floor_ns; /* the floor over empty, same passes */
+	double spread_entry_ns; /* moat through its entry program, over empty */
 };
 
 /*

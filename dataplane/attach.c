@@ -87,6 +87,22 @@ static int pin_link(struct moat_dp *dp, const char *ifname, int fd)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
+int moat_dp_entry_fd(struct moat_dp *dp)
+{
+	struct moat_entry *skel = moat_entry__open();
+	int err, fd;
+
+	if (!skel)
+		return -errno;
+	err = bpf_map__reuse_fd(skel->maps.gens, dp->gens_fd) ?:
+		      moat_entry__load(skel);
+	fd = err ? err : dup(bpf_program__fd(skel->progs.moat_entry));
+	if (fd < 0 && !err)
+		fd = -errno;
+	moat_entry__destroy(skel);
+	return fd;
+}
+
 static int try_attach(struct moat_dp *dp, int ifindex,
 		      enum xdp_attach_mode mode, struct xdp_program **out)
 {

@@ -288,6 +288,14 @@ bool moat_ct_filter_match(const struct moat_ct_filter *f,
  */
 int moat_dp_generation_fd(const struct moat_dp *dp);
 
+/*
+ * A new entry program of @dp, loaded as an attachment loads it (handing
+ * each frame to the running generation) but attached nowhere: for
+ * BPF_PROG_TEST_RUN of the path an attached interface's frames take.
+ * The caller closes the fd; -errno on failure.
+ */
+int moat_dp_entry_fd(struct moat_dp *dp);
+
 /* The counter slot of rule @name in the running generation, or -ENOENT. */
 int moat_dp_rule_slot(const struct moat_dp *dp, const char *name);
 

@@ -308,6 +308,11 @@ static void test_run(void)
 	kt_check(many && json_num(json_get(many, "test_run_cache_hit_ns"), 0) > 0,
 		 "test-run, 1,000 rules: a cache hit's cost", "%s",
 		 many ? "no test_run_cache_hit_ns" : "no case");
+	/* the run checked that the entry hands frames on (else it fails) */
+	kt_check(many && json_at(many, "test_run_spread.attached_ns") &&
+			 json_num(json_at(many, "test_run_spread.moat_ns"), 0) > 0,
+		 "test-run, 1,000 rules: the spread passes through the entry program too",
+		 "%s", many ? "no test_run_spread.attached_ns" : "no case");
 	json_free(&rep);
 	unlink(testrun_json);
 }

@@ -46,6 +46,7 @@
 
 /* Runs of each frame in a row. */
 #define REPEAT 64
+
 /* Calls per pass: at least a few hundred, whatever the rule count, and
  * at most 2^16 (100,000 rules: under a second a pass). */
 #define PASS_MIN 512u
@@ -208,44 +209,40 @@ static int spread_rounds(int empty, int prog, int entry, int floor,
 	return ret;
 }
 
-/* Frames @dp's rules and fixed rows have counted, all of them. */
-static int counted(struct moat_dp *dp, uint64_t *n)
-{
-	struct moat_dp_row *rows = NULL;
-	int nrows = 0, ret = moat_dp_rows(dp, &rows, &nrows);
-
-	*n = 0;
-	for (int i = 0; !ret && i < nrows; i++)
-		*n += rows[i].packets;
-	free(rows);
-	return ret;
-}
-
 /*
- * Does @entry hand frames to @dp's generation?  One frame through it
- * must be counted once: an entry whose tail call found no generation
- * would pass the frame uncounted, and its passes would time nothing.
+ * An entry program of moat's instance @rx (an fd, or -errno), checked:
+ * one frame through it must be counted once by moat's rows, for an
+ * entry whose tail call found no generation would pass frames uncounted
+ * and its passes would time nothing.
  */
-static int entry_hands_on(struct moat_dp *dp, int entry,
-			  const struct traffic *tr)
+static int entry_open(struct receiver *rx, const struct topology *topo,
+		      const struct traffic *tr)
 {
 	uint8_t frame[BENCH_FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
 		    .data_size_in = tr->frame_len, .repeat = 1);
-	uint64_t before, after;
-	int ret;
+	struct rx_counts before, after;
+	int entry = moat_dp_entry_fd(rx_moat_dp(rx)), ret;
 
+	if (entry < 0) {
+		bench_err("loading moat's entry program: %s", strerror(-entry));
+		return entry;
+	}
 	traffic_frame(tr, 0, frame);
-	ret = counted(dp, &before);
+	ret = rx_count(rx, topo, &before);
 	if (!ret && bpf_prog_test_run_opts(entry, &o))
 		ret = -errno;
-	ret = ret ?: counted(dp, &after);
-	if (!ret && after != before + 1) {
+	ret = ret ?: rx_count(rx, topo, &after);
+	if (!ret && after.received != before.received + 1) {
 		bench_err("test-run: moat's entry program did not hand a frame to the generation (%llu counted)",
-			  (unsigned long long)(after - before));
+			  (unsigned long long)(after.received - before.received));
 		ret = -EIO;
 	}
-	return ret;
+	if (ret) {
+		close(entry);
+		return ret;
+	}
+	return entry;
 }
 
 /*
@@ -343,15 +340,8 @@ static int measure(struct bench_run *run, struct bench_case *c)
 			     &c->res->testrun);
 	ret = ret ?: rx_floor_open(&floor, c->nrules);
 	if (!ret) {
-		struct moat_dp *dp = rx_moat_dp(hit >= 0 ? cached : moat);
-
-		entry = moat_dp_entry_fd(dp);
-		if (entry < 0) {
-			ret = entry;
-			bench_err("loading moat's entry program: %s", strerror(-ret));
-		} else {
-			ret = entry_hands_on(dp, entry, &tr);
-		}
+		entry = entry_open(hit >= 0 ? cached : moat, &run->topo, &tr);
+		ret = entry < 0 ? entry : 0;
 	}
 	ret = ret ?: spread_rounds(bpf_program__fd(empty->progs.bench_empty),
 				   hit >= 0 ? hit : rx_moat_prog_fd(moat), entry,

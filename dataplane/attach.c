@@ -87,15 +87,30 @@ static int pin_link(struct moat_dp *dp, const char *ifname, int fd)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
-int moat_dp_entry_fd(struct moat_dp *dp)
+/* An entry program of @dp, opened on the instance's prog array, not loaded. */
+static int entry_open(const struct moat_dp *dp, struct moat_entry **out)
 {
 	struct moat_entry *skel = moat_entry__open();
-	int err, fd;
+	int err;
 
+	*out = NULL;
 	if (!skel)
 		return -errno;
-	err = bpf_map__reuse_fd(skel->maps.gens, dp->gens_fd) ?:
-		      moat_entry__load(skel);
+	err = bpf_map__reuse_fd(skel->maps.gens, dp->gens_fd);
+	if (err) {
+		moat_entry__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+int moat_dp_entry_fd(struct moat_dp *dp)
+{
+	struct moat_entry *skel;
+	int err, fd;
+
+	err = entry_open(dp, &skel) ?: moat_entry__load(skel);
 	fd = err ? err : dup(bpf_program__fd(skel->progs.moat_entry));
 	if (fd < 0 && !err)
 		fd = -errno;
@@ -110,14 +125,9 @@ static int try_attach(struct moat_dp *dp, int ifindex,
 	struct xdp_program *prog;
 	int err;
 
-	skel = moat_entry__open();
-	if (!skel)
-		return -errno;
-	err = bpf_map__reuse_fd(skel->maps.gens, dp->gens_fd);
-	if (err) {
-		moat_entry__destroy(skel);
+	err = entry_open(dp, &skel);
+	if (err)
 		return err;
-	}
 	/*
 	 * Where the dispatcher cannot load, libxdp would try it on every
 	 * attach (loading its object, the kernel refusing, libbpf saying so

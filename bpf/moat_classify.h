@@ -52,18 +52,74 @@ static __always_inline __u32 moat_mask4(__u8 len)
 	return (__u32)(~0ull << (32 - len));
 }
 
-static __always_inline int moat_match_l4(__u8 flags, __u16 sp_lo, __u16 sp_hi,
-					 __u16 dp_lo, __u16 dp_hi, __u8 mask,
-					 __u8 value, const struct moat_key *k)
+/*
+ * 1 when @x is not 0, 0 when it is, without a branch: BPF has no
+ * set-on-condition, and the compiler would turn (x | -x) >> 63 back into
+ * a comparison and a jump if it could see through the negation.
+ */
+static __always_inline __u64 moat_nonzero(__u64 x)
 {
-	if (!(flags & MOAT_T_L4))
-		return 1;
-	return k->l4 && k->sport >= sp_lo && k->sport <= sp_hi &&
-	       k->dport >= dp_lo && k->dport <= dp_hi &&
-	       (k->tcp_flags & mask) == value;
+	__u64 y = -x;
+
+	asm volatile("" : "+r"(y));
+	return (y | x) >> 63;
+}
+
+/* 1 when @v is outside @lo..@hi (16-bit values), without a branch. */
+static __always_inline __u64 moat_outside(__u64 v, __u64 lo, __u64 hi)
+{
+	__u64 d = (v - lo) | (hi - v);
+
+	asm volatile("" : "+r"(d));
+	return d >> 63;
 }
 
 /*
+ * What a list's term asks of the key beyond its addresses, 0 when the key
+ * has it: the protocol unless the term takes any; where the term needs
+ * the transport header, the header, both port ranges and the TCP flags;
+ * the conntrack state and the interface where the ruleset has such
+ * terms.  Each field is read where it is used, so that few are live at
+ * once (every one read is a register, or a slot of the caller's stack).
+ */
+#define MOAT_MISS_REST(t, k)                                               \
+	({                                                                 \
+		__u8 flags_ = (t)->flags;                                  \
+		__u64 need_ = -(__u64)((flags_ & MOAT_T_L4) >> 1);         \
+		__u64 bad_;                                                \
+                                                                           \
+		bad_ = (__u64)((t)->proto ^ (k)->proto) &                  \
+		       ((__u64)(flags_ & MOAT_T_ANYPROTO) - 1);            \
+		bad_ |= need_ & (moat_nonzero((k)->l4) ^ 1);               \
+		bad_ |= need_ &                                            \
+			moat_outside((k)->sport, (t)->sp_lo, (t)->sp_hi);  \
+		bad_ |= need_ &                                            \
+			moat_outside((k)->dport, (t)->dp_lo, (t)->dp_hi);  \
+		bad_ |= need_ & (__u64)(((k)->tcp_flags & (t)->tcp_mask) ^ \
+					(t)->tcp_value);                   \
+		if (MOAT_L.ct_rules) {                                     \
+			__u8 ct_ = (t)->ct;                                \
+                                                                           \
+			bad_ |= moat_nonzero(ct_) &                        \
+				(moat_nonzero(ct_ & (k)->ct) ^ 1);         \
+		}                                                          \
+		if (MOAT_L.nifaces) {                                      \
+			__u8 if_ = (t)->iface;                             \
+                                                                           \
+			bad_ |= moat_nonzero(if_) &                        \
+				moat_nonzero(if_ ^ (k)->iface);            \
+		}                                                          \
+		bad_;                                                      \
+	})
+
+/*
+ * Whether a list's term matches @k: a branch on the addresses, where most
+ * of a list's terms that fail do, then every other field tested and the
+ * answers combined by arithmetic, with one branch at the end.  A term's
+ * fields are data, so a branch a field was a guess a field, and to the
+ * verifier a fork a field in every inline step of every scan: with them,
+ * a 10,000-rule generation verified in 24,347 instructions, 52,738 with
+ * half its rules IPv6; without, 16,995 and 26,000 (docs/performance.md).
  * Terms are read through volatile pointers: the ones a small ruleset
  * compiles into the program live in `const volatile' read-only data, whose
  * declared initializer (zeros) the compiler would otherwise fold in.
@@ -74,14 +130,7 @@ static __always_inline int moat_match4(const volatile struct moat_term4 *t,
 	if (((k->src4 ^ t->src) & moat_mask4(t->src_len)) |
 	    ((k->dst4 ^ t->dst) & moat_mask4(t->dst_len)))
 		return 0;
-	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
-		return 0;
-	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
-			   t->tcp_mask, t->tcp_value, k))
-		return 0;
-	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
-		return 0;
-	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+	return !MOAT_MISS_REST(t, k);
 }
 
 static __always_inline int moat_match6(const volatile struct moat_term6 *t,
@@ -92,14 +141,7 @@ static __always_inline int moat_match6(const volatile struct moat_term6 *t,
 	    ((k->dst6[0] ^ t->dst[0]) & t->dst_mask[0]) |
 	    ((k->dst6[1] ^ t->dst[1]) & t->dst_mask[1]))
 		return 0;
-	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
-		return 0;
-	if (!moat_match_l4(t->flags, t->sp_lo, t->sp_hi, t->dp_lo, t->dp_hi,
-			   t->tcp_mask, t->tcp_value, k))
-		return 0;
-	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
-		return 0;
-	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+	return !MOAT_MISS_REST(t, k);
 }
 
 /*

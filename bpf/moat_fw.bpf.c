@@ -903,19 +903,6 @@ static __always_inline int moat_fast_entry(__u64 *cnt, __u64 c, __u64 m,
 }
 
 /*
- * 1 when @x is not 0, 0 when it is, without a branch: BPF has no
- * set-on-condition, and the compiler would turn (x | -x) >> 63 back into
- * a comparison and a jump if it could see through the negation.
- */
-static __always_inline __u64 moat_nonzero(__u64 x)
-{
-	__u64 y = -x;
-
-	asm volatile("" : "+r"(y));
-	return (y | x) >> 63;
-}
-
-/*
  * Which of IPv4 bucket @i's two entries holds the key (@a, @l4), by
  * arithmetic: which one it is depends on the order the flows came in,
  * and a branch on it was a guess the predictor lost on a large share of

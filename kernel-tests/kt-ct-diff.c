@@ -19,7 +19,7 @@
  *
  * The rulesets drop some new flows and some established packets, so
  * that "a dropped packet never makes or moves an entry" is tested, and
- * change twice during a run (flows outlive generations).  Timeouts: one
+ * change three times during a run (flows outlive generations).  Timeouts: one
  * phase with none due, then one with some classes at 1 s, in bursts of
  * under 0.3 s separated by 1.5 s, so that no flow's age comes within
  * 0.2 s of a timeout (the model counts any that does: a check).  The
@@ -59,19 +59,21 @@
 #define PSH 0x08
 #define URG 0x20
 
+/* A rule for every state; one drops established packets. */
+#define STATE_RULES                                           \
+	"drop  telnet  tcp dport 23 ct new\n"                 \
+	"drop  discard udp dport 9 ct new\n"                  \
+	"drop  shunned from 10.93.1.7, fd00:93:1::7 ct new\n" \
+	"drop  quiet   udp sport 5353 ct established\n"       \
+	"allow new     ct new\n"                              \
+	"allow est     ct established\n"                      \
+	"allow rel     ct related\n"                          \
+	"drop  inv     ct invalid\n"
+
 /* 10.93.1.7 and fd00:93:1::7 are shunned: they may open nothing */
 static const char *const rulesets[] = {
-	/* a rule for every state; one drops established packets */
 	"policy drop\n"
-	"classify established\n"
-	"drop  telnet  tcp dport 23 ct new\n"
-	"drop  discard udp dport 9 ct new\n"
-	"drop  shunned from 10.93.1.7, fd00:93:1::7 ct new\n"
-	"drop  quiet   udp sport 5353 ct established\n"
-	"allow new     ct new\n"
-	"allow est     ct established\n"
-	"allow rel     ct related\n"
-	"drop  inv     ct invalid\n",
+	"classify established\n" STATE_RULES,
 	/* allow established: the fixed rows; invalid packets meet the policy */
 	"policy drop\n"
 	"drop  telnet  tcp dport 23\n"
@@ -82,7 +84,24 @@ static const char *const rulesets[] = {
 	"classify established\n"
 	"drop  shunned from 10.93.1.7, fd00:93:1::7 ct new\n"
 	"drop  telnet  tcp dport 23\n",
+	/*
+	 * The first again, behind rules for addresses no packet uses: more
+	 * terms than a ruleset compiled into the program holds, so that the
+	 * states are matched the indexes' way, in lists.
+	 */
+	"policy drop\n"
+	"classify established\n"
+	"drop  pad1    from 198.51.100.1, 2001:db8:ff::1\n"
+	"drop  pad2    from 198.51.100.2, 2001:db8:ff::2\n"
+	"drop  pad3    from 198.51.100.3, 2001:db8:ff::3\n"
+	"drop  pad4    from 198.51.100.4, 2001:db8:ff::4\n"
+	"drop  pad5    to 198.51.100.5, 2001:db8:ff::5\n"
+	"drop  pad6    to 198.51.100.6, 2001:db8:ff::6\n"
+	"drop  pad7    to 198.51.100.7, 2001:db8:ff::7\n"
+	"drop  pad8    to 198.51.100.8, 2001:db8:ff::8\n"
+	"drop  pad9    udp dport 7\n" STATE_RULES,
 };
+#define NRULESETS (sizeof(rulesets) / sizeof(rulesets[0]))
 
 #define NREMOTES 3
 static uint8_t host_addr[2][16], remote_addr[2][NREMOTES][16];
@@ -1011,8 +1030,9 @@ static void steady(struct run *r, size_t npkts)
 		      strerror(-err)))
 		goto out;
 	for (size_t i = 0; i < npkts; i++) {
-		if ((i == npkts / 3 || i == 2 * npkts / 3) &&
-		    !kt_check(!apply(r, i == npkts / 3 ? 1 : 2),
+		if (i && i % (npkts / NRULESETS) == 0 &&
+		    i / (npkts / NRULESETS) < NRULESETS &&
+		    !kt_check(!apply(r, i / (npkts / NRULESETS)),
 			      "steady: apply the next ruleset", "see above"))
 			goto out;
 		next_pkt(&r->g, r->convs, &p);
@@ -1059,7 +1079,7 @@ static void expiry(struct run *r, int bursts)
 
 		if (b &&
 		    (usleep(1500 * 1000),
-		     !kt_check(!apply(r, (size_t)b % 3),
+		     !kt_check(!apply(r, (size_t)b % NRULESETS),
 			       "expiry: apply the next ruleset", "see above")))
 			goto out;
 		start = kt_now_ns();

@@ -1056,8 +1056,16 @@ struct {
 
 /*
  * Any frame, and what moat_fast() declines; @k is its key, zeroed, and
- * @in_map says where it is (see moat_parse_any() for why).
+ * @in_map says where it is (see moat_parse_any() for why).  @in_map is
+ * also which entry point this is, a constant here: a generation loads
+ * moat_fw_ct exactly when it tracks flows (dataplane/generation.c,
+ * gen_prog()), so MOAT_TRACK(in_map) leaves each program only its own
+ * code, and the verifier a shorter program to check and to cut down
+ * (moat_fw was 12,190 instructions with conntrack's code and its
+ * lookup's 5,762 linked in, all of it dead there).
  */
+#define MOAT_TRACK(in_map) ((in_map) && layout.ct)
+
 static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 				      int in_map)
 {
@@ -1074,7 +1082,7 @@ static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 	case MOAT_K_CLASSIFY:
 		if (layout.nifaces)
 			k->iface = moat_iface_id(ctx->ingress_ifindex);
-		if (layout.ct) {
+		if (MOAT_TRACK(in_map)) {
 			now = moat_now();
 			/* a later fragment goes where its first fragment went */
 			if (k->frag == MOAT_FRAG_LATER) {
@@ -1111,11 +1119,11 @@ static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 		 */
 		if (k->fam6)
 			m = layout.nsmall[1] ? moat_classify6(k) :
-			    layout.ct	     ? moat_lookup(k) :
+			    in_map	     ? moat_lookup(k) :
 					       moat_lookup6(k, 1);
 		else
 			m = layout.nsmall[0] ? moat_classify4(k) :
-			    layout.ct	     ? moat_lookup(k) :
+			    in_map	     ? moat_lookup(k) :
 					       moat_lookup4(k, 1);
 		if (m != MOAT_NO_MATCH) {
 			slot = MOAT_VERDICT_SLOT(MOAT_MATCH_VERDICT(m));
@@ -1151,7 +1159,7 @@ static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 			slot = MOAT_SLOT_POLICY;
 			drop = layout.policy_drop && !layout.audit;
 		}
-		if (layout.ct && !drop)
+		if (MOAT_TRACK(in_map) && !drop)
 			moat_ct_commit(&ct);
 		break;
 	case MOAT_K_ARP:
@@ -1172,7 +1180,7 @@ static __always_inline int moat_frame(struct xdp_md *ctx, struct moat_key *k,
 		break;
 	}
 
-	if (layout.ct && k->frag == MOAT_FRAG_FIRST)
+	if (MOAT_TRACK(in_map) && k->frag == MOAT_FRAG_FIRST)
 		moat_frag_note(k, slot, drop, now, layout.generation);
 	if (k->counted)
 		return drop ? XDP_DROP : XDP_PASS;

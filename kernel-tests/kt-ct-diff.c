@@ -101,7 +101,6 @@ static const char *const rulesets[] = {
 	"drop  pad8    to 198.51.100.8, 2001:db8:ff::8\n"
 	"drop  pad9    udp dport 7\n" STATE_RULES,
 };
-#define NRULESETS (sizeof(rulesets) / sizeof(rulesets[0]))
 
 #define NREMOTES 3
 static uint8_t host_addr[2][16], remote_addr[2][NREMOTES][16];
@@ -1030,10 +1029,12 @@ static void steady(struct run *r, size_t npkts)
 		      strerror(-err)))
 		goto out;
 	for (size_t i = 0; i < npkts; i++) {
-		if (i && i % (npkts / NRULESETS) == 0 &&
-		    i / (npkts / NRULESETS) < NRULESETS &&
-		    !kt_check(!apply(r, i / (npkts / NRULESETS)),
-			      "steady: apply the next ruleset", "see above"))
+		/* each ruleset in turn, for an equal share of the packets */
+		size_t share = npkts / ARRAY_SIZE(rulesets), next = i / share;
+
+		if (i && i % share == 0 && next < ARRAY_SIZE(rulesets) &&
+		    !kt_check(!apply(r, next), "steady: apply the next ruleset",
+			      "see above"))
 			goto out;
 		next_pkt(&r->g, r->convs, &p);
 		send_pkt(r, &p);
@@ -1079,7 +1080,7 @@ static void expiry(struct run *r, int bursts)
 
 		if (b &&
 		    (usleep(1500 * 1000),
-		     !kt_check(!apply(r, (size_t)b % NRULESETS),
+		     !kt_check(!apply(r, (size_t)b % ARRAY_SIZE(rulesets)),
 			       "expiry: apply the next ruleset", "see above")))
 			goto out;
 		start = kt_now_ns();

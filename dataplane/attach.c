@@ -1,14 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attaching the entry program to interfaces, through libxdp so that moat
- * shares an interface with other XDP programs where the kernel lets
- * libxdp's dispatcher load (libxdp falls back to a plain attachment where
- * it cannot).  An interface that already carries this instance's entry
- * program is adopted, not attached twice.
+ * Attaching moat to interfaces, one of two ways:
+ *
+ *   - the entry program, which hands each frame to whatever generation
+ *     the instance's prog array (gens) holds, so that one update of gens
+ *     publishes a ruleset on every interface at once.  Attached through
+ *     libxdp, so that moat shares an interface with other XDP programs
+ *     where libxdp's dispatcher loads (libxdp falls back to a plain
+ *     attachment where it cannot).
+ *   - the running generation's own program, directly: where there is no
+ *     dispatcher to share (a plain attachment either way) and the
+ *     instance protects this one interface.  A frame skips the entry's
+ *     hop (docs/performance.md); a publish replaces the program on the
+ *     interface (XDP_FLAGS_REPLACE), one switch still.
+ *
+ * A second interface puts the entry back on the first; a publish with
+ * one interface left takes it off again.  An interface that already
+ * carries this instance's program, either one, is adopted, not attached
+ * twice.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,40 +37,81 @@
 
 #define MOAT_ENTRY_NAME "moat_entry"
 
-/* Is @prog an entry program of this instance (it uses our prog array)? */
-static bool is_ours(const struct moat_dp *dp, int prog_fd)
+/* A generation's entry points (bpf/moat_fw.bpf.c), as the kernel names them. */
+static bool is_gen_name(const char *name)
+{
+	return !strcmp(name, "moat_fw") || !strcmp(name, "moat_fw_ct");
+}
+
+/* Does program @prog_fd use the map of id @map_id? */
+static bool uses_map(int prog_fd, uint32_t map_id)
 {
 	struct bpf_prog_info info = {};
-	uint32_t ids[8], len = sizeof(info), i;
+	uint32_t ids[32], len = sizeof(info), i;
 
-	info.nr_map_ids = 8;
+	info.nr_map_ids = 32;
 	info.map_ids = (uint64_t)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+	if (!map_id || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return false;
-	for (i = 0; i < info.nr_map_ids && i < 8; i++)
-		if (ids[i] == dp->gens_id)
+	for (i = 0; i < info.nr_map_ids && i < 32; i++)
+		if (ids[i] == map_id)
 			return true;
 	return false;
 }
 
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id :
+								     0;
+}
+
 /*
- * Find a moat entry program on @ifindex.  Returns 1 and fills the out
- * parameters when there is one, 0 when there is none.
+ * Is @prog_fd this instance's?  An entry program uses our prog array, a
+ * generation our counters.
  */
-static int find_entry(const struct moat_dp *dp, int ifindex,
-		      struct xdp_multiprog **mpp, struct xdp_program **pp,
-		      bool *ours)
+static bool is_ours(const struct moat_dp *dp, int prog_fd, bool gen)
+{
+	return uses_map(prog_fd, gen ? map_id(dp->counters_fd) : dp->gens_id);
+}
+
+/* moat's program on an interface, as libxdp sees it. */
+struct moat_prog {
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	bool ours;
+	bool direct; /* a generation's program, not the entry */
+	bool legacy; /* a plain attachment, no dispatcher */
+	enum xdp_attach_mode mode;
+};
+
+static void prog_close(struct moat_prog *f)
+{
+	xdp_multiprog__close(f->mp);
+	f->mp = NULL;
+	f->p = NULL;
+}
+
+/*
+ * Find moat's program on @ifindex: the entry program under or without a
+ * dispatcher, or a generation's attached alone.  Returns 1 and fills @f
+ * when there is one, 0 when there is none.
+ */
+static int find_prog(const struct moat_dp *dp, int ifindex, struct moat_prog *f)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p = NULL;
+	const char *name;
 
-	*mpp = NULL;
-	*pp = NULL;
+	memset(f, 0, sizeof(*f));
 	if (libxdp_get_error(mp) || !mp)
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), MOAT_ENTRY_NAME))
+		name = p ? xdp_program__name(p) : "";
+		if (strcmp(name, MOAT_ENTRY_NAME) && !is_gen_name(name))
 			p = NULL;
 	} else {
 		while ((p = xdp_multiprog__next_prog(p, mp)))
@@ -66,10 +122,60 @@ static int find_entry(const struct moat_dp *dp, int ifindex,
 		xdp_multiprog__close(mp);
 		return 0;
 	}
-	*mpp = mp;
-	*pp = p;
-	*ours = is_ours(dp, xdp_program__fd(p));
+	f->mp = mp;
+	f->p = p;
+	f->direct = is_gen_name(xdp_program__name(p));
+	f->ours = is_ours(dp, xdp_program__fd(p), f->direct);
+	f->legacy = xdp_multiprog__is_legacy(mp);
+	f->mode = xdp_multiprog__attach_mode(mp);
 	return 1;
+}
+
+static uint32_t xdp_flags(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Put program @fd on @ifindex in place of @old_fd, or of nothing (-1). */
+static int put_prog(int ifindex, int fd, int old_fd, enum xdp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old_fd);
+
+	if (old_fd < 0)
+		return bpf_xdp_attach(
+			ifindex, fd,
+			xdp_flags(mode) | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	return bpf_xdp_attach(ifindex, fd, xdp_flags(mode), &o);
+}
+
+/* The interfaces the instance is attached to: names pinned under links/. */
+static int list_links(const struct moat_dp *dp, char (**out)[IF_NAMESIZE])
+{
+	char path[PATH_MAX], (*v)[IF_NAMESIZE] = NULL, (*w)[IF_NAMESIZE];
+	struct dirent *e;
+	int n = 0;
+	DIR *dir;
+
+	*out = NULL;
+	dp_path(dp, path, sizeof(path), "links");
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= IF_NAMESIZE)
+			continue;
+		w = realloc(v, (size_t)(n + 1) * sizeof(*v));
+		if (!w) {
+			free(v);
+			closedir(dir);
+			return -ENOMEM;
+		}
+		v = w;
+		snprintf(v[n++], IF_NAMESIZE, "%s", e->d_name);
+	}
+	closedir(dir);
+	*out = v;
+	return n;
 }
 
 static int pin_link(struct moat_dp *dp, const char *ifname, int fd)
@@ -155,55 +261,215 @@ static int try_attach(struct moat_dp *dp, int ifindex,
 	return libxdp_get_error(*out);
 }
 
+/* In @mode: the generation directly, or the entry program (into *@out). */
+static int attach_as(struct moat_dp *dp, int ifindex, enum xdp_attach_mode mode,
+		     bool direct, struct xdp_program **out)
+{
+	if (direct)
+		return put_prog(ifindex, dp->gen_fd, -1, mode);
+	return try_attach(dp, ifindex, mode, out);
+}
+
+/*
+ * Before a second interface: put the entry program in place of the
+ * generation on each interface that runs one directly.  gens holds the
+ * same generation, so no frame sees a change of ruleset.
+ */
+static int links_to_entry(struct moat_dp *dp, const char *except)
+{
+	char(*names)[IF_NAMESIZE];
+	int n = list_links(dp, &names), entry = -1, err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		int ifindex = (int)if_nametoindex(names[i]);
+		struct moat_prog f;
+
+		if (!strcmp(names[i], except) || !ifindex ||
+		    !find_prog(dp, ifindex, &f))
+			continue;
+		if (f.ours && f.direct) {
+			if (entry < 0)
+				entry = moat_dp_entry_fd(dp);
+			err = entry < 0 ?
+				      entry :
+				      put_prog(ifindex, entry,
+					       xdp_program__fd(f.p), f.mode);
+			if (!err)
+				err = pin_link(dp, names[i], entry);
+		}
+		prog_close(&f);
+	}
+	if (entry >= 0)
+		close(entry);
+	free(names);
+	return n < 0 ? n : err;
+}
+
 int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 		   enum moat_xdp_mode mode)
 {
-	struct xdp_multiprog *mp;
+	char(*names)[IF_NAMESIZE];
 	struct xdp_program *prog = NULL;
-	int ifindex = (int)if_nametoindex(ifname), err;
-	bool ours;
+	int ifindex = (int)if_nametoindex(ifname), err, n, others;
+	struct moat_prog f;
+	bool direct;
 
 	if (dp->pinned_only)
 		return -EPERM;
 	if (!ifindex)
 		return -ENODEV;
-	if (find_entry(dp, ifindex, &mp, &prog, &ours)) {
-		int fd = xdp_program__fd(prog);
-
-		err = ours ? pin_link(dp, ifname, fd) : -EBUSY;
-		xdp_multiprog__close(mp);
-		if (!err)
-			err = dp_ct_attach(dp, ifindex);
-		return err;
+	if (find_prog(dp, ifindex, &f)) {
+		err = f.ours ? pin_link(dp, ifname, xdp_program__fd(f.p)) :
+			       -EBUSY;
+		prog_close(&f);
+		return err ?: dp_ct_attach(dp, ifindex);
 	}
+	n = list_links(dp, &names);
+	if (n < 0)
+		return n;
+	others = 0;
+	for (int i = 0; i < n; i++)
+		others += !!strcmp(names[i], ifname);
+	free(names);
+	direct = !others && dp->gen_fd >= 0 && !dp_dispatcher_ok();
+	if (!direct && (err = links_to_entry(dp, ifname)))
+		return err;
 	switch (mode) {
 	case MOAT_XDP_NATIVE:
-		err = try_attach(dp, ifindex, XDP_MODE_NATIVE, &prog);
+		err = attach_as(dp, ifindex, XDP_MODE_NATIVE, direct, &prog);
 		break;
 	case MOAT_XDP_GENERIC:
-		err = try_attach(dp, ifindex, XDP_MODE_SKB, &prog);
+		err = attach_as(dp, ifindex, XDP_MODE_SKB, direct, &prog);
 		break;
 	default:
-		err = try_attach(dp, ifindex, XDP_MODE_NATIVE, &prog);
+		err = attach_as(dp, ifindex, XDP_MODE_NATIVE, direct, &prog);
 		if (err == -EOPNOTSUPP || err == -EINVAL)
-			err = try_attach(dp, ifindex, XDP_MODE_SKB, &prog);
+			err = attach_as(dp, ifindex, XDP_MODE_SKB, direct,
+					&prog);
 	}
 	if (err)
 		return err;
+	if (direct)
+		return pin_link(dp, ifname, dp->gen_fd) ?:
+			       dp_ct_attach(dp, ifindex);
 	err = pin_link(dp, ifname, xdp_program__fd(prog));
 	xdp_program__close(prog);
-	if (!err)
-		err = dp_ct_attach(dp, ifindex);
+	return err ?: dp_ct_attach(dp, ifindex);
+}
+
+/* Is what is pinned at links/@ifname a generation's program? */
+static bool link_is_gen(const struct moat_dp *dp, const char *ifname)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	bool gen = false;
+	int fd;
+
+	dp_path(dp, path, sizeof(path), "links/%s", ifname);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		gen = is_gen_name(info.name);
+	close(fd);
+	return gen;
+}
+
+int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d)
+{
+	struct switched {
+		int at, ifindex, old_fd;
+		enum xdp_attach_mode mode;
+	} *done = NULL;
+	const char *fault = getenv("MOAT_FAULT");
+	char(*names)[IF_NAMESIZE];
+	int n = list_links(dp, &names), ndone = 0, err = 0;
+
+	if (n <= 0)
+		return n;
+	done = calloc((size_t)n, sizeof(*done));
+	if (!done) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		int ifindex = (int)if_nametoindex(names[i]), old;
+		struct moat_prog f;
+
+		if (!ifindex) {
+			if (!link_is_gen(dp, names[i]))
+				continue; /* an entry program follows gens */
+			/*
+			 * Gone, or in another network namespace, where only
+			 * a publish from there reaches it.  The pin moves on,
+			 * so that it does not keep an old generation alive.
+			 */
+			moat_diag_add(
+				d, MOAT_WARNING, 0, 0,
+				"no interface %s here: if it is in another network namespace, it runs the old generation until an apply from there",
+				names[i]);
+			pin_link(dp, names[i], fd);
+			continue;
+		}
+		if (!find_prog(dp, ifindex, &f))
+			continue;
+		/* the one interface left takes the generation directly */
+		if (!f.ours || !(f.direct ||
+				 (n == 1 && f.legacy && !dp_dispatcher_ok()))) {
+			prog_close(&f);
+			continue;
+		}
+		old = dup(xdp_program__fd(f.p));
+		done[ndone] = (struct switched){ i, ifindex, old, f.mode };
+		prog_close(&f);
+		/*
+		 * For tests: MOAT_FAULT=switch names the wrong program as
+		 * the one to replace, and the kernel refuses the switch.
+		 */
+		err = old < 0 ?
+			      -errno :
+			      put_prog(ifindex, fd,
+				       fault && !strcmp(fault, "switch") ? fd :
+									   old,
+				       done[ndone].mode);
+		if (err) {
+			moat_diag_add(
+				d, MOAT_ERROR, 0, 0,
+				"cannot switch %s to the new generation: %s",
+				names[i], strerror(-err));
+			if (old >= 0)
+				close(old);
+			break;
+		}
+		ndone++;
+	}
+	/* all or nothing: on an error, the interfaces switched go back */
+	while (ndone--) {
+		struct switched *s = &done[ndone];
+
+		if (err && put_prog(s->ifindex, s->old_fd, fd, s->mode))
+			moat_diag_add(
+				d, MOAT_ERROR, 0, 0,
+				"cannot put %s back on the running generation",
+				names[s->at]);
+		if (!err && pin_link(dp, names[s->at], fd))
+			moat_diag_add(
+				d, MOAT_WARNING, 0, 0,
+				"cannot pin the new generation at links/%s",
+				names[s->at]);
+		close(s->old_fd);
+	}
+	free(done);
+	free(names);
 	return err;
 }
 
 int moat_dp_detach(struct moat_dp *dp, const char *ifname)
 {
-	struct xdp_multiprog *mp;
-	struct xdp_program *prog;
 	char path[PATH_MAX];
+	struct moat_prog f;
 	int ifindex, err;
-	bool ours;
 
 	if (dp->pinned_only)
 		return -EPERM;
@@ -215,12 +481,19 @@ int moat_dp_detach(struct moat_dp *dp, const char *ifname)
 	if (!ifindex)
 		return -ENODEV;
 	dp_path(dp, path, sizeof(path), "links/%s", ifname);
-	if (!find_entry(dp, ifindex, &mp, &prog, &ours))
+	if (!find_prog(dp, ifindex, &f))
 		return access(path, F_OK) ? -ENOENT : (unlink(path), 0);
-	err = ours ? xdp_program__detach(prog, ifindex,
-					 xdp_multiprog__attach_mode(mp), 0) :
-		     -EBUSY;
-	xdp_multiprog__close(mp);
+	if (!f.ours) {
+		err = -EBUSY;
+	} else if (f.direct) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o,
+			    .old_prog_fd = xdp_program__fd(f.p));
+
+		err = bpf_xdp_detach(ifindex, xdp_flags(f.mode), &o);
+	} else {
+		err = xdp_program__detach(f.p, ifindex, f.mode, 0);
+	}
+	prog_close(&f);
 	if (!err)
 		unlink(path);
 	if (!err)
@@ -234,20 +507,19 @@ int dp_iface_state(const struct moat_dp *dp, const char *ifname,
 int dp_iface_state(const struct moat_dp *dp, const char *ifname,
 		   struct moat_dp_iface *i)
 {
-	struct xdp_multiprog *mp;
-	struct xdp_program *prog;
-	bool ours = false;
+	struct moat_prog f;
 
 	memset(i, 0, sizeof(*i));
 	snprintf(i->name, sizeof(i->name), "%s", ifname);
 	i->ifindex = if_nametoindex(ifname);
-	if (!i->ifindex || !find_entry(dp, (int)i->ifindex, &mp, &prog, &ours))
+	if (!i->ifindex || !find_prog(dp, (int)i->ifindex, &f))
 		return 0;
-	i->attached = ours;
-	i->generic = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
-	i->dispatcher = !xdp_multiprog__is_legacy(mp);
-	i->prog_id = xdp_program__id(prog);
-	xdp_multiprog__close(mp);
+	i->attached = f.ours;
+	i->generic = f.mode == XDP_MODE_SKB;
+	i->dispatcher = !f.legacy;
+	i->direct = f.direct;
+	i->prog_id = xdp_program__id(f.p);
+	prog_close(&f);
 	i->egress_prog_id = dp_ct_egress_id(dp, (int)i->ifindex);
 	return 0;
 }

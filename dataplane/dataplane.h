@@ -10,7 +10,8 @@
  *   current ->    symlink to gen-<N>
  *   gen-<N>/      prog, trie, ports, term4, term6, rules: the generation
  *                 info: struct moat_gen_info; names: struct moat_rule_info
- *   links/<if>    the entry program attached to interface <if>
+ *   links/<if>    the program attached to interface <if>: the entry, or
+ *                 the running generation's where it is attached directly
  *
  * Enforcement outlives the process: closing a handle never detaches.
  */
@@ -110,9 +111,12 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n);
 
 /*
- * Attach the entry program to @ifname (adopting it when this instance's
- * entry program is already there; -EBUSY when another instance's is).
- * Detach removes enforcement from @ifname.  Both need a handle from
+ * Attach to @ifname: the running generation's program directly where
+ * there is no libxdp dispatcher and no other interface, the entry
+ * program otherwise, which a second interface also puts back on the
+ * first (attach.c).  An interface that carries this instance's program
+ * already is adopted; -EBUSY when another instance's is there.  Detach
+ * removes enforcement from @ifname.  Both need a handle from
  * moat_dp_open() (-EPERM on a moat_dp_open_pinned() one).
  */
 int moat_dp_attach(struct moat_dp *dp, const char *ifname,
@@ -126,7 +130,8 @@ struct moat_dp_iface {
 	bool attached;
 	bool generic; /* attached in generic (skb) mode */
 	bool dispatcher; /* through libxdp's dispatcher */
-	uint32_t prog_id; /* entry program */
+	bool direct; /* the generation's program itself, not the entry */
+	uint32_t prog_id; /* what runs there: the entry or the generation */
 	uint32_t egress_prog_id; /* conntrack's TC egress program, 0: none */
 };
 

@@ -165,5 +165,12 @@ int dp_ct_attach(struct moat_dp *dp, int ifindex);
 int dp_ct_detach(struct moat_dp *dp, int ifindex);
 uint32_t dp_ct_egress_id(const struct moat_dp *dp, int ifindex);
 
+/*
+ * The switch on the interfaces that run a generation directly, once gens
+ * holds program @fd (attach.c): each such interface gets @fd in place of
+ * what it runs, all or none; on an error the caller puts gens back.
+ */
+struct moat_diags;
+int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d);
 
 #endif /* MOAT_DP_INT_H */

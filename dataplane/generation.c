@@ -611,6 +611,21 @@ int moat_dp_apply(struct moat_dp *dp, const struct moat_ruleset *rs,
 			      strerror(-err));
 		goto out;
 	}
+	/* an interface that runs the generation directly switches itself */
+	err = dp_links_publish(dp, fd, d);
+	if (err) {
+		int back = dp->gen_fd < 0 ?
+				   bpf_map_delete_elem(dp->gens_fd, &k) :
+				   bpf_map_update_elem(dp->gens_fd, &k,
+						       &dp->gen_fd, 0);
+
+		if (back)
+			moat_diag_add(
+				d, MOAT_ERROR, 0, 0,
+				"cannot put the running generation back in %s/gens: %s",
+				dp->root, strerror(errno));
+		goto out;
+	}
 	s.enforce_ns = dp_now_ns(CLOCK_MONOTONIC) - t0;
 	pinned = false;
 	rcu_sync(dp);

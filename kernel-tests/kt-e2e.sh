@@ -272,8 +272,16 @@ kt_eq "status: srv0 attached" true "$(jq -r '.interfaces[] | select(.name == "sr
 kt_eq "status: srv0 in native mode" native "$(jq -r '.interfaces[] | select(.name == "srv0") | .mode' <<<"$ST")"
 GEN1_PROG=$(jq -r .generation.prog_id <<<"$ST")
 ENTRY_PROG=$(jq -r '.interfaces[] | select(.name == "srv0") | .prog_id' <<<"$ST")
-kt_check "status: program ids" "generation $GEN1_PROG, entry $ENTRY_PROG" \
+kt_check "status: program ids" "generation $GEN1_PROG, srv0 $ENTRY_PROG" \
 	test "$GEN1_PROG" -gt 0 -a "$ENTRY_PROG" -gt 0
+# one interface and no dispatcher: srv0 runs the generation itself
+# (docs/architecture.md, "Attachment"); under a dispatcher, the entry
+DIRECT=$(jq -r '(.features.dispatcher | not)' <<<"$ST")
+kt_eq "status: srv0 direct unless a dispatcher runs" "$DIRECT" \
+	"$(jq -r '.interfaces[] | select(.name == "srv0") | .direct' <<<"$ST")"
+if [ "$DIRECT" = true ]; then
+	kt_eq "status: srv0 runs generation 1's program" "$GEN1_PROG" "$ENTRY_PROG"
+fi
 
 # Both ends count from here: nothing left cli0 before it was up.
 nft_setup || kt_skip "nft cannot count cli0's egress (see above; the kernel needs CONFIG_NETFILTER_EGRESS)"
@@ -320,9 +328,15 @@ kt_eq "status: the hash of gen2.rules' canonical text" \
 GEN2_PROG=$(jq -r .generation.prog_id <<<"$ST")
 kt_check "status: generation 2 has a program of its own" "$GEN1_PROG then $GEN2_PROG" \
 	test "$GEN2_PROG" -gt 0 -a "$GEN2_PROG" != "$GEN1_PROG"
-# a generation switch replaces the tail call, not the attached program
-kt_eq "status: srv0 keeps its entry program" "$ENTRY_PROG" \
-	"$(jq -r '.interfaces[] | select(.name == "srv0") | .prog_id' <<<"$ST")"
+# a generation switch replaces the program attached directly, or the
+# tail call behind the entry program, which stays
+if [ "$DIRECT" = true ]; then
+	kt_eq "status: srv0 runs generation 2's program" "$GEN2_PROG" \
+		"$(jq -r '.interfaces[] | select(.name == "srv0") | .prog_id' <<<"$ST")"
+else
+	kt_eq "status: srv0 keeps its entry program" "$ENTRY_PROG" \
+		"$(jq -r '.interfaces[] | select(.name == "srv0") | .prog_id' <<<"$ST")"
+fi
 kt_eq "status: srv0 still attached" true "$(jq -r '.interfaces[] | select(.name == "srv0") | .attached' <<<"$ST")"
 
 # Counters follow names: before any new traffic, the kept names show

@@ -2,9 +2,12 @@
 /*
  * Atomic replacement under load.  Two rulesets with the same rule names
  * in a different order are applied alternately, over a thousand times,
- * while two threads push frames through the interface's entry program
+ * while a thread pushes frames through the interface's entry program
  * (BPF_PROG_TEST_RUN of the program that is attached, so every frame
- * takes the tail call into whichever generation is running).
+ * takes the tail call into whichever generation is running).  Both ends
+ * of the pair are attached: with one interface, moat attaches the
+ * generation itself where there is no dispatcher (kt-direct tests that
+ * way under load with real frames), with two always the entry.
  *
  * Five flows each land in a different index (destination trie, source
  * trie, destination port, source port, the catch-all list).  Ruleset A
@@ -179,8 +182,10 @@ int main(void)
 	moat_dp_probe(&feat);
 	old_print = libbpf_set_print(count_warnings);
 	err = moat_dp_attach(dp, "kts0", MOAT_XDP_AUTO);
-	libbpf_set_print(old_print);
 	kt_check(!err, "attach to kts0", "%s", strerror(-err));
+	err = moat_dp_attach(dp, "kts1", MOAT_XDP_AUTO);
+	kt_check(!err, "attach to kts1", "%s", strerror(-err));
+	libbpf_set_print(old_print);
 	/* without a dispatcher, libxdp is told not to try one */
 	if (!feat.dispatcher)
 		kt_check(warnings == 0 && getenv("LIBXDP_SKIP_DISPATCHER"),
@@ -237,6 +242,7 @@ int main(void)
 	printf("# %llu frames through %d generations\n", (unsigned long long)total, swaps + 1);
 	free(rows);
 	moat_dp_detach(dp, "kts0");
+	moat_dp_detach(dp, "kts1");
 	moat_dp_close(dp);
 	moat_ruleset_free(&a);
 	moat_ruleset_free(&b);

@@ -29,6 +29,7 @@ static void put_iface(struct wire_writer *w, const struct moat_dp_iface *i)
 	wire_put_bool(w, "attached", i->attached);
 	wire_put_str(w, "mode", i->generic ? "generic" : "native");
 	wire_put_bool(w, "dispatcher", i->dispatcher);
+	wire_put_bool(w, "direct", i->direct);
 	wire_put_uint(w, "prog_id", i->prog_id);
 	wire_map_close(w);
 }
@@ -189,6 +190,9 @@ static int get_iface(const msgpack_object *m, struct moat_dp_iface *i,
 		i->generic = !strcmp(mode, "generic");
 		ret = wire_get_bool(m, "dispatcher", &i->dispatcher, e);
 	}
+	/* optional: a moatd from before direct attachments sends none */
+	if (!ret)
+		ret = wire_opt_bool(m, "direct", &i->direct, e);
 	if (!ret)
 		ret = wire_get_u32(m, "prog_id", &i->prog_id, e);
 	return ret;

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"\n"
 		"Whether moatd runs; the running generation (when applied, ruleset hash,\n"
 		"rules, terms, program id); counter slots; each interface (attached, XDP\n"
-		"mode, libxdp dispatcher, entry program id); kernel features.  Works while\n"
+		"mode, libxdp dispatcher, whether frames go via the entry program or to the\n"
+		"generation directly, the program's id); kernel features.  Works while\n"
 		"moatd is down, from the pinned maps.\n"
 		"\n"
 		"  -j, --json  one JSON object, full hash\n"
@@ -51,14 +52,15 @@ static void print_ifaces(struct moat_dp_status *dp)
 {
 	static const char *const heads[] = { "INTERFACE",  "IFINDEX",
 					     "ATTACHED",   "MODE",
-					     "DISPATCHER", "PROGRAM" };
+					     "DISPATCHER", "VIA",
+					     "PROGRAM" };
 	struct table *t;
 
 	if (!dp->nifaces) {
 		printf("\nno interfaces\n");
 		return;
 	}
-	t = table_new("lrllll", heads);
+	t = table_new("lrlllll", heads);
 	if (!t)
 		return;
 	qsort(dp->ifaces, (size_t)dp->nifaces, sizeof(*dp->ifaces), iface_cmp);
@@ -74,6 +76,10 @@ static void print_ifaces(struct moat_dp_status *dp)
 			   f->generic	? "generic" :
 					  "native");
 		table_cell(t, "%s", f->attached ? yes(f->dispatcher) : "-");
+		table_cell(t, "%s",
+			   !f->attached ? "-" :
+			   f->direct	? "direct" :
+					  "entry");
 		if (f->attached && f->prog_id)
 			table_cell(t, "%u", f->prog_id);
 		else
@@ -373,6 +379,7 @@ static void print_json(const struct ctl_status *s, bool pinned)
 		else
 			json_null(&j);
 		json_kbool(&j, "dispatcher", f->dispatcher);
+		json_kbool(&j, "direct", f->direct);
 		json_kuint(&j, "prog_id", f->prog_id);
 		json_obj_close(&j);
 	}

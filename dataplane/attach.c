@@ -47,13 +47,14 @@ static bool is_gen_name(const char *name)
 static bool uses_map(int prog_fd, uint32_t map_id)
 {
 	struct bpf_prog_info info = {};
-	uint32_t ids[32], len = sizeof(info), i;
+	uint32_t ids[64], len = sizeof(info), i;
+	const uint32_t max = sizeof(ids) / sizeof(ids[0]);
 
-	info.nr_map_ids = 32;
+	info.nr_map_ids = max;
 	info.map_ids = (uint64_t)(unsigned long)ids;
 	if (!map_id || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return false;
-	for (i = 0; i < info.nr_map_ids && i < 32; i++)
+	for (i = 0; i < info.nr_map_ids && i < max; i++)
 		if (ids[i] == map_id)
 			return true;
 	return false;

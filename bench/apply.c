@@ -44,6 +44,11 @@ static const char apply_usage[] =
 	"  --ipv6 PCT     share of IPv6 rules (default 0)\n"
 	"  --conntrack    track flows, as moatd does unless told not to (its\n"
 	"                 program looks every frame up in the flow table)\n"
+	"  --attach N     with moat attached to N interfaces (0-2) of a veth\n"
+	"                 pair's namespace, as moatd runs: 1, veth-b alone, runs\n"
+	"                 the generation directly where libxdp's dispatcher does\n"
+	"                 not load; 2, veth-b and the namespace's lo, the entry\n"
+	"                 program (default 0: none)\n"
 	"  --peers LIST   also the install time of these peer firewalls, on a\n"
 	"                 veth pair of their own\n"
 	"  --json FILE    write the results as JSON\n";
@@ -97,8 +102,42 @@ static int make_text(uint32_t nrules, uint64_t seed, unsigned int ipv6,
 	return ret;
 }
 
+/* The interfaces --attach N puts moat on, in the topology's namespace B. */
+static const char *attach_ifname(const struct topology *t, int i)
+{
+	return i == 0 ? t->ifname[TOPO_B] : "lo";
+}
+
+/*
+ * --attach: the first ruleset (untimed), then moat on @n interfaces, so
+ * that the timed applies switch them as moatd's do.
+ */
+static int attach(struct moat_dp *dp, const struct topology *t, int n,
+		  const char *text)
+{
+	struct moat_ruleset rs = { 0 };
+	struct moat_diags d = { 0 };
+	int ret = topo_enter(t, TOPO_B)					  ?:
+			  moat_ruleset_parse(text, strlen(text), &rs, &d) ?:
+			  moat_dp_apply(dp, &rs, &d, NULL);
+
+	for (int i = 0; !ret && i < n; i++) {
+		/* lo has no native XDP */
+		ret = moat_dp_attach(dp, attach_ifname(t, i),
+				     i ? MOAT_XDP_GENERIC : MOAT_XDP_NATIVE);
+		if (ret)
+			bench_err("apply-time: attach to %s: %s",
+				  attach_ifname(t, i), strerror(-ret));
+	}
+	moat_diags_print(&d, "generated ruleset", stderr);
+	moat_diags_free(&d);
+	moat_ruleset_free(&rs);
+	return ret;
+}
+
 static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
-		  bool conntrack, struct apply_msg *m)
+		  bool conntrack, const struct topology *t, int nattach,
+		  struct apply_msg *m)
 {
 	struct moat_ruleset parsed[2] = { 0 };
 	struct moat_dp_opts o = { 0 };
@@ -115,6 +154,8 @@ static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 	ret = make_text(nrules, seed, ipv6, &text[0])		  ?:
 		      make_text(nrules, seed + 1, ipv6, &text[1]) ?:
 		      moat_dp_open(&o, &dp);
+	if (!ret && nattach)
+		ret = attach(dp, t, nattach, text[1]);
 	for (int i = 0; !ret && i < reps && !bench_stop; i++) {
 		struct moat_ruleset *rs = &parsed[i % 2];
 		struct moat_diags d = { 0 };
@@ -147,6 +188,8 @@ static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 	m->error = ret ?: bench_stop ? -EINTR : 0;
 
 	snprintf(root, sizeof(root), "%s", dp ? moat_dp_pin_root(dp) : "");
+	for (int i = 0; dp && i < nattach; i++)
+		moat_dp_detach(dp, attach_ifname(t, i));
 	moat_dp_close(dp);
 	moat_ruleset_free(&parsed[0]);
 	moat_ruleset_free(&parsed[1]);
@@ -154,7 +197,8 @@ static void child(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 }
 
 static int measure(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
-		   bool conntrack, struct apply_msg *m)
+		   bool conntrack, const struct topology *t, int nattach,
+		   struct apply_msg *m)
 {
 	size_t got = 0;
 	int fd[2], status;
@@ -172,7 +216,7 @@ static int measure(uint32_t nrules, int reps, uint64_t seed, unsigned int ipv6,
 	}
 	if (pid == 0) {
 		close(fd[0]);
-		child(nrules, reps, seed, ipv6, conntrack, m);
+		child(nrules, reps, seed, ipv6, conntrack, t, nattach, m);
 		for (size_t off = 0; off < sizeof(*m);) {
 			ssize_t n =
 				write(fd[1], (char *)m + off, sizeof(*m) - off);
@@ -215,7 +259,7 @@ static double median_of(const struct apply_msg *m, size_t field)
 
 #define MEDIAN_NS(m, f) median_of(m, offsetof(struct moat_apply_stats, f))
 
-static void summarize(uint32_t nrules, const struct apply_msg *m,
+static void summarize(uint32_t nrules, int nattach, const struct apply_msg *m,
 		      struct apply_result *a)
 {
 	double e2e[MAX_REPS], enforced[MAX_REPS];
@@ -223,7 +267,10 @@ static void summarize(uint32_t nrules, const struct apply_msg *m,
 	struct ratio_stats st;
 
 	memset(a, 0, sizeof(*a));
-	snprintf(a->system, sizeof(a->system), "moat");
+	if (nattach)
+		snprintf(a->system, sizeof(a->system), "moat+%dif", nattach);
+	else
+		snprintf(a->system, sizeof(a->system), "moat");
 	a->nrules = nrules;
 	a->reps = m->reps;
 	a->parse_text_ms = stats_median(m->text_ms, m->reps);
@@ -264,6 +311,7 @@ static int parse(int argc, char **argv, struct apply_opts *o)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "ipv6", required_argument, NULL, '6' },
 		{ "conntrack", no_argument, NULL, 'c' },
+		{ "attach", required_argument, NULL, 'a' },
 		{ "peers", required_argument, NULL, 'P' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -303,6 +351,11 @@ static int parse(int argc, char **argv, struct apply_opts *o)
 			break;
 		case 'c':
 			o->conntrack = true;
+			break;
+		case 'a':
+			ret = bench_parse_u64(optarg, &x) ?:
+							    (x > 2 ? -EINVAL : 0);
+			o->attach = (int)x;
 			break;
 		case 'P':
 			ret = apply_add_peers(optarg, o);
@@ -349,10 +402,13 @@ int cmd_apply_time(int argc, char **argv)
 		free(m);
 		return ret == PARSE_HELP ? BENCH_EXIT_OK : ret;
 	}
+	if (o.attach)
+		ret = topo_create(&topo, 1);
 	for (int i = 0; !ret && i < o.ncounts && !bench_stop; i++) {
-		ret = measure(o.counts[i], o.reps, o.seed, o.ipv6, o.conntrack, m);
+		ret = measure(o.counts[i], o.reps, o.seed, o.ipv6, o.conntrack,
+			      &topo, o.attach, m);
 		if (m->reps)
-			summarize(o.counts[i], m, &rows[nrows++]);
+			summarize(o.counts[i], o.attach, m, &rows[nrows++]);
 		if (ret)
 			bench_err("apply-time: %u rules: %s", o.counts[i],
 				  strerror(-ret));

@@ -20,6 +20,7 @@ struct apply_opts {
 	uint64_t seed;
 	unsigned int ipv6;
 	bool conntrack; /* moat's applies with flows tracked */
+	int attach; /* interfaces moat is attached to while it applies: 0-2 */
 	const char *json;
 	const struct bench_peer *peers[APPLY_MAX_PEERS];
 	int npeers;

@@ -436,7 +436,7 @@ void report_apply_table(const struct apply_report *r, FILE *f)
 				a->nrules, a->skipped);
 			continue;
 		}
-		if (strcmp(a->system, "moat")) {
+		if (strncmp(a->system, "moat", 4)) {
 			/* a peer's install has no phases: in force when it returns */
 			fprintf(f, "%-12s %7u %5d%63s %8.2f %8.2f\n", a->system,
 				a->nrules, a->reps, "", a->enforced_ms,
@@ -457,12 +457,14 @@ void report_apply_table(const struct apply_report *r, FILE *f)
 			(double)a->map_bytes / (1 << 20),
 			(double)a->rss_kb / 1024);
 	}
-	fprintf(f, "\ntext: parsing the canonical text; parse..total: "
-		   "moat_apply_stats; wall: moat_dp_apply;\n"
-		   "enforced: text to the switch, after which every frame meets "
-		   "the new ruleset, checked against the target;\n"
-		   "e2e: text + wall, the switch's grace period and the old "
-		   "generation's cleanup included;\n"
-		   "a peer's figures are its install (text to enforcement);\n"
-		   "RSS after the last apply (peak in the JSON)\n");
+	fprintf(f,
+		"\ntext: parsing the canonical text; parse..total: "
+		"moat_apply_stats; wall: moat_dp_apply;\n"
+		"enforced: text to the switch, after which every frame meets "
+		"the new ruleset, checked against the target;\n"
+		"e2e: text + wall, the switch's grace period and the old "
+		"generation's cleanup included;\n"
+		"moat+Nif: moat attached to N interfaces (--attach);\n"
+		"a peer's figures are its install (text to enforcement);\n"
+		"RSS after the last apply (peak in the JSON)\n");
 }

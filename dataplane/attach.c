@@ -332,7 +332,8 @@ int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 	for (int i = 0; i < n; i++)
 		others += !!strcmp(names[i], ifname);
 	free(names);
-	direct = !others && dp->gen_fd >= 0 && !dp_dispatcher_ok();
+	direct = dp->attach == MOAT_ATTACH_AUTO && !others && dp->gen_fd >= 0 &&
+		 !dp_dispatcher_ok();
 	if (!direct && (err = links_to_entry(dp, ifname)))
 		return err;
 	switch (mode) {
@@ -377,15 +378,21 @@ static bool link_is_gen(const struct moat_dp *dp, const char *ifname)
 	return gen;
 }
 
+void moat_dp_set_attach(struct moat_dp *dp, enum moat_attach a)
+{
+	dp->attach = a;
+}
+
 int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d)
 {
 	struct switched {
-		int at, ifindex, old_fd;
+		int at, ifindex, old_fd, to_fd;
 		enum xdp_attach_mode mode;
 	} *done = NULL;
 	const char *fault = getenv("MOAT_FAULT");
+	bool entry_only = dp->attach == MOAT_ATTACH_ENTRY;
 	char(*names)[IF_NAMESIZE];
-	int n = list_links(dp, &names), ndone = 0, err = 0;
+	int n = list_links(dp, &names), ndone = 0, err = 0, entry = -1;
 
 	if (n <= 0)
 		return n;
@@ -395,7 +402,7 @@ int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d)
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		int ifindex = (int)if_nametoindex(names[i]), old;
+		int ifindex = (int)if_nametoindex(names[i]), old, to = fd;
 		struct moat_prog f;
 
 		if (!ifindex) {
@@ -415,25 +422,35 @@ int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d)
 		}
 		if (!find_prog(dp, ifindex, &f))
 			continue;
-		/* the one interface left takes the generation directly */
-		if (!f.ours || !(f.direct ||
-				 (n == 1 && f.legacy && !dp_dispatcher_ok()))) {
+		/*
+		 * What runs a generation directly takes the new one (or the
+		 * entry, when told to attach that way only); the one
+		 * interface left takes the generation directly.
+		 */
+		if (!f.ours ||
+		    !(f.direct || (n == 1 && f.legacy && !entry_only &&
+				   !dp_dispatcher_ok()))) {
 			prog_close(&f);
 			continue;
 		}
+		if (entry_only) {
+			if (entry < 0)
+				entry = moat_dp_entry_fd(dp);
+			to = entry;
+		}
 		old = dup(xdp_program__fd(f.p));
-		done[ndone] = (struct switched){ i, ifindex, old, f.mode };
+		done[ndone] = (struct switched){ i, ifindex, old, to, f.mode };
 		prog_close(&f);
 		/*
 		 * For tests: MOAT_FAULT=switch names the wrong program as
 		 * the one to replace, and the kernel refuses the switch.
 		 */
-		err = old < 0 ?
-			      -errno :
-			      put_prog(ifindex, fd,
-				       fault && !strcmp(fault, "switch") ? fd :
-									   old,
-				       done[ndone].mode);
+		err = old < 0 ? -errno :
+		      to < 0  ? to :
+				put_prog(ifindex, to,
+					 fault && !strcmp(fault, "switch") ? to :
+									     old,
+					 done[ndone].mode);
 		if (err) {
 			moat_diag_add(
 				d, MOAT_ERROR, 0, 0,
@@ -449,18 +466,19 @@ int dp_links_publish(struct moat_dp *dp, int fd, struct moat_diags *d)
 	while (ndone--) {
 		struct switched *s = &done[ndone];
 
-		if (err && put_prog(s->ifindex, s->old_fd, fd, s->mode))
+		if (err && put_prog(s->ifindex, s->old_fd, s->to_fd, s->mode))
 			moat_diag_add(
 				d, MOAT_ERROR, 0, 0,
 				"cannot put %s back on the running generation",
 				names[s->at]);
-		if (!err && pin_link(dp, names[s->at], fd))
-			moat_diag_add(
-				d, MOAT_WARNING, 0, 0,
-				"cannot pin the new generation at links/%s",
-				names[s->at]);
+		if (!err && pin_link(dp, names[s->at], s->to_fd))
+			moat_diag_add(d, MOAT_WARNING, 0, 0,
+				      "cannot pin what %s runs at links/%s",
+				      names[s->at], names[s->at]);
 		close(s->old_fd);
 	}
+	if (entry >= 0)
+		close(entry);
 	free(done);
 	free(names);
 	return err;

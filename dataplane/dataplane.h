@@ -112,8 +112,8 @@ int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n);
 
 /*
  * Attach to @ifname: the running generation's program directly where
- * there is no libxdp dispatcher and no other interface, the entry
- * program otherwise, which a second interface also puts back on the
+ * there is no libxdp dispatcher and no other interface (and
+ * moat_dp_set_attach() allows it), the entry program otherwise, which a second interface also puts back on the
  * first (attach.c).  An interface that carries this instance's program
  * already is adopted; -EBUSY when another instance's is there.  Detach
  * removes enforcement from @ifname.  Both need a handle from
@@ -122,6 +122,21 @@ int moat_dp_set_ifaces(struct moat_dp *dp, const char *const *names, int n);
 int moat_dp_attach(struct moat_dp *dp, const char *ifname,
 		   enum moat_xdp_mode mode);
 int moat_dp_detach(struct moat_dp *dp, const char *ifname);
+
+/*
+ * How interfaces run the generation.  MOAT_ATTACH_AUTO: directly where
+ * there is no dispatcher and one interface, through the entry program
+ * elsewhere.  MOAT_ATTACH_ENTRY: always through the entry program, each
+ * frame a tail call more, each apply in force without waiting for the
+ * kernel's RCU grace period that replacing an attached program takes.
+ * Takes effect at the next attach or apply, which puts the entry in place
+ * of a generation attached directly.
+ */
+enum moat_attach {
+	MOAT_ATTACH_AUTO = 0,
+	MOAT_ATTACH_ENTRY,
+};
+void moat_dp_set_attach(struct moat_dp *dp, enum moat_attach a);
 
 /* What `moatctl status` shows. */
 struct moat_dp_iface {

@@ -79,6 +79,7 @@ struct moat_dp {
 	int ncpus;
 	uint32_t fc_log; /* the flow cache's IPv4 buckets per CPU, log2; 0: off */
 	bool fc_auto; /* fc_log is the least: big rulesets get more */
+	enum moat_attach attach; /* moat_dp_set_attach() */
 	uint64_t generation; /* running; 0: none yet */
 	int gen_fd; /* the running generation's prog, or -1 */
 	struct slotmap slots; /* the running generation's names */

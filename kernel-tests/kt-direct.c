@@ -16,7 +16,9 @@
  *   - a new handle adopts the direct attachment;
  *   - a second interface puts the entry program on both, an apply then
  *     goes through gens; with one interface left the next apply puts the
- *     generation back directly; detach leaves the interface bare.
+ *     generation back directly; told to attach the entry only
+ *     (moatd's xdp-attach entry), the next apply puts the entry there,
+ *     and back; detach leaves the interface bare.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -401,6 +403,22 @@ int main(void)
 		"%s", strerror(-err));
 	kt_check(counted_by("x1", 100), "frames counted by the new rules",
 		 "no");
+
+	/* told to attach the entry only: the next apply puts it there */
+	moat_dp_set_attach(dp, MOAT_ATTACH_ENTRY);
+	err = apply("y", "x", &d);
+	kt_check(
+		!err && runs_entry(if0) &&
+			gens_id() == prog_id(moat_dp_generation_fd(dp)),
+		"attach entry: the next apply puts the entry program in its place",
+		"%s", strerror(-err));
+	kt_check(counted_by("y1", 100), "frames counted by the new rules",
+		 "no");
+	moat_dp_set_attach(dp, MOAT_ATTACH_AUTO);
+	err = apply("x", "y", &d);
+	kt_check(!err && runs_direct(if0),
+		 "attach auto: the next apply takes it off again", "%s",
+		 strerror(-err));
 
 	err = moat_dp_detach(dp, if0);
 	kt_check(!err && attached_id(if0) == 0 && access(path, F_OK) != 0,

@@ -434,5 +434,29 @@ kt_check "apply big.rules: the summary says over capacity" "$(cat "$TMP/big.err"
 kt_eq "status: still generation 5, 6 rules" "5 6" \
 	"$(mctl --json status | jq -r '"\(.generation.generation) \(.generation.rules)"')"
 
+echo "# xdp-attach entry at a reload: the entry program in place of the generation"
+if [ "$DIRECT" = true ]; then
+	cp "$TMP/moatd.conf" "$TMP/moatd.conf.auto"
+	echo "xdp-attach entry" >>"$TMP/moatd.conf"
+	kill -HUP "$MOATD_PID"
+	kt_check "xdp-attach entry: reload makes generation 6" "see $TMP/moatd.log" \
+		kt_wait 10 generation_is 6
+	ST=$(mctl --json status)
+	GEN6_PROG=$(jq -r .generation.prog_id <<<"$ST")
+	SRV0=$(jq -r '.interfaces[] | select(.name == "srv0") | "\(.direct) \(.prog_id)"' <<<"$ST")
+	kt_check "xdp-attach entry: srv0 runs the entry program, not generation 6's" \
+		"srv0: $SRV0, generation 6: $GEN6_PROG" \
+		test "${SRV0% *}" = false -a "${SRV0#* }" != "$GEN6_PROG" -a "${SRV0#* }" -gt 0
+	kt_eq "xdp-attach entry: tcp $SRV4:8080 still echoes (rule web)" nine "$(tcp_echo 4 $SRV4 8080 nine)"
+	cp "$TMP/moatd.conf.auto" "$TMP/moatd.conf"
+	kill -HUP "$MOATD_PID"
+	kt_check "xdp-attach auto: reload makes generation 7" "see $TMP/moatd.log" \
+		kt_wait 10 generation_is 7
+	ST=$(mctl --json status)
+	kt_eq "xdp-attach auto: srv0 runs generation 7's program again" \
+		"true $(jq -r .generation.prog_id <<<"$ST")" \
+		"$(jq -r '.interfaces[] | select(.name == "srv0") | "\(.direct) \(.prog_id)"' <<<"$ST")"
+fi
+
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

@@ -400,6 +400,8 @@ static int open_dataplane(struct agent *a)
 	int ret;
 
 	ret = moat_dp_open(&o, &a->dp);
+	if (ret >= 0)
+		moat_dp_set_attach(a->dp, a->cfg.xdp_attach);
 	if (ret < 0) {
 		log_err("cannot open the data plane at %s/moat/%s: %s%s",
 			a->cfg.bpffs, a->cfg.instance, strerror(-ret),

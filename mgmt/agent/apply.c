@@ -250,13 +250,15 @@ int agent_reload(struct agent *a, struct agent_outcome *o)
 	warn_fixed(&a->cfg, nc);
 
 	ret = set_ifaces(a, nc);
+	moat_dp_set_attach(a->dp, nc->xdp_attach);
 	if (ret < 0)
 		failed(o, ret, "cannot set the interfaces: %s", strerror(-ret));
 	else
 		ret = agent_apply_file(a, nc->ruleset, o);
 	if (ret < 0) {
-		/* interfaces as they were, for the next apply */
+		/* interfaces and attachment as they were, for the next apply */
 		set_ifaces(a, &a->cfg);
+		moat_dp_set_attach(a->dp, a->cfg.xdp_attach);
 		goto out;
 	}
 
@@ -271,6 +273,7 @@ int agent_reload(struct agent *a, struct agent_outcome *o)
 	a->cfg.nifaces = nc->nifaces;
 	memcpy(a->cfg.ruleset, nc->ruleset, sizeof(nc->ruleset));
 	a->cfg.xdp_mode = nc->xdp_mode;
+	a->cfg.xdp_attach = nc->xdp_attach;
 	a->cfg.log_level = nc->log_level;
 	log_set_level(a->debug ? LOG_LEVEL_DEBUG :
 				 (enum log_level)a->cfg.log_level);

@@ -347,6 +347,17 @@ static void parse_xdp_mode(struct cursor *cur, const char *line, const char *v,
 	config_bad(cur, line, v, n, "expected auto, native or generic");
 }
 
+static void parse_xdp_attach(struct cursor *cur, const char *line,
+			     const char *v, size_t n)
+{
+	if (n == 4 && !memcmp(v, "auto", 4))
+		cur->c->xdp_attach = MOAT_ATTACH_AUTO;
+	else if (n == 5 && !memcmp(v, "entry", 5))
+		cur->c->xdp_attach = MOAT_ATTACH_ENTRY;
+	else
+		config_bad(cur, line, v, n, "expected auto or entry");
+}
+
 static void parse_log_level(struct cursor *cur, const char *line, const char *v,
 			    size_t n)
 {
@@ -378,6 +389,7 @@ static const struct key {
 	{ "state-dir", false, parse_state_dir },
 	{ "capacity", false, parse_capacity },
 	{ "xdp-mode", false, parse_xdp_mode },
+	{ "xdp-attach", false, parse_xdp_attach },
 	{ "log-level", false, parse_log_level },
 	{ "conntrack", false, parse_conntrack },
 	{ "conntrack-max", false, parse_ct_max },
@@ -484,6 +496,7 @@ static void set_defaults(struct agent_config *c)
 	strcpy(c->bpffs, "/sys/fs/bpf");
 	c->capacity = MOAT_DEFAULT_CAPACITY;
 	c->xdp_mode = MOAT_XDP_AUTO;
+	c->xdp_attach = MOAT_ATTACH_AUTO;
 	c->log_level = LOG_LEVEL_INFO;
 	c->ct.enabled = true;
 	c->ct.max = MOAT_CT_DEFAULT_MAX;
@@ -647,6 +660,11 @@ out:
 	free(text);
 	fclose(f);
 	return ret;
+}
+
+const char *config_xdp_attach_name(enum moat_attach a)
+{
+	return a == MOAT_ATTACH_ENTRY ? "entry" : "auto";
 }
 
 const char *config_xdp_mode_name(enum moat_xdp_mode m)

@@ -10,6 +10,7 @@
  *   state-dir PATH         default /var/lib/moat/INSTANCE
  *   capacity N             default 65536 rule counter slots
  *   xdp-mode auto|native|generic
+ *   xdp-attach auto|entry  default auto: the generation directly where it can
  *   log-level error|warning|info|debug
  *   conntrack yes|no       default yes
  *   conntrack-max N        default 1048576 flows
@@ -66,6 +67,7 @@ struct agent_config {
 	char state_dir[PATH_MAX];
 	uint32_t capacity;
 	enum moat_xdp_mode xdp_mode;
+	enum moat_attach xdp_attach;
 	int log_level; /* enum log_level */
 	struct moat_ct_opts ct;
 	uint32_t log_rate;
@@ -122,5 +124,6 @@ int config_load_ov(const char *path, const struct config_overrides *ov,
 		   struct agent_config *c, struct config_errors *errs);
 
 const char *config_xdp_mode_name(enum moat_xdp_mode m);
+const char *config_xdp_attach_name(enum moat_attach a);
 
 #endif /* MOAT_AGENT_CONFIG_H */

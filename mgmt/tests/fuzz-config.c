@@ -96,9 +96,10 @@ static char *print_config(const struct agent_config *c, size_t *len)
 		fprintf(f, "%s%s", i ? "," : "", c->ifaces[i]);
 	fprintf(f,
 		"\nruleset %s\nbpffs %s\nsocket %s\nstate-dir %s\n"
-		"capacity %u\nxdp-mode %s\nlog-level %s\n",
+		"capacity %u\nxdp-mode %s\nxdp-attach %s\nlog-level %s\n",
 		c->ruleset, c->bpffs, c->socket, c->state_dir, c->capacity,
 		config_xdp_mode_name(c->xdp_mode),
+		config_xdp_attach_name(c->xdp_attach),
 		log_level_name(c->log_level));
 	fprintf(f, "conntrack %s\nconntrack-max %u\nlog-rate %u\n",
 		c->ct.off ? "no" : "yes", c->ct.max, c->log_rate);

@@ -48,6 +48,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.state_dir, "/var/lib/moat/default");
 	assert_int_equal(c.capacity, MOAT_DEFAULT_CAPACITY);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_AUTO);
+	assert_int_equal(c.xdp_attach, MOAT_ATTACH_AUTO);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_true(c.ct.enabled);
 	assert_int_equal(c.ct.max, MOAT_CT_DEFAULT_MAX);
@@ -70,6 +71,7 @@ static void test_every_key(void **state)
 		 "state-dir /var/tmp/moat x\n"
 		 "capacity 1048576\n"
 		 "xdp-mode generic\n"
+		 "xdp-attach entry\n"
 		 "conntrack no\n"
 		 "conntrack-max 2048\n"
 		 "conntrack-timeout tcp-established=3600, udp=5,icmp=1 \n"
@@ -94,6 +96,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.state_dir, "/var/tmp/moat x");
 	assert_int_equal(c.capacity, 1048576);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_GENERIC);
+	assert_int_equal(c.xdp_attach, MOAT_ATTACH_ENTRY);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 }
 
@@ -294,31 +297,43 @@ static const struct bad_case {
 	  { F ":3:10: capacity is not a number from 64 to 16777216: '-1'" } },
 	{ MIN "xdp-mode offload\n",
 	  { F ":3:10: expected auto, native or generic: 'offload'" } },
+	{ MIN "xdp-attach direct\n",
+	  { F ":3:12: expected auto or entry: 'direct'" } },
 	{ MIN "conntrack maybe\n", { F ":3:11: expected yes or no: 'maybe'" } },
 	{ MIN "counters-interval 0\n",
-	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '0'" } },
+	  { F
+	    ":3:19: counters-interval is not a number of seconds from 1 to 3600: '0'" } },
 	{ MIN "counters-interval 3601\n",
-	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '3601'" } },
+	  { F
+	    ":3:19: counters-interval is not a number of seconds from 1 to 3600: '3601'" } },
 	{ MIN "counters-interval 1m\n",
-	  { F ":3:19: counters-interval is not a number of seconds from 1 to 3600: '1m'" } },
+	  { F
+	    ":3:19: counters-interval is not a number of seconds from 1 to 3600: '1m'" } },
 	{ MIN "flow-cache 3\n",
-	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: '3'" } },
+	  { F
+	    ":3:12: flow-cache is not auto, off or a number from 4 to 20: '3'" } },
 	{ MIN "flow-cache 21\n",
-	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: '21'" } },
+	  { F
+	    ":3:12: flow-cache is not auto, off or a number from 4 to 20: '21'" } },
 	{ MIN "flow-cache yes\n",
-	  { F ":3:12: flow-cache is not auto, off or a number from 4 to 20: 'yes'" } },
+	  { F
+	    ":3:12: flow-cache is not auto, off or a number from 4 to 20: 'yes'" } },
 	{ MIN "log-rate 0\n",
 	  { F ":3:10: log-rate is not a number from 1 to 1000000: '0'" } },
 	{ MIN "conntrack-max 1023\n",
-	  { F ":3:15: conntrack-max is not a number from 1024 to 67108864: '1023'" } },
+	  { F
+	    ":3:15: conntrack-max is not a number from 1024 to 67108864: '1023'" } },
 	{ MIN "conntrack-timeout udp\n",
 	  { F ":3:19: expected CLASS=SECONDS: 'udp'" } },
 	{ MIN "conntrack-timeout udp=30, tcp=5\n",
-	  { F ":3:27: unknown timeout, expected tcp-syn, tcp-established, tcp-fin, tcp-close, udp, udp-replied, icmp or other: 'tcp'" } },
+	  { F
+	    ":3:27: unknown timeout, expected tcp-syn, tcp-established, tcp-fin, tcp-close, udp, udp-replied, icmp or other: 'tcp'" } },
 	{ MIN "conntrack-timeout udp=0\n",
-	  { F ":3:23: timeout is not a number of seconds from 1 to 2592000: '0'" } },
+	  { F
+	    ":3:23: timeout is not a number of seconds from 1 to 2592000: '0'" } },
 	{ MIN "conntrack-timeout icmp=\n",
-	  { F ":3:24: timeout is not a number of seconds from 1 to 2592000: ''" } },
+	  { F
+	    ":3:24: timeout is not a number of seconds from 1 to 2592000: ''" } },
 	{ MIN "log-level verbose\n",
 	  { F ":3:11: expected error, warning, info or debug: 'verbose'" } },
 	{ MIN "controlplane 10.0.0.1:0\ncontrolplane-ca " PIN "\n",
@@ -328,25 +343,35 @@ static const struct bad_case {
 	{ MIN "controlplane [::1]8443\ncontrolplane-ca " PIN "\n",
 	  { F ":3:19: expected ':PORT' after ']': '8443'" } },
 	{ MIN "controlplane -cp:1\ncontrolplane-ca " PIN "\n",
-	  { F ":3:14: expected a host name or address, as HOST[:PORT] or [IPV6]:PORT: '-cp'" } },
+	  { F
+	    ":3:14: expected a host name or address, as HOST[:PORT] or [IPV6]:PORT: '-cp'" } },
 	{ MIN "controlplane cp\n",
-	  { F ": 'controlplane' needs 'controlplane-ca' (the control plane's CA fingerprint, sha256:...; moat-controlplane prints it)" } },
+	  { F
+	    ": 'controlplane' needs 'controlplane-ca' (the control plane's CA fingerprint, sha256:...; moat-controlplane prints it)" } },
 	{ MIN "controlplane cp\ncontrolplane-ca sha256:abc\n",
-	  { F ":4:17: expected sha256: and 64 hex digits, as moat-controlplane prints it: 'sha256:abc'" } },
+	  { F
+	    ":4:17: expected sha256: and 64 hex digits, as moat-controlplane prints it: 'sha256:abc'" } },
 	{ MIN "install-token-file t\n",
-	  { F ": 'controlplane-ca' and 'install-token-file' need 'controlplane' (HOST[:PORT])" } },
+	  { F
+	    ": 'controlplane-ca' and 'install-token-file' need 'controlplane' (HOST[:PORT])" } },
 	{ MIN "user 0day\n",
-	  { F ":3:6: bad user name (1-32 of a-z 0-9 _ -, starting with a letter or _): '0day'" } },
+	  { F
+	    ":3:6: bad user name (1-32 of a-z 0-9 _ -, starting with a letter or _): '0day'" } },
 	{ MIN "metrics-listen 9101\n",
-	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '9101'" } },
+	  { F
+	    ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '9101'" } },
 	{ MIN "metrics-listen :9101\n",
-	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: ':9101'" } },
+	  { F
+	    ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: ':9101'" } },
 	{ MIN "metrics-listen localhost:9101\n",
-	  { F ":3:16: not an IPv4 address (a name is not taken: give the address): 'localhost'" } },
+	  { F
+	    ":3:16: not an IPv4 address (a name is not taken: give the address): 'localhost'" } },
 	{ MIN "metrics-listen ::1:9101\n",
-	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '::1:9101'" } },
+	  { F
+	    ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '::1:9101'" } },
 	{ MIN "metrics-listen [::1]\n",
-	  { F ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '[::1]'" } },
+	  { F
+	    ":3:16: expected ADDRESS:PORT or [IPV6]:PORT, such as 127.0.0.1:9101: '[::1]'" } },
 	{ MIN "metrics-listen [1.2.3.4]:80\n",
 	  { F ":3:17: not an IPv6 address: '1.2.3.4'" } },
 	{ MIN "metrics-listen 127.0.0.1:0\n",

@@ -464,7 +464,12 @@ void report_apply_table(const struct apply_report *r, FILE *f)
 		"the new ruleset, checked against the target;\n"
 		"e2e: text + wall, the switch's grace period and the old "
 		"generation's cleanup included;\n"
-		"moat+Nif: moat attached to N interfaces (--attach);\n"
 		"a peer's figures are its install (text to enforcement);\n"
 		"RSS after the last apply (peak in the JSON)\n");
+	for (int i = 0; i < r->nrows; i++)
+		if (!strncmp(r->rows[i].system, "moat+", 5)) {
+			fprintf(f,
+				"moat+Nif: moat attached to N interfaces (--attach)\n");
+			break;
+		}
 }

@@ -287,6 +287,31 @@ static void apply_time_peers(void)
 	unlink(apply_json);
 }
 
+/* --attach: applies with moat on interfaces, as moatd's; a bad N refused */
+static void apply_time_attach(void)
+{
+	char *args[] = { "apply-time", "--rules", "1000",   "--reps",	"2",
+			 "--attach",   "1",	  "--json", apply_json, NULL };
+	char *bad[] = { "apply-time", "--attach", "3", NULL };
+	const struct json *r;
+	struct json rep;
+
+	optind = 0;
+	kt_check(cmd_apply_time(9, args) == 0, "apply-time --attach 1 runs",
+		 "exit != 0");
+	load(apply_json, &rep);
+	r = find(&rep, "rows", "system", "moat+1if", 1000);
+	kt_check(r && json_num(json_get(r, "reps"), 0) == 2 &&
+			 json_num(json_get(r, "enforced_ms"), 0) > 0,
+		 "applies on an attached interface are timed (row moat+1if)",
+		 "row missing or not timed");
+	json_free(&rep);
+	unlink(apply_json);
+	optind = 0;
+	kt_check(cmd_apply_time(3, bad) == BENCH_EXIT_USAGE,
+		 "apply-time --attach 3: a usage error", "another exit status");
+}
+
 /* test-run: the classifier alone, and a cache hit where there is a cache */
 static void test_run(void)
 {
@@ -475,6 +500,7 @@ int main(void)
 		return 1;
 	peers_scenario();
 	apply_time_peers();
+	apply_time_attach();
 	given_interfaces();
 	test_run();
 	cache_warm_up();

@@ -196,11 +196,30 @@ static void moat_teardown(struct bench_run *run, struct bench_case *c)
 	c->res->has_fc = now.counted && (now.buckets4 || now.entries6);
 }
 
-static int moat_setup(struct bench_run *run, struct bench_case *c)
+/* The run's instance, attached the way @a says at each round. */
+static int moat_attached(struct bench_run *run, struct bench_case *c,
+			 enum moat_attach a)
 {
 	struct receiver *moat;
+	int ret = bench_run_moat(run, &moat);
 
-	return bench_run_moat(run, &moat) ?: moat_apply_case(run, c, moat);
+	if (!ret)
+		moat_dp_set_attach(rx_moat_dp(moat), a);
+	return ret ?: moat_apply_case(run, c, moat);
+}
+
+static int moat_setup(struct bench_run *run, struct bench_case *c)
+{
+	return moat_attached(run, c, MOAT_ATTACH_AUTO);
+}
+
+/*
+ * The same instance through its entry program, as moatd's xdp-attach
+ * entry runs it: the tail call's cost beside moat's case.
+ */
+static int entry_setup(struct bench_run *run, struct bench_case *c)
+{
+	return moat_attached(run, c, MOAT_ATTACH_ENTRY);
 }
 
 static int nocache_setup(struct bench_run *run, struct bench_case *c)
@@ -265,6 +284,13 @@ const struct scenario bench_scenarios[] = {
 	  .flags = SC_EACH_COUNT,
 	  .by_default = true,
 	  .setup = moat_setup,
+	  .teardown = moat_teardown },
+	{ .name = "moat-entry",
+	  .system = "moat-entry",
+	  .summary = "moat through its entry program (xdp-attach entry), "
+		     "where moat runs the generation directly",
+	  .flags = SC_EACH_COUNT,
+	  .setup = entry_setup,
 	  .teardown = moat_teardown },
 	{ .name = "floor",
 	  .system = "floor",

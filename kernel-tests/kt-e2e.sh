@@ -274,14 +274,11 @@ GEN1_PROG=$(jq -r .generation.prog_id <<<"$ST")
 ENTRY_PROG=$(jq -r '.interfaces[] | select(.name == "srv0") | .prog_id' <<<"$ST")
 kt_check "status: program ids" "generation $GEN1_PROG, srv0 $ENTRY_PROG" \
 	test "$GEN1_PROG" -gt 0 -a "$ENTRY_PROG" -gt 0
-# one interface and no dispatcher: srv0 runs the generation itself
-# (docs/architecture.md, "Attachment"); under a dispatcher, the entry
-DIRECT=$(jq -r '(.features.dispatcher | not)' <<<"$ST")
-kt_eq "status: srv0 direct unless a dispatcher runs" "$DIRECT" \
-	"$(jq -r '.interfaces[] | select(.name == "srv0") | .direct' <<<"$ST")"
-if [ "$DIRECT" = true ]; then
-	kt_eq "status: srv0 runs generation 1's program" "$GEN1_PROG" "$ENTRY_PROG"
-fi
+# xdp-attach entry, moatd's default: srv0 runs the entry program, which
+# hands frames to the generation (docs/architecture.md, "Attachment")
+kt_eq "status: srv0 runs the entry program, not generation 1's" "false yes" \
+	"$(jq -r '.interfaces[] | select(.name == "srv0") | .direct' <<<"$ST") $([ "$ENTRY_PROG" != "$GEN1_PROG" ] && echo yes)"
+DIRECT=false
 
 # Both ends count from here: nothing left cli0 before it was up.
 nft_setup || kt_skip "nft cannot count cli0's egress (see above; the kernel needs CONFIG_NETFILTER_EGRESS)"
@@ -434,28 +431,29 @@ kt_check "apply big.rules: the summary says over capacity" "$(cat "$TMP/big.err"
 kt_eq "status: still generation 5, 6 rules" "5 6" \
 	"$(mctl --json status | jq -r '"\(.generation.generation) \(.generation.rules)"')"
 
-echo "# xdp-attach entry at a reload: the entry program in place of the generation"
-if [ "$DIRECT" = true ]; then
-	cp "$TMP/moatd.conf" "$TMP/moatd.conf.auto"
-	echo "xdp-attach entry" >>"$TMP/moatd.conf"
+echo "# xdp-attach auto at a reload: the generation directly, then the entry again"
+# only where libxdp's dispatcher cannot load (under it, always the entry)
+if [ "$(mctl --json status | jq -r .features.dispatcher)" = false ]; then
+	cp "$TMP/moatd.conf" "$TMP/moatd.conf.entry"
+	echo "xdp-attach auto" >>"$TMP/moatd.conf"
 	kill -HUP "$MOATD_PID"
-	kt_check "xdp-attach entry: reload makes generation 6" "see $TMP/moatd.log" \
+	kt_check "xdp-attach auto: reload makes generation 6" "see $TMP/moatd.log" \
 		kt_wait 10 generation_is 6
 	ST=$(mctl --json status)
-	GEN6_PROG=$(jq -r .generation.prog_id <<<"$ST")
-	SRV0=$(jq -r '.interfaces[] | select(.name == "srv0") | "\(.direct) \(.prog_id)"' <<<"$ST")
-	kt_check "xdp-attach entry: srv0 runs the entry program, not generation 6's" \
-		"srv0: $SRV0, generation 6: $GEN6_PROG" \
-		test "${SRV0% *}" = false -a "${SRV0#* }" != "$GEN6_PROG" -a "${SRV0#* }" -gt 0
-	kt_eq "xdp-attach entry: tcp $SRV4:8080 still echoes (rule web)" nine "$(tcp_echo 4 $SRV4 8080 nine)"
-	cp "$TMP/moatd.conf.auto" "$TMP/moatd.conf"
-	kill -HUP "$MOATD_PID"
-	kt_check "xdp-attach auto: reload makes generation 7" "see $TMP/moatd.log" \
-		kt_wait 10 generation_is 7
-	ST=$(mctl --json status)
-	kt_eq "xdp-attach auto: srv0 runs generation 7's program again" \
+	kt_eq "xdp-attach auto: srv0 runs generation 6's program itself" \
 		"true $(jq -r .generation.prog_id <<<"$ST")" \
 		"$(jq -r '.interfaces[] | select(.name == "srv0") | "\(.direct) \(.prog_id)"' <<<"$ST")"
+	kt_eq "xdp-attach auto: tcp $SRV4:8080 still echoes (rule web)" nine "$(tcp_echo 4 $SRV4 8080 nine)"
+	cp "$TMP/moatd.conf.entry" "$TMP/moatd.conf"
+	kill -HUP "$MOATD_PID"
+	kt_check "xdp-attach entry: reload makes generation 7" "see $TMP/moatd.log" \
+		kt_wait 10 generation_is 7
+	ST=$(mctl --json status)
+	GEN7_PROG=$(jq -r .generation.prog_id <<<"$ST")
+	SRV0=$(jq -r '.interfaces[] | select(.name == "srv0") | "\(.direct) \(.prog_id)"' <<<"$ST")
+	kt_check "xdp-attach entry: srv0 runs the entry program again, not generation 7's" \
+		"srv0: $SRV0, generation 7: $GEN7_PROG" \
+		test "${SRV0% *}" = false -a "${SRV0#* }" != "$GEN7_PROG" -a "${SRV0#* }" -gt 0
 fi
 
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running

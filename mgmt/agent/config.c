@@ -496,7 +496,8 @@ static void set_defaults(struct agent_config *c)
 	strcpy(c->bpffs, "/sys/fs/bpf");
 	c->capacity = MOAT_DEFAULT_CAPACITY;
 	c->xdp_mode = MOAT_XDP_AUTO;
-	c->xdp_attach = MOAT_ATTACH_AUTO;
+	/* the grace period of a replace costs every apply; see moatd.md */
+	c->xdp_attach = MOAT_ATTACH_ENTRY;
 	c->log_level = LOG_LEVEL_INFO;
 	c->ct.enabled = true;
 	c->ct.max = MOAT_CT_DEFAULT_MAX;

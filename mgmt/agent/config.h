@@ -10,7 +10,7 @@
  *   state-dir PATH         default /var/lib/moat/INSTANCE
  *   capacity N             default 65536 rule counter slots
  *   xdp-mode auto|native|generic
- *   xdp-attach auto|entry  default auto: the generation directly where it can
+ *   xdp-attach entry|auto  default entry; auto: the generation directly where it can
  *   log-level error|warning|info|debug
  *   conntrack yes|no       default yes
  *   conntrack-max N        default 1048576 flows

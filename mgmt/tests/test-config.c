@@ -48,7 +48,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.state_dir, "/var/lib/moat/default");
 	assert_int_equal(c.capacity, MOAT_DEFAULT_CAPACITY);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_AUTO);
-	assert_int_equal(c.xdp_attach, MOAT_ATTACH_AUTO);
+	assert_int_equal(c.xdp_attach, MOAT_ATTACH_ENTRY);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_true(c.ct.enabled);
 	assert_int_equal(c.ct.max, MOAT_CT_DEFAULT_MAX);
@@ -71,7 +71,7 @@ static void test_every_key(void **state)
 		 "state-dir /var/tmp/moat x\n"
 		 "capacity 1048576\n"
 		 "xdp-mode generic\n"
-		 "xdp-attach entry\n"
+		 "xdp-attach auto\n"
 		 "conntrack no\n"
 		 "conntrack-max 2048\n"
 		 "conntrack-timeout tcp-established=3600, udp=5,icmp=1 \n"
@@ -96,7 +96,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.state_dir, "/var/tmp/moat x");
 	assert_int_equal(c.capacity, 1048576);
 	assert_int_equal(c.xdp_mode, MOAT_XDP_GENERIC);
-	assert_int_equal(c.xdp_attach, MOAT_ATTACH_ENTRY);
+	assert_int_equal(c.xdp_attach, MOAT_ATTACH_AUTO);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 }
 

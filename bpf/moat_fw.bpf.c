@@ -975,7 +975,7 @@ static __always_inline struct moat_fc6 *moat_fc6_either(const struct moat_key *k
 
 /*
  * The common frame, worked out in registers: an untagged IPv4 or IPv6
- * TCP or UDP frame (moat_parse_common4/6()) that a small ruleset,
+ * TCP, UDP or ICMP frame (moat_parse_common4/6()) that a small ruleset,
  * compiled into the program, classifies, or whose flow has its entry in
  * either of its places in the cache; and whose answer asks for nothing but
  * counting.  Its action, or -1 for anything else, and then nothing has

@@ -336,22 +336,26 @@ static __always_inline int moat_parse_ipv6(const struct moat_frame *f,
 
 /*
  * The transport bytes a common frame's @proto needs after its IP header
- * at @l4 (UDP's header, TCP's up to its flags), or 0 for a protocol, or a
- * TCP header cut short, that goes the general way.
+ * at @l4 (UDP's header, TCP's up to its flags, ICMP's type and code; the
+ * family's ICMP is @icmp), or 0 for a protocol, or a TCP header cut
+ * short, that goes the general way.  The caller has checked that 8
+ * bytes follow the IP header.
  */
-static __always_inline __u32 moat_common_need(__u8 proto, const __u8 *l4,
-					      const __u8 *end)
+static __always_inline __u32 moat_common_need(__u8 proto, __u8 icmp,
+					      const __u8 *l4, const __u8 *end)
 {
 	if (proto == 17)
 		return 8;
 	if (proto == 6 && l4 + 14 <= end)
 		return 20;
+	if (proto == icmp)
+		return 4;
 	return 0;
 }
 
 /*
  * The common frame, with as few tests as will do: untagged IPv4 without
- * options, not a fragment, TCP or UDP, its headers whole.  1 when @k is
+ * options, not a fragment, TCP, UDP or ICMP, its headers whole.  1 when @k is
  * filled in, exactly as moat_parse_walk() fills it; 0 otherwise, and @k
  * is untouched.  (The XDP program's short way runs on this alone: the
  * key's fields stay in registers.)
@@ -370,7 +374,7 @@ static __always_inline int moat_parse_common4(const struct moat_frame *f,
 	    (moat_be16(ip + 6) & 0x3fff))
 		return 0;
 	proto = ip[9];
-	need = moat_common_need(proto, ip + 20, f->end);
+	need = moat_common_need(proto, 1, ip + 20, f->end);
 	if (!need)
 		return 0;
 	tot = moat_be16(ip + 2);
@@ -386,7 +390,11 @@ static __always_inline int moat_parse_common4(const struct moat_frame *f,
 	return 1;
 }
 
-/* The same for IPv6: untagged, TCP or UDP right after the fixed header. */
+/*
+ * The same for IPv6: untagged, TCP, UDP or ICMPv6 right after the fixed
+ * header.  Neighbour discovery (ICMPv6 133-137) goes the general way,
+ * which always passes it.
+ */
 static __always_inline int moat_parse_common6(const struct moat_frame *f,
 					      struct moat_key *k)
 {
@@ -399,8 +407,8 @@ static __always_inline int moat_parse_common6(const struct moat_frame *f,
 	if (moat_be16(f->data + 12) != MOAT_ETH_P_IPV6 || (ip[0] >> 4) != 6)
 		return 0;
 	proto = ip[6];
-	need = moat_common_need(proto, ip + 40, f->end);
-	if (!need)
+	need = moat_common_need(proto, 58, ip + 40, f->end);
+	if (!need || (proto == 58 && ip[40] >= 133 && ip[40] <= 137))
 		return 0;
 	plen = moat_be16(ip + 4);
 	if (plen < need || ip + 40 + plen > f->end)

@@ -95,34 +95,64 @@ struct near_case {
 static const struct near_case near[] = {
 	{ "udp", V4(PORTS, .proto = 17), 1 },
 	{ "tcp syn", V4(PORTS, .proto = 6, .tcp_flags = 0x02), 1 },
-	{ "tcp, payload", V4(PORTS, .proto = 6, .tcp_flags = 0x18, .payload = 100), 1 },
+	{ "tcp, payload",
+	  V4(PORTS, .proto = 6, .tcp_flags = 0x18, .payload = 100), 1 },
 	{ "udp, payload", V4(PORTS, .proto = 17, .payload = 1000), 1 },
-	{ "icmp", V4(.proto = 1, .sport = 8, .dport = 0), 0 },
+	{ "icmp", V4(.proto = 1, .sport = 8, .dport = 0), 1 },
+	{ "icmp, unreachable", V4(.proto = 1, .sport = 3, .dport = 3), 1 },
+	{ "icmp, options", V4(.proto = 1, .sport = 8, .ip_options = 8), 0 },
+	{ "icmp, fragment",
+	  V4(.proto = 1, .sport = 8, .fragment = true, .more_fragments = true),
+	  0 },
+	/* ICMP's 4 bytes whole, but not the 8 the short way looks for */
+	{ "icmp, 38 bytes", V4(.proto = 1, .sport = 8, .truncate = 38), 0 },
 	{ "sctp", V4(PORTS, .proto = 132), 0 },
 	{ "gre", V4(PORTS, .proto = 47), 0 },
 	{ "udp, options", V4(PORTS, .proto = 17, .ip_options = 4), 0 },
 	{ "tcp, options", V4(PORTS, .proto = 6, .ip_options = 40), 0 },
-	{ "udp, first fragment", V4(PORTS, .proto = 17, .fragment = true, .more_fragments = true), 0 },
-	{ "udp, middle fragment", V4(PORTS, .proto = 17, .fragment = true, .frag_offset = 3, .more_fragments = true), 0 },
-	{ "udp, last fragment", V4(PORTS, .proto = 17, .fragment = true, .frag_offset = 3), 0 },
+	{ "udp, first fragment",
+	  V4(PORTS, .proto = 17, .fragment = true, .more_fragments = true), 0 },
+	{ "udp, middle fragment",
+	  V4(PORTS, .proto = 17, .fragment = true, .frag_offset = 3,
+	     .more_fragments = true),
+	  0 },
+	{ "udp, last fragment",
+	  V4(PORTS, .proto = 17, .fragment = true, .frag_offset = 3), 0 },
 	{ "udp, tagged", V4(PORTS, .proto = 17, .nvlan = 1, .vlan = { 7 }), 0 },
-	{ "tcp, two tags", V4(PORTS, .proto = 6, .nvlan = 2, .vlan = { 7, 8 }, .vlan_8021ad = true), 0 },
+	{ "tcp, two tags",
+	  V4(PORTS, .proto = 6, .nvlan = 2, .vlan = { 7, 8 },
+	     .vlan_8021ad = true),
+	  0 },
 	/* shorter than the IPv4 header says */
 	{ "tcp, cut short", V4(PORTS, .proto = 6, .truncate = 53), 0 },
-	{ "udp, cut short", V4(PORTS, .proto = 17, .payload = 10, .truncate = 51), 0 },
+	{ "udp, cut short",
+	  V4(PORTS, .proto = 17, .payload = 10, .truncate = 51), 0 },
 	/* UDP without padding: whole at 42 bytes; and a byte short */
 	{ "udp, 42 bytes", V4(PORTS, .proto = 17, .truncate = 42), 1 },
 	{ "udp, 41 bytes", V4(PORTS, .proto = 17, .truncate = 41), 0 },
 	{ "udp6", V6(PORTS, .proto = 17), 1 },
 	{ "tcp6 syn", V6(PORTS, .proto = 6, .tcp_flags = 0x02), 1 },
-	{ "tcp6, payload", V6(PORTS, .proto = 6, .tcp_flags = 0x18, .payload = 200), 1 },
-	{ "icmpv6 echo", V6(.proto = 58, .sport = 128), 0 },
+	{ "tcp6, payload",
+	  V6(PORTS, .proto = 6, .tcp_flags = 0x18, .payload = 200), 1 },
+	{ "icmpv6 echo", V6(.proto = 58, .sport = 128), 1 },
+	{ "icmpv6 packet too big", V6(.proto = 58, .sport = 2), 1 },
+	{ "icmpv6 router solicitation", V6(.proto = 58, .sport = 133), 0 },
 	{ "icmpv6 neighbour solicitation", V6(.proto = 58, .sport = 135), 0 },
+	{ "icmpv6 redirect", V6(.proto = 58, .sport = 137), 0 },
+	{ "icmpv6 138", V6(.proto = 58, .sport = 138), 1 },
+	{ "icmp in IPv6", V6(.proto = 1, .sport = 8), 0 },
+	{ "icmpv6 in IPv4", V4(.proto = 58, .sport = 128), 0 },
 	{ "sctp6", V6(PORTS, .proto = 132), 0 },
-	{ "udp6, hop-by-hop options", V6(PORTS, .proto = 17, .ext = { 0 }, .next = 1), 0 },
-	{ "tcp6, routing and destination options", V6(PORTS, .proto = 6, .ext = { 43, 60 }, .next = 2), 0 },
-	{ "udp6, first fragment", V6(PORTS, .proto = 17, .ext = { 44 }, .next = 1, .fragment = true, .more_fragments = true), 0 },
-	{ "udp6, tagged", V6(PORTS, .proto = 17, .nvlan = 1, .vlan = { 9 }), 0 },
+	{ "udp6, hop-by-hop options",
+	  V6(PORTS, .proto = 17, .ext = { 0 }, .next = 1), 0 },
+	{ "tcp6, routing and destination options",
+	  V6(PORTS, .proto = 6, .ext = { 43, 60 }, .next = 2), 0 },
+	{ "udp6, first fragment",
+	  V6(PORTS, .proto = 17, .ext = { 44 }, .next = 1, .fragment = true,
+	     .more_fragments = true),
+	  0 },
+	{ "udp6, tagged", V6(PORTS, .proto = 17, .nvlan = 1, .vlan = { 9 }),
+	  0 },
 	{ "udp6, 61 bytes", V6(PORTS, .proto = 17, .truncate = 61), 0 },
 	{ "tcp6, cut short", V6(PORTS, .proto = 6, .truncate = 73), 0 },
 	/* a TCP header the IP header promises and the frame cuts short */
@@ -151,19 +181,21 @@ static void test_near_misses(void **state)
 
 /* Header fields the short way tests, where a changed byte matters. */
 static const size_t touchy[] = {
-	12, 13,		/* ethertype */
-	14,		/* version (and IPv4's header length) */
-	16, 17,		/* IPv4's total length */
-	18, 19,		/* IPv6's payload length */
-	20, 21,		/* IPv4's flags and fragment offset; IPv6's next header */
-	23,		/* IPv4's protocol */
+	12, 13, /* ethertype */
+	14, /* version (and IPv4's header length) */
+	16, 17, /* IPv4's total length */
+	18, 19, /* IPv6's payload length */
+	20, 21, /* IPv4's flags and fragment offset; IPv6's next header */
+	23, /* IPv4's protocol */
+	54, /* ICMPv6's type right after IPv6's header */
 };
 
 static void test_random_frames(void **state)
 {
-	static const uint8_t values[] = { 0x00, 0x01, 0x06, 0x08, 0x11, 0x14,
-					  0x1c, 0x20, 0x3f, 0x40, 0x45, 0x46,
-					  0x80, 0xff };
+	static const uint8_t values[] = { 0x00, 0x01, 0x06, 0x08, 0x11,
+					  0x14, 0x1c, 0x20, 0x3a, 0x3f,
+					  0x40, 0x45, 0x46, 0x80, 0x84,
+					  0x85, 0x89, 0x8a, 0xff };
 	uint8_t buf[MOAT_FRAME_MAX], mut[MOAT_FRAME_MAX];
 	char what[64];
 	size_t taken = 0, all = 0;
@@ -202,7 +234,7 @@ static void test_random_frames(void **state)
 	}
 	/*
 	 * Not a vacuous pass: a fifth or more of randgen's frames are plain
-	 * TCP and UDP (the rest: ICMP, other protocols, options, extension
+	 * TCP, UDP and ICMP (the rest: other protocols, options, extension
 	 * headers, fragments, tags, ARP, broken frames).
 	 */
 	fprintf(stderr, "%zu of %zu random frames took the short way; %zu of %zu frames in all\n",

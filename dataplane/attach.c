@@ -88,6 +88,104 @@ struct moat_prog {
 	enum xdp_attach_mode mode;
 };
 
+#ifdef MOAT_LIBXDP_LEAKS_FDS
+/*
+ * The descriptors of BPF programs this process holds, sorted (readdir's
+ * order is not): *@out, their number returned, or -1.
+ */
+static int prog_fds(int **out)
+{
+	char path[PATH_MAX], target[64];
+	int *v = NULL, *w, n = 0;
+	struct dirent *e;
+	DIR *dir;
+
+	*out = NULL;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		ssize_t len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, "anon_inode:bpf-prog"))
+			continue;
+		w = realloc(v, (size_t)(n + 1) * sizeof(*v));
+		if (!w) {
+			free(v);
+			closedir(dir);
+			return -1;
+		}
+		v = w;
+		v[n++] = atoi(e->d_name);
+	}
+	closedir(dir);
+	*out = v;
+	return n;
+}
+
+static bool has_fd(const int *v, int n, int fd)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == fd)
+			return true;
+	return false;
+}
+
+static bool mp_holds(const struct xdp_multiprog *mp, int fd)
+{
+	struct xdp_program *p = NULL;
+
+	if (libxdp_get_error(mp) || !mp)
+		return false;
+	if (xdp_program__fd(xdp_multiprog__main_prog(mp)) == fd ||
+	    xdp_program__fd(xdp_multiprog__hw_prog(mp)) == fd)
+		return true;
+	while ((p = xdp_multiprog__next_prog(p, mp)))
+		if (xdp_program__fd(p) == fd)
+			return true;
+	return false;
+}
+#endif
+
+/*
+ * What runs on @ifindex, as libxdp reads it.  libxdp before 1.4.1 opens
+ * each program by id (or pin), keeps a duplicate and never closes the
+ * first descriptor (fixed upstream in xdp-tools 48ad94b): one more open
+ * descriptor for every read, and where the program is a generation, the
+ * generation and its maps kept in memory after they retire.  Here every
+ * program descriptor that appeared during the read and that the result
+ * does not hold is closed again.  That takes no other thread of the
+ * process opening a BPF program during the read: moatd, moatctl and
+ * moat-bench read interfaces from one thread, and open programs nowhere
+ * else meanwhile.
+ */
+static struct xdp_multiprog *multiprog_get(int ifindex)
+{
+	struct xdp_multiprog *mp;
+#ifdef MOAT_LIBXDP_LEAKS_FDS
+	int *before, *after, nb = prog_fds(&before), na;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	na = nb < 0 ? -1 : prog_fds(&after);
+	for (int i = 0; i < na; i++)
+		if (!has_fd(before, nb, after[i]) && !mp_holds(mp, after[i]))
+			close(after[i]);
+	free(before);
+	if (na >= 0)
+		free(after);
+#else
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+#endif
+	return mp;
+}
+
 static void prog_close(struct moat_prog *f)
 {
 	xdp_multiprog__close(f->mp);
@@ -102,7 +200,7 @@ static void prog_close(struct moat_prog *f)
  */
 static int find_prog(const struct moat_dp *dp, int ifindex, struct moat_prog *f)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_multiprog *mp = multiprog_get(ifindex);
 	struct xdp_program *p = NULL;
 	const char *name;
 
@@ -255,8 +353,11 @@ static int try_attach(struct moat_dp *dp, int ifindex,
 		moat_entry__destroy(skel);
 		return err;
 	}
-	/* the attachment holds the program; the object is no longer needed */
-	*out = xdp_program__from_fd(dup(xdp_program__fd(prog)));
+	/*
+	 * The attachment holds the program; the object is no longer needed.
+	 * (xdp_program__from_fd() takes a duplicate of the descriptor.)
+	 */
+	*out = xdp_program__from_fd(xdp_program__fd(prog));
 	xdp_program__close(prog);
 	moat_entry__destroy(skel);
 	return libxdp_get_error(*out);

@@ -7,7 +7,8 @@
  * peer) while rulesets are swapped:
  *
  *   - the one interface runs the generation itself, the new one after
- *     every apply, and every frame is counted by one generation's rule
+ *     every apply, the applies leave no descriptor open and no retired
+ *     generation alive, and every frame is counted by one generation's rule
  *     (as in kt-swap: ruleset A counts flow i as xi, B as yi; a frame
  *     anywhere else was misclassified), none lost;
  *   - an apply whose switch the kernel refuses (MOAT_FAULT=switch)
@@ -22,6 +23,7 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/bpf.h>
@@ -169,6 +171,67 @@ static uint32_t gens_id(void)
 	return id;
 }
 
+/* Descriptors this process holds. */
+static int open_fds(void)
+{
+	struct dirent *e;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n - 1; /* the directory's own */
+}
+
+/* Live programs that use the instance's rule counters: its generations. */
+static int live_generations(void)
+{
+	char path[512];
+	struct bpf_map_info mi = {};
+	uint32_t len = sizeof(mi), id = 0, counters;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/rule_counters", moat_dp_pin_root(dp));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	counters = bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
+	close(fd);
+	while (counters && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info pi = {};
+		uint32_t ids[64], plen = sizeof(pi);
+
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		pi.nr_map_ids = 64;
+		pi.map_ids = (uint64_t)(unsigned long)ids;
+		if (!bpf_obj_get_info_by_fd(fd, &pi, &plen))
+			for (uint32_t i = 0; i < pi.nr_map_ids && i < 64; i++)
+				n += ids[i] == counters;
+		close(fd);
+	}
+	return n;
+}
+
+/*
+ * The instance's generations still alive, after the kernel has had a
+ * moment to free the retired ones (an RCU grace period and a work item).
+ */
+static int settled_generations(void)
+{
+	int n = live_generations();
+
+	for (int i = 0; i < 40 && n > 1; i++) {
+		usleep(50 * 1000);
+		n = live_generations();
+	}
+	return n;
+}
+
 /* @ifname as moatctl status shows it; false when it is not there. */
 static bool iface(const char *ifname, struct moat_dp_iface *out)
 {
@@ -223,10 +286,11 @@ static void swap_under_load(void)
 	struct moat_diags d = { 0 };
 	uint64_t drop0 = tx_dropped(), total = 0, counted = 0, other = 0;
 	struct moat_dp_row *rows = NULL;
-	int swaps, err = 0, followed = 0, nrows = 0;
+	int swaps, err = 0, followed = 0, nrows = 0, fds0, fds1, gens;
 	char name[96];
 	pthread_t th;
 
+	fds0 = open_fds();
 	pthread_create(&th, NULL, pump, NULL);
 	for (swaps = 0; swaps < SWAPS && !err; swaps++) {
 		err = swaps % 2 ? apply("x", "y", &d) : apply("y", "x", &d);
@@ -245,6 +309,17 @@ static void swap_under_load(void)
 		followed == SWAPS,
 		"after each apply the interface runs the new generation itself",
 		"%d of %d", followed, swaps);
+	/*
+	 * libxdp 1.3 leaked a descriptor of the program it read on the
+	 * interface each apply, and with it the old generation and its maps
+	 * (dataplane/attach.c, multiprog_get()).
+	 */
+	fds1 = open_fds();
+	kt_check(fds1 - fds0 <= 2, "the applies left no descriptors open",
+		 "%d before, %d after %d applies", fds0, fds1, swaps);
+	gens = settled_generations();
+	kt_check(gens == 1, "the retired generations are freed",
+		 "%d of the instance's generations are alive", gens);
 
 	if (!kt_check(!moat_dp_rows(dp, &rows, &nrows), "read counters", "no"))
 		return;
@@ -372,6 +447,19 @@ int main(void)
 
 	swap_under_load();
 	refused_switch();
+
+	/* moatctl status, as moatd answers it, reads the interfaces too */
+	{
+		struct moat_dp_iface st;
+		int before = open_fds(), ok = 0;
+
+		for (int i = 0; i < 100; i++)
+			ok += iface(if0, &st);
+		kt_check(ok == 100 && open_fds() == before,
+			 "a hundred status reads leave no descriptors open",
+			 "%d reads, %d descriptors before, %d after", ok,
+			 before, open_fds());
+	}
 
 	/* a new handle, as a restarted moatd: adopts, attaches nothing new */
 	id = attached_id(if0);

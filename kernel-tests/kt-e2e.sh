@@ -456,5 +456,24 @@ if [ "$(mctl --json status | jq -r .features.dispatcher)" = false ]; then
 		test "${SRV0% *}" = false -a "${SRV0#* }" != "$GEN7_PROG" -a "${SRV0#* }" -gt 0
 fi
 
+# libxdp 1.3 leaked a descriptor for every read of an interface, which
+# moatd does at every apply and status (docs/architecture.md, "Attachment")
+echo "# descriptors: status reads and applies leave none open in moatd"
+moatd_fds() {
+	local n=0 p
+	for p in $MOATD_PID $(pgrep -P "$MOATD_PID"); do
+		n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 | wc -l)))
+	done
+	echo "$n"
+}
+FDS0=$(moatd_fds)
+for _ in $(seq 50); do mctl --json status >/dev/null; done
+APPLIED=0
+for _ in 1 2 3 4 5; do apply_to "$TMP/fd.out" "$TMP/gen2.rules" && APPLIED=$((APPLIED + 1)); done
+FDS1=$(moatd_fds)
+kt_check "50 status reads and 5 applies leave moatd's descriptors as they were" \
+	"$FDS0 before, $FDS1 after, $APPLIED applies" \
+	test "$APPLIED" = 5 -a "$FDS1" -le $((FDS0 + 2))
+
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

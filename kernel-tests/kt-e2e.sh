@@ -467,13 +467,20 @@ moatd_fds() {
 	echo "$n"
 }
 FDS0=$(moatd_fds)
-for _ in $(seq 50); do mctl --json status >/dev/null; done
+for _ in $(seq 50); do
+	mctl --json status >/dev/null
+	mctl --json rules >/dev/null
+done
 APPLIED=0
 for _ in 1 2 3 4 5; do apply_to "$TMP/fd.out" "$TMP/gen2.rules" && APPLIED=$((APPLIED + 1)); done
+GEN=$(mctl --json status | jq -r .generation.generation)
+kill -HUP "$MOATD_PID"
+kt_wait 10 generation_is $((GEN + 1)) || true
+GEN2=$(mctl --json status | jq -r .generation.generation)
 FDS1=$(moatd_fds)
-kt_check "50 status reads and 5 applies leave moatd's descriptors as they were" \
-	"$FDS0 before, $FDS1 after, $APPLIED applies" \
-	test "$APPLIED" = 5 -a "$FDS1" -le $((FDS0 + 2))
+kt_check "50 status and rules reads, 5 applies and a reload leave moatd's descriptors as they were" \
+	"$FDS0 before, $FDS1 after, $APPLIED applies, generation $GEN then $GEN2" \
+	test "$APPLIED" = 5 -a "$GEN2" = $((GEN + 1)) -a "$FDS1" -le $((FDS0 + 2))
 
 kt_check "moatd still running" "see $TMP/moatd.log" kt_moatd_running
 kt_done

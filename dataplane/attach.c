@@ -90,8 +90,8 @@ struct moat_prog {
 
 #ifdef MOAT_LIBXDP_LEAKS_FDS
 /*
- * The descriptors of BPF programs this process holds, sorted (readdir's
- * order is not): *@out, their number returned, or -1.
+ * The descriptors of BPF programs this process holds: *@out, their
+ * number returned, or -1.
  */
 static int prog_fds(int **out)
 {

@@ -459,14 +459,7 @@ fi
 # libxdp 1.3 leaked a descriptor for every read of an interface, which
 # moatd does at every apply and status (docs/architecture.md, "Attachment")
 echo "# descriptors: status reads and applies leave none open in moatd"
-moatd_fds() {
-	local n=0 p
-	for p in $MOATD_PID $(pgrep -P "$MOATD_PID"); do
-		n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 | wc -l)))
-	done
-	echo "$n"
-}
-FDS0=$(moatd_fds)
+FDS0=$(kt_moatd_fds)
 for _ in $(seq 50); do
 	mctl --json status >/dev/null
 	mctl --json rules >/dev/null
@@ -477,7 +470,7 @@ GEN=$(mctl --json status | jq -r .generation.generation)
 kill -HUP "$MOATD_PID"
 kt_wait 10 generation_is $((GEN + 1)) || true
 GEN2=$(mctl --json status | jq -r .generation.generation)
-FDS1=$(moatd_fds)
+FDS1=$(kt_moatd_fds)
 kt_check "50 status and rules reads, 5 applies and a reload leave moatd's descriptors as they were" \
 	"$FDS0 before, $FDS1 after, $APPLIED applies, generation $GEN then $GEN2" \
 	test "$APPLIED" = 5 -a "$GEN2" = $((GEN + 1)) -a "$FDS1" -le $((FDS0 + 2))

@@ -115,20 +115,13 @@ kt_eq "moatd: 8 scrapes at once, all answered" 8 "$(many)"
 kt_eq "moatd: 8 more at once, all answered" 8 "$(many)"
 # each render reads the interfaces, where libxdp 1.3 leaked a descriptor
 # every time (docs/architecture.md, "Attachment")
-moatd_fds() {
-	local n=0 p
-	for p in $MOATD_PID $(pgrep -P "$MOATD_PID"); do
-		n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 | wc -l)))
-	done
-	echo "$n"
-}
-FDS0=$(moatd_fds)
+FDS0=$(kt_moatd_fds)
 RENDERED=0
 for _ in 1 2 3 4 5 6; do
 	sleep 0.6 # past moatd's pace: a render each
 	scrapes && RENDERED=$((RENDERED + 1))
 done
-FDS1=$(moatd_fds)
+FDS1=$(kt_moatd_fds)
 kt_check "moatd: 6 renders leave its descriptors as they were" \
 	"$FDS0 before, $FDS1 after, $RENDERED answered" \
 	test "$RENDERED" = 6 -a "$FDS1" -le $((FDS0 + 2))

@@ -82,6 +82,15 @@ kt_moatd_running() {
 	mctl --json status | jq -e .moatd.running >/dev/null
 }
 
+# kt_moatd_fds: the descriptors moatd (MOATD_PID) and its children hold
+kt_moatd_fds() {
+	local n=0 p
+	for p in $MOATD_PID $(pgrep -P "$MOATD_PID"); do
+		n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 | wc -l)))
+	done
+	echo "$n"
+}
+
 # kt_fleet_args "$@": a fleet test's arguments, MOATD, MOATCTL and
 # MOAT-CONTROLPLANE (CP).
 kt_fleet_args() {

@@ -158,7 +158,7 @@ int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
 		  int ifindex)
 {
 	struct bench_gen *s = bench_gen__open();
-	int fd, ret;
+	int fd, ffd, ret;
 
 	*out = NULL;
 	if (!s)
@@ -170,14 +170,18 @@ int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
 	s->rodata->seed = tr->seed;
 	s->rodata->stamp_off = tr->stamp_off;
 	ret = bpf_map__set_max_entries(s->maps.templates, (uint32_t)tr->n);
+	ret = ret ?: bpf_map__set_max_entries(s->maps.frames, (uint32_t)tr->n);
+	ret = ret ?: bpf_map__set_value_size(s->maps.frames, tr->copy_len);
 	ret = ret ?: bench_gen__load(s);
 	if (ret) {
 		bench_err("loading the generator: %s", strerror(-ret));
 		goto fail;
 	}
 	fd = bpf_map__fd(s->maps.templates);
+	ffd = bpf_map__fd(s->maps.frames);
 	for (uint32_t i = 0; i < tr->n; i++) {
-		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY)) {
+		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY) ||
+		    bpf_map_update_elem(ffd, &i, tr->t[i].data, BPF_ANY)) {
 			ret = -errno;
 			goto fail;
 		}

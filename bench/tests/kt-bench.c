@@ -23,12 +23,14 @@
  * thousand such rules once took the verifier past its million steps).
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,8 @@
 
 #include "bench.h"
 #include "bench_count.skel.h"
+#include "bench_gen.skel.h"
+#include "gen.h"
 #include "json.h"
 #include "kt.h"
 #include "scenario.h"
@@ -506,6 +510,77 @@ static void big_rulesets_with_conntrack(void)
 	}
 }
 
+/*
+ * The live generator writes the frames its templates say, template by
+ * template and flow by flow: each frame of a (not live) test run of
+ * bench_gen against what traffic_write() makes of the same frame number.
+ * IPv4 templates alone copy 64 bytes a frame, with IPv6 ones more, and
+ * the frames map's value size follows the copy; with many flows the
+ * variants are rewritten from the whole templates.
+ */
+static void generator_frames(void)
+{
+	static const enum traffic_proto v4[] = { TP_UDP4, TP_TCP4, TP_ICMP4 };
+	static const enum traffic_proto all[] = { TP_UDP4, TP_TCP4, TP_ICMP4,
+						  TP_UDP6, TP_TCP6, TP_ICMP6 };
+	static const struct {
+		const enum traffic_proto *p;
+		int n;
+		uint64_t flows;
+	} cases[] = {
+		{ v4, 3, 0 }, { all, 6, 0 }, { v4, 3, 3000 }, { all, 6, 6000 }
+	};
+	uint8_t in[BENCH_FRAME_MAX] = { 0 }, out[BENCH_FRAME_MAX],
+		want[BENCH_FRAME_MAX];
+	cpu_set_t one, was;
+
+	/* frame k's flow depends on the CPU that writes it: CPU 0 */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_getaffinity(0, sizeof(was), &was) ||
+	    sched_setaffinity(0, sizeof(one), &one)) {
+		kt_check(0, "generator frames: pinned to CPU 0", "%s",
+			 strerror(errno));
+		return;
+	}
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct traffic_opts o = { .flows = cases[c].flows, .seed = 7 };
+		struct bench_gen *s = NULL;
+		struct traffic tr;
+		int k, bad = -1, ret;
+		char name[160];
+
+		ret = traffic_from_protos(cases[c].p, cases[c].n, &o, &tr);
+		ret = ret ?: gen_skel_open(&s, &tr, 1);
+		for (k = 0; !ret && bad < 0 && k < 64; k++) {
+			LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in,
+				    .data_size_in = tr.frame_len,
+				    .data_out = out,
+				    .data_size_out = sizeof(out), .repeat = 1);
+
+			memset(want, 0, tr.frame_len);
+			traffic_write(&tr, (uint64_t)k, 0, want);
+			if (bpf_prog_test_run_opts(
+				    bpf_program__fd(s->progs.bench_gen), &t) ||
+			    t.retval != XDP_REDIRECT ||
+			    t.data_size_out != tr.frame_len ||
+			    memcmp(out, want, tr.frame_len))
+				bad = k;
+		}
+		snprintf(
+			name, sizeof(name),
+			"generator: %d templates, %llu flows, %u bytes a frame written: 64 frames as the templates say",
+			cases[c].n, (unsigned long long)cases[c].flows,
+			ret ? 0 : tr.copy_len);
+		kt_check(!ret && bad < 0, name, "%s %d",
+			 ret ? strerror(-ret) : "differs at frame", bad);
+		bench_gen__destroy(s);
+		if (!ret)
+			traffic_free(&tr);
+	}
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
 int main(void)
 {
 	char path[128];
@@ -523,6 +598,7 @@ int main(void)
 		 (int)getpid());
 	if (bench_peer_add(&test_xdp) || bench_peer_add(&test_stack))
 		return 1;
+	generator_frames();
 	peers_scenario();
 	apply_time_peers();
 	apply_time_attach();

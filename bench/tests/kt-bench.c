@@ -11,6 +11,9 @@
  *   packet socket on veth-b (PACKET_STATISTICS counts every frame the
  *   tap sees, queued or dropped).
  *
+ * First, the live generator's frames against its templates (test runs
+ * of bench_gen, not live).
+ *
  * Then `run` on a veth pair made here by hand (--iface), as a dedicated
  * NIC pair would be used, and `apply-time --peers`.  Every run must add
  * up (--check) and leave nothing behind.
@@ -551,7 +554,12 @@ static void generator_frames(void)
 		char name[160];
 
 		ret = traffic_from_protos(cases[c].p, cases[c].n, &o, &tr);
-		ret = ret ?: gen_skel_open(&s, &tr, 1);
+		if (ret) {
+			kt_check(0, "generator: protocol templates", "%s",
+				 strerror(-ret));
+			continue;
+		}
+		ret = gen_skel_open(&s, &tr, 1);
 		for (k = 0; !ret && bad < 0 && k < 64; k++) {
 			LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in,
 				    .data_size_in = tr.frame_len,
@@ -571,12 +579,11 @@ static void generator_frames(void)
 			name, sizeof(name),
 			"generator: %d templates, %llu flows, %u bytes a frame written: 64 frames as the templates say",
 			cases[c].n, (unsigned long long)cases[c].flows,
-			ret ? 0 : tr.copy_len);
+			tr.copy_len);
 		kt_check(!ret && bad < 0, name, "%s %d",
 			 ret ? strerror(-ret) : "differs at frame", bad);
 		bench_gen__destroy(s);
-		if (!ret)
-			traffic_free(&tr);
+		traffic_free(&tr);
 	}
 	sched_setaffinity(0, sizeof(was), &was);
 }

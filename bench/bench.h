@@ -33,6 +33,9 @@ static inline uint64_t bench_now_ns(void)
 /* Exit status of a test that cannot run here (liburing's T_EXIT_SKIP). */
 #define BENCH_EXIT_SKIP 77
 
+/* --floor-stride: at most this many counters' room a counter */
+#define BENCH_FLOOR_STRIDE_MAX 64
+
 /* Sum over CPUs of key 0 of a per-CPU array of u64 (rx.c). */
 int bench_percpu_sum(int map_fd, uint64_t *sum);
 

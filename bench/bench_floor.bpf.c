@@ -23,10 +23,16 @@
 
 /* The case's rule count, set by userspace before load (>= 1). */
 const volatile __u32 nrules = 1;
+/*
+ * How far apart the counters are, in counters (--floor-stride): 1 packs
+ * them as moat's rule counters are; more spreads the memory a frame may
+ * touch as far as moat's flow cache spreads moat's, one line a frame.
+ */
+const volatile __u32 stride = 1;
 
 /*
  * One counter a rule for each CPU, CPU after CPU, as moat's counters are;
- * sized to @nrules times the CPUs before load.
+ * sized to @nrules times @stride times the CPUs before load.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -143,7 +149,9 @@ int bench_floor(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	long rule = classify(data, end);
 	/* an unparsed frame is still a frame: counted, in slot 0 */
-	__u32 slot = bpf_get_smp_processor_id() * nrules + (rule < 0 ? 0 : (__u32)rule);
+	__u32 slot = (bpf_get_smp_processor_id() * nrules +
+		      (rule < 0 ? 0 : (__u32)rule)) *
+		     stride;
 	struct moat_counter *c = bpf_map_lookup_elem(&counters, &slot);
 
 	if (c) {

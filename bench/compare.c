@@ -192,6 +192,19 @@ static int setting(FILE *f, const struct json *o, const struct json *n,
 	return differ;
 }
 
+/* The floor's stride, as setting() prints the others; 1 when absent. */
+static int stride(FILE *f, const struct json *o, const struct json *n)
+{
+	double a = json_num(json_get(o, "floor_stride"), 1);
+	double b = json_num(json_get(n, "floor_stride"), 1);
+
+	if (a == b)
+		fprintf(f, "%-13s %g\n", "floor_stride", a);
+	else
+		fprintf(f, "%-13s %g -> %g\n", "floor_stride", a, b);
+	return a != b;
+}
+
 int compare_reports(const struct json *old, const struct json *new, FILE *f)
 {
 	const char *ko = json_text(json_get(old, "benchmark"), "?");
@@ -219,6 +232,10 @@ int compare_reports(const struct json *old, const struct json *new, FILE *f)
 		if (setting(f, old, new, "flow_cache", "auto"))
 			fprintf(f, "(moat's cases ran with different flow "
 				   "caches)\n");
+		/* and before --floor-stride, the floor's counters were packed */
+		if (stride(f, old, new))
+			fprintf(f, "(the floor's cases ran with their counters "
+				   "at different strides)\n");
 	}
 	fprintf(f, "\n%-20s %-6s %-16s %12s %12s %12s %9s\n", "case", "tx",
 		"metric", "old", "new", "delta", "change");

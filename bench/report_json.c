@@ -298,12 +298,14 @@ int report_run_json(const struct run_report *r, const char *path)
 		"  \"rounds\": %d,\n  \"seed\": %llu,\n  \"ipv6_percent\": %u,\n"
 		"  \"ruleset\": \"%s\",\n  \"baseline\": \"%s\",\n"
 		"  \"conntrack_max\": %u,\n  \"flow_cache\": \"%s\",\n"
+		"  \"floor_stride\": %u,\n"
 		"  \"topology\": \"%s\",\n  \"cases\": [\n",
 		o->seconds, (unsigned long long)o->packets, o->rounds,
 		(unsigned long long)o->seed, o->ipv6_pct,
 		o->shape == CB_PORTS ? "ports" : "acl",
 		o->baseline == XDP_PASS ? "pass" : "drop", o->ct_max,
 		bench_flow_cache_name(o->flow_cache, fc, sizeof(fc)),
+		o->floor_stride,
 		o->iface[0] ? "given interfaces" : "veth pair, two namespaces");
 	for (int i = 0; i < r->ncases; i++) {
 		json_case(f, &r->cases[i]);

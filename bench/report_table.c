@@ -55,6 +55,10 @@ static void rates_table(const struct run_report *r, FILE *f)
 			"moat's flow cache: 2^%d IPv4 buckets a CPU "
 			"(--flow-cache %d)\n",
 			r->o->flow_cache, r->o->flow_cache);
+	if (r->o->floor_stride > 1)
+		fprintf(f,
+			"the floor's counters: %u counters apart (--floor-stride %u)\n",
+			r->o->floor_stride, r->o->floor_stride);
 	fprintf(f, "%-36s %-38s %-38s\n", "", "wall clock: Mpps, ratio",
 		"busy time: Mpps, ratio");
 	fprintf(f, "%-18s %-5s %6s %5s", "case", "tx", "frame", "own%");

@@ -38,6 +38,10 @@ static const char run_usage[] =
 	"moat:\n"
 	"  --flow-cache N    the moat scenario's flow cache: auto (default), off,\n"
 	"                    or log2 of its IPv4 buckets a CPU, " FC_SIZES "\n"
+	"floor:\n"
+	"  --floor-stride N  the floor's counters N apart (1 to 64, default 1):\n"
+	"                    N counters' room each, to spread its memory as far\n"
+	"                    as moat's flow cache spreads moat's\n"
 	"Conntrack (ct-miss, ct-est, ct-new):\n"
 	"  --ct-max N        the table's size in flows (default 1048576); ct-new\n"
 	"                    fills it before it measures\n"
@@ -232,6 +236,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "ct-max", required_argument, NULL, 'x' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "flow-cache", required_argument, NULL, 'F' },
+		{ "floor-stride", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -247,6 +252,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 				.rounds = 5,
 				.seed = 1,
 				.ct_max = MOAT_CT_DEFAULT_MAX,
+				.floor_stride = 1,
 				.baseline = XDP_DROP,
 				.argc = argc,
 				.argv = argv };
@@ -367,6 +373,13 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'F':
 			ret = bench_parse_flow_cache(optarg, &o->flow_cache);
 			break;
+		case 'd':
+			ret = bench_parse_u64(optarg, &x) ?:
+				      (x < 1 || x > BENCH_FLOOR_STRIDE_MAX ?
+					       -EINVAL :
+					       0);
+			o->floor_stride = (uint32_t)x;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(BENCH_EXIT_OK);
@@ -382,6 +395,10 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			bench_err("--flow-cache takes auto, off, or the log2 "
 				  "of the IPv4 buckets a CPU, %d to %d",
 				  MOAT_FC_LOG_MIN, MOAT_FC_LOG_MAX);
+		if (c == 'd')
+			bench_err("--floor-stride takes a count of counters, 1 "
+				  "to %d",
+				  BENCH_FLOOR_STRIDE_MAX);
 		return ret;
 	}
 	if (optind < argc) {

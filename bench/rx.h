@@ -56,8 +56,11 @@ struct receiver {
 int rx_count_open(struct receiver **out, const char *name, uint32_t verdict);
 /* The baseline. */
 int rx_drop_open(struct receiver **out, const char *name);
-/* The floor: parse, one counter of @nrules (>= 1) a frame, drop. */
-int rx_floor_open(struct receiver **out, uint32_t nrules);
+/*
+ * The floor: parse, one counter of @nrules (>= 1) a frame, drop; the
+ * counters @stride (1 to BENCH_FLOOR_STRIDE_MAX) apart.
+ */
+int rx_floor_open(struct receiver **out, uint32_t nrules, uint32_t stride);
 /* The floor's XDP program, for test runs. */
 int rx_floor_prog_fd(struct receiver *rx);
 

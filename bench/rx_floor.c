@@ -21,7 +21,7 @@
 struct rx_floor {
 	struct receiver rx; /* first: the ops get a struct receiver * */
 	struct bench_floor *skel;
-	uint32_t nrules;
+	uint32_t nrules; /* counters a CPU: the rules times the stride */
 	int ncpus;
 	/* the batched read's buffers, kept: counts are read every 20 ms */
 	uint32_t *keys;
@@ -107,7 +107,7 @@ int rx_floor_prog_fd(struct receiver *rx)
 	return bpf_program__fd(((struct rx_floor *)rx)->skel->progs.bench_floor);
 }
 
-int rx_floor_open(struct receiver **out, uint32_t nrules)
+int rx_floor_open(struct receiver **out, uint32_t nrules, uint32_t stride)
 {
 	struct rx_floor *f = calloc(1, sizeof(*f));
 	int ret = 0;
@@ -117,22 +117,27 @@ int rx_floor_open(struct receiver **out, uint32_t nrules)
 		return -ENOMEM;
 	f->rx.ops = &floor_ops;
 	f->rx.name = "floor";
-	f->nrules = nrules;
+	if (!stride || stride > BENCH_FLOOR_STRIDE_MAX) {
+		free(f);
+		return -EINVAL;
+	}
+	f->nrules = nrules * stride;
 	f->ncpus = libbpf_num_possible_cpus();
 	if (f->ncpus < 0) {
 		ret = f->ncpus;
 		goto fail;
 	}
-	f->keys = calloc((size_t)nrules * f->ncpus, sizeof(*f->keys));
-	f->vals = calloc((size_t)nrules * f->ncpus, sizeof(*f->vals));
+	f->keys = calloc((size_t)f->nrules * f->ncpus, sizeof(*f->keys));
+	f->vals = calloc((size_t)f->nrules * f->ncpus, sizeof(*f->vals));
 	f->skel = bench_floor__open();
 	if (!f->keys || !f->vals || !f->skel) {
 		ret = f->skel ? -ENOMEM : -errno;
 		goto fail;
 	}
 	f->skel->rodata->nrules = nrules;
+	f->skel->rodata->stride = stride;
 	ret = bpf_map__set_max_entries(f->skel->maps.counters,
-				       nrules * (uint32_t)f->ncpus) ?:
+				       f->nrules * (uint32_t)f->ncpus) ?:
 		      bench_floor__load(f->skel);
 	if (ret)
 		goto fail;

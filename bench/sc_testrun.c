@@ -338,7 +338,7 @@ static int measure(struct bench_run *run, struct bench_case *c)
 		      rounds(bpf_program__fd(empty->progs.bench_empty),
 			     rx_moat_prog_fd(moat), hit, &tr, run->o->rounds,
 			     &c->res->testrun);
-	ret = ret ?: rx_floor_open(&floor, c->nrules);
+	ret = ret ?: rx_floor_open(&floor, c->nrules, run->o->floor_stride);
 	if (!ret) {
 		entry = entry_open(hit >= 0 ? cached : moat, &run->topo, &tr);
 		ret = entry < 0 ? entry : 0;

@@ -235,9 +235,8 @@ static int nocache_setup(struct bench_run *run, struct bench_case *c)
  */
 static int floor_setup(struct bench_run *run, struct bench_case *c)
 {
-	(void)run;
 	c->own_rx = true;
-	return rx_floor_open(&c->rx, c->nrules);
+	return rx_floor_open(&c->rx, c->nrules, run->o->floor_stride);
 }
 
 static int reflect_setup(struct bench_run *run, struct bench_case *c)

@@ -49,6 +49,7 @@ struct run_opts {
 	const char *iface[2], *netns[2]; /* given interfaces, or NULL */
 	uint32_t ct_max; /* the conntrack scenarios' table, flows */
 	int flow_cache; /* the moat scenario's, as moat_dp_opts.flow_cache */
+	uint32_t floor_stride; /* the floor's counters this many apart */
 	uint32_t baseline; /* XDP_DROP, or XDP_PASS: the bare pass */
 	const char *json;
 	bool check; /* exit 1 when a case's frames do not add up */

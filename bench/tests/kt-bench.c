@@ -210,7 +210,7 @@ static int run(const char *const *args)
 
 /* Reports of this process (two kt-bench may run at once). */
 static char peers_json[64], apply_json[64], given_json[64], testrun_json[64],
-	warm_json[64];
+	warm_json[64], stride_json[64];
 
 static void peers_scenario(void)
 {
@@ -351,6 +351,37 @@ static void test_run(void)
 		 "%s", many ? "no test_run_spread.attached_ns" : "no case");
 	json_free(&rep);
 	unlink(testrun_json);
+}
+
+/*
+ * The floor with its counters spread (--floor-stride): it runs, every
+ * frame is counted (the counts are read over the whole spread array),
+ * the report says the stride; out-of-range strides are usage errors.
+ */
+static void floor_stride(void)
+{
+	const char *const args[] = {
+		"run",	  "--scenarios",    "floor", "--rules",
+		"1000",	  "--floor-stride", "5",     "--rounds",
+		"1",	  "--seconds",	    "0.2",   "--check",
+		"--json", stride_json,	    NULL
+	};
+	const char *const zero[] = { "run", "--floor-stride", "0", NULL };
+	const char *const big[] = { "run", "--floor-stride", "65", NULL };
+	struct json rep;
+
+	kt_check(run(args) == 0,
+		 "floor --floor-stride 5 runs, its frames add up", "exit != 0");
+	load(stride_json, &rep);
+	kt_check(json_num(json_get(&rep, "floor_stride"), 0) == 5,
+		 "the report says floor_stride 5", "%g",
+		 json_num(json_get(&rep, "floor_stride"), 0));
+	check_case(&rep, "floor", 1000);
+	json_free(&rep);
+	unlink(stride_json);
+	kt_check(run(zero) == BENCH_EXIT_USAGE && run(big) == BENCH_EXIT_USAGE,
+		 "--floor-stride 0 and 65: usage errors",
+		 "another exit status");
 }
 
 /* A veth pair made by hand, as the operator's two NIC ports would be. */
@@ -603,6 +634,8 @@ int main(void)
 		 (int)getpid());
 	snprintf(warm_json, sizeof(warm_json), "/tmp/kt-bench-%d-warm.json",
 		 (int)getpid());
+	snprintf(stride_json, sizeof(stride_json),
+		 "/tmp/kt-bench-%d-stride.json", (int)getpid());
 	if (bench_peer_add(&test_xdp) || bench_peer_add(&test_stack))
 		return 1;
 	generator_frames();
@@ -611,6 +644,7 @@ int main(void)
 	apply_time_attach();
 	given_interfaces();
 	test_run();
+	floor_stride();
 	cache_warm_up();
 	entry_beside_direct();
 	big_rulesets_with_conntrack();

@@ -38,8 +38,8 @@ const volatile __u32 stamp_off = 0; /* 0: no latency stamp */
  * In the whole templates a frame's 64 bytes sat 144 apart and took two
  * lines of most templates (1.4 MB at 10,000 rules); here elements are
  * copy_len apart from a page boundary (mmapable), so a 64-byte frame
- * reads one line.  Userspace sets the value size to copy_len, and both
- * maps' length to ntemplates, before load.
+ * reads one line.  Userspace sets the value size to copy_len, and the
+ * length to ntemplates, before load.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -49,7 +49,10 @@ struct {
 	__uint(value_size, BENCH_TEMPLATE_SIZE);
 } frames SEC(".maps");
 
-/* the whole templates, read for a flow's variant (bench_flow_rewrite) */
+/*
+ * The whole templates, read for a flow's variant (bench_flow_rewrite):
+ * ntemplates of them with many flows, else one, never read.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

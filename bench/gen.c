@@ -169,7 +169,9 @@ int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
 	s->rodata->nflows = tr->flows;
 	s->rodata->seed = tr->seed;
 	s->rodata->stamp_off = tr->stamp_off;
-	ret = bpf_map__set_max_entries(s->maps.templates, (uint32_t)tr->n);
+	/* the whole templates only serve flow variants (bench_gen.bpf.c) */
+	ret = bpf_map__set_max_entries(s->maps.templates,
+				       tr->flows ? (uint32_t)tr->n : 1);
 	ret = ret ?: bpf_map__set_max_entries(s->maps.frames, (uint32_t)tr->n);
 	ret = ret ?: bpf_map__set_value_size(s->maps.frames, tr->copy_len);
 	ret = ret ?: bench_gen__load(s);
@@ -180,7 +182,8 @@ int gen_skel_open(struct bench_gen **out, const struct traffic *tr,
 	fd = bpf_map__fd(s->maps.templates);
 	ffd = bpf_map__fd(s->maps.frames);
 	for (uint32_t i = 0; i < tr->n; i++) {
-		if (bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY) ||
+		if ((tr->flows &&
+		     bpf_map_update_elem(fd, &i, &tr->t[i], BPF_ANY)) ||
 		    bpf_map_update_elem(ffd, &i, tr->t[i].data, BPF_ANY)) {
 			ret = -errno;
 			goto fail;

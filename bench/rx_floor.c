@@ -21,7 +21,7 @@
 struct rx_floor {
 	struct receiver rx; /* first: the ops get a struct receiver * */
 	struct bench_floor *skel;
-	uint32_t nrules; /* counters a CPU: the rules times the stride */
+	uint32_t ncounters; /* a CPU's: the rules times the stride */
 	int ncpus;
 	/* the batched read's buffers, kept: counts are read every 20 ms */
 	uint32_t *keys;
@@ -60,8 +60,9 @@ static int floor_count(struct receiver *rx, const struct topology *t,
 	uint32_t done = 0;
 
 	memset(out, 0, sizeof(*out));
-	while (done < f->nrules * (uint32_t)f->ncpus) {
-		uint32_t in = done, next, batch = f->nrules * (uint32_t)f->ncpus - done;
+	while (done < f->ncounters * (uint32_t)f->ncpus) {
+		uint32_t in = done, next,
+			 batch = f->ncounters * (uint32_t)f->ncpus - done;
 
 		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, f->keys,
 					 f->vals, &batch, &opts) &&
@@ -109,26 +110,25 @@ int rx_floor_prog_fd(struct receiver *rx)
 
 int rx_floor_open(struct receiver **out, uint32_t nrules, uint32_t stride)
 {
-	struct rx_floor *f = calloc(1, sizeof(*f));
+	struct rx_floor *f;
 	int ret = 0;
 
 	*out = NULL;
+	if (!stride || stride > BENCH_FLOOR_STRIDE_MAX)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->rx.ops = &floor_ops;
 	f->rx.name = "floor";
-	if (!stride || stride > BENCH_FLOOR_STRIDE_MAX) {
-		free(f);
-		return -EINVAL;
-	}
-	f->nrules = nrules * stride;
+	f->ncounters = nrules * stride;
 	f->ncpus = libbpf_num_possible_cpus();
 	if (f->ncpus < 0) {
 		ret = f->ncpus;
 		goto fail;
 	}
-	f->keys = calloc((size_t)f->nrules * f->ncpus, sizeof(*f->keys));
-	f->vals = calloc((size_t)f->nrules * f->ncpus, sizeof(*f->vals));
+	f->keys = calloc((size_t)f->ncounters * f->ncpus, sizeof(*f->keys));
+	f->vals = calloc((size_t)f->ncounters * f->ncpus, sizeof(*f->vals));
 	f->skel = bench_floor__open();
 	if (!f->keys || !f->vals || !f->skel) {
 		ret = f->skel ? -ENOMEM : -errno;
@@ -137,7 +137,7 @@ int rx_floor_open(struct receiver **out, uint32_t nrules, uint32_t stride)
 	f->skel->rodata->nrules = nrules;
 	f->skel->rodata->stride = stride;
 	ret = bpf_map__set_max_entries(f->skel->maps.counters,
-				       f->nrules * (uint32_t)f->ncpus) ?:
+				       f->ncounters * (uint32_t)f->ncpus) ?:
 		      bench_floor__load(f->skel);
 	if (ret)
 		goto fail;

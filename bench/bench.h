@@ -43,6 +43,7 @@ int bench_percpu_sum(int map_fd, uint64_t *sum);
 int cmd_run(int argc, char **argv);
 int cmd_apply_time(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_pool(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
 

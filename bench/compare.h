@@ -3,6 +3,7 @@
 #ifndef BENCH_COMPARE_H
 #define BENCH_COMPARE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "json.h"
@@ -16,6 +17,37 @@
 
 /* Print the comparison; returns how many numbers moved, or -EINVAL. */
 int compare_reports(const struct json *old, const struct json *new, FILE *f);
+
+#define POOL_USAGE                                                                  \
+	"usage: moat-bench pool [--json] [--wall] [[--group NAME] FILE...]...\n"    \
+	"\n"                                                                        \
+	"The rounds of several runs of `run' (FILE: a report of --json), pooled\n"  \
+	"per case: runs, rounds, the median of every round's ratio with its\n"      \
+	"quartiles and range, each run's median, rounds that reached the\n"         \
+	"target.  Files after --group NAME form group NAME; for a case in\n"        \
+	"several groups, each group against the first that has it: the\n"           \
+	"medians' difference and P, the share of pairs of rounds in which\n"        \
+	"this group's is the higher (0.50: no difference to tell).\n"               \
+	"\n"                                                                        \
+	"  --group NAME  the files that follow belong to group NAME\n"              \
+	"  --wall        wall-clock ratios (before the files); default busy time\n" \
+	"  --json        JSON instead of the table\n"                               \
+	"\n"                                                                        \
+	"Exit status: 0 done, 1 a file is not a run report or does not pool\n"      \
+	"with its group, 2 bad usage.\n"
+
+/*
+ * Pooling (pool.c): pool_add() each report in turn, under its group's
+ * name, then pool_print().  pool_add() returns 0, -ENOMEM, or -EINVAL
+ * with the reason on stderr (not a run report, a setting that differs
+ * from the group's earlier files, a case without rounds).
+ */
+struct pool;
+struct pool *pool_new(bool wall);
+int pool_add(struct pool *p, const char *group, const struct json *report,
+	     const char *file);
+void pool_print(struct pool *p, bool json, FILE *f);
+void pool_free(struct pool *p);
 
 /* A line of a plot: one system on one transmitter, against rule count. */
 #define PLOT_MAX_POINTS 16

@@ -201,6 +201,8 @@ static const struct command {
 	  "ruleset apply time and memory against rule count" },
 	{ "gen", cmd_gen, "print a ClassBench-style ruleset (or its flows)" },
 	{ "compare", cmd_compare, "what moved between two JSON reports" },
+	{ "pool", cmd_pool,
+	  "the rounds of many JSON reports pooled, per case and group" },
 	{ "plot", cmd_plot, "PNG plots of JSON reports (gnuplot)" },
 	{ "smoke", cmd_smoke,
 	  "a short run of every scenario that fails when frames do not add up" },

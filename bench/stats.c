@@ -30,6 +30,34 @@ double stats_median(const double *v, int n)
 	return m;
 }
 
+double stats_quantile(const double *sorted, int n, double q)
+{
+	double at, frac;
+	int lo;
+
+	if (n <= 0)
+		return 0;
+	q = q < 0 ? 0 : q > 1 ? 1 : q;
+	at = q * (n - 1);
+	lo = (int)at;
+	frac = at - lo;
+	if (lo + 1 >= n)
+		return sorted[n - 1];
+	return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * frac;
+}
+
+double stats_superiority(const double *a, int na, const double *b, int nb)
+{
+	double wins = 0;
+
+	if (na <= 0 || nb <= 0)
+		return 0.5;
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			wins += b[j] > a[i] ? 1 : b[j] == a[i] ? 0.5 : 0;
+	return wins / ((double)na * nb);
+}
+
 int stats_round_ratios(const double *base, const double *cas, int rounds,
 		       double *ratios)
 {

@@ -28,6 +28,21 @@ struct ratio_stats {
 double stats_median(const double *v, int n);
 
 /*
+ * The @q quantile (0 to 1) of @n values sorted ascending in @sorted,
+ * interpolated between the two nearest (Hyndman and Fan's type 7, R's
+ * default): 0.5 is the median.  0 when n is 0.
+ */
+double stats_quantile(const double *sorted, int n, double q);
+
+/*
+ * The share of pairs, one of @a and one of @b, in which @b's is the
+ * higher, ties counting half: 0.5 when neither tends to be higher, 1
+ * when every one of @b's is above every one of @a's (the common-language
+ * effect size, Mann-Whitney's U over na * nb).  0.5 when either is empty.
+ */
+double stats_superiority(const double *a, int na, const double *b, int nb);
+
+/*
  * @base has @rounds + 1 rates, @cas has @rounds; writes @rounds ratios.
  * Returns 0, or -EINVAL when a baseline rate is not positive.
  */

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "bench.h"
 #include "compare.h"
 #include "json.h"
 
@@ -201,6 +203,166 @@ static void mpps_series_per_system(void **state)
 	json_free(&j);
 }
 
+/* pool: a run report of one case with its rounds' busy and wall ratios */
+#define POOLED(settings, name, busy, wall)                                   \
+	"{\"benchmark\":\"run\",\"cpu_model\":\"X\"" settings ",\"cases\":[" \
+	"{\"case\":\"" name "\",\"tx\":\"live\",\"target\":0.95,"            \
+	"\"ratios_busy\":" busy ",\"ratios\":" wall "}]}"
+
+/* pool_add() each of @n reports under @groups; the output, and 0 or
+ * the first error. */
+static int pool(int n, const char *const *groups, const char *const *reports,
+		bool wall, bool json, char **out)
+{
+	struct pool *p = pool_new(wall);
+	size_t len;
+	FILE *f = open_memstream(out, &len);
+	int ret = 0;
+
+	assert_non_null(p);
+	for (int i = 0; i < n && !ret; i++) {
+		struct json j;
+
+		load(reports[i], &j);
+		ret = pool_add(p, groups[i], &j, "test.json");
+		json_free(&j);
+	}
+	if (!ret)
+		pool_print(p, json, f);
+	fclose(f);
+	pool_free(p);
+	return ret;
+}
+
+static void pool_rounds_of_runs(void **state)
+{
+	const char *g[] = { "-", "-" };
+	const char *r[] = {
+		POOLED("", "moat-1", "[0.96,0.90,0.94]", "[0.5,0.5,0.5]"),
+		POOLED("", "moat-1", "[0.98,0.92]", "[0.5,0.5]"),
+	};
+	char *out;
+
+	(void)state;
+	assert_int_equal(pool(2, g, r, false, false, &out), 0);
+	/*
+	 * 0.90 0.92 0.94 0.96 0.98: median 0.94, quartiles 0.92 and 0.96,
+	 * two rounds of five at 0.95 or more; the runs' medians 0.94, 0.95
+	 */
+	assert_non_null(strstr(out, "busy-time ratios"));
+	assert_non_null(strstr(out, "moat-1             live      2      5   "
+				    "0.940   0.920   0.960   0.900   0.980   "
+				    "0.95     2/5  0.940 0.950\n"));
+	assert_null(strstr(out, "between groups"));
+	free(out);
+}
+
+static void pool_wall_clock(void **state)
+{
+	const char *g[] = { "-" };
+	const char *r[] = { POOLED("", "moat-1", "[0.9]", "[0.5,0.7]") };
+	char *out;
+
+	(void)state;
+	assert_int_equal(pool(1, g, r, true, false, &out), 0);
+	assert_non_null(strstr(out, "wall-clock ratios"));
+	assert_non_null(
+		strstr(out, "   0.600   0.550   0.650   0.500   0.700"));
+	free(out);
+}
+
+static void pool_groups_against_the_first(void **state)
+{
+	const char *g[] = { "auto", "fc16", "fc16" };
+	const char *r[] = {
+		POOLED("", "moat-100000", "[0.5,0.6]", "[0]"),
+		POOLED(",\"flow_cache\":\"16\"", "moat-100000", "[0.7]", "[0]"),
+		POOLED(",\"flow_cache\":\"16\"", "moat-100000", "[0.8]", "[0]"),
+	};
+	char *out;
+
+	(void)state;
+	assert_int_equal(pool(3, g, r, false, false, &out), 0);
+	assert_non_null(strstr(out, "auto       moat-100000"));
+	assert_non_null(strstr(out, "fc16       moat-100000"));
+	/* every fc16 round above every auto round: P 1; medians 0.75, 0.55 */
+	assert_non_null(strstr(out, "moat-100000        live   fc16       auto"
+				    "         0.750   +0.200   1.00\n"));
+	free(out);
+	assert_int_equal(pool(3, g, r, false, true, &out), 0);
+	{
+		struct json j;
+		const struct json *c;
+
+		load(out, &j);
+		c = json_get(&j, "cases");
+		assert_non_null(c);
+		assert_int_equal(c->n, 2);
+		assert_true(json_num(json_get(&c->v[1], "median"), 0) == 0.75);
+		assert_int_equal(json_num(json_get(&c->v[1], "rounds"), 0), 2);
+		assert_true(json_num(json_at(&c->v[1], "against.p_higher"),
+				     0) == 1);
+		assert_null(json_get(&c->v[0], "against"));
+		json_free(&j);
+	}
+	free(out);
+}
+
+static void pool_refuses_what_does_not_pool(void **state)
+{
+	const char *same[] = { "-", "-" }, *apart[] = { "a", "b" };
+	const char *stride[] = {
+		POOLED("", "floor-100000", "[0.8]", "[0.8]"),
+		POOLED(",\"floor_stride\":5", "floor-100000", "[0.6]", "[0.6]"),
+	};
+	const char *apply[] = { "{\"benchmark\":\"apply-time\",\"rows\":[]}" };
+	const char *old[] = { "{\"benchmark\":\"run\",\"cases\":[{\"case\":"
+			      "\"moat-1\",\"ratio\":{\"median\":0.9}}]}" };
+	char *out;
+
+	(void)state;
+	/* a floor at stride 5 is another measurement than one at 1 */
+	assert_int_equal(pool(2, same, stride, false, false, &out), -EINVAL);
+	free(out);
+	assert_int_equal(pool(2, apart, stride, false, false, &out), 0);
+	free(out);
+	assert_int_equal(pool(1, same, apply, false, false, &out), -EINVAL);
+	free(out);
+	/* a report from before the rounds were written out */
+	assert_int_equal(pool(1, same, old, false, false, &out), -EINVAL);
+	free(out);
+}
+
+/* The command's exit status: 2 for bad usage, 1 for a file it cannot use. */
+static void pool_command_exit_status(void **state)
+{
+	char none[] = "pool", group[] = "--group", bogus[] = "--bogus",
+	     wall[] = "--wall", missing[] = "/nonexistent/run.json";
+	char *no_files[] = { none, NULL };
+	char *no_name[] = { none, group, NULL };
+	char *unknown[] = { none, bogus, missing, NULL };
+	char *not_there[] = { none, missing, NULL };
+	char file[] = "/tmp/moat-test-pool-XXXXXX";
+	char *late_wall[] = { none, file, wall, NULL };
+	char *one[] = { none, file, NULL };
+	const char *report = POOLED("", "moat-1", "[0.9]", "[0.9]");
+	int fd = mkstemp(file);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, report, strlen(report)),
+			 (ssize_t)strlen(report));
+	close(fd);
+	assert_int_equal(cmd_pool(2, one), BENCH_EXIT_OK);
+	assert_int_equal(cmd_pool(1, no_files), BENCH_EXIT_USAGE);
+	assert_int_equal(cmd_pool(2, no_name), BENCH_EXIT_USAGE);
+	assert_int_equal(cmd_pool(3, unknown), BENCH_EXIT_USAGE);
+	assert_int_equal(cmd_pool(2, not_there), BENCH_EXIT_FAIL);
+	/* --wall after a file would apply to some files and not others */
+	assert_int_equal(cmd_pool(3, late_wall), BENCH_EXIT_USAGE);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +374,11 @@ int main(void)
 		cmocka_unit_test(apply_rows_by_system_and_count),
 		cmocka_unit_test(apply_enforced_row),
 		cmocka_unit_test(mpps_series_per_system),
+		cmocka_unit_test(pool_rounds_of_runs),
+		cmocka_unit_test(pool_wall_clock),
+		cmocka_unit_test(pool_groups_against_the_first),
+		cmocka_unit_test(pool_refuses_what_does_not_pool),
+		cmocka_unit_test(pool_command_exit_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

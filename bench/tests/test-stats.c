@@ -26,6 +26,42 @@ static void median_odd_even_unsorted(void **state)
 	assert_true(stats_median(odd, 0) == 0);
 }
 
+/* Type 7 quantiles, as R's quantile() gives them for the same values. */
+static void quantiles_interpolate(void **state)
+{
+	const double v[] = { 1, 2, 4, 8, 16 };
+
+	(void)state;
+	assert_true(stats_quantile(v, 5, 0) == 1);
+	assert_true(stats_quantile(v, 5, 0.5) == 4);
+	assert_true(stats_quantile(v, 5, 1) == 16);
+	assert_true(stats_quantile(v, 5, 0.25) == 2);
+	/* 0.75 * 4 = 3: 8 exactly; 0.625 * 4 = 2.5: between 4 and 8 */
+	assert_true(stats_quantile(v, 5, 0.75) == 8);
+	assert_true(stats_quantile(v, 5, 0.625) == 6);
+	/* four values: q1 at 0.75, between the first two */
+	assert_true(stats_quantile(v, 4, 0.25) == 1.75);
+	assert_true(stats_quantile(v, 1, 0.9) == 1);
+	assert_true(stats_quantile(v, 0, 0.5) == 0);
+	/* out of range clamps */
+	assert_true(stats_quantile(v, 5, -1) == 1);
+	assert_true(stats_quantile(v, 5, 2) == 16);
+}
+
+static void superiority_counts_pairs(void **state)
+{
+	const double a[] = { 1, 2, 3 }, b[] = { 2, 4 }, c[] = { 10, 11 };
+
+	(void)state;
+	/* b over a: 2>1, 2=2 (half), 2<3; 4 over all three: 1.5 + 3 of 6 */
+	assert_true(stats_superiority(a, 3, b, 2) == 4.5 / 6);
+	assert_true(stats_superiority(b, 2, a, 3) == 1.5 / 6);
+	assert_true(stats_superiority(a, 3, c, 2) == 1);
+	assert_true(stats_superiority(c, 2, a, 3) == 0);
+	assert_true(stats_superiority(a, 3, a, 3) == 0.5);
+	assert_true(stats_superiority(a, 0, b, 2) == 0.5);
+}
+
 static void ratio_uses_both_neighbours(void **state)
 {
 	double base[] = { 10, 10, 10 }, cas[] = { 9, 9.5 }, r[2];
@@ -216,6 +252,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(median_odd_even_unsorted),
+		cmocka_unit_test(quantiles_interpolate),
+		cmocka_unit_test(superiority_counts_pairs),
 		cmocka_unit_test(ratio_uses_both_neighbours),
 		cmocka_unit_test(linear_drift_cancels),
 		cmocka_unit_test(zero_baseline_rejected),

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `moat-bench pool [--group NAME] FILE...`: the rounds of several runs
+ * of `run', pooled per case.  One run of a few rounds cannot resolve a
+ * few points on a shared machine (its rounds spread by 0.2 and more);
+ * many short runs, taken alternately with the setting they are compared
+ * against, and pooled here, can.  For each case of each group: its runs
+ * and rounds, the median of every round's ratio with its quartiles and
+ * range, each run's own median, and how many rounds reached the target.
+ * Between groups, for each case they share: the difference of the
+ * pooled medians, and the share of pairs of rounds (one from each) in
+ * which the group's round is the higher (stats_superiority()): 0.5 when
+ * the two cannot be told apart.
+ *
+ * Rounds pool only when they measure the same thing: every file of a
+ * group must have been run against the same baseline, with the same
+ * flow cache, floor stride, ruleset shape and IPv6 share.  Reports of
+ * other machines are pooled with a warning.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "compare.h"
+#include "json.h"
+#include "stats.h"
+
+/* The settings that must agree within a group, and their defaults. */
+static const struct {
+	const char *key, *dflt;
+} settings[] = {
+	{ "baseline", "drop" },	 { "flow_cache", "auto" },
+	{ "floor_stride", "1" }, { "ruleset", "acl" },
+	{ "ipv6_percent", "0" },
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+struct pool_case {
+	char group[32], name[48], tx[16];
+	double *r; /* every round's ratio, sorted once pooling is done */
+	int n, cap;
+	double *run_med; /* each run's median of its rounds */
+	int nruns;
+	double target; /* 0: none */
+};
+
+struct pool_group {
+	char name[32];
+	char setting[NSETTINGS][32];
+	char machine[128];
+	int files;
+};
+
+struct pool {
+	bool wall;
+	struct pool_case *c;
+	int n;
+	struct pool_group *g;
+	int ng;
+};
+
+struct pool *pool_new(bool wall)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+
+	if (p)
+		p->wall = wall;
+	return p;
+}
+
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->n; i++) {
+		free(p->c[i].r);
+		free(p->c[i].run_med);
+	}
+	free(p->c);
+	free(p->g);
+	free(p);
+}
+
+static void setting_text(const struct json *report, int i, char *out,
+			 size_t len)
+{
+	const struct json *v = json_get(report, settings[i].key);
+
+	if (v && v->type == JSON_NUM)
+		snprintf(out, len, "%g", v->num);
+	else
+		snprintf(out, len, "%s", json_text(v, settings[i].dflt));
+}
+
+static struct pool_group *group_of(struct pool *p, const char *name)
+{
+	struct pool_group *g;
+
+	for (int i = 0; i < p->ng; i++)
+		if (!strcmp(p->g[i].name, name))
+			return &p->g[i];
+	g = realloc(p->g, (size_t)(p->ng + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	p->g = g;
+	g = &p->g[p->ng++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	return g;
+}
+
+static struct pool_case *case_of(struct pool *p, const char *group,
+				 const char *name, const char *tx)
+{
+	struct pool_case *c;
+
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->c[i].group, group) &&
+		    !strcmp(p->c[i].name, name) && !strcmp(p->c[i].tx, tx))
+			return &p->c[i];
+	c = realloc(p->c, (size_t)(p->n + 1) * sizeof(*c));
+	if (!c)
+		return NULL;
+	p->c = c;
+	c = &p->c[p->n++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->group, sizeof(c->group), "%s", group);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->tx, sizeof(c->tx), "%s", tx);
+	return c;
+}
+
+/* One run's rounds, array @a, into @c. */
+static int add_rounds(struct pool_case *c, const struct json *a)
+{
+	double *med =
+		realloc(c->run_med, (size_t)(c->nruns + 1) * sizeof(*med));
+	int first = c->n;
+
+	if (!med)
+		return -ENOMEM;
+	c->run_med = med;
+	if (c->n + (int)a->n > c->cap) {
+		int cap = c->n + (int)a->n + 64;
+		double *r = realloc(c->r, (size_t)cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		c->r = r;
+		c->cap = cap;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		c->r[c->n++] = a->v[i].num;
+	c->run_med[c->nruns++] = stats_median(c->r + first, c->n - first);
+	return 0;
+}
+
+int pool_add(struct pool *p, const char *group, const struct json *report,
+	     const char *file)
+{
+	const char *key = p->wall ? "ratios" : "ratios_busy";
+	const char *kind = json_text(json_get(report, "benchmark"), "?");
+	const char *machine = json_text(json_get(report, "cpu_model"), "?");
+	const struct json *cases = json_get(report, "cases");
+	struct pool_group *g;
+	char now[NSETTINGS][32];
+	int added = 0;
+
+	if (strcmp(kind, "run") || !cases || cases->type != JSON_ARR) {
+		bench_err("%s: not a report of `moat-bench run' (benchmark "
+			  "'%s'): pool reads run reports only",
+			  file, kind);
+		return -EINVAL;
+	}
+	g = group_of(p, group);
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		setting_text(report, (int)i, now[i], sizeof(now[i]));
+		if (g->files && strcmp(now[i], g->setting[i])) {
+			bench_err(
+				"%s: %s '%s', where the earlier files of group "
+				"'%s' have '%s': their rounds do not pool (put "
+				"it in a group of its own: --group NAME)",
+				file, settings[i].key, now[i], group,
+				g->setting[i]);
+			return -EINVAL;
+		}
+	}
+	if (!g->files) {
+		memcpy(g->setting, now, sizeof(now));
+		snprintf(g->machine, sizeof(g->machine), "%s", machine);
+	} else if (strcmp(machine, g->machine)) {
+		fprintf(stderr,
+			"moat-bench: warning: %s ran on '%s', the earlier files "
+			"of group '%s' on '%s'\n",
+			file, machine, group, g->machine);
+	}
+	for (size_t i = 0; i < cases->n; i++) {
+		const struct json *j = &cases->v[i], *a = json_get(j, key);
+		const char *name = json_text(json_get(j, "case"), NULL);
+		struct pool_case *c;
+		int ret;
+
+		if (json_get(j, "skipped") || !name)
+			continue;
+		if (!a || a->type != JSON_ARR || !a->n) {
+			/* test-run's cases have no rounds of ratios */
+			if (json_get(j, "test_run"))
+				continue;
+			bench_err("%s: case %s has no '%s' (a report of an "
+				  "older moat-bench?)",
+				  file, name, key);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < a->n; k++) {
+			if (a->v[k].type != JSON_NUM) {
+				bench_err(
+					"%s: case %s: %s[%zu] is not a number",
+					file, name, key, k);
+				return -EINVAL;
+			}
+		}
+		c = case_of(p, group, name,
+			    json_text(json_get(j, "tx"), "live"));
+		if (!c)
+			return -ENOMEM;
+		ret = add_rounds(c, a);
+		if (ret)
+			return ret;
+		c->target = json_num(json_get(j, "target"), c->target);
+		added++;
+	}
+	g->files++;
+	if (!added) {
+		bench_err("%s: no case with rounds to pool", file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_rounds(struct pool *p)
+{
+	for (int i = 0; i < p->n; i++)
+		qsort(p->c[i].r, (size_t)p->c[i].n, sizeof(double), cmp_double);
+}
+
+static int met(const struct pool_case *c)
+{
+	int k = 0;
+
+	for (int i = 0; i < c->n; i++)
+		k += c->r[i] >= c->target;
+	return k;
+}
+
+/* The same case in the first group that has it, when that is another. */
+static const struct pool_case *first_of(const struct pool *p,
+					const struct pool_case *c)
+{
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->c[i].name, c->name) &&
+		    !strcmp(p->c[i].tx, c->tx))
+			return &p->c[i] == c ? NULL : &p->c[i];
+	return NULL;
+}
+
+static void print_table(const struct pool *p, FILE *f)
+{
+	bool between = false;
+
+	fprintf(f, "%s ratios, every round of every run pooled per case\n",
+		p->wall ? "wall-clock" : "busy-time");
+	fprintf(f, "%-10s %-18s %-6s %4s %6s %7s %7s %7s %7s %7s %6s %7s  %s\n",
+		"group", "case", "tx", "runs", "rounds", "median", "q1", "q3",
+		"min", "max", "target", "met", "each run's median");
+	for (int i = 0; i < p->n; i++) {
+		const struct pool_case *c = &p->c[i];
+		char target[8] = "-", reached[16] = "-";
+
+		if (c->target > 0) {
+			snprintf(target, sizeof(target), "%.2f", c->target);
+			snprintf(reached, sizeof(reached), "%d/%d", met(c),
+				 c->n);
+		}
+		fprintf(f,
+			"%-10s %-18s %-6s %4d %6d %7.3f %7.3f %7.3f %7.3f %7.3f "
+			"%6s %7s ",
+			c->group, c->name, c->tx, c->nruns, c->n,
+			stats_quantile(c->r, c->n, 0.5),
+			stats_quantile(c->r, c->n, 0.25),
+			stats_quantile(c->r, c->n, 0.75), c->r[0],
+			c->r[c->n - 1], target, reached);
+		for (int k = 0; k < c->nruns; k++)
+			fprintf(f, " %.3f", c->run_med[k]);
+		fputc('\n', f);
+		between |= first_of(p, c) != NULL;
+	}
+	if (!between)
+		return;
+	fprintf(f,
+		"\nbetween groups: the median's difference, and P, the share "
+		"of pairs of rounds\n(one of each group) in which this group's "
+		"is the higher: 0.50 when they cannot be told apart\n");
+	fprintf(f, "%-18s %-6s %-10s %-10s %7s %8s %6s\n", "case", "tx",
+		"group", "against", "median", "delta", "P");
+	for (int i = 0; i < p->n; i++) {
+		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
+		double m, mo;
+
+		if (!o)
+			continue;
+		m = stats_quantile(c->r, c->n, 0.5);
+		mo = stats_quantile(o->r, o->n, 0.5);
+		fprintf(f, "%-18s %-6s %-10s %-10s %7.3f %+8.3f %6.2f\n",
+			c->name, c->tx, c->group, o->group, m, m - mo,
+			stats_superiority(o->r, o->n, c->r, c->n));
+	}
+}
+
+static void print_json(const struct pool *p, FILE *f)
+{
+	fprintf(f,
+		"{\n  \"benchmark\": \"pool\",\n  \"ratio\": \"%s\",\n"
+		"  \"cases\": [",
+		p->wall ? "wall" : "busy");
+	for (int i = 0; i < p->n; i++) {
+		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
+
+		fprintf(f,
+			"%s\n    {\"group\": \"%s\", \"case\": \"%s\", \"tx\": "
+			"\"%s\", \"runs\": %d, \"rounds\": %d, \"median\": %.6g, "
+			"\"q1\": %.6g, \"q3\": %.6g, \"min\": %.6g, \"max\": %.6g",
+			i ? "," : "", c->group, c->name, c->tx, c->nruns, c->n,
+			stats_quantile(c->r, c->n, 0.5),
+			stats_quantile(c->r, c->n, 0.25),
+			stats_quantile(c->r, c->n, 0.75), c->r[0],
+			c->r[c->n - 1]);
+		if (c->target > 0)
+			fprintf(f, ", \"target\": %.2f, \"rounds_met\": %d",
+				c->target, met(c));
+		fprintf(f, ", \"run_medians\": [");
+		for (int k = 0; k < c->nruns; k++)
+			fprintf(f, "%s%.6g", k ? ", " : "", c->run_med[k]);
+		fputc(']', f);
+		if (o)
+			fprintf(f,
+				", \"against\": {\"group\": \"%s\", \"delta\": "
+				"%.6g, \"p_higher\": %.4f}",
+				o->group,
+				stats_quantile(c->r, c->n, 0.5) -
+					stats_quantile(o->r, o->n, 0.5),
+				stats_superiority(o->r, o->n, c->r, c->n));
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ]\n}\n");
+}
+
+void pool_print(struct pool *p, bool json, FILE *f)
+{
+	sort_rounds(p);
+	if (json)
+		print_json(p, f);
+	else
+		print_table(p, f);
+}
+
+int cmd_pool(int argc, char **argv)
+{
+	const char *group = "-";
+	bool json = false;
+	struct pool *p;
+	int files = 0, ret = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(POOL_USAGE, stdout);
+			return BENCH_EXIT_OK;
+		}
+	}
+	p = pool_new(false);
+	if (!p)
+		return BENCH_EXIT_FAIL;
+	for (int i = 1; i < argc && !ret; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--wall")) {
+			if (files) {
+				bench_err("--wall must come before the files");
+				ret = -EINVAL;
+				goto usage;
+			}
+			p->wall = true;
+		} else if (!strcmp(argv[i], "--group") ||
+			   !strcmp(argv[i], "-g")) {
+			if (i + 1 >= argc || !argv[i + 1][0] ||
+			    strlen(argv[i + 1]) >= sizeof(p->g->name)) {
+				bench_err(
+					"%s needs a name of 1 to 31 characters",
+					argv[i]);
+				ret = -EINVAL;
+				goto usage;
+			}
+			group = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			bench_err("unknown option '%s'", argv[i]);
+			ret = -EINVAL;
+			goto usage;
+		} else {
+			struct json j = { 0 };
+			char err[256];
+
+			ret = json_load(argv[i], &j, err, sizeof(err));
+			if (ret)
+				bench_err("%s:%s%s", argv[i],
+					  ret == -EINVAL ? "" : " ", err);
+			else
+				ret = pool_add(p, group, &j, argv[i]);
+			json_free(&j);
+			files++;
+		}
+	}
+	if (!ret && !files) {
+		bench_err("no report to pool: name one or more JSON files of "
+			  "`moat-bench run --json'");
+		goto usage;
+	}
+	if (!ret)
+		pool_print(p, json, stdout);
+	pool_free(p);
+	return ret ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
+usage:
+	pool_free(p);
+	fputs(POOL_USAGE, stderr);
+	return BENCH_EXIT_USAGE;
+}

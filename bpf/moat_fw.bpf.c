@@ -251,32 +251,13 @@ static __always_inline __u64 moat_rest(__u32 off, __u32 n,
 /*
  * The flow cache in front of the classifier.  A family whose few terms
  * are compiled into the program is cheaper than a probe and goes without.
- */
-static __always_inline __u64 moat_fc_hash(__u64 a, __u64 b)
-{
-	__u64 x = a * 0x9e3779b97f4a7c15ull ^ b;
-
-	/*
-	 * The ports sit in b's top half: folded down before the multiply,
-	 * so that they reach every bit of both slots.  Without it, flows
-	 * that differ only in their ports (one client, one server) got
-	 * their second bucket from a handful.
-	 */
-	x ^= x >> 32;
-	x *= 0xc2b2ae3d27d4eb4full;
-	return x ^ (x >> 29);
-}
-
-/*
- * The two slots of hash @h in this CPU's part of a map of (1 << log) a
- * CPU, of which the first (1 << use) are in use: by the hash's top bits,
- * and by the next ones (use is 1 to 20: struct moat_fc_head).
+ * The two slots of hash @h (moat_fc_hash()) in this CPU's part of a map
+ * of (1 << log) a CPU, of which the first (1 << use) are in use.
  */
 static __always_inline __u32 moat_fc_slot(__u64 h, __u32 log, __u32 use, int second)
 {
-	if (second)
-		h <<= use;
-	return (bpf_get_smp_processor_id() << log) + (__u32)(h >> (64 - use));
+	return (bpf_get_smp_processor_id() << log) +
+	       moat_fc_bucket(h, use, second);
 }
 
 static __always_inline struct moat_fc_head *moat_fc_head(void)
@@ -480,23 +461,89 @@ static __always_inline int moat_fc6_placed(const struct moat_fc6 *e, __u32 i, __
 #define MOAT_FC4_FREE(e, i, use) (!(e)->l4 || !moat_fc4_placed((e), (i), (use)))
 
 /*
+ * One step of cuckoo hashing: entry @x of bucket @ix moves to its flow's
+ * other bucket when that has an empty or left-behind entry, with its
+ * answer and its count, and @x is the new answer's.  NULL when its other
+ * bucket is @ix itself or @iy (both full: the new key's two), or is full.
+ * Runs with the moves held for this CPU (moat_fc_move_begin()).
+ */
+static __always_inline struct moat_fc4 *
+moat_fc4_move(struct moat_fc4 *x, __u32 ix, __u32 iy, __u32 use)
+{
+	__u64 h = moat_fc_hash(x->addrs, x->l4);
+	__u32 alt = moat_fc_slot(h, layout.fc_log[0], use, 0);
+	struct moat_fc4_bucket *a;
+	struct moat_fc4 *to;
+
+	if (alt == ix)
+		alt = moat_fc_slot(h, layout.fc_log[0], use, 1);
+	if (alt == ix || alt == iy)
+		return NULL;
+	a = bpf_map_lookup_elem(&fc4, &alt);
+	if (!a)
+		return NULL;
+	if (MOAT_FC4_FREE(&a->e[0], alt, use))
+		to = &a->e[0];
+	else if (MOAT_FC4_FREE(&a->e[1], alt, use))
+		to = &a->e[1];
+	else
+		return NULL;
+	if (to->cnt)
+		moat_fc_fold(to->match, to->cnt);
+	*to = *x;
+	x->cnt = 0;
+	x->l4 = 0; /* empty: the caller counts a fill, and folds nothing */
+	return x;
+}
+
+/* moat_fc4_move() for IPv6's entry @x of slot @ix: 1 when it moved. */
+static __always_inline int moat_fc6_move(struct moat_fc6 *x, __u32 ix, __u32 iy,
+					 __u32 use)
+{
+	__u64 h = moat_fc_hash(x->src[0] ^ x->src[1],
+			       x->dst[0] ^ x->dst[1] ^ x->l4);
+	__u32 alt = moat_fc_slot(h, layout.fc_log[1], use, 0);
+	struct moat_fc6 *to;
+
+	if (alt == ix)
+		alt = moat_fc_slot(h, layout.fc_log[1], use, 1);
+	if (alt == ix || alt == iy)
+		return 0;
+	to = bpf_map_lookup_elem(&fc6, &alt);
+	if (!to || (to->l4 && moat_fc6_placed(to, alt, use)))
+		return 0;
+	if (to->cnt)
+		moat_fc_fold(to->match, to->cnt);
+	*to = *x;
+	x->cnt = 0;
+	x->l4 = 0;
+	return 1;
+}
+
+/*
  * The entry a new answer takes: an empty or left-behind one of its two
- * buckets @b and @c (numbers @ib and @ic), the first bucket first, else
- * one of the four at random, and then *@taken is 1.  Two buckets a key
- * (the second looked at only when the first does not hold it) leave far
- * fewer flows without room than one: in a simulation of a ruleset's
- * flows in turn, 98,000 flows in 2^18 buckets miss 3.8% of the time
- * with one bucket and under 0.01% with two, of which 2% of frames look
- * at the second (docs/architecture.md).  Not the older of an entry's two:
- * traffic that goes round more flows than there is room for would then
- * evict each flow just before it comes back, and never hit.  The random
- * number is only drawn on a miss, which pays for a classification
- * anyway.
+ * buckets @b and @c (numbers @ib and @ic), the first bucket first; else
+ * one made free by moving a flow of the four to its other bucket
+ * (moat_fc4_move(), those of the first bucket first); else one of the
+ * four at random, and then *@taken is 1.  Two buckets a key (the second
+ * looked at only when the first does not hold it) leave far fewer flows
+ * without room than one: in a simulation of a ruleset's flows in turn,
+ * 98,000 flows in 2^18 buckets miss 3.8% of the time with one bucket
+ * and under 0.01% with two, of which 2% of frames look at the second
+ * (docs/architecture.md).  Without the move, 100,000 flows in 65,536
+ * buckets (three quarters full) found all four taken often enough, for
+ * half a second after each growth while flows pushed each other out,
+ * that the cache grew once more than they needed (docs/performance.md).
+ * Not the older of an entry's two: traffic that goes round more flows
+ * than there is room for would then evict each flow just before it
+ * comes back, and never hit.  The random number is only drawn on a
+ * miss, which pays for a classification anyway.
  */
 static __always_inline struct moat_fc4 *
 moat_fc4_victim(struct moat_fc4_bucket *b, __u32 ib, struct moat_fc4_bucket *c,
 		__u32 ic, __u32 use, int *taken)
 {
+	struct moat_fc4 *e;
 	__u32 r;
 
 	*taken = 0;
@@ -508,7 +555,12 @@ moat_fc4_victim(struct moat_fc4_bucket *b, __u32 ib, struct moat_fc4_bucket *c,
 		return &c->e[0];
 	if (MOAT_FC4_FREE(&c->e[1], ic, use))
 		return &c->e[1];
-	/* all four hold flows where they belong: one is taken */
+	if ((e = moat_fc4_move(&b->e[0], ib, ic, use)) ||
+	    (e = moat_fc4_move(&b->e[1], ib, ic, use)) ||
+	    (e = moat_fc4_move(&c->e[0], ic, ib, use)) ||
+	    (e = moat_fc4_move(&c->e[1], ic, ib, use)))
+		return e;
+	/* all four hold flows where they belong, and so do their others */
 	*taken = 1;
 	r = bpf_get_prandom_u32();
 	return r & 2 ? &c->e[r & 1] : &b->e[r & 1];
@@ -606,10 +658,18 @@ static __always_inline int moat_fc6_store_here(struct moat_key *k, __u64 m)
 	}
 	/* as moat_fc4_victim(), with one entry a bucket */
 	placed = e->l4 && moat_fc6_placed(e, i, use);
-	if (placed && (!f->l4 || !moat_fc6_placed(f, j, use) ||
-		       bpf_get_prandom_u32() & 1)) {
-		e = f;
-		placed = e->l4 && moat_fc6_placed(e, j, use);
+	if (placed) {
+		if (!f->l4 || !moat_fc6_placed(f, j, use)) {
+			e = f;
+			placed = 0;
+		} else if (moat_fc6_move(e, i, j, use)) {
+			placed = 0;
+		} else if (moat_fc6_move(f, j, i, use)) {
+			e = f;
+			placed = 0;
+		} else if (bpf_get_prandom_u32() & 1) {
+			e = f;
+		}
 	}
 	moat_fc_count(e->l4 ? MOAT_FCS_EVICT : MOAT_FCS_FILL);
 	if (placed)

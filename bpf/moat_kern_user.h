@@ -313,6 +313,37 @@ _Static_assert(sizeof(struct moat_fc4_bucket) == 64 && sizeof(struct moat_fc6) =
 	 (__u32)(flags) << 16 | (__u32)(iface) << 8 | 0x80 | (__u32)(l4) << 4 | (ct))
 
 /*
+ * A key's hash (@a: its addresses' word, @b: MOAT_FC_L4()), and its two
+ * buckets among the first (1 << @use) of a CPU's part: by the hash's
+ * top bits, and by the next ones (@use is 1 to 20: struct
+ * moat_fc_head).  Shared with userspace, so that tests can tell where a
+ * flow's entry goes.
+ */
+static inline __attribute__((always_inline)) __u64 moat_fc_hash(__u64 a,
+								__u64 b)
+{
+	__u64 x = a * 0x9e3779b97f4a7c15ull ^ b;
+
+	/*
+	 * The ports sit in b's top half: folded down before the multiply,
+	 * so that they reach every bit of both slots.  Without it, flows
+	 * that differ only in their ports (one client, one server) got
+	 * their second bucket from a handful.
+	 */
+	x ^= x >> 32;
+	x *= 0xc2b2ae3d27d4eb4full;
+	return x ^ (x >> 29);
+}
+
+static inline __attribute__((always_inline)) __u32
+moat_fc_bucket(__u64 h, __u32 use, int second)
+{
+	if (second)
+		h <<= use;
+	return (__u32)(h >> (64 - use));
+}
+
+/*
  * An entry's counts: packets in the top 24 bits, bytes below.  An entry
  * moves them out once it holds MOAT_FC_FULL packets (2^23), long before
  * either field could wrap (2^23 frames of 64 KiB are 2^39 bytes).

@@ -158,6 +158,61 @@ static int add_rounds(struct pool_case *c, const struct json *a)
 	return 0;
 }
 
+/*
+ * Array @a, case @name's @key in @file, pooled into case @cname of
+ * @group (and case @name's transmitter, from @j): the case, or NULL with
+ * *@err set (-EINVAL, said why, for an element that is not a number).
+ */
+static struct pool_case *pool_array(struct pool *p, const char *group,
+				    const char *cname, const struct json *j,
+				    const struct json *a, const char *file,
+				    const char *name, const char *key, int *err)
+{
+	struct pool_case *c;
+
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->v[i].type != JSON_NUM) {
+			bench_err("%s: case %s: %s[%zu] is not a number", file,
+				  name, key, i);
+			*err = -EINVAL;
+			return NULL;
+		}
+	}
+	c = case_of(p, group, cname, json_text(json_get(j, "tx"), "live"));
+	*err = c ? add_rounds(c, a) : -ENOMEM;
+	return *err ? NULL : c;
+}
+
+/*
+ * A test-run case's spread passes, each round's nanoseconds a frame over
+ * the empty program, moat's and the floor's, as cases "NAME ns" and
+ * "NAME floor ns".  How many it added (0 for a report from before the
+ * rounds were written out), or -errno.
+ */
+static int add_spread(struct pool *p, const char *group, const struct json *j,
+		      const char *name, const char *file)
+{
+	static const char *const keys[2] = { "rounds_ns", "floor_rounds_ns" };
+	static const char *const suffix[2] = { "ns", "floor ns" };
+	const struct json *sp = json_get(j, "test_run_spread");
+	int added = 0;
+
+	for (int k = 0; k < 2; k++) {
+		const struct json *a = json_get(sp, keys[k]);
+		char cname[48];
+		int ret;
+
+		if (!a || a->type != JSON_ARR || !a->n)
+			continue;
+		snprintf(cname, sizeof(cname), "%s %s", name, suffix[k]);
+		if (!pool_array(p, group, cname, j, a, file, name, keys[k],
+				&ret))
+			return ret;
+		added++;
+	}
+	return added;
+}
+
 int pool_add(struct pool *p, const char *group, const struct json *report,
 	     const char *file)
 {
@@ -208,28 +263,22 @@ int pool_add(struct pool *p, const char *group, const struct json *report,
 		if (json_get(j, "skipped") || !name)
 			continue;
 		if (!a || a->type != JSON_ARR || !a->n) {
-			/* test-run's cases have no rounds of ratios */
-			if (json_get(j, "test_run"))
+			/* test-run's cases: nanoseconds a frame, not ratios */
+			if (json_get(j, "test_run")) {
+				int n = add_spread(p, group, j, name, file);
+
+				if (n < 0)
+					return n;
+				added += n;
 				continue;
+			}
 			bench_err("%s: case %s has no '%s' (a report of an "
 				  "older moat-bench?)",
 				  file, name, key);
 			return -EINVAL;
 		}
-		for (size_t k = 0; k < a->n; k++) {
-			if (a->v[k].type != JSON_NUM) {
-				bench_err(
-					"%s: case %s: %s[%zu] is not a number",
-					file, name, key, k);
-				return -EINVAL;
-			}
-		}
-		c = case_of(p, group, name,
-			    json_text(json_get(j, "tx"), "live"));
+		c = pool_array(p, group, name, j, a, file, name, key, &ret);
 		if (!c)
-			return -ENOMEM;
-		ret = add_rounds(c, a);
-		if (ret)
 			return ret;
 		c->target = json_num(json_get(j, "target"), c->target);
 		added++;
@@ -277,11 +326,17 @@ static const struct pool_case *first_of(const struct pool *p,
 
 static void print_table(const struct pool *p, FILE *f)
 {
-	bool between = false;
+	bool between = false, ns = false;
 
+	for (int i = 0; i < p->n; i++)
+		ns |= strstr(p->c[i].name, " ns") != NULL;
 	fprintf(f, "%s ratios, every round of every run pooled per case\n",
 		p->wall ? "wall-clock" : "busy-time");
-	fprintf(f, "%-10s %-18s %-6s %4s %6s %7s %7s %7s %7s %7s %6s %7s  %s\n",
+	if (ns)
+		fprintf(f, "(cases ending in ns: test-run's spread passes, "
+			   "nanoseconds a frame over an empty program; higher "
+			   "is slower)\n");
+	fprintf(f, "%-10s %-24s %-6s %4s %6s %7s %7s %7s %7s %7s %6s %7s  %s\n",
 		"group", "case", "tx", "runs", "rounds", "median", "q1", "q3",
 		"min", "max", "target", "met", "each run's median");
 	for (int i = 0; i < p->n; i++) {
@@ -294,7 +349,7 @@ static void print_table(const struct pool *p, FILE *f)
 				 c->n);
 		}
 		fprintf(f,
-			"%-10s %-18s %-6s %4d %6d %7.3f %7.3f %7.3f %7.3f %7.3f "
+			"%-10s %-24s %-6s %4d %6d %7.3f %7.3f %7.3f %7.3f %7.3f "
 			"%6s %7s ",
 			c->group, c->name, c->tx, c->nruns, c->n,
 			stats_quantile(c->r, c->n, 0.5),
@@ -312,7 +367,7 @@ static void print_table(const struct pool *p, FILE *f)
 		"\nbetween groups: the median's difference, and P, the share "
 		"of pairs of rounds\n(one of each group) in which this group's "
 		"is the higher: 0.50 when they cannot be told apart\n");
-	fprintf(f, "%-18s %-6s %-10s %-10s %7s %8s %6s\n", "case", "tx",
+	fprintf(f, "%-24s %-6s %-10s %-10s %7s %8s %6s\n", "case", "tx",
 		"group", "against", "median", "delta", "P");
 	for (int i = 0; i < p->n; i++) {
 		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
@@ -322,7 +377,7 @@ static void print_table(const struct pool *p, FILE *f)
 			continue;
 		m = stats_quantile(c->r, c->n, 0.5);
 		mo = stats_quantile(o->r, o->n, 0.5);
-		fprintf(f, "%-18s %-6s %-10s %-10s %7.3f %+8.3f %6.2f\n",
+		fprintf(f, "%-24s %-6s %-10s %-10s %7.3f %+8.3f %6.2f\n",
 			c->name, c->tx, c->group, o->group, m, m - mo,
 			stats_superiority(o->r, o->n, c->r, c->n));
 	}

@@ -201,12 +201,18 @@ static void json_case(FILE *f, const struct case_result *c)
 		fprintf(f,
 			",\n      \"test_run_spread\": { \"ns\": %.2f, \"min\": %.2f, "
 			"\"max\": %.2f, \"attached_ns\": %.2f, \"floor_ns\": %.2f, "
-			"\"moat_ns\": %.2f, \"empty_ns\": %.2f, \"frames_per_pass\": %d }",
+			"\"moat_ns\": %.2f, \"empty_ns\": %.2f, \"frames_per_pass\": %d",
 			c->testrun.spread_ns, c->testrun.spread_min,
 			c->testrun.spread_max, c->testrun.spread_entry_ns,
-			c->testrun.spread_floor_ns,
-			c->testrun.spread_moat_ns, c->testrun.spread_empty_ns,
-			SPREAD_FRAMES);
+			c->testrun.spread_floor_ns, c->testrun.spread_moat_ns,
+			c->testrun.spread_empty_ns, SPREAD_FRAMES);
+	if (c->has_testrun && c->testrun.has_spread) {
+		doubles(f, "rounds_ns", c->testrun.spread_round_ns,
+			c->testrun.spread_kept);
+		doubles(f, "floor_rounds_ns", c->testrun.spread_floor_round_ns,
+			c->testrun.spread_kept);
+		fputs(" }", f);
+	}
 	fprintf(f, ",\n      \"rounds\": %d", r);
 	doubles(f, "baseline_mpps", c->base_mpps, r ? r + 1 : 0);
 	doubles(f, "case_mpps", c->case_mpps, r);

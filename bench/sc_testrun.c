@@ -197,6 +197,12 @@ static int spread_rounds(int empty, int prog, int entry, int floor,
 		out->spread_moat_ns = stats_median(m, r);
 		out->spread_empty_ns = stats_median(e, r + 1);
 		out->spread_floor_ns = stats_median(f, r);
+		out->spread_kept =
+			r < TESTRUN_ROUNDS_KEPT ? r : TESTRUN_ROUNDS_KEPT;
+		memcpy(out->spread_round_ns, d,
+		       (size_t)out->spread_kept * sizeof(double));
+		memcpy(out->spread_floor_round_ns, f,
+		       (size_t)out->spread_kept * sizeof(double));
 	}
 	if (ret && ret != -EINTR && ret != -EIO)
 		bench_err("test-run: the spread passes: %s", strerror(-ret));

@@ -38,6 +38,8 @@ struct sample {
 /* Frames of a test-run spread pass: 0.1-0.5 s at the costs seen here. */
 #define SPREAD_FRAMES (1 << 20)
 
+#define TESTRUN_ROUNDS_KEPT 64
+
 struct testrun_result {
 	double ns, min, max; /* classifier alone: median of rounds, range */
 	double moat_ns, empty_ns; /* medians of the raw costs */
@@ -52,6 +54,11 @@ struct testrun_result {
 	double spread_moat_ns, spread_empty_ns;
 	double spread_floor_ns; /* the floor over empty, same passes */
 	double spread_entry_ns; /* moat through its entry program, over empty */
+	/* each round's spread cost, moat's and the floor's (the first
+	 * TESTRUN_ROUNDS_KEPT), for reports that pool rounds */
+	double spread_round_ns[TESTRUN_ROUNDS_KEPT];
+	double spread_floor_round_ns[TESTRUN_ROUNDS_KEPT];
+	int spread_kept;
 };
 
 /*

@@ -29,6 +29,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <math.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
@@ -349,6 +350,32 @@ static void test_run(void)
 			 json_num(json_at(many, "test_run_spread.moat_ns"), 0) > 0,
 		 "test-run, 1,000 rules: the spread passes through the entry program too",
 		 "%s", many ? "no test_run_spread.attached_ns" : "no case");
+	{
+		const struct json *r =
+			many ? json_at(many, "test_run_spread.rounds_ns") :
+			       NULL;
+		const struct json *fr =
+			many ? json_at(many,
+				       "test_run_spread.floor_rounds_ns") :
+			       NULL;
+
+		/* one round: its value is the median the report gives (which
+		 * has two decimals) */
+		kt_check(
+			r && r->type == JSON_ARR && r->n == 1 && fr &&
+				fr->type == JSON_ARR && fr->n == 1 &&
+				fabs(r->v[0].num -
+				     json_num(json_at(many,
+						      "test_run_spread.ns"),
+					      -1)) < 0.01 &&
+				fabs(fr->v[0].num -
+				     json_num(
+					     json_at(many,
+						     "test_run_spread.floor_ns"),
+					     -1)) < 0.01,
+			"test-run, 1,000 rules: each round's spread cost, for pooling",
+			"rounds_ns or floor_rounds_ns missing or not the round's");
+	}
 	json_free(&rep);
 	unlink(testrun_json);
 }

@@ -250,9 +250,10 @@ static void pool_rounds_of_runs(void **state)
 	 * two rounds of five at 0.95 or more; the runs' medians 0.94, 0.95
 	 */
 	assert_non_null(strstr(out, "busy-time ratios"));
-	assert_non_null(strstr(out, "moat-1             live      2      5   "
-				    "0.940   0.920   0.960   0.900   0.980   "
-				    "0.95     2/5  0.940 0.950\n"));
+	assert_non_null(strstr(out,
+			       "moat-1                   live      2      5   "
+			       "0.940   0.920   0.960   0.900   0.980   "
+			       "0.95     2/5  0.940 0.950\n"));
 	assert_null(strstr(out, "between groups"));
 	free(out);
 }
@@ -286,8 +287,9 @@ static void pool_groups_against_the_first(void **state)
 	assert_non_null(strstr(out, "auto       moat-100000"));
 	assert_non_null(strstr(out, "fc16       moat-100000"));
 	/* every fc16 round above every auto round: P 1; medians 0.75, 0.55 */
-	assert_non_null(strstr(out, "moat-100000        live   fc16       auto"
-				    "         0.750   +0.200   1.00\n"));
+	assert_non_null(strstr(out,
+			       "moat-100000              live   fc16       auto"
+			       "         0.750   +0.200   1.00\n"));
 	free(out);
 	assert_int_equal(pool(3, g, r, false, true, &out), 0);
 	{
@@ -305,6 +307,35 @@ static void pool_groups_against_the_first(void **state)
 		assert_null(json_get(&c->v[0], "against"));
 		json_free(&j);
 	}
+	free(out);
+}
+
+/* test-run's spread passes: nanoseconds, moat's and the floor's */
+static void pool_test_run_rounds(void **state)
+{
+	const char *g[] = { "-", "-" };
+	const char *r[] = {
+		"{\"benchmark\":\"run\",\"cases\":[{\"case\":\"test-run-10000\","
+		"\"test_run\":{\"classifier_ns\":40},\"ratios_busy\":[],"
+		"\"test_run_spread\":{\"ns\":21,\"rounds_ns\":[21,20,22],"
+		"\"floor_rounds_ns\":[10,11,9]}}]}",
+		/* a report from before the rounds were written: nothing to add */
+		"{\"benchmark\":\"run\",\"cases\":[{\"case\":\"test-run-10000\","
+		"\"test_run\":{\"classifier_ns\":40},\"ratios_busy\":[],"
+		"\"test_run_spread\":{\"ns\":21}},"
+		"{\"case\":\"moat-1\",\"ratios_busy\":[0.9]}]}",
+	};
+	char *out;
+
+	(void)state;
+	assert_int_equal(pool(2, g, r, false, false, &out), 0);
+	assert_non_null(strstr(out, "cases ending in ns"));
+	assert_non_null(strstr(out,
+			       "test-run-10000 ns        live      1      3 "
+			       " 21.000  20.500  21.500  20.000  22.000"));
+	assert_non_null(strstr(out,
+			       "test-run-10000 floor ns  live      1      3 "
+			       " 10.000   9.500  10.500   9.000  11.000"));
 	free(out);
 }
 
@@ -377,6 +408,7 @@ int main(void)
 		cmocka_unit_test(pool_rounds_of_runs),
 		cmocka_unit_test(pool_wall_clock),
 		cmocka_unit_test(pool_groups_against_the_first),
+		cmocka_unit_test(pool_test_run_rounds),
 		cmocka_unit_test(pool_refuses_what_does_not_pool),
 		cmocka_unit_test(pool_command_exit_status),
 	};

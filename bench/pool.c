@@ -327,18 +327,22 @@ static const struct pool_case *first_of(const struct pool *p,
 static void print_table(const struct pool *p, FILE *f)
 {
 	bool between = false, ns = false;
+	int gw = 10; /* the group column: as wide as the longest name */
 
-	for (int i = 0; i < p->n; i++)
+	for (int i = 0; i < p->n; i++) {
 		ns |= strstr(p->c[i].name, " ns") != NULL;
+		if ((int)strlen(p->c[i].group) > gw)
+			gw = (int)strlen(p->c[i].group);
+	}
 	fprintf(f, "%s ratios, every round of every run pooled per case\n",
 		p->wall ? "wall-clock" : "busy-time");
 	if (ns)
 		fprintf(f, "(cases ending in ns: test-run's spread passes, "
 			   "nanoseconds a frame over an empty program; higher "
 			   "is slower)\n");
-	fprintf(f, "%-10s %-24s %-6s %4s %6s %7s %7s %7s %7s %7s %6s %7s  %s\n",
-		"group", "case", "tx", "runs", "rounds", "median", "q1", "q3",
-		"min", "max", "target", "met", "each run's median");
+	fprintf(f, "%-*s %-24s %-6s %4s %6s %7s %7s %7s %7s %7s %6s %7s  %s\n",
+		gw, "group", "case", "tx", "runs", "rounds", "median", "q1",
+		"q3", "min", "max", "target", "met", "each run's median");
 	for (int i = 0; i < p->n; i++) {
 		const struct pool_case *c = &p->c[i];
 		char target[8] = "-", reached[16] = "-";
@@ -349,9 +353,9 @@ static void print_table(const struct pool *p, FILE *f)
 				 c->n);
 		}
 		fprintf(f,
-			"%-10s %-24s %-6s %4d %6d %7.3f %7.3f %7.3f %7.3f %7.3f "
+			"%-*s %-24s %-6s %4d %6d %7.3f %7.3f %7.3f %7.3f %7.3f "
 			"%6s %7s ",
-			c->group, c->name, c->tx, c->nruns, c->n,
+			gw, c->group, c->name, c->tx, c->nruns, c->n,
 			stats_quantile(c->r, c->n, 0.5),
 			stats_quantile(c->r, c->n, 0.25),
 			stats_quantile(c->r, c->n, 0.75), c->r[0],
@@ -367,8 +371,8 @@ static void print_table(const struct pool *p, FILE *f)
 		"\nbetween groups: the median's difference, and P, the share "
 		"of pairs of rounds\n(one of each group) in which this group's "
 		"is the higher: 0.50 when they cannot be told apart\n");
-	fprintf(f, "%-24s %-6s %-10s %-10s %7s %8s %6s\n", "case", "tx",
-		"group", "against", "median", "delta", "P");
+	fprintf(f, "%-24s %-6s %-*s %-*s %7s %8s %6s\n", "case", "tx", gw,
+		"group", gw, "against", "median", "delta", "P");
 	for (int i = 0; i < p->n; i++) {
 		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
 		double m, mo;
@@ -377,8 +381,8 @@ static void print_table(const struct pool *p, FILE *f)
 			continue;
 		m = stats_quantile(c->r, c->n, 0.5);
 		mo = stats_quantile(o->r, o->n, 0.5);
-		fprintf(f, "%-24s %-6s %-10s %-10s %7.3f %+8.3f %6.2f\n",
-			c->name, c->tx, c->group, o->group, m, m - mo,
+		fprintf(f, "%-24s %-6s %-*s %-*s %7.3f %+8.3f %6.2f\n", c->name,
+			c->tx, gw, c->group, gw, o->group, m, m - mo,
 			stats_superiority(o->r, o->n, c->r, c->n));
 	}
 }

@@ -291,17 +291,10 @@ int pool_add(struct pool *p, const char *group, const struct json *report,
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void sort_rounds(struct pool *p)
 {
 	for (int i = 0; i < p->n; i++)
-		qsort(p->c[i].r, (size_t)p->c[i].n, sizeof(double), cmp_double);
+		stats_sort(p->c[i].r, p->c[i].n);
 }
 
 static int met(const struct pool_case *c)

@@ -14,6 +14,12 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void stats_sort(double *v, int n)
+{
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), cmp_double);
+}
+
 double stats_median(const double *v, int n)
 {
 	double *s, m;

@@ -27,6 +27,9 @@ struct ratio_stats {
 /* Median of @n values (0 when n is 0); @v is not reordered. */
 double stats_median(const double *v, int n);
 
+/* @n values sorted ascending, in place. */
+void stats_sort(double *v, int n);
+
 /*
  * The @q quantile (0 to 1) of @n values sorted ascending in @sorted,
  * interpolated between the two nearest (Hyndman and Fan's type 7, R's

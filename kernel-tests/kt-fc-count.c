@@ -172,26 +172,6 @@ static struct moat_dp_fc_status check_stats(struct moat_dp *dp, const char *what
 	return fc;
 }
 
-/* The bytes of a pinned array map, mapped; NULL when it cannot be. */
-static void *map_pinned(const char *path, size_t *len, bool write)
-{
-	struct bpf_map_info mi = { 0 };
-	uint32_t ml = sizeof(mi);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	int fd = bpf_obj_get(path);
-	void *p = MAP_FAILED;
-
-	if (fd < 0)
-		return NULL;
-	if (!bpf_obj_get_info_by_fd(fd, &mi, &ml)) {
-		*len = ((size_t)mi.max_entries * mi.value_size + page - 1) / page * page;
-		p = mmap(NULL, *len, write ? PROT_READ | PROT_WRITE : PROT_READ,
-			 MAP_SHARED, fd, 0);
-	}
-	close(fd);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 int main(void)
 {
 	const char *inst = kt_dp_begin("ktfccount");
@@ -264,9 +244,9 @@ int main(void)
 
 	/* a reader holds the moves off: nothing in the cache may change */
 	snprintf(path, sizeof(path), "%s/fc_sync", moat_dp_pin_root(dp));
-	sync = map_pinned(path, &synclen, true);
+	sync = kt_map_pinned(path, &synclen, true);
 	snprintf(path, sizeof(path), "%s/current/fc4", moat_dp_pin_root(dp));
-	fc = map_pinned(path, &fclen, false);
+	fc = kt_map_pinned(path, &fclen, false);
 	copy = fc ? malloc(fclen) : NULL;
 	if (kt_check(sync && fc && copy, "fc_sync and the IPv4 cache mapped", "no")) {
 		__atomic_store_n(&sync[0].v, 1, __ATOMIC_SEQ_CST);
@@ -309,7 +289,7 @@ int main(void)
 	/* an entry fills: its counts move to the counter, and it counts on */
 	kt_check(run(dp, 1, (1u << 23) + 100), "2^23 + 100 frames of one flow", "no");
 	check_all(dp, "a full entry moved its counts: the counter exact");
-	fc = map_pinned(path, &fclen2, false);
+	fc = kt_map_pinned(path, &fclen2, false);
 	if (kt_check(fc != NULL, "the IPv4 cache mapped again", "no")) {
 		uint64_t most = 0;
 

@@ -196,25 +196,11 @@ static struct moat_dp_fc_status fc_status(struct moat_dp *dp)
 /* A pinned cache map of the running generation, mapped read-only. */
 static void *fc_map(struct moat_dp *dp, const char *name, size_t *len)
 {
-	struct bpf_map_info mi = { 0 };
-	uint32_t ml = sizeof(mi);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	char path[512];
-	void *p = MAP_FAILED;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/current/%s", moat_dp_pin_root(dp),
 		 name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return NULL;
-	if (!bpf_obj_get_info_by_fd(fd, &mi, &ml)) {
-		*len = ((size_t)mi.max_entries * mi.value_size + page - 1) /
-		       page * page;
-		p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-	}
-	close(fd);
-	return p == MAP_FAILED ? NULL : p;
+	return kt_map_pinned(path, len, false);
 }
 
 static const struct moat_fc4_bucket *fc4;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "kt-dp.h"
 #include "kt.h"
@@ -64,4 +66,24 @@ uint64_t kt_row_packets(struct moat_dp *dp, const char *rule)
 			pk = rows[i].packets;
 	free(rows);
 	return pk;
+}
+
+void *kt_map_pinned(const char *path, size_t *len, bool write)
+{
+	struct bpf_map_info mi = { 0 };
+	uint32_t ml = sizeof(mi);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int fd = bpf_obj_get(path);
+	void *p = MAP_FAILED;
+
+	if (fd < 0)
+		return NULL;
+	if (!bpf_obj_get_info_by_fd(fd, &mi, &ml)) {
+		*len = ((size_t)mi.max_entries * mi.value_size + page - 1) /
+		       page * page;
+		p = mmap(NULL, *len, write ? PROT_READ | PROT_WRITE : PROT_READ,
+			 MAP_SHARED, fd, 0);
+	}
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
 }

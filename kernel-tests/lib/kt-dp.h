@@ -3,6 +3,7 @@
 #ifndef MOAT_KT_DP_H
 #define MOAT_KT_DP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,11 @@ int kt_apply_text(struct moat_dp *dp, const char *text, const char *label);
 
 /* A rule's packets as the rows show them (moatctl rules); ~0 on error. */
 uint64_t kt_row_packets(struct moat_dp *dp, const char *rule);
+
+/*
+ * The bytes of the pinned array map at @path (BPF_F_MMAPABLE), mapped,
+ * writable when @write, its length in *@len; NULL when it cannot be.
+ */
+void *kt_map_pinned(const char *path, size_t *len, bool write);
 
 #endif /* MOAT_KT_DP_H */

@@ -71,13 +71,17 @@ static __always_inline long l4_word(const __u8 *l4, const void *end, __u8 proto)
 	return 0;
 }
 
-/* The tuple folded into 64 bits, multiplied to spread it over the counters. */
+/*
+ * The tuple folded into 64 bits, multiplied to spread it over the
+ * counters.  The high half is the well-mixed one; it is scaled to
+ * [0, nrules) by a multiply, not a division: no classifier needs one,
+ * so neither does the least of them.
+ */
 static __always_inline __u32 rule_of(__u64 addrs, __u64 rest)
 {
 	__u64 x = (addrs * FLOOR_MUL ^ rest) * FLOOR_MUL;
 
-	/* the high half is the well-mixed one */
-	return (__u32)(x >> 32) % nrules;
+	return (__u32)((x >> 32) * nrules >> 32);
 }
 
 /* The rule index of the frame, or -1 when it cannot be parsed. */

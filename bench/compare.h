@@ -27,7 +27,8 @@ int compare_reports(const struct json *old, const struct json *new, FILE *f);
 	"target.  Files after --group NAME form group NAME; for a case in\n"        \
 	"several groups, each group against the first that has it: the\n"           \
 	"medians' difference and P, the share of pairs of rounds in which\n"        \
-	"this group's is the higher (0.50: no difference to tell).\n"               \
+	"this group's is the higher (0.50: no difference to tell).  And each\n"     \
+	"case NAME-N against floor-N of its group, the same way.\n"                 \
 	"\n"                                                                        \
 	"  --group NAME  the files that follow belong to group NAME\n"              \
 	"  --wall        wall-clock ratios (before the files); default busy time\n" \

@@ -317,6 +317,57 @@ static const struct pool_case *first_of(const struct pool *p,
 	return NULL;
 }
 
+/*
+ * The floor at @c's rule count in @c's group and transmitter: for a case
+ * named NAME-N (moat-10000, xdp-filter-1), floor-N; NULL for the floor
+ * itself, for test-run's rows and where the runs had no floor.
+ */
+static const struct pool_case *floor_of(const struct pool *p,
+					const struct pool_case *c)
+{
+	const char *n = strrchr(c->name, '-');
+	char want[sizeof(c->name)];
+
+	if (!n || !n[1] || strspn(n + 1, "0123456789") != strlen(n + 1) ||
+	    !strncmp(c->name, "floor-", 6))
+		return NULL;
+	snprintf(want, sizeof(want), "floor%s", n);
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->c[i].name, want) &&
+		    !strcmp(p->c[i].group, c->group) &&
+		    !strcmp(p->c[i].tx, c->tx))
+			return &p->c[i];
+	return NULL;
+}
+
+static void print_floors(const struct pool *p, FILE *f, int gw)
+{
+	bool any = false;
+
+	for (int i = 0; i < p->n; i++) {
+		const struct pool_case *c = &p->c[i], *fl = floor_of(p, c);
+		double m, mf;
+
+		if (!fl)
+			continue;
+		if (!any)
+			fprintf(f,
+				"\nagainst the floor at the same rule count, in "
+				"the same runs: the median's difference, and P, "
+				"the share\nof pairs of rounds (one of each "
+				"case) in which the case's is the higher\n"
+				"%-*s %-24s %-6s %7s %7s %8s %6s\n",
+				gw, "group", "case", "tx", "median", "floor",
+				"delta", "P");
+		any = true;
+		m = stats_quantile(c->r, c->n, 0.5);
+		mf = stats_quantile(fl->r, fl->n, 0.5);
+		fprintf(f, "%-*s %-24s %-6s %7.3f %7.3f %+8.3f %6.2f\n", gw,
+			c->group, c->name, c->tx, m, mf, m - mf,
+			stats_superiority(fl->r, fl->n, c->r, c->n));
+	}
+}
+
 static void print_table(const struct pool *p, FILE *f)
 {
 	bool between = false, ns = false;
@@ -358,6 +409,7 @@ static void print_table(const struct pool *p, FILE *f)
 		fputc('\n', f);
 		between |= first_of(p, c) != NULL;
 	}
+	print_floors(p, f, gw);
 	if (!between)
 		return;
 	fprintf(f,
@@ -387,7 +439,8 @@ static void print_json(const struct pool *p, FILE *f)
 		"  \"cases\": [",
 		p->wall ? "wall" : "busy");
 	for (int i = 0; i < p->n; i++) {
-		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
+		const struct pool_case *c = &p->c[i], *o = first_of(p, c),
+				       *fl = floor_of(p, c);
 
 		fprintf(f,
 			"%s\n    {\"group\": \"%s\", \"case\": \"%s\", \"tx\": "
@@ -413,6 +466,15 @@ static void print_json(const struct pool *p, FILE *f)
 				stats_quantile(c->r, c->n, 0.5) -
 					stats_quantile(o->r, o->n, 0.5),
 				stats_superiority(o->r, o->n, c->r, c->n));
+		if (fl)
+			fprintf(f,
+				", \"against_floor\": {\"case\": \"%s\", "
+				"\"median\": %.6g, \"delta\": %.6g, "
+				"\"p_higher\": %.4f}",
+				fl->name, stats_quantile(fl->r, fl->n, 0.5),
+				stats_quantile(c->r, c->n, 0.5) -
+					stats_quantile(fl->r, fl->n, 0.5),
+				stats_superiority(fl->r, fl->n, c->r, c->n));
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ]\n}\n");

@@ -310,6 +310,57 @@ static void pool_groups_against_the_first(void **state)
 	free(out);
 }
 
+/* each case against floor-N of the same runs; none for cases without one */
+static void pool_against_the_floor(void **state)
+{
+	const char *g[] = { "-" };
+	const char *r[] = {
+		"{\"benchmark\":\"run\",\"cases\":["
+		"{\"case\":\"a/a\",\"ratios_busy\":[1.0]},"
+		"{\"case\":\"moat-10000\",\"ratios_busy\":[0.7,0.8]},"
+		"{\"case\":\"floor-10000\",\"ratios_busy\":[0.9,0.95]},"
+		"{\"case\":\"xdp-filter-1\",\"ratios_busy\":[0.9]}]}",
+	};
+	char *out;
+
+	(void)state;
+	assert_int_equal(pool(1, g, r, false, false, &out), 0);
+	assert_non_null(
+		strstr(out, "against the floor at the same rule count"));
+	/* medians 0.75 and 0.925; no moat round above a floor round: P 0 */
+	assert_non_null(strstr(out, "-          moat-10000               live "
+				    "    0.750   0.925   -0.175   0.00\n"));
+	/* no floor-1 in these runs, and a/a and the floor have none */
+	assert_null(strstr(out, "xdp-filter-1             live     0.900"));
+	assert_null(strstr(out, "floor-10000              live     0.925"));
+	free(out);
+	assert_int_equal(pool(1, g, r, false, true, &out), 0);
+	{
+		struct json j;
+		const struct json *c;
+
+		load(out, &j);
+		c = json_get(&j, "cases");
+		assert_non_null(c);
+		assert_int_equal(c->n, 4);
+		assert_null(json_get(&c->v[0], "against_floor"));
+		assert_string_equal(
+			json_text(json_at(&c->v[1], "against_floor.case"), ""),
+			"floor-10000");
+		assert_true(json_num(json_at(&c->v[1], "against_floor.delta"),
+				     0) < -0.1749 &&
+			    json_num(json_at(&c->v[1], "against_floor.delta"),
+				     0) > -0.1751);
+		assert_true(
+			json_num(json_at(&c->v[1], "against_floor.p_higher"),
+				 1) == 0);
+		assert_null(json_get(&c->v[2], "against_floor"));
+		assert_null(json_get(&c->v[3], "against_floor"));
+		json_free(&j);
+	}
+	free(out);
+}
+
 /* test-run's spread passes: nanoseconds, moat's and the floor's */
 static void pool_test_run_rounds(void **state)
 {
@@ -408,6 +459,7 @@ int main(void)
 		cmocka_unit_test(pool_rounds_of_runs),
 		cmocka_unit_test(pool_wall_clock),
 		cmocka_unit_test(pool_groups_against_the_first),
+		cmocka_unit_test(pool_against_the_floor),
 		cmocka_unit_test(pool_test_run_rounds),
 		cmocka_unit_test(pool_refuses_what_does_not_pool),
 		cmocka_unit_test(pool_command_exit_status),

@@ -317,6 +317,21 @@ static const struct pool_case *first_of(const struct pool *p,
 	return NULL;
 }
 
+/* Case @c against case @o: both pooled medians, and P that @c's is higher. */
+struct pool_vs {
+	double median, other, p;
+};
+
+static struct pool_vs pool_vs(const struct pool_case *c,
+			      const struct pool_case *o)
+{
+	return (struct pool_vs){
+		.median = stats_quantile(c->r, c->n, 0.5),
+		.other = stats_quantile(o->r, o->n, 0.5),
+		.p = stats_superiority(o->r, o->n, c->r, c->n),
+	};
+}
+
 /*
  * The floor at @c's rule count in @c's group and transmitter: for a case
  * named NAME-N (moat-10000, xdp-filter-1), floor-N; NULL for the floor
@@ -346,7 +361,7 @@ static void print_floors(const struct pool *p, FILE *f, int gw)
 
 	for (int i = 0; i < p->n; i++) {
 		const struct pool_case *c = &p->c[i], *fl = floor_of(p, c);
-		double m, mf;
+		struct pool_vs v;
 
 		if (!fl)
 			continue;
@@ -360,11 +375,10 @@ static void print_floors(const struct pool *p, FILE *f, int gw)
 				gw, "group", "case", "tx", "median", "floor",
 				"delta", "P");
 		any = true;
-		m = stats_quantile(c->r, c->n, 0.5);
-		mf = stats_quantile(fl->r, fl->n, 0.5);
+		v = pool_vs(c, fl);
 		fprintf(f, "%-*s %-24s %-6s %7.3f %7.3f %+8.3f %6.2f\n", gw,
-			c->group, c->name, c->tx, m, mf, m - mf,
-			stats_superiority(fl->r, fl->n, c->r, c->n));
+			c->group, c->name, c->tx, v.median, v.other,
+			v.median - v.other, v.p);
 	}
 }
 
@@ -420,15 +434,14 @@ static void print_table(const struct pool *p, FILE *f)
 		"group", gw, "against", "median", "delta", "P");
 	for (int i = 0; i < p->n; i++) {
 		const struct pool_case *c = &p->c[i], *o = first_of(p, c);
-		double m, mo;
+		struct pool_vs v;
 
 		if (!o)
 			continue;
-		m = stats_quantile(c->r, c->n, 0.5);
-		mo = stats_quantile(o->r, o->n, 0.5);
+		v = pool_vs(c, o);
 		fprintf(f, "%-24s %-6s %-*s %-*s %7.3f %+8.3f %6.2f\n", c->name,
-			c->tx, gw, c->group, gw, o->group, m, m - mo,
-			stats_superiority(o->r, o->n, c->r, c->n));
+			c->tx, gw, c->group, gw, o->group, v.median,
+			v.median - v.other, v.p);
 	}
 }
 
@@ -458,23 +471,23 @@ static void print_json(const struct pool *p, FILE *f)
 		for (int k = 0; k < c->nruns; k++)
 			fprintf(f, "%s%.6g", k ? ", " : "", c->run_med[k]);
 		fputc(']', f);
-		if (o)
+		if (o) {
+			struct pool_vs v = pool_vs(c, o);
+
 			fprintf(f,
 				", \"against\": {\"group\": \"%s\", \"delta\": "
 				"%.6g, \"p_higher\": %.4f}",
-				o->group,
-				stats_quantile(c->r, c->n, 0.5) -
-					stats_quantile(o->r, o->n, 0.5),
-				stats_superiority(o->r, o->n, c->r, c->n));
-		if (fl)
+				o->group, v.median - v.other, v.p);
+		}
+		if (fl) {
+			struct pool_vs v = pool_vs(c, fl);
+
 			fprintf(f,
 				", \"against_floor\": {\"case\": \"%s\", "
 				"\"median\": %.6g, \"delta\": %.6g, "
 				"\"p_higher\": %.4f}",
-				fl->name, stats_quantile(fl->r, fl->n, 0.5),
-				stats_quantile(c->r, c->n, 0.5) -
-					stats_quantile(fl->r, fl->n, 0.5),
-				stats_superiority(fl->r, fl->n, c->r, c->n));
+				fl->name, v.other, v.median - v.other, v.p);
+		}
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ]\n}\n");

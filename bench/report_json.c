@@ -197,7 +197,7 @@ static void json_case(FILE *f, const struct case_result *c)
 			c->testrun.repeat, c->testrun.rounds);
 	if (c->has_testrun && c->testrun.has_hit)
 		fprintf(f, ",\n      \"test_run_cache_hit_ns\": %.2f", c->testrun.hit_ns);
-	if (c->has_testrun && c->testrun.has_spread)
+	if (c->has_testrun && c->testrun.has_spread) {
 		fprintf(f,
 			",\n      \"test_run_spread\": { \"ns\": %.2f, \"min\": %.2f, "
 			"\"max\": %.2f, \"attached_ns\": %.2f, \"floor_ns\": %.2f, "
@@ -206,7 +206,6 @@ static void json_case(FILE *f, const struct case_result *c)
 			c->testrun.spread_max, c->testrun.spread_entry_ns,
 			c->testrun.spread_floor_ns, c->testrun.spread_moat_ns,
 			c->testrun.spread_empty_ns, SPREAD_FRAMES);
-	if (c->has_testrun && c->testrun.has_spread) {
 		doubles(f, "rounds_ns", c->testrun.spread_round_ns,
 			c->testrun.spread_kept);
 		doubles(f, "floor_rounds_ns", c->testrun.spread_floor_round_ns,

@@ -234,6 +234,19 @@ static int pool(int n, const char *const *groups, const char *const *reports,
 	return ret;
 }
 
+/* pool's JSON @out parsed into @j: its cases, checked to be @n of them. */
+static const struct json *pooled_cases(const char *out, struct json *j,
+				       size_t n)
+{
+	const struct json *c;
+
+	load(out, j);
+	c = json_get(j, "cases");
+	assert_non_null(c);
+	assert_int_equal(c->n, n);
+	return c;
+}
+
 static void pool_rounds_of_runs(void **state)
 {
 	const char *g[] = { "-", "-" };
@@ -294,12 +307,8 @@ static void pool_groups_against_the_first(void **state)
 	assert_int_equal(pool(3, g, r, false, true, &out), 0);
 	{
 		struct json j;
-		const struct json *c;
+		const struct json *c = pooled_cases(out, &j, 2);
 
-		load(out, &j);
-		c = json_get(&j, "cases");
-		assert_non_null(c);
-		assert_int_equal(c->n, 2);
 		assert_true(json_num(json_get(&c->v[1], "median"), 0) == 0.75);
 		assert_int_equal(json_num(json_get(&c->v[1], "rounds"), 0), 2);
 		assert_true(json_num(json_at(&c->v[1], "against.p_higher"),
@@ -337,12 +346,8 @@ static void pool_against_the_floor(void **state)
 	assert_int_equal(pool(1, g, r, false, true, &out), 0);
 	{
 		struct json j;
-		const struct json *c;
+		const struct json *c = pooled_cases(out, &j, 4);
 
-		load(out, &j);
-		c = json_get(&j, "cases");
-		assert_non_null(c);
-		assert_int_equal(c->n, 4);
 		assert_null(json_get(&c->v[0], "against_floor"));
 		assert_string_equal(
 			json_text(json_at(&c->v[1], "against_floor.case"), ""),

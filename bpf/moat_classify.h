@@ -120,9 +120,9 @@ static __always_inline __u64 moat_outside(__u64 v, __u64 lo, __u64 hi)
  * verifier a fork a field in every inline step of every scan: with them,
  * a 10,000-rule generation verified in 24,347 instructions, 52,738 with
  * half its rules IPv6; without, 16,995 and 26,000 (docs/performance.md).
- * Terms are read through volatile pointers: the ones a small ruleset
- * compiles into the program live in `const volatile' read-only data, whose
- * declared initializer (zeros) the compiler would otherwise fold in.
+ * Terms are read through volatile pointers, each field where the test
+ * mentions it.  (A small ruleset's terms, compiled into the program, go
+ * through moat_small4/6() below.)
  */
 static __always_inline int moat_match4(const volatile struct moat_term4 *t,
 				       const struct moat_key *k)
@@ -157,51 +157,68 @@ static __always_inline int moat_ports_given(__u16 lo, __u16 hi)
 }
 
 /*
- * Each field read once into a local: through the volatile pointer, every
- * mention would be a load of its own.
+ * @p, laundered: the compiler cannot see where it points, so reads
+ * through it are plain loads, each made where a test needs it and once,
+ * and never folded into what the object was compiled with (the layout and
+ * a small ruleset's terms are set at load time).  Through a volatile
+ * pointer every mention would be a load, and every field asked for would
+ * be loaded, whether a test used it or not.  The verifier, which knows
+ * the values, drops the tests that cannot fail.
  */
-static __always_inline int moat_small_l4(const volatile __u16 *sp,
-					 const volatile __u16 *dp, __u8 flags,
-					 __u8 mask, __u8 value,
+#define MOAT_OPAQUE(p)                      \
+	({                                  \
+		__typeof__(&*(p)) p_ = (p); \
+		__asm__("" : "+r"(p_));     \
+		p_;                         \
+	})
+
+/* Small term @i of family @fam (4 or 6), of type struct moat_@kind. */
+#define MOAT_SMALL_TERM(kind, fam, i) \
+	MOAT_OPAQUE((const struct moat_##kind *)&MOAT_L.small##fam[i])
+
+/*
+ * A small term's transport fields: @flags (MOAT_T_*), ports (@sp, @dp:
+ * low, high), TCP flags (@mask, @value).
+ */
+static __always_inline int moat_small_l4(__u8 flags, const __u16 *sp,
+					 const __u16 *dp, __u8 mask, __u8 value,
 					 const struct moat_key *k)
 {
-	__u16 slo, shi, dlo, dhi;
-
 	if (!(flags & MOAT_T_L4))
 		return 1;
 	if (!k->l4)
 		return 0;
-	slo = sp[0];
-	shi = sp[1];
-	if (moat_ports_given(slo, shi) && (k->sport < slo || k->sport > shi))
+	if (moat_ports_given(sp[0], sp[1]) &&
+	    (k->sport < sp[0] || k->sport > sp[1]))
 		return 0;
-	dlo = dp[0];
-	dhi = dp[1];
-	if (moat_ports_given(dlo, dhi) && (k->dport < dlo || k->dport > dhi))
+	if (moat_ports_given(dp[0], dp[1]) &&
+	    (k->dport < dp[0] || k->dport > dp[1]))
 		return 0;
 	return !mask || (k->tcp_flags & mask) == value;
 }
 
-static __always_inline int moat_small4(const volatile struct moat_term4 *t,
+/*
+ * The term's own fields first, so that what the layout adds (ct_rules,
+ * nifaces) is read only for a term that names a state or an interface.
+ */
+static __always_inline int moat_small4(const struct moat_small4 *t,
 				       const struct moat_key *k)
 {
-	__u8 src_len = t->src_len, dst_len = t->dst_len, flags = t->flags;
-
-	if (src_len && ((k->src4 ^ t->src) & moat_mask4(src_len)))
+	if (t->src_mask && ((moat_ntohl(k->src4) ^ t->src) & t->src_mask))
 		return 0;
-	if (dst_len && ((k->dst4 ^ t->dst) & moat_mask4(dst_len)))
+	if (t->dst_mask && ((moat_ntohl(k->dst4) ^ t->dst) & t->dst_mask))
 		return 0;
-	if (!(flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
+	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
 		return 0;
-	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, flags, t->tcp_mask,
+	if (!moat_small_l4(t->flags, &t->sp_lo, &t->dp_lo, t->tcp_mask,
 			   t->tcp_value, k))
 		return 0;
-	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
+	if (t->ct && MOAT_L.ct_rules && !(t->ct & k->ct))
 		return 0;
-	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+	return !t->iface || !MOAT_L.nifaces || t->iface == k->iface;
 }
 
-static __always_inline int moat_small6(const volatile struct moat_term6 *t,
+static __always_inline int moat_small6(const struct moat_term6 *t,
 				       const struct moat_key *k)
 {
 	if ((t->src_mask[0] | t->src_mask[1]) &&
@@ -214,12 +231,12 @@ static __always_inline int moat_small6(const volatile struct moat_term6 *t,
 		return 0;
 	if (!(t->flags & MOAT_T_ANYPROTO) && t->proto != k->proto)
 		return 0;
-	if (!moat_small_l4(&t->sp_lo, &t->dp_lo, t->flags, t->tcp_mask,
+	if (!moat_small_l4(t->flags, &t->sp_lo, &t->dp_lo, t->tcp_mask,
 			   t->tcp_value, k))
 		return 0;
-	if (MOAT_L.ct_rules && t->ct && !(t->ct & k->ct))
+	if (t->ct && MOAT_L.ct_rules && !(t->ct & k->ct))
 		return 0;
-	return !MOAT_L.nifaces || !t->iface || t->iface == k->iface;
+	return !t->iface || !MOAT_L.nifaces || t->iface == k->iface;
 }
 
 /*
@@ -399,19 +416,32 @@ static __always_inline __u32 moat_port_ref(__u32 t, __u16 port)
 	return l ? l->w[i % MOAT_LINE_WORDS] : 0;
 }
 
-/* A small ruleset's IPv4 terms, in order, as constants: first match wins. */
-static __always_inline __u64 moat_classify_small4(const struct moat_key *k)
+/*
+ * A small ruleset's @n IPv4 terms (nsmall[0]), in order, as constants:
+ * the first that matches @k, or NULL.
+ */
+static __always_inline const struct moat_small4 *
+moat_small4_first(const struct moat_key *k, __u32 n)
 {
 	__u32 i;
 
 	MOAT_UNROLL
-	for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[0]; i++) {
-		const volatile struct moat_term4 *t = &MOAT_L.small4[i];
+	for (i = 0; i < MOAT_SMALL_MAX; i++) {
+		const struct moat_small4 *t = MOAT_SMALL_TERM(small4, 4, i);
 
+		if (i >= n)
+			break;
 		if (moat_small4(t, k))
-			return MOAT_MATCH(t->rule, t->verdict);
+			return t;
 	}
-	return MOAT_NO_MATCH;
+	return NULL;
+}
+
+static __always_inline __u64 moat_classify_small4(const struct moat_key *k)
+{
+	const struct moat_small4 *t = moat_small4_first(k, MOAT_L.nsmall[0]);
+
+	return t ? MOAT_MATCH(t->rule, t->verdict) : MOAT_NO_MATCH;
 }
 
 /* The lowest matching rule and its verdict, or MOAT_NO_MATCH. */
@@ -449,18 +479,28 @@ static __always_inline __u64 moat_classify4(const struct moat_key *k)
 }
 
 /* The same for IPv6. */
-static __always_inline __u64 moat_classify_small6(const struct moat_key *k)
+static __always_inline const struct moat_term6 *
+moat_small6_first(const struct moat_key *k, __u32 n)
 {
 	__u32 i;
 
 	MOAT_UNROLL
-	for (i = 0; i < MOAT_SMALL_MAX && i < MOAT_L.nsmall[1]; i++) {
-		const volatile struct moat_term6 *t = &MOAT_L.small6[i];
+	for (i = 0; i < MOAT_SMALL_MAX; i++) {
+		const struct moat_term6 *t = MOAT_SMALL_TERM(term6, 6, i);
 
+		if (i >= n)
+			break;
 		if (moat_small6(t, k))
-			return MOAT_MATCH(t->rule, t->verdict);
+			return t;
 	}
-	return MOAT_NO_MATCH;
+	return NULL;
+}
+
+static __always_inline __u64 moat_classify_small6(const struct moat_key *k)
+{
+	const struct moat_term6 *t = moat_small6_first(k, MOAT_L.nsmall[1]);
+
+	return t ? MOAT_MATCH(t->rule, t->verdict) : MOAT_NO_MATCH;
 }
 
 static __always_inline __u64 moat_classify6(const struct moat_key *k)

@@ -90,6 +90,27 @@ struct moat_term4 {
 	__u32 verdict; /* counter slot | MOAT_VERDICT_DROP */
 };
 
+/*
+ * A small ruleset's IPv4 term (struct moat_layout's small4): the fields
+ * of struct moat_term4, but the addresses and their masks in network byte
+ * order, as the frame has them, so that its test needs no byte swap and
+ * no shift.
+ */
+struct moat_small4 {
+	__u32 src, src_mask; /* network byte order; bits past the length zero */
+	__u32 dst, dst_mask;
+	__u16 sp_lo, sp_hi;
+	__u16 dp_lo, dp_hi;
+	__u8 proto;
+	__u8 flags;
+	__u8 tcp_mask, tcp_value;
+	__u8 iface;
+	__u8 ct;
+	__u8 pad[2];
+	__u32 rule;
+	__u32 verdict;
+};
+
 struct moat_term6 {
 	__u64 src[2], src_mask[2]; /* network byte order, as read from the packet */
 	__u64 dst[2], dst_mask[2];
@@ -240,7 +261,7 @@ struct moat_layout {
 	 * no index is built.  nsmall[family] counts them.
 	 */
 	__u32 nsmall[2];
-	struct moat_term4 small4[MOAT_SMALL_MAX];
+	struct moat_small4 small4[MOAT_SMALL_MAX];
 	struct moat_term6 small6[MOAT_SMALL_MAX];
 	/*
 	 * Connection tracking (moat_ct.h): ct is 1 when the instance tracks

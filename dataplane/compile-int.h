@@ -86,6 +86,8 @@ int lstore_put(struct lstore *ls, int fam6, const uint32_t *ids, size_t n,
 
 /* A term as the program reads it. */
 void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t);
+void image_small4(const struct cterm *c, uint32_t verdict,
+		  struct moat_small4 *t);
 void image_term6(const struct cterm *c, uint32_t verdict, struct moat_term6 *t);
 
 /*

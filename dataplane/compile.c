@@ -308,7 +308,8 @@ static int build_small(struct moat_image *img, struct expand *x,
 			if (fam6)
 				image_term6(c, verdicts[c->rule], &img->layout.small6[i]);
 			else
-				image_term4(c, verdicts[c->rule], &img->layout.small4[i]);
+				image_small4(c, verdicts[c->rule],
+					     &img->layout.small4[i]);
 		}
 		img->layout.nsmall[fam6] = (uint32_t)n;
 		for (i = 0; i < x->n; i++)

@@ -162,6 +162,31 @@ void image_term4(const struct cterm *c, uint32_t verdict, struct moat_term4 *t)
 	t->verdict = verdict;
 }
 
+void image_small4(const struct cterm *c, uint32_t verdict,
+		  struct moat_small4 *t)
+{
+	struct moat_term4 h;
+
+	image_term4(c, verdict, &h);
+	memset(t, 0, sizeof(*t));
+	t->src = htonl(h.src);
+	t->src_mask = htonl((uint32_t)(~0ull << (32 - h.src_len)));
+	t->dst = htonl(h.dst);
+	t->dst_mask = htonl((uint32_t)(~0ull << (32 - h.dst_len)));
+	t->sp_lo = h.sp_lo;
+	t->sp_hi = h.sp_hi;
+	t->dp_lo = h.dp_lo;
+	t->dp_hi = h.dp_hi;
+	t->proto = h.proto;
+	t->flags = h.flags;
+	t->tcp_mask = h.tcp_mask;
+	t->tcp_value = h.tcp_value;
+	t->iface = h.iface;
+	t->ct = h.ct;
+	t->rule = h.rule;
+	t->verdict = h.verdict;
+}
+
 static void mask128(unsigned len, uint8_t *m)
 {
 	unsigned i;

@@ -442,6 +442,8 @@ int cmd_ruleset(struct moatctl *g, int argc, char **argv)
 	if (optind == argc)
 		return usage_error("ruleset", "missing check, fmt or apply");
 	sub = argv[optind++];
+	if (strcmp(sub, "check") && strcmp(sub, "fmt") && strcmp(sub, "apply"))
+		return usage_error("ruleset", "unknown subcommand '%s'", sub);
 	if (optind == argc)
 		return usage_error("ruleset", "%s: missing FILE", sub);
 	if (optind + 1 < argc)
@@ -456,7 +458,5 @@ int cmd_ruleset(struct moatctl *g, int argc, char **argv)
 		return check(g, argv[optind]);
 	if (!strcmp(sub, "fmt"))
 		return fmt(argv[optind], write);
-	if (!strcmp(sub, "apply"))
-		return apply(g, argv[optind], force);
-	return usage_error("ruleset", "unknown subcommand '%s'", sub);
+	return apply(g, argv[optind], force);
 }

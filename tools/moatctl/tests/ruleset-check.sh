@@ -108,6 +108,9 @@ run 1 "a missing file: exit 1" ruleset check "$TMP/nope.rules"
 has err "a missing file: says which" "nope.rules"
 run 2 "no file: usage error" ruleset check
 run 2 "an unknown option: usage error" ruleset check --bogus "$TMP/good.rules"
+run 2 "an unknown subcommand without a file: usage error" ruleset bogus
+has err "an unknown subcommand is named as such, not as a missing file" \
+	"unknown subcommand 'bogus'"
 
 # apply with no moatd to answer: a broken file still gets its errors (moatctl
 # parses it beside the call), a good one says moatd is not there

@@ -69,9 +69,9 @@ static int copy_str(const msgpack_object *o, char *buf, size_t size,
 	if (o->via.str.size >= size)
 		return wire_errf(e, "%s is longer than %zu bytes", what,
 				 size - 1);
-	if (memchr(o->via.str.ptr, '\0', o->via.str.size))
+	if (memchr(wire_str_ptr(o), '\0', o->via.str.size))
 		return wire_errf(e, "%s holds a NUL byte", what);
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	memcpy(buf, wire_str_ptr(o), o->via.str.size);
 	buf[o->via.str.size] = '\0';
 	return 0;
 }

@@ -211,7 +211,7 @@ const msgpack_object *wire_find(const msgpack_object *map, const char *key)
 
 		if (kv->key.type == MSGPACK_OBJECT_STR &&
 		    kv->key.via.str.size == n &&
-		    !memcmp(kv->key.via.str.ptr, key, n))
+		    !memcmp(wire_str_ptr(&kv->key), key, n))
 			return &kv->val;
 	}
 	return NULL;
@@ -237,7 +237,7 @@ int wire_get_strv(const msgpack_object *map, const char *key, const char **s,
 
 	if (ret < 0)
 		return ret;
-	*s = o->via.str.ptr;
+	*s = wire_str_ptr(o);
 	*n = o->via.str.size;
 	return 0;
 }

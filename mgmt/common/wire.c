@@ -35,6 +35,8 @@ static int writer_append(void *data, const char *p, size_t n)
 
 	if (w->err)
 		return -1;
+	if (!n) /* an empty string's or byte string's body, maybe NULL */
+		return 0;
 	if (n > w->cap - w->len) {
 		cap = w->cap ? w->cap : 4096;
 		while (cap - w->len < n) {
@@ -247,11 +249,11 @@ static void object_key(struct wire_writer *w, const msgpack_object *k)
 	char *s;
 
 	if (k->type != MSGPACK_OBJECT_STR ||
-	    memchr(k->via.str.ptr, '\0', k->via.str.size)) {
+	    memchr(wire_str_ptr(k), '\0', k->via.str.size)) {
 		w->err = w->err ? w->err : -EINVAL;
 		return;
 	}
-	s = strndup(k->via.str.ptr, k->via.str.size);
+	s = strndup(wire_str_ptr(k), k->via.str.size);
 	if (!s) {
 		w->err = w->err ? w->err : -ENOMEM;
 		return;
@@ -273,7 +275,7 @@ void wire_object(struct wire_writer *w, const msgpack_object *o)
 		wire_int(w, o->via.i64);
 		break;
 	case MSGPACK_OBJECT_STR:
-		wire_strn(w, o->via.str.ptr, o->via.str.size);
+		wire_strn(w, wire_str_ptr(o), o->via.str.size);
 		break;
 	case MSGPACK_OBJECT_BIN:
 		wire_bin(w, o->via.bin.ptr, o->via.bin.size);

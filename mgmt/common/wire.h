@@ -132,6 +132,16 @@ int wire_parse(struct wire_msg *m, const void *payload, size_t len,
 	       struct wire_err *e);
 void wire_msg_free(struct wire_msg *m);
 
+/*
+ * A string object's bytes, never NULL: msgpack-c leaves an empty string's
+ * pointer NULL, and no mem*() or str*() function may be given one, even
+ * for no bytes.
+ */
+static inline const char *wire_str_ptr(const msgpack_object *o)
+{
+	return o->via.str.size ? o->via.str.ptr : "";
+}
+
 /* The value of @key in @map, NULL when absent (or @map is not a map). */
 const msgpack_object *wire_find(const msgpack_object *map, const char *key);
 

@@ -140,14 +140,14 @@ static void reassemble(const uint8_t *s, size_t len, size_t max,
 static bool str_is(const msgpack_object *o, const char *s)
 {
 	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) &&
-	       !memcmp(o->via.str.ptr, s, o->via.str.size);
+	       !memcmp(wire_str_ptr(o), s, o->via.str.size);
 }
 
 /* A key the writer can write: a C string. */
 static bool writable_key(const msgpack_object *k)
 {
 	return k->type == MSGPACK_OBJECT_STR &&
-	       !memchr(k->via.str.ptr, '\0', k->via.str.size);
+	       !memchr(wire_str_ptr(k), '\0', k->via.str.size);
 }
 
 /* Can the writer say @o with @depth containers open (the root's is 1)? */
@@ -187,7 +187,7 @@ static bool encodable(const msgpack_object *o, int depth)
 
 static void put_key(struct wire_writer *w, const msgpack_object *k)
 {
-	char *s = strndup(k->via.str.ptr, k->via.str.size);
+	char *s = strndup(wire_str_ptr(k), k->via.str.size);
 
 	if (!s)
 		abort();
@@ -295,7 +295,7 @@ static void getters(const msgpack_object *map)
 		if (!writable_key(&kv->key) ||
 		    kv->key.via.str.size >= sizeof(key))
 			continue;
-		memcpy(key, kv->key.via.str.ptr, kv->key.via.str.size);
+		memcpy(key, wire_str_ptr(&kv->key), kv->key.via.str.size);
 		key[kv->key.via.str.size] = '\0';
 		first = wire_find(map, key);
 		if (!first || first > &kv->val)

@@ -152,7 +152,7 @@ int decode_frame(const char *f, size_t n, struct proto_msg *m,
 static bool key_is(const msgpack_object *k, const char *s)
 {
 	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(s) &&
-	       !memcmp(k->via.str.ptr, s, k->via.str.size);
+	       !memcmp(wire_str_ptr(k), s, k->via.str.size);
 }
 
 static void emit_map(struct wire_writer *w, const msgpack_object *map,

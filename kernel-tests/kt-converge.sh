@@ -97,7 +97,17 @@ fleet_is() {
 	done
 }
 fleet_view() {
+	local i d
 	for i in $(seq 1 "$N"); do printf '%s; ' "$i: $(declared "$i")"; done
+	# why a host is behind, for the failure's message: is its moatd up,
+	# and what did it and the control plane last say
+	for i in $(seq 1 "$N"); do
+		d=$(declared "$i")
+		[ "${d%% *}" = converged ] && continue
+		printf '\n# host %s: %s\n' "$i" "$(host_mctl "$i" status 2>&1 | head -n 1)"
+		tail -n 8 "$TMP/h$i/moatd.log" | sed "s/^/# host $i moatd: /"
+		grep -F "${ID[$i]}" "$TMP/cp.log" | tail -n 5 | sed "s/^/# host $i cp: /"
+	done
 }
 
 for i in $(seq 1 "$WEB"); do label "$i" web; done

@@ -97,14 +97,18 @@ fleet_is() {
 	done
 }
 fleet_view() {
-	local i d
+	local i d st
 	for i in $(seq 1 "$N"); do printf '%s; ' "$i: $(declared "$i")"; done
 	# why a host is behind, for the failure's message: is its moatd up,
 	# and what did it and the control plane last say
 	for i in $(seq 1 "$N"); do
 		d=$(declared "$i")
 		[ "${d%% *}" = converged ] && continue
-		printf '\n# host %s: %s\n' "$i" "$(host_mctl "$i" status 2>&1 | head -n 1)"
+		# a moatd stuck would hold moatctl for its 300 s: 5 s here
+		st=$(timeout 5 nsenter --net="/run/netns/$(host_ns "$i")" \
+			"$MOATCTL" -i "$(host_inst "$i")" -s "$TMP/h$i/moatd.sock" \
+			status 2>&1 | head -n 1)
+		printf '\n# host %s: %s\n' "$i" "${st:-moatctl status: no answer in 5 s}"
 		tail -n 8 "$TMP/h$i/moatd.log" | sed "s/^/# host $i moatd: /"
 		grep -F "${ID[$i]}" "$TMP/cp.log" | tail -n 5 | sed "s/^/# host $i cp: /"
 	done
